@@ -1,0 +1,210 @@
+"""The archive: one committed JSON file per post, which only ever grows.
+
+It holds what cannot be rebuilt: items fetched or imported from outside,
+fetch cursors and acknowledgements.  Files are written with sorted keys and
+a stable order so a new reply is a small git diff, atomically (temp file,
+fsync, ``os.replace``) so a crash leaves the old file or the new one, and
+under a lock so two builds at once cannot interleave their writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from .model import Item
+
+SCHEMA = 1
+ACKS_FILE = "acknowledged.json"
+_LOCK_TIMEOUT = 60.0
+
+
+class ArchiveError(Exception):
+    """An archive file exists but cannot be used; it is left untouched."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as stable, diff-friendly JSON, all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    # The rename itself must survive a power cut too.
+    if hasattr(os, "O_DIRECTORY"):
+        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def file_name(key: str) -> str:
+    """A post key as a portable file name ("../x" cannot escape the folder)."""
+    safe = _UNSAFE.sub("_", key).lstrip(".")
+    return (safe or "_") + ".json"
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """What the archive knows about one post."""
+
+    key: str
+    items: Mapping[str, Item] = field(default_factory=dict)
+    cursors: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "post": self.key,
+            "items": {i: item.to_dict() for i, item in sorted(self.items.items())},
+            "cursors": dict(self.cursors),
+        }
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    added: int = 0
+    updated: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated)
+
+
+class Archive:
+    """The folder of per-post JSON files (ENGAGE_ARCHIVE_PATH)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def post_path(self, key: str) -> Path:
+        return self.path / "posts" / file_name(key)
+
+    def _lock(self) -> FileLock:
+        self.path.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.path / ".engage.lock"), timeout=_LOCK_TIMEOUT)
+
+    def keys(self) -> list[str]:
+        folder = self.path / "posts"
+        if not folder.is_dir():
+            return []
+        keys = []
+        for path in sorted(folder.glob("*.json")):
+            try:
+                keys.append(self._read(path).key)
+            except ArchiveError:
+                keys.append(path.stem)
+        return keys
+
+    def load(self, key: str) -> PostRecord:
+        """The record of ``key``; an empty one if the post has none yet."""
+        path = self.post_path(key)
+        if not path.exists():
+            return PostRecord(key=key)
+        return self._read(path)
+
+    @staticmethod
+    def _read(path: Path) -> PostRecord:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ArchiveError(path, f"cannot be read ({exc}); left as it is") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("items"), dict):
+            raise ArchiveError(path, "is not an engage archive file; left as it is")
+        schema = data.get("schema")
+        if not isinstance(schema, int) or schema > SCHEMA:
+            raise ArchiveError(
+                path,
+                f"has schema {schema!r}, newer than this version of "
+                f"pelican-engage knows ({SCHEMA}); upgrade pelican-engage",
+            )
+        try:
+            items = {i: Item.from_dict(d) for i, d in data["items"].items()}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArchiveError(path, f"holds a malformed item ({exc}); left as it is") from exc
+        return PostRecord(
+            key=str(data.get("post") or path.stem),
+            items=items,
+            cursors=dict(data.get("cursors") or {}),
+        )
+
+    def merge(
+        self,
+        key: str,
+        items: Iterable[Item],
+        cursors: Mapping[str, Any] | None = None,
+    ) -> MergeResult:
+        """Add or update ``items``; nothing already archived is ever dropped.
+
+        An item that a source stopped returning (deleted upstream, fallen
+        out of a search window, a partial page) stays as it was.
+        """
+        with self._lock():
+            record = self.load(key)
+            merged = dict(record.items)
+            added = updated = 0
+            for item in items:
+                old = merged.get(item.id)
+                if old is None:
+                    added += 1
+                elif old.to_dict() != item.to_dict():
+                    updated += 1
+                else:
+                    continue
+                merged[item.id] = item
+            new_cursors = dict(record.cursors)
+            new_cursors.update(cursors or {})
+            result = MergeResult(added, updated)
+            if result.changed or new_cursors != dict(record.cursors):
+                record = PostRecord(key=key, items=merged, cursors=new_cursors)
+                atomic_write_json(self.post_path(key), record.to_dict())
+            return result
+
+    def acknowledged(self) -> frozenset[str]:
+        """Item ids the author marked as needing no reply."""
+        path = self.path / ACKS_FILE
+        if not path.exists():
+            return frozenset()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return frozenset(str(k) for k in data.get("items", {}))
+        except (OSError, ValueError, AttributeError) as exc:
+            raise ArchiveError(
+                path, f"cannot be read ({exc}); no item counts as acknowledged"
+            ) from exc
+
+    def acknowledge(self, item_id: str, note: str = "", at: str = "") -> bool:
+        """Mark ``item_id`` as needing no reply; False if it already was."""
+        path = self.path / ACKS_FILE
+        with self._lock():
+            data: dict[str, Any] = {"schema": SCHEMA, "items": {}}
+            if path.exists():
+                data = json.loads(path.read_text(encoding="utf-8"))
+            if item_id in data["items"]:
+                return False
+            data["items"][item_id] = {"note": note, "at": at}
+            atomic_write_json(path, data)
+            return True

@@ -1,0 +1,168 @@
+"""The ``pelican-engage`` command: a thin layer over the library.
+
+Exit status: 0 ok, 1 when ``--fail-on-waiting`` finds rows, 2 for a usage or
+configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import __version__, report
+from .archive import ArchiveError
+from .engine import Engine, is_opted_out
+from .model import Thread
+from .plugin import prepare_settings
+from .settings import SettingsError, load
+
+logger = logging.getLogger("pelican_engage")
+
+
+class UsageError(Exception):
+    """Bad arguments or settings: exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pelican-engage",
+        description="Threaded comments and social replies for Pelican sites.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-s",
+        "--settings",
+        default="pelicanconf.py",
+        help="the Pelican settings file (default: pelicanconf.py)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="say more")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    rep = commands.add_parser(
+        "report",
+        parents=[common],
+        help="list everyone still waiting for your reply",
+        description="List comments and replies still waiting for the author's answer. "
+        "Reads the archive and local comment files; no network.",
+    )
+    rep.add_argument("--format", choices=report.FORMATS, default="text")
+    rep.add_argument(
+        "--fail-on-waiting",
+        action="store_true",
+        help="exit with status 1 when anybody is waiting",
+    )
+
+    ack = commands.add_parser(
+        "ack",
+        parents=[common],
+        help="mark an item as needing no reply",
+        description="Record in the archive that ITEM_ID needs no reply, so the "
+        "report stops listing it. The file is meant to be committed.",
+    )
+    ack.add_argument("item_id", metavar="ITEM_ID")
+    ack.add_argument("--note", default="", help="why no reply is needed")
+    return parser
+
+
+def _settings(path: str) -> dict[str, Any]:
+    settings_file = Path(path)
+    if not settings_file.is_file():
+        raise UsageError(f"settings file {path} not found (use -s pelicanconf.py)")
+    from pelican.settings import read_settings
+
+    try:
+        settings = read_settings(str(settings_file))
+    except Exception as exc:  # a broken settings file can raise anything
+        raise UsageError(f"{path}: {exc}") from exc
+    prepare_settings(settings)
+    return settings
+
+
+def _engine(settings: dict[str, Any]) -> Engine:
+    try:
+        return Engine(load(settings), settings)
+    except SettingsError as exc:
+        raise UsageError(f"setting {exc}") from exc
+
+
+def site_threads(settings: dict[str, Any]) -> tuple[list[Thread], Engine]:
+    """Read the site's articles as Pelican would, and build their threads."""
+    from pelican.generators import ArticlesGenerator
+
+    engine = _engine(settings)
+    context = dict(settings)
+    context.update(
+        generated_content={},
+        static_links=set(),
+        static_content={},
+        localsiteurl=settings.get("SITEURL", ""),
+    )
+    generator = ArticlesGenerator(
+        context=context,
+        settings=settings,
+        path=settings["PATH"],
+        theme=settings["THEME"],
+        output_path=settings["OUTPUT_PATH"],
+    )
+    generator.generate_context()
+    threads = []
+    seen: set[str] = set()
+    # Drafts are not on the site, so nobody can be waiting on them yet.
+    for name in ("articles", "translations", "hidden_articles", "hidden_translations"):
+        for article in getattr(generator, name, ()) or ():
+            if is_opted_out(article):
+                continue
+            result = engine.engage(article)
+            if result.thread.post.key not in seen:
+                seen.add(result.thread.post.key)
+                threads.append(result.thread)
+    engine.finish()
+    return threads, engine
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    settings = _settings(args.settings)
+    threads, _engine_used = site_threads(settings)
+    now = datetime.now(timezone.utc)
+    rows = report.waiting_rows(threads, now)
+    total = sum(len(t.items) for t in threads)
+    sys.stdout.write(report.render(args.format, rows, total, now))
+    return 1 if args.fail_on_waiting and rows else 0
+
+
+def cmd_ack(args: argparse.Namespace) -> int:
+    engine = _engine(_settings(args.settings))
+    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    try:
+        added = engine.archive.acknowledge(args.item_id, note=args.note, at=now)
+    except (ArchiveError, OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    state = "acknowledged" if added else "was already acknowledged"
+    sys.stdout.write(f"{args.item_id} {state}.\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    commands = {"report": cmd_report, "ack": cmd_ack}
+    try:
+        return commands[args.command](args)
+    except UsageError as exc:
+        sys.stderr.write(f"pelican-engage: {exc}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

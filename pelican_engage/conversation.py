@@ -1,0 +1,244 @@
+"""Threads, the author's items and who is waiting: pure functions, no I/O.
+
+Every walk over a tree here is iterative.  Reply chains come from strangers,
+and a 3,000-deep chain (or a crafted cycle) must not hit Python's recursion
+limit or loop forever.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .model import ANSWERABLE_KINDS, CONVERSATION_KINDS, Item, Node, Post, Thread
+from .sanitize import html_to_text
+from .settings import AuthorIdentity
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the input that the user should hear about once."""
+
+    origin: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.message}" if self.origin else self.message
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """What templates see as ``article.engage``."""
+
+    thread: Thread
+    counts: Mapping[str, int] = field(default_factory=dict, hash=False)
+    waiting: tuple[Item, ...] = ()
+
+    @property
+    def roots(self) -> tuple[Node, ...]:
+        return self.thread.roots
+
+    @property
+    def total(self) -> int:
+        """Items in the conversation (comments, replies, quotes, mentions)."""
+        return self.counts.get("conversation", 0)
+
+    @property
+    def likes(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.thread.items if i.kind == "like")
+
+    @property
+    def reposts(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.thread.items if i.kind == "repost")
+
+    def __bool__(self) -> bool:
+        return bool(self.thread.items)
+
+
+def _sorted(items: Iterable[Item]) -> list[Item]:
+    unique: dict[str, Item] = {}
+    for item in items:
+        unique.setdefault(item.id, item)
+    return sorted(unique.values(), key=lambda i: (i.published, i.id))
+
+
+def resolve_parents(
+    items: Iterable[Item],
+) -> tuple[dict[str, str | None], list[Problem]]:
+    """Map each item id to a parent that exists and is not part of a cycle.
+
+    A reply to a missing item, or every member of a reply cycle, becomes a
+    root, and the problem is reported once (per item, or per cycle).
+    """
+    by_id = {item.id: item for item in items}
+    problems: list[Problem] = []
+    parents: dict[str, str | None] = {}
+    for item in by_id.values():
+        parent = item.in_reply_to
+        if parent is not None and parent not in by_id:
+            problems.append(
+                Problem(
+                    item.origin or item.id,
+                    f"replies to {parent.rsplit('/', 1)[-1]!r}, which does not "
+                    "exist here; shown as a top-level item",
+                )
+            )
+            parent = None
+        if parent == item.id:
+            problems.append(
+                Problem(item.origin or item.id, "replies to itself; shown as a top-level item")
+            )
+            parent = None
+        parents[item.id] = parent
+
+    # Colour walk: 0 unseen, 1 on the current path, 2 known to reach a root.
+    state: dict[str, int] = dict.fromkeys(parents, 0)
+    for start in parents:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and state[node] == 0:
+            state[node] = 1
+            path.append(node)
+            node = parents[node]
+        if node is not None and state[node] == 1:
+            cycle = path[path.index(node) :]
+            for member in cycle:
+                parents[member] = None
+            origins = ", ".join(sorted(by_id[m].origin or m for m in cycle))
+            problems.append(
+                Problem(
+                    by_id[cycle[0]].origin or cycle[0],
+                    f"reply cycle between {origins}; each is shown as a top-level item",
+                )
+            )
+        for member in path:
+            state[member] = 2
+    return parents, problems
+
+
+_LEADING_HANDLES = re.compile(r"^(?:\s*@[\w.\-]+(?:@[\w.\-]+)?)+")
+
+
+def mentions_author(item: Item, author: AuthorIdentity) -> bool:
+    """Does the item name the author outside the leading run of @handles?"""
+    text = _LEADING_HANDLES.sub("", html_to_text(item.content_html)).casefold()
+    if not text:
+        return False
+    for handle in author.all_handles:
+        if re.search(rf"@{re.escape(handle)}(?![\w.@-]*\w)", text):
+            return True
+    return any(
+        re.search(rf"(?<![\w@]){re.escape(name.casefold())}(?!\w)", text) for name in author.names
+    )
+
+
+def build_thread(
+    post: Post,
+    items: Iterable[Item],
+    author: AuthorIdentity,
+    acknowledged: frozenset[str] = frozenset(),
+    display_depth: int = 5,
+) -> tuple[Thread, list[Problem]]:
+    """Thread ``items`` under ``post`` and work out who is waiting."""
+    ordered = _sorted(items)
+    tree_items = [i for i in ordered if i.kind in CONVERSATION_KINDS]
+    parents, problems = resolve_parents(tree_items)
+
+    children: dict[str | None, list[str]] = {None: []}
+    for item in tree_items:
+        children.setdefault(item.id, [])
+        children.setdefault(parents[item.id], []).append(item.id)
+
+    by_id = {item.id: item for item in ordered}
+    by_author = frozenset(i.id for i in ordered if author.is_author(i.author, i.source))
+
+    # Reading order (pre-order) with depths, without recursion.
+    preorder: list[tuple[str, int]] = []
+    stack = [(child, 0) for child in reversed(children[None])]
+    while stack:
+        node, depth = stack.pop()
+        preorder.append((node, depth))
+        stack.extend((child, depth + 1) for child in reversed(children[node]))
+
+    author_below: dict[str, bool] = {}
+    for node, _depth in reversed(preorder):
+        author_below[node] = any(c in by_author or author_below[c] for c in children[node])
+
+    waiting = frozenset(
+        item.id
+        for item in tree_items
+        if item.kind in ANSWERABLE_KINDS
+        and item.id not in by_author
+        and item.id not in acknowledged
+        and not author_below[item.id]
+        and (
+            parents[item.id] is None
+            or parents[item.id] in by_author
+            or mentions_author(item, author)
+        )
+    )
+
+    roots = _nodes(preorder, children, parents, by_id, by_author, waiting, display_depth)
+    thread = Thread(
+        post=post,
+        items=tuple(ordered),
+        parents=parents,
+        by_author=by_author,
+        waiting=waiting,
+        roots=roots,
+    )
+    return thread, problems
+
+
+def _nodes(
+    preorder: list[tuple[str, int]],
+    children: Mapping[str | None, list[str]],
+    parents: Mapping[str, str | None],
+    by_id: Mapping[str, Item],
+    by_author: frozenset[str],
+    waiting: frozenset[str],
+    display_depth: int,
+) -> tuple[Node, ...]:
+    """Build the nested view bottom-up; past ``display_depth`` it is flat."""
+    last = display_depth - 1
+
+    def node(item_id: str, depth: int, kids: tuple[Node, ...] = ()) -> Node:
+        parent = parents[item_id]
+        return Node(
+            item=by_id[item_id],
+            parent=parent,
+            reply_to_name=by_id[parent].author.name if parent else "",
+            depth=depth,
+            by_author=item_id in by_author,
+            waiting=item_id in waiting,
+            children=kids,
+        )
+
+    built: dict[str, Node] = {}
+    for item_id, depth in reversed(preorder):
+        if depth > last:
+            continue
+        if depth < last:
+            kids = tuple(built[c] for c in children[item_id])
+        else:
+            flat: list[Node] = []
+            stack = [(c, depth + 1) for c in reversed(children[item_id])]
+            while stack:
+                desc, d = stack.pop()
+                flat.append(node(desc, d))
+                stack.extend((c, d + 1) for c in reversed(children[desc]))
+            kids = tuple(flat)
+        built[item_id] = node(item_id, depth, kids)
+    return tuple(built[c] for c in children[None])
+
+
+def engagement(thread: Thread) -> Engagement:
+    """Counts and waiting items of a built thread, for templates."""
+    counts: dict[str, int] = {}
+    for item in thread.items:
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+    counts["conversation"] = sum(1 for i in thread.items if i.kind in CONVERSATION_KINDS)
+    counts["waiting"] = len(thread.waiting)
+    waiting = tuple(i for i in thread.items if i.id in thread.waiting)
+    return Engagement(thread=thread, counts=counts, waiting=waiting)

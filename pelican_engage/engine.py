@@ -1,0 +1,109 @@
+"""From a Pelican article to its conversation: shared by the plugin and the CLI.
+
+The engine owns the per-build resources (settings, archive, local comment
+reader) and knows how Pelican articles map to post keys.  It does no
+rendering and never touches the network.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from .archive import Archive, ArchiveError
+from .conversation import Engagement, Problem, build_thread, engagement
+from .model import Item, Post
+from .settings import EngageSettings
+from .sources.local import LocalComments
+
+logger = logging.getLogger(__name__)
+
+_OFF = {"off", "no", "false", "0", "disabled"}
+
+
+def post_key(article: Any) -> str:
+    """The article's slug, plus ``-<lang>`` for a translation.
+
+    Metadata ``engage_key`` wins, so a renamed post keeps its thread.
+    """
+    metadata = getattr(article, "metadata", {}) or {}
+    explicit = str(metadata.get("engage_key") or "").strip()
+    if explicit:
+        return explicit
+    key = str(article.slug)
+    if not getattr(article, "in_default_lang", True):
+        key = f"{key}-{article.lang}"
+    return key
+
+
+def is_opted_out(article: Any) -> bool:
+    metadata = getattr(article, "metadata", {}) or {}
+    return str(metadata.get("engage", "")).strip().lower() in _OFF
+
+
+def post_of(article: Any, siteurl: str) -> Post:
+    url = str(getattr(article, "url", "") or "")
+    return Post(
+        key=post_key(article),
+        title=str(getattr(article, "title", "") or ""),
+        url=f"{siteurl.rstrip('/')}/{url}" if siteurl else url,
+    )
+
+
+@dataclass
+class Engine:
+    """Builds threads for the articles of one build."""
+
+    settings: EngageSettings
+    pelican_settings: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    items: int = 0
+    waiting: int = 0
+    posts: int = 0
+
+    def __post_init__(self) -> None:
+        self.archive = Archive(self.settings.archive_path)
+        self.local = LocalComments(
+            self.pelican_settings, self.settings.comments_path, self.settings.cache_path
+        )
+        try:
+            self.acknowledged = self.archive.acknowledged()
+        except ArchiveError as exc:
+            self.report(Problem("", str(exc)))
+            self.acknowledged = frozenset()
+
+    def report(self, problem: Problem) -> None:
+        """Log a problem the user must fix, once per build."""
+        if problem not in self.problems:
+            self.problems.append(problem)
+            logger.warning("engage: %s", problem)
+
+    def archived_items(self, key: str) -> list[Item]:
+        try:
+            return list(self.archive.load(key).items.values())
+        except ArchiveError as exc:
+            self.report(Problem("", str(exc)))
+            return []
+
+    def engage(self, article: Any) -> Engagement:
+        post = post_of(article, self.settings.siteurl)
+        items, problems = self.local.read_post(post.key, str(article.slug))
+        items.extend(self.archived_items(post.key))
+        thread, more = build_thread(
+            post,
+            items,
+            self.settings.author,
+            acknowledged=self.acknowledged,
+            display_depth=self.settings.display_depth,
+        )
+        for problem in [*problems, *more]:
+            self.report(problem)
+        result = engagement(thread)
+        self.posts += 1
+        self.items += len(thread.items)
+        self.waiting += len(thread.waiting)
+        return result
+
+    def finish(self) -> None:
+        self.local.save_cache()

@@ -1,0 +1,227 @@
+"""The object model: people, items and threads, with a JSON form.
+
+Everything here is a frozen dataclass, so a parsed item can be shared between
+the archive, the conversation and the templates without anyone changing it
+behind another's back.  ``content_html`` is always already sanitised: the
+model is the boundary past which nothing is escaped again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+KINDS = ("comment", "reply", "like", "repost", "mention", "quote")
+#: Kinds that are part of the conversation; likes and reposts are only counted.
+CONVERSATION_KINDS = frozenset({"comment", "reply", "quote", "mention"})
+#: Kinds that can wait for the author's reply (DESIGN.md, "Waiting").
+ANSWERABLE_KINDS = frozenset({"comment", "reply", "quote"})
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who wrote an item.
+
+    ``email`` is kept in memory (and in the rebuildable local cache) only to
+    recognise the site's author; it is never written to the archive or the
+    output.
+    """
+
+    name: str
+    handle: str = ""
+    url: str = ""
+    avatar: str = ""
+    email: str = field(default="", repr=False)
+
+    def to_dict(self, *, private: bool = False) -> dict[str, str]:
+        data = {
+            "name": self.name,
+            "handle": self.handle,
+            "url": self.url,
+            "avatar": self.avatar,
+        }
+        if private and self.email:
+            data["email"] = self.email
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Person:
+        return cls(
+            name=str(data.get("name", "")),
+            handle=str(data.get("handle", "")),
+            url=str(data.get("url", "")),
+            avatar=str(data.get("avatar", "")),
+            email=str(data.get("email", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Item:
+    """One contribution to a conversation.
+
+    ``in_reply_to`` is the parent item's id, or ``None`` when the item
+    answers the post itself.  ``extras`` holds source specific figures such
+    as counts; it takes no part in hashing.
+    """
+
+    id: str
+    source: str
+    kind: str
+    author: Person
+    published: datetime
+    content_html: str = ""
+    url: str = ""
+    in_reply_to: str | None = None
+    #: Where the item came from on disk, for messages ("comments/x/c3.md").
+    origin: str = field(default="", compare=False)
+    extras: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown item kind {self.kind!r} for {self.id}")
+        if self.published.tzinfo is None:
+            raise ValueError(f"item {self.id} has a naive publication date")
+
+    def to_dict(self, *, private: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "source": self.source,
+            "kind": self.kind,
+            "author": self.author.to_dict(private=private),
+            "published": self.published.isoformat(),
+            "content_html": self.content_html,
+            "url": self.url,
+            "in_reply_to": self.in_reply_to,
+        }
+        if self.origin:
+            data["origin"] = self.origin
+        if self.extras:
+            data["extras"] = dict(self.extras)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Item:
+        return cls(
+            id=str(data["id"]),
+            source=str(data["source"]),
+            kind=str(data["kind"]),
+            author=Person.from_dict(data.get("author") or {}),
+            published=parse_timestamp(str(data["published"])),
+            content_html=str(data.get("content_html", "")),
+            url=str(data.get("url", "")),
+            in_reply_to=data.get("in_reply_to") or None,
+            origin=str(data.get("origin", "")),
+            extras=dict(data.get("extras") or {}),
+        )
+
+    def with_parent(self, parent: str | None) -> Item:
+        return replace(self, in_reply_to=parent)
+
+
+@dataclass(frozen=True)
+class Post:
+    """The article a conversation belongs to."""
+
+    key: str
+    title: str = ""
+    url: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"key": self.key, "title": self.title, "url": self.url}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Post:
+        return cls(
+            key=str(data["key"]),
+            title=str(data.get("title", "")),
+            url=str(data.get("url", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Node:
+    """A view of one item inside a thread, for templates.
+
+    ``children`` are the replies shown nested; at the display depth limit
+    they hold every deeper descendant, flattened in reading order.
+    """
+
+    item: Item
+    parent: str | None
+    depth: int
+    by_author: bool
+    waiting: bool
+    children: tuple[Node, ...] = ()
+    #: The parent's author, for replies shown flat past the display depth.
+    reply_to_name: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.item.id
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One post's conversation, already resolved.
+
+    ``parents`` maps every item id to its effective parent (``None`` for the
+    post) after broken and cyclic references were turned into roots; the
+    tree, the author marks and the waiting state are derived data computed
+    by :mod:`pelican_engage.conversation`.
+    """
+
+    post: Post
+    items: tuple[Item, ...]
+    parents: Mapping[str, str | None] = field(default_factory=dict, hash=False)
+    by_author: frozenset[str] = frozenset()
+    waiting: frozenset[str] = frozenset()
+    roots: tuple[Node, ...] = field(default=(), compare=False)
+
+    def __iter__(self) -> Iterator[Item]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "post": self.post.to_dict(),
+            "items": [item.to_dict() for item in self.items],
+            "parents": dict(sorted(self.parents.items())),
+            "by_author": sorted(self.by_author),
+            "waiting": sorted(self.waiting),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Thread:
+        # Nodes are a derived view; a thread read back from JSON gets them
+        # again from conversation.build_thread when it is rendered.
+        return cls(
+            post=Post.from_dict(data["post"]),
+            items=tuple(Item.from_dict(d) for d in data.get("items", ())),
+            parents=dict(data.get("parents") or {}),
+            by_author=frozenset(data.get("by_author", ())),
+            waiting=frozenset(data.get("waiting", ())),
+        )
+
+
+_ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def anchor(item_id: str) -> str:
+    """The HTML id of an item: readable and safe in a URL fragment."""
+    return "engage-" + _ANCHOR_UNSAFE.sub("-", item_id).strip("-")
+
+
+_ISO_Z = re.compile(r"Z$")
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an ISO 8601 timestamp; a missing zone is taken as UTC."""
+    parsed = datetime.fromisoformat(_ISO_Z.sub("+00:00", value.strip()))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed

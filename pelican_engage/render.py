@@ -1,0 +1,81 @@
+"""Templates, the stylesheet, and putting the thread into written pages.
+
+Themes can ``{% include "engage/thread.html" %}`` where they want the
+conversation.  For the many themes that do not, the rendered thread is put
+into each written article page after the article body: a plain string
+operation on the page Pelican just wrote, so it works with any theme and
+costs no HTML parse.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+
+from .model import anchor
+
+TEMPLATES = Path(__file__).parent / "templates"
+STYLESHEET = Path(__file__).parent / "static" / "engage.css"
+THREAD_TEMPLATE = "engage/thread.html"
+#: Present in every rendered thread; tells injection the theme already has it.
+MARKER = "data-engage-thread"
+
+
+def add_templates(env: Environment) -> None:
+    """Make ``engage/*`` templates available, after the theme's own.
+
+    Appending (not prepending) the loader lets a theme override
+    ``engage/thread.html`` by shipping its own copy.
+    """
+    ours = FileSystemLoader(str(TEMPLATES))
+    loader = env.loader
+    if isinstance(loader, ChoiceLoader):
+        if not any(
+            isinstance(existing, FileSystemLoader) and str(TEMPLATES) in existing.searchpath
+            for existing in loader.loaders
+        ):
+            loader.loaders.append(ours)
+    else:
+        env.loader = ChoiceLoader([loader, ours]) if loader else ours
+    env.filters.setdefault("engage_anchor", anchor)
+
+
+def render_thread(env: Environment, context: Mapping[str, Any]) -> str:
+    return env.get_template(THREAD_TEMPLATE).render(dict(context))
+
+
+def inject(page: str, thread_html: str, body: str) -> str | None:
+    """Put ``thread_html`` after the article ``body`` inside ``page``.
+
+    Returns ``None`` when the page already holds a thread (the theme
+    includes the template) or offers no place to put one.
+    """
+    if MARKER in page:
+        return None
+    position = -1
+    start = page.find(body) if body.strip() else -1
+    if start >= 0:
+        end = start + len(body)
+        # Most themes wrap the post in <article>; the thread goes last in it,
+        # after the post's own footer.
+        closing = page.find("</article>", end)
+        position = closing if closing >= 0 else end
+    else:
+        for tag in ("</article>", "</main>", "</body>"):
+            position = page.rfind(tag)
+            if position >= 0:
+                break
+    if position < 0:
+        return None
+    return page[:position] + thread_html + "\n" + page[position:]
+
+
+def write_stylesheet(output_path: Path, relative: str) -> Path:
+    target = output_path / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(STYLESHEET, target)
+    return target

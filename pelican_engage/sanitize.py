@@ -1,0 +1,126 @@
+"""Untrusted text and HTML in, safe HTML out.
+
+Pelican's Jinja environment does not autoescape, so every string that came
+from outside passes through here exactly once, on its way into the model.
+The policy is the intersection of what WordPress and Mastodon allow in
+comments (see shared/reference/security-notes.md, section 1.2).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlsplit
+
+import nh3
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "cite",
+        "code",
+        "del",
+        "em",
+        "i",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "strong",
+        "sub",
+        "sup",
+        "ul",
+    }
+)
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+# No <img>: remote images are tracking pixels that leak readers' addresses.
+# Relative URLs are denied because "//evil.example" would otherwise slip past
+# the scheme policy.
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=set(URL_SCHEMES),
+    url_relative="deny",
+    link_rel=LINK_REL,
+    clean_content_tags={"script", "style", "template", "iframe", "noscript"},
+    strip_comments=True,
+)
+_TEXT_ONLY = nh3.Cleaner(
+    tags=set(), attributes={}, clean_content_tags={"script", "style"}, link_rel=None
+)
+
+# C0 controls other than tab, newline and carriage return have no place in
+# a comment and confuse some parsers.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_html(untrusted: str) -> str:
+    """Return ``untrusted`` HTML reduced to the comment policy."""
+    return _CLEANER.clean(_CONTROL.sub("", untrusted)).strip()
+
+
+def text_to_html(text: str) -> str:
+    """Escape plain text and keep its paragraphs and line breaks."""
+    paragraphs = re.split(r"\n\s*\n", _CONTROL.sub("", text).strip())
+    return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs if p)
+
+
+def clean_text(untrusted: str) -> str:
+    """Plain text for a one-line field such as a name: markup removed.
+
+    The result is *text*, not HTML: templates escape it when they print it.
+    """
+    stripped = _TEXT_ONLY.clean(_CONTROL.sub("", untrusted))
+    return " ".join(html.unescape(stripped).split())
+
+
+def safe_url(untrusted: str, schemes: frozenset[str] = frozenset({"http", "https"})) -> str:
+    """Return ``untrusted`` if it is an absolute URL with an allowed scheme.
+
+    Anything else (``javascript:``, relative or protocol-relative paths,
+    garbage) gives the empty string.
+    """
+    candidate = _CONTROL.sub("", html.unescape(untrusted or "")).strip()
+    if not candidate or any(ch.isspace() for ch in candidate):
+        return ""
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in schemes:
+        return ""
+    if parts.scheme.lower() in {"http", "https"} and not parts.netloc:
+        return ""
+    return candidate
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def html_to_text(safe_html: str) -> str:
+    """Visible text of already sanitised HTML, for excerpts and mentions."""
+    text = _TAG.sub(" ", re.sub(r"<br\s*/?>|</p>", "\n", safe_html))
+    return " ".join(html.unescape(text).split())
+
+
+def excerpt(safe_html: str, limit: int = 140) -> str:
+    """A short plain-text excerpt, cut on a word boundary."""
+    text = html_to_text(safe_html)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut + "…"

@@ -1,0 +1,336 @@
+"""Local comment files: ``<PATH>/comments/<post key>/*.md`` and friends.
+
+The folder layout and metadata are pelican_comment_system's, so its users
+switch without touching a file: ``author``, ``date``, ``replyto`` (the
+parent's file stem, or the slug pelican_comment_system derives from the
+parent's file name, e.g. ``c3md``), ``email`` (only to recognise the
+author) and ``website``.
+
+Parsing is split in two: :func:`parse_comment_file` turns one file into a
+:class:`ParsedComment` (cached by file stamp, since rendering Markdown is
+the slow part), and :func:`link_replies` resolves ``replyto`` within a post
+on every build, because it depends on the other files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import markdown
+
+from .. import __version__
+from ..archive import atomic_write_json
+from ..conversation import Problem
+from ..model import Item, Person
+from ..sanitize import clean_html, clean_text, safe_url
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "local"
+MARKDOWN_EXTENSIONS = ("md", "markdown", "mkd", "mdown")
+_CACHE_FILE = "local-comments.json"
+# Bump when the parsed form changes, so old caches are not trusted.
+_CACHE_FORMAT = f"2/{__version__}"
+
+
+@dataclass(frozen=True)
+class ParsedComment:
+    """One comment file, parsed; ``item.in_reply_to`` is not resolved yet."""
+
+    item: Item
+    replyto: str | None
+    problems: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item": self.item.to_dict(private=True),
+            "replyto": self.replyto,
+            "problems": list(self.problems),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ParsedComment:
+        return cls(
+            item=Item.from_dict(data["item"]),
+            replyto=data.get("replyto"),
+            problems=tuple(data.get("problems", ())),
+        )
+
+
+_META_LINE = re.compile(r"^[ ]{0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)$")
+_META_MORE = re.compile(r"^[ ]{4,}(?P<value>.*)$")
+
+
+def parse_metadata_header(text: str) -> tuple[dict[str, str], str]:
+    """Split Markdown-reader metadata ("Key: value" lines) from the body.
+
+    Follows Python-Markdown's ``meta`` extension, which Pelican uses: an
+    optional ``---`` line first, indented continuation lines, and the
+    header ends at the first blank line or ``---``/``...``.
+    """
+    lines = text.splitlines()
+    meta: dict[str, str] = {}
+    index = 0
+    if lines and lines[0].strip() == "---":
+        index = 1
+    key = None
+    while index < len(lines):
+        line = lines[index]
+        if not line.strip() or (index and line.strip() in {"---", "..."}):
+            index += 1
+            break
+        match = _META_LINE.match(line)
+        if match:
+            key = match["key"].lower()
+            meta[key] = match["value"].strip()
+        elif key and _META_MORE.match(line):
+            meta[key] = f"{meta[key]} {line.strip()}".strip()
+        else:
+            break
+        index += 1
+    return meta, "\n".join(lines[index:])
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return timezone.utc
+
+
+def parse_date(value: Any, zone: tzinfo) -> datetime:
+    """A metadata date as an aware datetime; naive dates are in ``zone``."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        from pelican.utils import get_date  # dateutil with Pelican's leniency
+
+        parsed = get_date(str(value))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return datetime.fromtimestamp(parsed.timestamp(), parsed.tzinfo)
+
+
+def parse_comment(
+    post_key: str,
+    stem: str,
+    origin: str,
+    meta: Mapping[str, Any],
+    body_html: str,
+    zone: tzinfo,
+    fallback_date: datetime,
+    decode_problem: str = "",
+) -> ParsedComment:
+    """Build the item of one comment from its metadata and rendered body."""
+    problems = [decode_problem] if decode_problem else []
+    author = clean_text(str(meta.get("author") or ""))
+    if not author:
+        problems.append("has no author; shown as 'Anonymous'")
+        author = "Anonymous"
+    raw_date = meta.get("date")
+    try:
+        if not raw_date:
+            raise ValueError("missing")
+        published = parse_date(raw_date, zone)
+    except (ValueError, OverflowError) as exc:
+        detail = "has no date" if str(exc) == "missing" else f"has a bad date {str(raw_date)!r}"
+        problems.append(f"{detail}; using the file's modification time")
+        published = fallback_date
+    website = str(meta.get("website") or meta.get("url") or "")
+    replyto = str(meta.get("replyto") or "").strip() or None
+    item = Item(
+        id=f"comment:{post_key}/{stem}",
+        source=SOURCE,
+        kind="comment",
+        author=Person(
+            name=author,
+            url=safe_url(website),
+            email=str(meta.get("email") or "").strip(),
+        ),
+        published=published,
+        content_html=clean_html(body_html),
+        origin=origin,
+    )
+    return ParsedComment(item=item, replyto=replyto, problems=tuple(problems))
+
+
+def link_replies(
+    post_key: str, parsed: Iterable[tuple[str, ParsedComment]], slugify: Callable[[str], str]
+) -> list[Item]:
+    """Resolve each ``replyto`` to the id of a comment of the same post.
+
+    ``parsed`` pairs each comment with its file name.  A name that matches
+    no file is kept as given, so the conversation can report it as missing
+    and show the comment at the top level.
+    """
+    pairs = list(parsed)
+    names: dict[str, str] = {}
+    for filename, comment in pairs:
+        stem = filename.rsplit(".", 1)[0]
+        for alias in (stem, filename, slugify(filename), slugify(stem)):
+            names.setdefault(alias.casefold(), comment.item.id)
+    items = []
+    for _filename, comment in pairs:
+        parent = None
+        if comment.replyto:
+            parent = names.get(comment.replyto.casefold()) or names.get(
+                slugify(comment.replyto).casefold()
+            )
+            parent = parent or f"comment:{post_key}/{comment.replyto}"
+        items.append(replace(comment.item, in_reply_to=parent))
+    return items
+
+
+class LocalComments:
+    """Reads the comment folder of each post, with a parse cache."""
+
+    def __init__(self, pelican_settings: Mapping[str, Any], comments_path: Path, cache_path: Path):
+        self.settings = pelican_settings
+        self.comments_path = comments_path
+        self.cache_file = cache_path / _CACHE_FILE
+        self.zone = _zone(str(pelican_settings.get("TIMEZONE") or "UTC"))
+        self._markdown = markdown.Markdown(
+            extensions=["fenced_code", "sane_lists"], output_format="html"
+        )
+        self._readers: Any = None
+        self._cache: dict[str, Any] = {}
+        self._fresh: dict[str, Any] = {}
+        self.parsed_files = 0
+        self._load_cache()
+
+    # The cache ------------------------------------------------------------
+    def _load_cache(self) -> None:
+        try:
+            data = json.loads(self.cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("format") == _CACHE_FORMAT + str(self.zone):
+            self._cache = data.get("files") or {}
+
+    def save_cache(self) -> None:
+        """Keep the entries of this build only, so deleted files drop out."""
+        if self._fresh == self._cache:
+            return
+        try:
+            atomic_write_json(
+                self.cache_file,
+                {"format": _CACHE_FORMAT + str(self.zone), "files": self._fresh},
+            )
+        except OSError as exc:
+            logger.debug("engage: could not write %s: %s", self.cache_file, exc)
+
+    # Reading --------------------------------------------------------------
+    def folder_for(self, key: str, slug: str) -> Path | None:
+        for name in dict.fromkeys((key, slug)):
+            folder = self.comments_path / name
+            if folder.is_dir():
+                return folder
+        return None
+
+    def read_post(self, key: str, slug: str) -> tuple[list[Item], list[Problem]]:
+        folder = self.folder_for(key, slug)
+        if folder is None:
+            return [], []
+        parsed: list[tuple[str, ParsedComment]] = []
+        problems: list[Problem] = []
+        with os.scandir(folder) as entries:
+            files = sorted(
+                (e for e in entries if e.is_file() and self._readable(e.name)),
+                key=lambda e: e.name,
+            )
+        for entry in files:
+            comment = self._parsed(key, entry)
+            if comment is None:
+                continue
+            parsed.append((entry.name, comment))
+            problems.extend(Problem(comment.item.origin, p) for p in comment.problems)
+        return link_replies(key, parsed, self._slugify), problems
+
+    def _readable(self, name: str) -> bool:
+        if name.startswith(".") or name.endswith("~") or "." not in name:
+            return False
+        ext = name.rsplit(".", 1)[1].lower()
+        return ext in MARKDOWN_EXTENSIONS or ext in self._pelican_readers().extensions
+
+    def _slugify(self, value: str) -> str:
+        from pelican.utils import slugify
+
+        return slugify(value, regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", []))
+
+    def _parsed(self, key: str, entry: os.DirEntry[str]) -> ParsedComment | None:
+        stat = entry.stat()
+        stamp = [stat.st_mtime_ns, stat.st_size, key]
+        cached = self._cache.get(entry.path)
+        if cached and cached.get("stamp") == stamp:
+            self._fresh[entry.path] = cached
+            return ParsedComment.from_dict(cached["comment"])
+        comment = self._parse_file(key, Path(entry.path), stat.st_mtime)
+        if comment is not None:
+            self._fresh[entry.path] = {"stamp": stamp, "comment": comment.to_dict()}
+        return comment
+
+    def _origin(self, path: Path) -> str:
+        try:
+            return os.path.relpath(path)
+        except ValueError:  # another drive on Windows
+            return str(path)
+
+    def _parse_file(self, key: str, path: Path, mtime: float) -> ParsedComment | None:
+        self.parsed_files += 1
+        origin = self._origin(path)
+        fallback = datetime.fromtimestamp(mtime, timezone.utc)
+        ext = path.suffix.lstrip(".").lower()
+        try:
+            if ext in MARKDOWN_EXTENSIONS:
+                raw = path.read_bytes()
+                decode_problem = ""
+                try:
+                    text = raw.decode("utf-8-sig")
+                except UnicodeDecodeError as exc:
+                    decode_problem = (
+                        f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset "
+                        f"{exc.start}); unreadable characters were replaced"
+                    )
+                    text = raw.decode("utf-8-sig", errors="replace")
+                meta, body = parse_metadata_header(text)
+                self._markdown.reset()
+                body_html = self._markdown.convert(body)
+            else:
+                decode_problem = ""
+                body_html, meta = self._pelican_readers().readers[ext].read(str(path))
+                meta = {k: (v if isinstance(v, datetime) else str(v)) for k, v in meta.items()}
+        except Exception as exc:  # a reader can fail in many ways; one file must not stop the build
+            logger.warning(
+                "engage: %s cannot be read (%s: %s); skipped",
+                origin,
+                type(exc).__name__,
+                exc,
+                extra={"limit_msg": "engage: more comment files cannot be read"},
+            )
+            return None
+        return parse_comment(
+            key,
+            path.name.rsplit(".", 1)[0],
+            origin,
+            meta,
+            body_html,
+            self.zone,
+            fallback,
+            decode_problem,
+        )
+
+    def _pelican_readers(self) -> Any:
+        if self._readers is None:
+            from pelican.readers import Readers
+
+            self._readers = Readers(dict(self.settings))
+        return self._readers
