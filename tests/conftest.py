@@ -1,0 +1,116 @@
+"""Shared fixtures: building real Pelican sites in temporary folders."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from pelican import Pelican
+from pelican.log import LimitFilter
+from pelican.settings import read_settings
+
+import pelican_engage
+from pelican_engage import plugin
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_logs_and_signals() -> Iterator[None]:
+    # Pelican drops repeated warnings for the whole process; each test must
+    # see its own.  Signals are process-global: never leak receivers.
+    LimitFilter._raised_messages.clear()
+    LimitFilter._group_count.clear()
+    yield
+    plugin.unregister()
+
+
+class Site:
+    """A small Pelican site in a temporary folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.content = root / "content"
+        self.output = root / "output"
+        self.content.mkdir(parents=True, exist_ok=True)
+
+    def article(self, slug: str, title: str = "", body: str = "Body text.", **meta: str) -> Path:
+        lines = [f"Title: {title or slug.replace('-', ' ').title()}", "Date: 2026-01-02 10:00"]
+        lines.append(f"Slug: {slug}")
+        lines += [f"{k.replace('_', '-').title()}: {v}" for k, v in meta.items()]
+        path = self.content / f"{slug}.md"
+        path.write_text("\n".join(lines) + "\n\n" + body + "\n", encoding="utf-8")
+        return path
+
+    def comment(self, slug: str, name: str, text: str | bytes, **meta: str) -> Path:
+        folder = self.content / "comments" / slug
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            header = "".join(f"{k}: {v}\n" for k, v in meta.items())
+            path.write_text(header + "\n" + textwrap.dedent(text).strip() + "\n", encoding="utf-8")
+        return path
+
+    def copy_comments(self, slug: str, source: Path) -> None:
+        shutil.copytree(source, self.content / "comments" / slug, dirs_exist_ok=True)
+
+    def settings(self, **overrides: Any) -> dict[str, Any]:
+        base: dict[str, Any] = {
+            "PATH": str(self.content),
+            "OUTPUT_PATH": str(self.output),
+            "CACHE_PATH": str(self.root / "cache"),
+            "ENGAGE_ARCHIVE_PATH": str(self.root / "archive"),
+            "SITEURL": "https://blog.example",
+            "AUTHOR": "Marin",
+            "SITENAME": "Test blog",
+            "TIMEZONE": "UTC",
+            "PLUGINS": [pelican_engage],
+            "FEED_ALL_ATOM": None,
+            "CATEGORY_FEED_ATOM": None,
+            "TRANSLATION_FEED_ATOM": None,
+            "AUTHOR_FEED_ATOM": None,
+            "AUTHOR_FEED_RSS": None,
+        }
+        base.update(overrides)
+        return base
+
+    def build(self, **overrides: Any) -> None:
+        settings = read_settings(override=self.settings(**overrides))
+        Pelican(settings=settings).run()
+
+    def write_conf(self, **overrides: Any) -> Path:
+        settings = self.settings(**overrides)
+        settings["PLUGINS"] = ["pelican_engage"]
+        conf = self.root / "pelicanconf.py"
+        conf.write_text("".join(f"{k} = {v!r}\n" for k, v in settings.items()), encoding="utf-8")
+        return conf
+
+    def html(self, name: str) -> BeautifulSoup:
+        return BeautifulSoup((self.output / name).read_text(encoding="utf-8"), "html.parser")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Site:
+    return Site(tmp_path / "site")
+
+
+@pytest.fixture
+def engage_warnings(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
+    caplog.set_level(logging.INFO)
+
+    def warnings() -> list[str]:
+        return [
+            r.getMessage()
+            for r in caplog.records
+            if r.levelno == logging.WARNING and r.name.startswith("pelican_engage")
+        ]
+
+    return warnings
