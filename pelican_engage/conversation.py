@@ -200,10 +200,15 @@ def _nodes(
     waiting: frozenset[str],
     display_depth: int,
 ) -> tuple[Node, ...]:
-    """Build the nested view bottom-up; past ``display_depth`` it is flat."""
-    last = display_depth - 1
+    """Build the nested view bottom-up; past ``display_depth`` levels it is flat.
 
-    def node(item_id: str, depth: int, kids: tuple[Node, ...] = ()) -> Node:
+    The items of the deepest level are shown as siblings, in reading order,
+    so templates never recurse deeper than ``display_depth``.
+    """
+    # Depth of the nodes whose descendants are all listed flat below them.
+    last = display_depth - 2
+
+    def node(item_id: str, depth: int, kids: tuple[Node, ...] = (), flat: bool = False) -> Node:
         parent = parents[item_id]
         return Node(
             item=by_id[item_id],
@@ -213,8 +218,11 @@ def _nodes(
             by_author=item_id in by_author,
             waiting=item_id in waiting,
             children=kids,
+            flat=flat,
         )
 
+    if last < 0:
+        return tuple(node(i, d, flat=d > 0) for i, d in preorder)
     built: dict[str, Node] = {}
     for item_id, depth in reversed(preorder):
         if depth > last:
@@ -226,7 +234,7 @@ def _nodes(
             stack = [(c, depth + 1) for c in reversed(children[item_id])]
             while stack:
                 desc, d = stack.pop()
-                flat.append(node(desc, d))
+                flat.append(node(desc, d, flat=d > depth + 1))
                 stack.extend((c, d + 1) for c in reversed(children[desc]))
             kids = tuple(flat)
         built[item_id] = node(item_id, depth, kids)

@@ -155,7 +155,8 @@ class Node:
     by_author: bool
     waiting: bool
     children: tuple[Node, ...] = ()
-    #: The parent's author, for replies shown flat past the display depth.
+    #: Shown flat past the display depth, so it names its parent's author.
+    flat: bool = False
     reply_to_name: str = ""
 
     @property

@@ -43,7 +43,7 @@ class Site:
     def article(self, slug: str, title: str = "", body: str = "Body text.", **meta: str) -> Path:
         lines = [f"Title: {title or slug.replace('-', ' ').title()}", "Date: 2026-01-02 10:00"]
         lines.append(f"Slug: {slug}")
-        lines += [f"{k.replace('_', '-').title()}: {v}" for k, v in meta.items()]
+        lines += [f"{k}: {v}" for k, v in meta.items()]
         path = self.content / f"{slug}.md"
         path.write_text("\n".join(lines) + "\n\n" + body + "\n", encoding="utf-8")
         return path

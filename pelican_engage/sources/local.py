@@ -176,7 +176,10 @@ def link_replies(
     names: dict[str, str] = {}
     for filename, comment in pairs:
         stem = filename.rsplit(".", 1)[0]
-        for alias in (stem, filename, slugify(filename), slugify(stem)):
+        # pelican_comment_system slugifies the file name with its extension
+        # ("c3.md" -> "c3md"), under the site's slug substitutions.
+        plain_slug = re.sub(r"[^\w-]", "", filename.lower())
+        for alias in (stem, filename, slugify(filename), slugify(stem), plain_slug):
             names.setdefault(alias.casefold(), comment.item.id)
     items = []
     for _filename, comment in pairs:
@@ -287,7 +290,7 @@ class LocalComments:
     def _parse_file(self, key: str, path: Path, mtime: float) -> ParsedComment | None:
         self.parsed_files += 1
         origin = self._origin(path)
-        fallback = datetime.fromtimestamp(mtime, timezone.utc)
+        fallback = datetime.fromtimestamp(int(mtime), timezone.utc)
         ext = path.suffix.lstrip(".").lower()
         try:
             if ext in MARKDOWN_EXTENSIONS:

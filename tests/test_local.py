@@ -1,0 +1,219 @@
+"""Local comment files in pelican_comment_system's layout."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pelican_engage.sources.local import (
+    LocalComments,
+    ParsedComment,
+    link_replies,
+    parse_comment,
+    parse_metadata_header,
+)
+
+DATA = Path(__file__).parent / "data" / "local"
+
+
+def test_metadata_header_like_python_markdown_meta() -> None:
+    meta, body = parse_metadata_header(
+        "Author: Ann\ndate: 2026-01-01\nsummary: first line\n    continued\n\nBody: not meta\n"
+    )
+    assert meta == {"author": "Ann", "date": "2026-01-01", "summary": "first line continued"}
+    assert body == "Body: not meta"
+
+
+def test_metadata_header_with_yaml_style_fences() -> None:
+    meta, body = parse_metadata_header("---\nauthor: Ann\n---\nHello\n")
+    assert meta == {"author": "Ann"}
+    assert body == "Hello"
+
+
+def test_no_header_means_all_body() -> None:
+    meta, body = parse_metadata_header("Just a comment, no header.\nSecond line.")
+    assert meta == {}
+    assert body.startswith("Just a comment")
+
+
+def _parse(meta: dict[str, str], body: str = "<p>hi</p>"):
+    return parse_comment(
+        "post",
+        "c1",
+        "comments/post/c1.md",
+        meta,
+        body,
+        timezone.utc,
+        datetime(2026, 1, 1, tzinfo=timezone.utc),
+    )
+
+
+def test_parse_comment_builds_the_item() -> None:
+    parsed = _parse(
+        {
+            "author": "Ann",
+            "date": "2026-02-01 10:00",
+            "website": "https://ann.example",
+            "email": "ann@x.example",
+            "replyto": "c0md",
+        }
+    )
+    assert parsed.problems == ()
+    assert parsed.replyto == "c0md"
+    item = parsed.item
+    assert item.id == "comment:post/c1"
+    assert item.source == "local"
+    assert item.author.name == "Ann"
+    assert item.author.url == "https://ann.example"
+    assert item.author.email == "ann@x.example"
+    assert item.published == datetime(2026, 2, 1, 10, tzinfo=timezone.utc)
+    assert "email" not in item.to_dict()["author"]
+
+
+@pytest.mark.parametrize(
+    ("meta", "fragment"),
+    [
+        ({"date": "2026-02-01"}, "has no author"),
+        ({"author": "Ann", "date": "the day after"}, "bad date 'the day after'"),
+        ({"author": "Ann"}, "has no date"),
+    ],
+)
+def test_bad_metadata_is_a_problem_but_the_comment_stays(
+    meta: dict[str, str], fragment: str
+) -> None:
+    parsed = _parse(meta)
+    assert len(parsed.problems) == 1
+    assert fragment in parsed.problems[0]
+    assert parsed.item.content_html == "<p>hi</p>"
+
+
+def test_website_with_a_bad_scheme_is_dropped() -> None:
+    assert (
+        _parse(
+            {"author": "A", "date": "2026-01-01", "website": "javascript:alert(1)"}
+        ).item.author.url
+        == ""
+    )
+
+
+def test_link_replies_accepts_stems_and_pelican_comment_system_slugs() -> None:
+    def parsed(name: str, replyto: str | None) -> ParsedComment:
+        item = _parse({"author": "A", "date": "2026-01-01"}).item
+        return ParsedComment(item=replace(item, id=f"comment:post/{name}"), replyto=replyto)
+
+    from pelican.utils import slugify
+
+    items = link_replies(
+        "post",
+        [
+            ("c1.md", parsed("c1", None)),
+            ("c2.md", parsed("c2", "c1md")),
+            ("c3.md", parsed("c3", "c2")),
+            ("c4.md", parsed("c4", "C1.md")),
+            ("c5.md", parsed("c5", "nope")),
+        ],
+        slugify,
+    )
+    parents = {i.id.rsplit("/", 1)[1]: i.in_reply_to for i in items}
+    assert parents == {
+        "c1": None,
+        "c2": "comment:post/c1",
+        "c3": "comment:post/c2",
+        "c4": "comment:post/c1",
+        "c5": "comment:post/nope",
+    }
+
+
+@pytest.fixture
+def comments(tmp_path: Path) -> Path:
+    root = tmp_path / "content" / "comments"
+    shutil.copytree(DATA / "pcs-thread", root / "post")
+    return root
+
+
+def _reader(comments: Path, tmp_path: Path) -> LocalComments:
+    settings = {"TIMEZONE": "Europe/Paris", "PATH": str(comments.parent)}
+    from pelican.settings import DEFAULT_CONFIG
+
+    return LocalComments({**DEFAULT_CONFIG, **settings}, comments, tmp_path / "cache")
+
+
+def test_reads_markdown_and_other_pelican_formats(comments: Path, tmp_path: Path) -> None:
+    items, problems = _reader(comments, tmp_path).read_post("post", "post")
+    assert problems == []
+    by_stem = {i.id.rsplit("/", 1)[1]: i for i in items}
+    assert set(by_stem) == {"c1", "c2", "c3", "c4", "c5"}
+    assert by_stem["c2"].in_reply_to == "comment:post/c1"
+    assert by_stem["c3"].in_reply_to == "comment:post/c2"
+    assert by_stem["c4"].in_reply_to == "comment:post/c1"
+    assert "<strong>Pelican 4.12</strong>" in by_stem["c1"].content_html
+    assert "<em>reStructuredText</em>" in by_stem["c5"].content_html
+    assert by_stem["c5"].author.name == "Carl"
+    # Naive dates are in the site's TIMEZONE.
+    assert by_stem["c1"].published.utcoffset().total_seconds() == 3600
+
+
+def test_warm_read_uses_the_cache_and_notices_changes(comments: Path, tmp_path: Path) -> None:
+    cold = _reader(comments, tmp_path)
+    first, _ = cold.read_post("post", "post")
+    cold.save_cache()
+    assert cold.parsed_files == 5
+
+    warm = _reader(comments, tmp_path)
+    second, _ = warm.read_post("post", "post")
+    assert warm.parsed_files == 0
+    assert [i.to_dict(private=True) for i in second] == [i.to_dict(private=True) for i in first]
+    warm.save_cache()
+
+    changed = comments / "post" / "c3.md"
+    changed.write_text(changed.read_text() + "\nAn edit.\n")
+    os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
+    (comments / "post" / "c4.markdown").unlink()
+    again = _reader(comments, tmp_path)
+    third, _ = again.read_post("post", "post")
+    assert again.parsed_files == 1
+    assert len(third) == 4
+    assert "An edit." in next(i for i in third if i.id.endswith("/c3")).content_html
+
+
+def test_undecodable_bytes_keep_the_comment(comments: Path, tmp_path: Path) -> None:
+    (comments / "post" / "latin1.md").write_bytes(
+        b"author: Z\xe9lie\ndate: 2026-02-05\n\nCaf\xe9 cr\xe8me, tr\xe8s bien.\n"
+    )
+    items, problems = _reader(comments, tmp_path).read_post("post", "post")
+    (problem,) = problems
+    assert problem.origin.endswith("latin1.md")
+    assert "not valid UTF-8 (byte 0xe9" in problem.message
+    latin = next(i for i in items if i.id.endswith("/latin1"))
+    assert "tr" in latin.content_html and "bien" in latin.content_html
+
+
+def test_unreadable_reader_input_is_skipped_with_a_warning(
+    comments: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (comments / "post" / "broken.rst").write_text(
+        ":author: X\n:date: 2026-01-01\n\n.. bogus-directive::\n"
+    )
+    items, _problems = _reader(comments, tmp_path).read_post("post", "post")
+    assert len(items) >= 5  # the others still come through
+
+
+def test_ignores_hidden_backup_and_unknown_files(comments: Path, tmp_path: Path) -> None:
+    for name in (".c9.md", "c9.md~", "notes.txt", "README"):
+        (comments / "post" / name).write_text("author: X\ndate: 2026-01-01\n\nx\n")
+    items, _ = _reader(comments, tmp_path).read_post("post", "post")
+    assert len(items) == 5
+
+
+def test_a_post_without_a_folder_has_no_comments(comments: Path, tmp_path: Path) -> None:
+    assert _reader(comments, tmp_path).read_post("other", "other") == ([], [])
+
+
+def test_engage_key_folder_wins_then_slug(comments: Path, tmp_path: Path) -> None:
+    items, _ = _reader(comments, tmp_path).read_post("renamed-key", "post")
+    assert items and all(i.id.startswith("comment:renamed-key/") for i in items)

@@ -1,0 +1,240 @@
+"""End to end: real Pelican builds in temporary folders, read back with BeautifulSoup."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, Site
+
+THREAD = DATA / "local" / "pcs-thread"
+
+
+def _thread_site(site: Site) -> Site:
+    site.article("first-post", title="First post", body="The *body* of the first post.")
+    site.article("quiet-post", title="Quiet post", body="Nobody commented here.")
+    site.copy_comments("first-post", THREAD)
+    return site
+
+
+@pytest.mark.parametrize("theme", ["notmyidea", "simple"])
+def test_thread_is_injected_after_the_body_with_the_html_contract(site: Site, theme: str) -> None:
+    _thread_site(site).build(THEME=theme)
+    page = site.html("first-post.html")
+    (section,) = page.select("section.engage")
+    assert section["id"] == "comments"
+    # After the article body, inside the article.
+    article = section.find_parent("article")
+    assert article is not None
+    body = article.find(string=lambda s: "of the first post" in s)
+    assert body is not None
+    all_text = str(page)
+    assert all_text.index("of the first post") < all_text.index('class="engage"')
+
+    items = {el["data-engage-id"]: el for el in section.select("[data-engage-id]")}
+    assert set(items) == {f"comment:first-post/c{n}" for n in range(1, 6)}
+    for el in items.values():
+        assert {"engage-item", "h-entry"} <= set(el["class"])
+        assert el.select_one(".p-author.h-card") is not None
+        assert el.select_one(".e-content") is not None
+        time = el.select_one("time.dt-published")
+        assert time is not None and time["datetime"].startswith("2026-02-0")
+        assert el.select_one("a.u-url") is not None
+
+    c2 = items["comment:first-post/c2"]
+    assert c2["data-engage-parent"] == "comment:first-post/c1"
+    # Replies nest inside their parent's element.
+    assert c2.find_parent(attrs={"data-engage-id": "comment:first-post/c1"}) is not None
+    assert "data-engage-parent" not in items["comment:first-post/c1"].attrs
+
+    # The author's reply is marked, with a visible badge; only it.
+    authored = section.select(".engage-by-author")
+    assert [el["data-engage-id"] for el in authored] == ["comment:first-post/c2"]
+    assert c2.select_one(".engage-badge").get_text(strip=True) == "Author"
+
+    # Ann wrote again after the author's answer; Carl's top-level comment is unanswered.
+    waiting = {el["data-engage-id"] for el in section.select(".engage-waiting")}
+    assert waiting == {"comment:first-post/c3", "comment:first-post/c5"}
+
+    # Email addresses are never rendered; no script anywhere in the thread.
+    assert "ann@reader.example" not in all_text
+    assert section.find("script") is None
+    assert (site.output / "engage" / "engage.css").is_file()
+    assert section.select_one('link[rel="stylesheet"]')["href"].endswith("engage/engage.css")
+
+
+def test_post_without_comments_gets_an_empty_thread(site: Site) -> None:
+    _thread_site(site).build()
+    section = site.html("quiet-post.html").select_one("section.engage")
+    assert section is not None
+    assert section.select("[data-engage-id]") == []
+    assert "No comments yet" in section.get_text()
+
+
+def test_index_pages_and_feeds_carry_no_thread(site: Site) -> None:
+    _thread_site(site).build(FEED_ALL_ATOM="feeds/all.atom.xml")
+    assert "data-engage-id" not in (site.output / "index.html").read_text()
+    assert "data-engage-id" not in (site.output / "feeds" / "all.atom.xml").read_text()
+    assert "Lovely post" not in (site.output / "feeds" / "all.atom.xml").read_text()
+
+
+def test_theme_that_includes_the_template_gets_exactly_one_thread(site: Site) -> None:
+    _thread_site(site)
+    overrides = site.root / "overrides"
+    overrides.mkdir()
+    (overrides / "article.html").write_text(
+        '{% extends "!simple/article.html" %}\n'
+        "{% block content %}{{ super() }}\n"
+        '<aside id="where-the-theme-wants-it">{% include "engage/thread.html" %}</aside>\n'
+        "<p id='counts'>{{ article.engage.counts.comment }} comments, "
+        "{{ article.engage.waiting|length }} waiting, {{ article.engage.total }} in all</p>\n"
+        "{% endblock %}\n"
+    )
+    site.build(THEME="simple", THEME_TEMPLATES_OVERRIDES=[str(overrides)])
+    page = site.html("first-post.html")
+    sections = page.select("section.engage")
+    assert len(sections) == 1
+    assert sections[0].find_parent("aside")["id"] == "where-the-theme-wants-it"
+    assert page.select_one("#counts").get_text() == "5 comments, 2 waiting, 5 in all"
+
+
+def test_a_theme_can_override_the_thread_template(site: Site) -> None:
+    _thread_site(site)
+    overrides = site.root / "overrides"
+    (overrides / "engage").mkdir(parents=True)
+    (overrides / "engage" / "thread.html").write_text(
+        '<div class="my-thread" data-engage-thread="x">{{ article.engage.total }}</div>'
+    )
+    site.build(THEME_TEMPLATES_OVERRIDES=[str(overrides)])
+    page = site.html("first-post.html")
+    assert page.select_one(".my-thread").get_text() == "5"
+    assert page.select("section.engage") == []
+
+
+def test_injection_can_be_turned_off(site: Site) -> None:
+    _thread_site(site).build(ENGAGE_INJECT=False)
+    assert "data-engage-id" not in (site.output / "first-post.html").read_text()
+
+
+def test_a_post_can_opt_out(site: Site) -> None:
+    site.article("private", body="No comments please.", engage="off")
+    site.copy_comments("private", THREAD)
+    site.build()
+    assert "engage" not in (site.output / "private.html").read_text().split("</header>", 1)[-1]
+
+
+def test_bad_comment_files_warn_once_each_and_the_build_goes_on(
+    site: Site, engage_warnings
+) -> None:
+    _thread_site(site)
+    site.comment("first-post", "nodate.md", "No date here.", author="Dan")
+    site.comment("first-post", "noauthor.md", "Who am I?", date="2026-02-06 10:00")
+    site.comment("first-post", "orphan.md", "Lost.", author="Eve", date="2026-02-07", replyto="c99")
+    site.comment("first-post", "bytes.md", b"author: Fr\xe9d\ndate: 2026-02-08\n\nBonjour\n")
+    site.build()
+    warnings = engage_warnings()
+    assert len(warnings) == 4
+    for name, problem in [
+        ("nodate.md", "has no date"),
+        ("noauthor.md", "has no author"),
+        ("orphan.md", "'c99', which does not exist"),
+        ("bytes.md", "not valid UTF-8"),
+    ]:
+        assert any(name in w and problem in w for w in warnings), (name, warnings)
+    ids = {el["data-engage-id"] for el in site.html("first-post.html").select("[data-engage-id]")}
+    assert len(ids) == 9  # everything still renders
+
+
+def test_a_reply_cycle_warns_once_and_renders_every_item(site: Site, engage_warnings) -> None:
+    site.article("loop")
+    site.comment("loop", "a.md", "A", author="A", date="2026-02-01", replyto="b")
+    site.comment("loop", "b.md", "B", author="B", date="2026-02-02", replyto="a")
+    site.build()
+    (warning,) = engage_warnings()
+    assert "a.md" in warning and "b.md" in warning and "cycle" in warning
+    section = site.html("loop.html").select_one("section.engage")
+    assert len(section.select("[data-engage-id]")) == 2
+
+
+def test_a_3000_deep_reply_chain_builds_and_renders(site: Site) -> None:
+    site.article("deep")
+    for n in range(3000):
+        reply = {"replyto": f"c{n - 1}"} if n else {}
+        site.comment(
+            "deep", f"c{n}.md", f"Level {n}", author=f"R{n % 5}", date="2026-02-01", **reply
+        )
+    site.build(ENGAGE_DISPLAY_DEPTH=4)
+    section = site.html("deep.html").select_one("section.engage")
+    items = section.select("[data-engage-id]")
+    assert len(items) == 3000
+    assert items[-1]["data-engage-parent"] == "comment:deep/c2998"
+    # Nesting stops at the display depth.
+    assert max(len(el.find_parents("li")) for el in items) == 3
+
+
+def test_warm_build_reads_comments_from_the_cache(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="pelican_engage")
+    _thread_site(site).build()
+    first = (site.output / "first-post.html").read_text()
+    summaries = [r.getMessage() for r in caplog.records if r.name == "pelican_engage.plugin"]
+    assert len(summaries) == 1 and "5 comment file(s) parsed" in summaries[0]
+    caplog.clear()
+    site.build()  # same process, like pelican --autoreload
+    summaries = [r.getMessage() for r in caplog.records if r.name == "pelican_engage.plugin"]
+    assert len(summaries) == 1 and "0 comment file(s) parsed" in summaries[0]
+    assert (site.output / "first-post.html").read_text() == first
+
+
+def test_translations_get_their_own_key(site: Site) -> None:
+    site.article("hello", title="Hello", lang="en")
+    site.article("hello-fr", title="Bonjour", lang="fr", body="Le corps.")
+    # Pelican pairs translations by slug; give the French file the same slug.
+    fr = site.content / "hello-fr.md"
+    fr.write_text(fr.read_text().replace("Slug: hello-fr", "Slug: hello"))
+    site.comment("hello", "c1.md", "Nice", author="A", date="2026-02-01")
+    site.comment("hello-fr", "c1.md", "Sympa", author="B", date="2026-02-01")
+    site.build(DEFAULT_LANG="en")
+    assert (
+        site.html("hello.html").select_one("[data-engage-id]")["data-engage-id"]
+        == "comment:hello/c1"
+    )
+    fr_page = site.html("hello-fr.html")
+    assert fr_page.select_one("[data-engage-id]")["data-engage-id"] == "comment:hello-fr/c1"
+
+
+def test_engage_key_keeps_the_thread_of_a_renamed_post(site: Site) -> None:
+    site.article("new-name", engage_key="old-name")
+    site.comment("old-name", "c1.md", "Still here", author="A", date="2026-02-01")
+    site.build()
+    item = site.html("new-name.html").select_one("[data-engage-id]")
+    assert item["data-engage-id"] == "comment:old-name/c1"
+
+
+def test_comment_files_are_not_read_as_articles(site: Site) -> None:
+    _thread_site(site).build()
+    assert not list(site.output.glob("**/c1.html"))
+    assert not (site.output / "comments").exists()
+
+
+def test_bad_settings_name_the_key_and_the_build_goes_on(site: Site, caplog) -> None:
+    _thread_site(site).build(ENGAGE_AUTHOR={"nmes": ["Marin"]})
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("ENGAGE_AUTHOR" in e and "'nmes'" in e for e in errors)
+    assert (site.output / "first-post.html").exists()
+
+
+def test_relative_urls_link_the_stylesheet_relatively(site: Site) -> None:
+    site.article("nested", ARTICLE_URL="x")  # plain article
+    site.comment("nested", "c1.md", "Hi", author="A", date="2026-02-01")
+    site.build(
+        RELATIVE_URLS=True,
+        ARTICLE_URL="posts/{slug}/",
+        ARTICLE_SAVE_AS="posts/{slug}/index.html",
+    )
+    page = site.html("posts/nested/index.html")
+    assert page.select_one("section.engage link")["href"] == "../../engage/engage.css"
+    assert isinstance(Path, type)
