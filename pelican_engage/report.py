@@ -135,47 +135,44 @@ def as_markdown(rows: list[Row], total_items: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cell(value: object) -> object:
+    # A cell starting with = + - @ is a formula to a spreadsheet; comments
+    # are written by strangers.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+_CSV_FIELDS = [
+    "id",
+    "source",
+    "kind",
+    "post_key",
+    "post_title",
+    "post_url",
+    "author_name",
+    "author_handle",
+    "author_url",
+    "published",
+    "waiting_days",
+    "url",
+    "reply_url",
+    "excerpt",
+]
+
+
+def _flat(row: Row) -> dict[str, object]:
+    data = row.to_dict()
+    for group in ("post", "author"):
+        data.update({f"{group}_{k}": v for k, v in data.pop(group).items()})
+    return {k: _cell(v) for k, v in data.items()}
+
+
 def as_csv(rows: list[Row]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        [
-            "id",
-            "source",
-            "kind",
-            "post_key",
-            "post_title",
-            "post_url",
-            "author_name",
-            "author_handle",
-            "author_url",
-            "published",
-            "waiting_days",
-            "url",
-            "reply_url",
-            "excerpt",
-        ]
-    )
-    for row in rows:
-        d = row.to_dict()
-        writer.writerow(
-            [
-                d["id"],
-                d["source"],
-                d["kind"],
-                d["post"]["key"],
-                d["post"]["title"],
-                d["post"]["url"],
-                d["author"]["name"],
-                d["author"]["handle"],
-                d["author"]["url"],
-                d["published"],
-                d["waiting_days"],
-                d["url"],
-                d["reply_url"],
-                d["excerpt"],
-            ]
-        )
+    writer = csv.DictWriter(buffer, fieldnames=_CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(_flat(row) for row in rows)
     return buffer.getvalue()
 
 
