@@ -9,6 +9,7 @@ under a lock so two builds at once cannot interleave their writes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -27,6 +28,15 @@ ACKS_FILE = "acknowledged.json"
 _LOCK_TIMEOUT = 60.0
 
 
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _default_mode()
+
+
 class ArchiveError(Exception):
     """An archive file exists but cannot be used; it is left untouched."""
 
@@ -41,6 +51,8 @@ def atomic_write_json(path: Path, data: Any) -> None:
     text = json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private; a committed archive is ordinary data.
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -104,8 +116,12 @@ class Archive:
         return self.path / "posts" / file_name(key)
 
     def _lock(self) -> FileLock:
+        # The lock file lives outside the archive so it is never committed;
+        # every process on this machine derives the same name from the path.
         self.path.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.path / ".engage.lock"), timeout=_LOCK_TIMEOUT)
+        digest = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
+        lock = Path(tempfile.gettempdir()) / f"pelican-engage-{digest}.lock"
+        return FileLock(str(lock), timeout=_LOCK_TIMEOUT)
 
     def keys(self) -> list[str]:
         folder = self.path / "posts"

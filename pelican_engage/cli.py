@@ -137,7 +137,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_ack(args: argparse.Namespace) -> int:
-    engine = _engine(_settings(args.settings))
+    threads, engine = site_threads(_settings(args.settings))
+    if not any(item.id == args.item_id for thread in threads for item in thread.items):
+        raise UsageError(
+            f"no item {args.item_id!r} on this site; "
+            "`pelican-engage report` lists the ids of waiting items"
+        )
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     try:
         added = engine.archive.acknowledge(args.item_id, note=args.note, at=now)

@@ -18,7 +18,7 @@ from pelican import signals
 
 from . import render
 from .engine import Engine, is_opted_out
-from .settings import CSS_OUTPUT, SettingsError, load
+from .settings import CSS_OUTPUT, DEFAULTS, SettingsError, load
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +51,9 @@ def prepare_settings(settings: dict[str, Any]) -> None:
         if isinstance(folder, str) and folder not in excludes:
             excludes.append(folder)
         settings[key] = excludes
-    settings.setdefault("ENGAGE_DISPLAY_DEPTH", 5)
-    settings.setdefault("ENGAGE_CSS", True)
-    settings.setdefault("ENGAGE_SHOW_WAITING", False)
+    # Templates read these from the context, so they need their defaults there.
+    for key in ("ENGAGE_DISPLAY_DEPTH", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT"):
+        settings.setdefault(key, DEFAULTS[key])
 
 
 def start_build(settings: dict[str, Any]) -> Engine | None:

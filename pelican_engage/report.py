@@ -81,36 +81,40 @@ def as_json(rows: list[Row], total_items: int, now: datetime | None = None) -> s
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-_COLUMNS = ("days", "post", "who", "source", "excerpt")
+_COLUMNS = ("days", "who", "source", "post", "excerpt")
+_WIDTHS = {"days": 5, "who": 18, "source": 9, "post": 28}
 
 
-def _cells(row: Row) -> tuple[str, ...]:
-    return (
-        f"{row.waiting_days:.1f}",
-        row.post.key,
-        row.item.author.name,
-        row.item.source,
-        row.excerpt,
-    )
+def _cells(row: Row) -> dict[str, str]:
+    return {
+        "days": f"{row.waiting_days:.1f}",
+        "who": row.item.author.name,
+        "source": row.item.source,
+        "post": row.post.title or row.post.key,
+        "excerpt": row.excerpt,
+    }
 
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def as_text(rows: list[Row], total_items: int, width: int = 100) -> str:
+def as_text(rows: list[Row], total_items: int, width: int = 110) -> str:
+    """A table for people: one line per item, then its id and link to act on."""
     if not rows:
         return f"Nobody is waiting for a reply ({total_items} item(s) checked).\n"
-    fixed = {"days": 6, "post": 24, "who": 18, "source": 8}
-    fixed["excerpt"] = max(20, width - sum(fixed.values()) - 2 * len(fixed))
-    header = "  ".join(c.upper().ljust(fixed[c]) for c in _COLUMNS).rstrip()
-    lines = [header, "  ".join("-" * fixed[c] for c in _COLUMNS)]
+    widths = dict(_WIDTHS, excerpt=max(20, width - sum(_WIDTHS.values()) - 2 * len(_WIDTHS)))
+    lines = [
+        "  ".join(c.upper().ljust(widths[c]) for c in _COLUMNS).rstrip(),
+        "  ".join("-" * widths[c] for c in _COLUMNS),
+    ]
+    indent = " " * (widths["days"] + 2)
     for row in rows:
-        cells = (
-            _clip(cell, fixed[c]).ljust(fixed[c])
-            for c, cell in zip(_COLUMNS, _cells(row), strict=True)
+        cells = _cells(row)
+        lines.append(
+            "  ".join(_clip(cells[c], widths[c]).ljust(widths[c]) for c in _COLUMNS).rstrip()
         )
-        lines.append("  ".join(cells).rstrip())
+        lines.append(f"{indent}{row.item.id}  {row.url}")
     lines.append("")
     lines.append(f"{len(rows)} waiting for a reply, of {total_items} item(s).")
     return "\n".join(lines) + "\n"

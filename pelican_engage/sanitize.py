@@ -68,9 +68,22 @@ _TEXT_ONLY = nh3.Cleaner(
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# Kept as their nearest allowed meaning instead of losing their markup:
+# docutils writes inline literals as <tt>, and headings become bold
+# paragraphs as Mastodon does.  The cleaner still sees the result.
+_RENAMES = (
+    (re.compile(r"<(/?)tt\b", re.IGNORECASE), r"<\1code"),
+    (re.compile(r"<h[1-6]\b[^>]*>", re.IGNORECASE), "<p><strong>"),
+    (re.compile(r"</h[1-6]\s*>", re.IGNORECASE), "</strong></p>"),
+)
+
+
 def clean_html(untrusted: str) -> str:
     """Return ``untrusted`` HTML reduced to the comment policy."""
-    return _CLEANER.clean(_CONTROL.sub("", untrusted)).strip()
+    text = _CONTROL.sub("", untrusted)
+    for pattern, replacement in _RENAMES:
+        text = pattern.sub(replacement, text)
+    return _CLEANER.clean(text).strip()
 
 
 def text_to_html(text: str) -> str:

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_COMMENTS_PATH": None,  # None: PELICAN_COMMENT_SYSTEM_DIR or "comments"
     "ENGAGE_DISPLAY_DEPTH": 5,
     "ENGAGE_SHOW_WAITING": False,
+    "ENGAGE_DATE_FORMAT": "%Y-%m-%d %H:%M",
 }
 
 #: Where the stylesheet is written, relative to OUTPUT_PATH.
@@ -138,6 +139,7 @@ class EngageSettings:
     css: bool
     display_depth: int
     show_waiting: bool
+    date_format: str
     timezone: str
     siteurl: str
 
@@ -166,6 +168,11 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
     archive = settings.get("ENGAGE_ARCHIVE_PATH", DEFAULTS["ENGAGE_ARCHIVE_PATH"])
     if not isinstance(archive, (str, os.PathLike)) or not str(archive):
         raise SettingsError("ENGAGE_ARCHIVE_PATH", f"expected a folder path, got {archive!r}")
+    date_format = settings.get("ENGAGE_DATE_FORMAT", DEFAULTS["ENGAGE_DATE_FORMAT"])
+    if not isinstance(date_format, str) or not date_format:
+        raise SettingsError(
+            "ENGAGE_DATE_FORMAT", f"expected a strftime format, got {date_format!r}"
+        )
     offline = _bool(settings, "ENGAGE_OFFLINE") or os.environ.get(
         "ENGAGE_OFFLINE", ""
     ).strip().lower() in {"1", "true", "yes", "on"}
@@ -183,6 +190,7 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         css=_bool(settings, "ENGAGE_CSS"),
         display_depth=depth,
         show_waiting=_bool(settings, "ENGAGE_SHOW_WAITING"),
+        date_format=date_format,
         timezone=str(settings.get("TIMEZONE") or "UTC"),
         siteurl=str(settings.get("SITEURL") or ""),
     )

@@ -75,9 +75,14 @@ def test_text_report_is_a_readable_table(conf: Path, capsys) -> None:
     code, out, _ = run(capsys, "report", "-s", str(conf))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["DAYS", "POST", "WHO", "SOURCE", "EXCERPT"]
-    assert "Ann Reader" in lines[2] and "first-post" in lines[2]
-    assert "Carl" in lines[3]
+    assert lines[0].split() == ["DAYS", "WHO", "SOURCE", "POST", "EXCERPT"]
+    assert "Ann Reader" in lines[2] and "First | post" in lines[2]
+    # Under each row: the id to acknowledge it and the link to answer it.
+    assert lines[3].split() == [
+        "comment:first-post/c3",
+        "https://blog.example/first-post.html#engage-comment-first-post-c3",
+    ]
+    assert "Carl" in lines[4]
     assert lines[-1] == "2 waiting for a reply, of 5 item(s)."
 
 
@@ -110,6 +115,8 @@ def test_fail_on_waiting_exits_1_and_ack_clears_it(conf: Path, capsys) -> None:
 def test_usage_and_configuration_errors_exit_2(
     conf: Path, capsys, tmp_path: Path, site: Site
 ) -> None:
+    code, _, err = run(capsys, "ack", "comment:first-post/typo", "-s", str(conf))
+    assert code == 2 and "no item 'comment:first-post/typo'" in err
     code, _, err = run(capsys, "report", "-s", str(tmp_path / "missing.py"))
     assert code == 2 and "not found" in err
     bad = site.write_conf(ENGAGE_DISPLAY_DEPTH=0)

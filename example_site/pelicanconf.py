@@ -1,0 +1,66 @@
+# Pelican settings for "Marginalia", Marin Ferrand's blog.
+#
+# Build a local copy with:
+#     ENGAGE_OFFLINE=1 pelican content -s pelicanconf.py -o output
+
+AUTHOR = "Marin Ferrand"
+SITENAME = "Marginalia"
+SITESUBTITLE = "Notes on writing, small software and slow bread"
+SITEURL = ""
+RELATIVE_URLS = True  # for `pelican --listen` and previews under any path
+
+PATH = "content"
+
+TIMEZONE = "Europe/Paris"
+DEFAULT_LANG = "en"
+DEFAULT_DATE_FORMAT = "%d %B %Y"
+
+# Keep the URLs I had on WordPress: /2025/09/my-post/
+ARTICLE_URL = "{date:%Y}/{date:%m}/{slug}/"
+ARTICLE_SAVE_AS = "{date:%Y}/{date:%m}/{slug}/index.html"
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+
+# No feeds while building locally.
+FEED_ALL_ATOM = None
+CATEGORY_FEED_ATOM = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+
+DEFAULT_PAGINATION = 5
+
+# The default theme (notmyidea) is fine by me.
+LINKS = (
+    ("Pelican", "https://getpelican.example/"),
+    ("Bread notes wiki", "https://crumb.example/wiki/"),
+    ("Priya's blog", "https://priya.example/"),
+)
+SOCIAL = (
+    ("Mastodon", "https://social.example/@marin"),
+    ("Code", "https://git.example/marin"),
+)
+
+PLUGINS = ["pelican_engage"]
+
+# --- pelican-engage -----------------------------------------------------
+# Comments live in content/comments/<article slug>/, one file per comment,
+# exactly as pelican_comment_system laid them out.
+
+# Who "the author" is. My replies are recognised by name, or by the email
+# in their header (the email is never printed on the site).
+ENGAGE_AUTHOR = {
+    "names": ["Marin Ferrand"],
+    "emails": ["marin@ferrand.example"],
+}
+
+# Replies imported from elsewhere and "no reply needed" marks are kept here,
+# relative to the folder I run pelican from. Commit it with the site.
+ENGAGE_ARCHIVE_PATH = "engage-archive"
+
+# Show the "waiting for a reply" flag on comments I still owe an answer.
+# Handy on my laptop; leave it off on the public site.
+ENGAGE_SHOW_WAITING = True
+
+# Comment dates, in the same style as the post dates.
+ENGAGE_DATE_FORMAT = "%d %B %Y, %H:%M"
