@@ -193,14 +193,25 @@ def test_undecodable_bytes_keep_the_comment(comments: Path, tmp_path: Path) -> N
     assert "tr" in latin.content_html and "bien" in latin.content_html
 
 
-def test_unreadable_reader_input_is_skipped_with_a_warning(
+def test_a_file_pelican_cannot_read_is_skipped_with_a_warning(
     comments: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    (comments / "post" / "broken.rst").write_text(
-        ":author: X\n:date: 2026-01-01\n\n.. bogus-directive::\n"
-    )
+    (comments / "post" / "broken.rst").write_bytes(b"T\n#\n\n:author: Z\xe9\n\nx\n")
     items, _problems = _reader(comments, tmp_path).read_post("post", "post")
-    assert len(items) >= 5  # the others still come through
+    assert len(items) == 5  # the others still come through
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "broken.rst cannot be read (UnicodeDecodeError" in warning
+
+
+def test_a_bad_date_in_rst_keeps_the_comment(comments: Path, tmp_path: Path) -> None:
+    (comments / "post" / "late.rst").write_text(
+        "Late\n####\n\n:author: Dora\n:date: yesterday-ish\n\nHello from *rst*.\n"
+    )
+    items, problems = _reader(comments, tmp_path).read_post("post", "post")
+    (problem,) = problems
+    assert problem.origin.endswith("late.rst") and "bad date 'yesterday-ish'" in problem.message
+    late = next(i for i in items if i.id.endswith("/late"))
+    assert late.author.name == "Dora" and "<em>rst</em>" in late.content_html
 
 
 def test_ignores_hidden_backup_and_unknown_files(comments: Path, tmp_path: Path) -> None:

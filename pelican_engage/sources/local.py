@@ -193,6 +193,10 @@ def link_replies(
     return items
 
 
+def _raw_metadata(name: str, value: Any) -> Any:
+    return value
+
+
 class LocalComments:
     """Reads the comment folder of each post, with a parse cache."""
 
@@ -336,4 +340,9 @@ class LocalComments:
             from pelican.readers import Readers
 
             self._readers = Readers(dict(self.settings))
+            # Keep metadata as the raw strings in the file, so a bad date in
+            # an .rst comment is reported and the comment kept, exactly as
+            # for Markdown, instead of the reader raising and losing it.
+            for reader in self._readers.readers.values():
+                reader.process_metadata = _raw_metadata
         return self._readers
