@@ -74,9 +74,43 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def file_name(key: str) -> str:
-    """A post key as a portable file name ("../x" cannot escape the folder)."""
+    """A post key as a portable file name ("../x" cannot escape the folder).
+
+    When the key has to be changed to be safe, a digest of the original is
+    added, so "a/b", "a_b" and two non-ASCII slugs never share a file.
+    """
     safe = _UNSAFE.sub("_", key).lstrip(".")
-    return (safe or "_") + ".json"
+    if safe != key or not safe:
+        safe = f"{safe}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+    return safe + ".json"
+
+
+def _read_json(path: Path, kind: str) -> dict[str, Any]:
+    """A JSON object with a schema we know, or an ArchiveError naming the file.
+
+    The schema is checked before anything else, so a file from a newer
+    version asks for an upgrade whatever its layout.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArchiveError(path, f"cannot be read ({exc}); left as it is") from exc
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if isinstance(schema, int) and schema > SCHEMA:
+        raise ArchiveError(
+            path,
+            f"has schema {schema}, newer than this version of pelican-engage "
+            f"knows ({SCHEMA}); upgrade pelican-engage. Left as it is",
+        )
+    if not isinstance(data, dict) or schema != SCHEMA or not isinstance(data.get("items"), dict):
+        raise ArchiveError(path, f"is not an engage {kind} file; left as it is")
+    return data
+
+
+def _normal(data: Any) -> Any:
+    # What an item looks like once written and read back ("" parents become
+    # None, tuples lists), so re-merging it is recognised as no change.
+    return json.loads(json.dumps(data))
 
 
 @dataclass(frozen=True)
@@ -140,32 +174,22 @@ class Archive:
         path = self.post_path(key)
         if not path.exists():
             return PostRecord(key=key)
-        return self._read(path)
+        return self._read(path, key)
 
     @staticmethod
-    def _read(path: Path) -> PostRecord:
+    def _read(path: Path, key: str | None = None) -> PostRecord:
+        data = _read_json(path, "archive")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ArchiveError(path, f"cannot be read ({exc}); left as it is") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("items"), dict):
-            raise ArchiveError(path, "is not an engage archive file; left as it is")
-        schema = data.get("schema")
-        if not isinstance(schema, int) or schema > SCHEMA:
-            raise ArchiveError(
-                path,
-                f"has schema {schema!r}, newer than this version of "
-                f"pelican-engage knows ({SCHEMA}); upgrade pelican-engage",
-            )
-        try:
-            items = {i: Item.from_dict(d) for i, d in data["items"].items()}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ArchiveError(path, f"holds a malformed item ({exc}); left as it is") from exc
-        return PostRecord(
-            key=str(data.get("post") or path.stem),
-            items=items,
-            cursors=dict(data.get("cursors") or {}),
-        )
+            items = {str(i): Item.from_dict(d) for i, d in data["items"].items()}
+            cursors = data.get("cursors") or {}
+            if not isinstance(cursors, dict):
+                raise TypeError(f"cursors are a {type(cursors).__name__}, not an object")
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ArchiveError(path, f"holds malformed data ({exc}); left as it is") from exc
+        stored = str(data.get("post", path.stem))
+        if key is not None and stored != key:
+            raise ArchiveError(path, f"belongs to post {stored!r}, not {key!r}; left as it is")
+        return PostRecord(key=stored, items=items, cursors=cursors)
 
     def merge(
         self,
@@ -186,7 +210,7 @@ class Archive:
                 old = merged.get(item.id)
                 if old is None:
                     added += 1
-                elif old.to_dict() != item.to_dict():
+                elif _normal(old.to_dict()) != _normal(item.to_dict()):
                     updated += 1
                 else:
                     continue
@@ -204,13 +228,7 @@ class Archive:
         path = self.path / ACKS_FILE
         if not path.exists():
             return frozenset()
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return frozenset(str(k) for k in data.get("items", {}))
-        except (OSError, ValueError, AttributeError) as exc:
-            raise ArchiveError(
-                path, f"cannot be read ({exc}); no item counts as acknowledged"
-            ) from exc
+        return frozenset(str(k) for k in _read_json(path, "acknowledgements")["items"])
 
     def acknowledge(self, item_id: str, note: str = "", at: str = "") -> bool:
         """Mark ``item_id`` as needing no reply; False if it already was."""
@@ -218,7 +236,7 @@ class Archive:
         with self._lock():
             data: dict[str, Any] = {"schema": SCHEMA, "items": {}}
             if path.exists():
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = _read_json(path, "acknowledgements")
             if item_id in data["items"]:
                 return False
             data["items"][item_id] = {"note": note, "at": at}

@@ -84,6 +84,9 @@ class Item:
             raise ValueError(f"unknown item kind {self.kind!r} for {self.id}")
         if self.published.tzinfo is None:
             raise ValueError(f"item {self.id} has a naive publication date")
+        if not self.in_reply_to:
+            # "" and None both mean "answers the post"; keep one spelling.
+            object.__setattr__(self, "in_reply_to", None)
 
     def to_dict(self, *, private: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
