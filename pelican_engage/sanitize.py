@@ -58,6 +58,7 @@ _CLEANER = nh3.Cleaner(
     link_rel=LINK_REL,
     clean_content_tags={"script", "style", "template", "iframe", "noscript"},
     strip_comments=True,
+    attribute_filter=lambda _tag, name, value: _cite_filter(name, value),
 )
 _TEXT_ONLY = nh3.Cleaner(
     tags=set(), attributes={}, clean_content_tags={"script", "style"}, link_rel=None
@@ -66,6 +67,13 @@ _TEXT_ONLY = nh3.Cleaner(
 # C0 controls other than tab, newline and carriage return have no place in
 # a comment and confuse some parsers.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _cite_filter(name: str, value: str) -> str | None:
+    # nh3 applies the scheme policy to href and src only; cite is a URL too.
+    if name != "cite":
+        return value
+    return value if safe_url(html.unescape(value), URL_SCHEMES - {"mailto"}) else None
 
 
 # Kept as their nearest allowed meaning instead of losing their markup:
@@ -79,11 +87,24 @@ _RENAMES = (
 
 
 def clean_html(untrusted: str) -> str:
-    """Return ``untrusted`` HTML reduced to the comment policy."""
-    text = _CONTROL.sub("", untrusted)
+    """Return ``untrusted`` HTML reduced to the comment policy.
+
+    Cleaning runs until the output stops changing: some markup (a block
+    inside <p>, nested <a>, a <pre> starting with blank lines) comes out of
+    one pass in a form that the next parse reads differently, and what we
+    store must be exactly what a browser will see.
+    """
+    text = untrusted
     for pattern, replacement in _RENAMES:
         text = pattern.sub(replacement, text)
-    return _CLEANER.clean(text).strip()
+    for _ in range(5):
+        # Control characters can arrive as character references, which only
+        # the parser decodes, so they are removed from its output too.
+        cleaned = _CONTROL.sub("", _CLEANER.clean(_CONTROL.sub("", text))).strip()
+        if cleaned == text:
+            break
+        text = cleaned
+    return cleaned
 
 
 def text_to_html(text: str) -> str:
@@ -97,8 +118,8 @@ def clean_text(untrusted: str) -> str:
 
     The result is *text*, not HTML: templates escape it when they print it.
     """
-    stripped = _TEXT_ONLY.clean(_CONTROL.sub("", untrusted))
-    return " ".join(html.unescape(stripped).split())
+    stripped = html.unescape(_TEXT_ONLY.clean(_CONTROL.sub("", untrusted)))
+    return " ".join(_CONTROL.sub("", stripped).split())
 
 
 def safe_url(untrusted: str, schemes: frozenset[str] = frozenset({"http", "https"})) -> str:
@@ -107,7 +128,9 @@ def safe_url(untrusted: str, schemes: frozenset[str] = frozenset({"http", "https
     Anything else (``javascript:``, relative or protocol-relative paths,
     garbage) gives the empty string.
     """
-    candidate = _CONTROL.sub("", html.unescape(untrusted or "")).strip()
+    # A metadata value is text, not HTML: "&copy=1" in a query string is not
+    # an entity, so nothing is unescaped here.
+    candidate = _CONTROL.sub("", untrusted or "").strip()
     if not candidate or any(ch.isspace() for ch in candidate):
         return ""
     try:

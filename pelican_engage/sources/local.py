@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 SOURCE = "local"
 MARKDOWN_EXTENSIONS = ("md", "markdown", "mkd", "mdown")
+#: Read with Pelican's own readers.  Readers added by other plugins are not
+#: used: we cannot know what they let a stranger's file do at build time.
+OTHER_FORMATS = ("rst", "html", "htm")
 _CACHE_FILE = "local-comments.json"
 # Bump when the parsed form changes, so old caches are not trusted.
 _CACHE_FORMAT = f"2/{__version__}"
@@ -266,7 +269,7 @@ class LocalComments:
         if name.startswith(".") or name.endswith("~") or "." not in name:
             return False
         ext = name.rsplit(".", 1)[1].lower()
-        return ext in MARKDOWN_EXTENSIONS or ext in self._pelican_readers().extensions
+        return ext in MARKDOWN_EXTENSIONS or ext in OTHER_FORMATS
 
     def _slugify(self, value: str) -> str:
         from pelican.utils import slugify
@@ -286,10 +289,12 @@ class LocalComments:
         return comment
 
     def _origin(self, path: Path) -> str:
+        """The file as the user would type it: relative when below the cwd."""
         try:
-            return os.path.relpath(path)
+            relative = os.path.relpath(path)
         except ValueError:  # another drive on Windows
             return str(path)
+        return str(path) if relative.startswith("..") else relative
 
     def _parse_file(self, key: str, path: Path, mtime: float) -> ParsedComment | None:
         self.parsed_files += 1
@@ -339,7 +344,19 @@ class LocalComments:
         if self._readers is None:
             from pelican.readers import Readers
 
-            self._readers = Readers(dict(self.settings))
+            settings = dict(self.settings)
+            # Comments are written by strangers: no reST directive may pull a
+            # file from the build machine (include, raw :file:) or the web.
+            settings["DOCUTILS_SETTINGS"] = {
+                **(settings.get("DOCUTILS_SETTINGS") or {}),
+                "file_insertion_enabled": False,
+                "raw_enabled": False,
+                # A disabled directive is the commenter's problem, not a
+                # reason to drop the whole comment.
+                "halt_level": 5,
+                "report_level": 5,
+            }
+            self._readers = Readers(settings)
             # Keep metadata as the raw strings in the file, so a bad date in
             # an .rst comment is reported and the comment kept, exactly as
             # for Markdown, instead of the reader raising and losing it.

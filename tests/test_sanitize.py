@@ -1,0 +1,819 @@
+"""The sanitiser: the one place untrusted text and HTML become safe HTML.
+
+Everything a stranger writes reaches the page through ``pelican_engage.sanitize``,
+so these tests hold it to the comment policy of security-notes.md (section 1.2)
+and to the goal figures G1 (no XSS) and G2 (idempotent and total).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pelican_engage.sanitize import (
+    ALLOWED_TAGS,
+    LINK_REL,
+    clean_html,
+    clean_text,
+    safe_url,
+    text_to_html,
+)
+
+# --------------------------------------------------------------------------
+# Static XSS invariants (the DOMPurify fast-check oracle, security-notes §7)
+# --------------------------------------------------------------------------
+# They read *serialised* sanitiser output, in which "<" and ">" are always
+# escaped in text and attribute values (checked below), so every literal "<"
+# starts a real tag.
+
+SCRIPT_TAG = re.compile(r"<\s*script", re.IGNORECASE)
+EVENT_ATTR = re.compile(r"[\s/]on[a-z]+\s*=", re.IGNORECASE)
+BAD_URL = re.compile(
+    r"(?:^|[\s/])(?:href|src|action|formaction|xlink:href)\s*=\s*[\"']?\s*(?:javascript|vbscript|data):",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r"<[^>]*>")
+_TAG_NAME = re.compile(r"</?([A-Za-z][^\s/>]*)")
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_ATTR = re.compile(r"""([^\s"'<>/=]+)\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+)""")
+# What browsers ignore inside a URL before its scheme (WHATWG URL parser).
+_URL_IGNORED = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
+def _tag_with_url_values_decoded(tag: str) -> str:
+    """``tag`` with each attribute value entity-decoded and trimmed like a browser would.
+
+    ``href="java&#x09;script:"`` is ``javascript:`` to a browser, so the
+    invariant must see it that way too.
+    """
+
+    def decode(match: re.Match[str]) -> str:
+        value = match[2]
+        if value[:1] in {'"', "'"}:
+            value = value[1:-1]
+        value = _URL_IGNORED.sub("", html.unescape(value)).lstrip(_C0_AND_SPACE)
+        return f'{match[1]}="{value}"'
+
+    return _ATTR.sub(decode, tag)
+
+
+def xss_findings(markup: str) -> list[str]:
+    """Every violation of the three XSS invariants in ``markup``."""
+    findings = []
+    if SCRIPT_TAG.search(markup):
+        findings.append("script tag")
+    for tag in _TAG.findall(markup):
+        # Attribute *values* may say " onclick=" harmlessly; names may not.
+        if EVENT_ATTR.search(_QUOTED.sub('""', tag)):
+            findings.append(f"event handler attribute in {tag!r}")
+        if BAD_URL.search(_tag_with_url_values_decoded(tag)[1:]):
+            findings.append(f"dangerous URL scheme in {tag!r}")
+    return findings
+
+
+def tag_names(markup: str) -> set[str]:
+    return {name.lower() for name in _TAG_NAME.findall(markup)}
+
+
+def assert_safe(markup: str) -> None:
+    """The output invariants every ``clean_html`` result must satisfy."""
+    assert xss_findings(markup) == []
+    assert tag_names(markup) <= ALLOWED_TAGS, markup
+    for tag in _TAG.findall(markup):
+        assert not re.search(r"\sstyle\s*=", _QUOTED.sub('""', tag), re.IGNORECASE), tag
+
+
+KNOWN_BAD = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    "<img src=x onerror=alert(1)>",
+    '<svg/onload="alert(1)">',
+    "<p\nonclick='alert(1)'>x</p>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href=" JaVaScRiPt:alert(1)">x</a>',
+    '<a href="java&#x09;script:alert(1)">x</a>',
+    '<a href="&#106;avascript:alert(1)">x</a>',
+    "<a href=vbscript:msgbox(1)>x</a>",
+    '<iframe src="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>',
+    '<form action="javascript:alert(1)"><button>x</button></form>',
+]
+
+
+@pytest.mark.parametrize("markup", KNOWN_BAD)
+def test_negative_control_invariants_detect_known_bad_markup(markup: str) -> None:
+    """Without this the properties below could pass because the oracle is blind."""
+    assert xss_findings(markup)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<p>say onclick=1 and &lt;script&gt; in prose</p>",
+        '<a href="https://ok.example/?q=javascript:x" title=" onmouseover=1">t</a>',
+        "<p>data: javascript: vbscript: as words</p>",
+    ],
+)
+def test_negative_control_invariants_do_not_flag_harmless_text(markup: str) -> None:
+    """The oracle must not cry wolf either, or real findings drown in noise."""
+    assert xss_findings(markup) == []
+
+
+def test_serialised_attributes_escape_angle_brackets() -> None:
+    """The invariants assume no raw "<" or ">" in output attribute values."""
+    out = clean_html('<a title="<b onclick=x>" href="https://ok.example/?a=<b>">t</a>')
+    assert all(tag.count("<") == 1 for tag in _TAG.findall(out)), out
+    assert "&lt;b onclick=x&gt;" in out
+
+
+# --------------------------------------------------------------------------
+# clean_html: the allowlist
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<p>Plain paragraph.</p>",
+        "<p><em>em</em> <strong>strong</strong> <b>b</b> <i>i</i></p>",
+        "<p><code>x &lt; y &amp;&amp; z</code></p>",
+        "<pre><code>def f():\n    return 1\n</code></pre>",
+        "<blockquote><p>Quoted.</p></blockquote>",
+        '<blockquote cite="https://ok.example/src"><p>Quoted.</p></blockquote>',
+        "<ul><li>one</li><li>two</li></ul>",
+        "<ol><li>first</li><li>second</li></ol>",
+        "<p><del>del</del> <s>s</s> <sub>sub</sub> <sup>sup</sup></p>",
+        '<p><q cite="https://ok.example/">q</q> <cite>cite</cite></p>',
+        '<p><abbr title="HyperText Markup Language">HTML</abbr></p>',
+        "<p>line one<br>line two</p>",
+    ],
+)
+def test_allowed_markup_survives_unchanged(markup: str) -> None:
+    """What WordPress and Mastodon both allow must reach the page as written."""
+    assert clean_html(markup) == markup
+
+
+def test_link_keeps_href_and_title_and_gets_the_ugc_rel() -> None:
+    """Comment links must carry nofollow/ugc (SEO spam) and noopener."""
+    out = clean_html('<a href="https://ok.example/x?a=1&amp;b=2" title="T">link</a>')
+    assert out == (
+        '<a href="https://ok.example/x?a=1&amp;b=2" title="T" rel="nofollow ugc noopener">link</a>'
+    )
+
+
+def test_commenter_rel_and_target_are_replaced() -> None:
+    """A commenter must not drop nofollow or open a window with an opener."""
+    out = clean_html('<a href="https://ok.example/" rel="opener follow" target="_blank">x</a>')
+    assert out == f'<a href="https://ok.example/" rel="{LINK_REL}">x</a>'
+    assert LINK_REL.split() == ["nofollow", "ugc", "noopener"]
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ("<div>div</div>", "div"),
+        ("<span>span</span>", "span"),
+        ("<table><tr><td>cell</td></tr></table>", "cell"),
+        ("<font color=red>font</font>", "font"),
+        ('<p class="x" id="y" dir="rtl">attrs</p>', "<p>attrs</p>"),
+        ('<p style="position:fixed;top:0">positioned</p>', "<p>positioned</p>"),
+        ('<em style="color:red" onclick="alert(1)">em</em>', "<em>em</em>"),
+        (
+            '<a href="https://ok.example/" onmouseover="alert(1)">a</a>',
+            f'<a href="https://ok.example/" rel="{LINK_REL}">a</a>',
+        ),
+    ],
+)
+def test_other_tags_and_attributes_are_dropped_text_kept(markup: str, expected: str) -> None:
+    """Unknown markup loses its tags, not its words: a comment stays readable."""
+    out = clean_html(markup)
+    assert out == expected
+    assert_safe(out)
+
+
+def test_headings_become_strong_paragraphs() -> None:
+    """A commenter's <h1> must not outrank the article's headings."""
+    out = clean_html("<h1>Heading</h1><h6>Small</h6>")
+    assert "<h" not in out
+    assert "Heading" in out and "Small" in out
+    assert_safe(out)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<script>alert(1)</script>",
+        "<style>body{display:none}</style>",
+        '<iframe src="https://evil.example/">frame</iframe>',
+        "<noscript>noscript</noscript>",
+        "<template><p>template</p></template>",
+    ],
+)
+def test_dangerous_containers_are_removed_with_their_content(markup: str) -> None:
+    """Script or CSS source shown as text would be junk at best, a payload at worst."""
+    assert clean_html(markup) == ""
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<img src=x onerror=alert(1)>",
+        '<img src="https://tracker.example/pixel.gif">',
+        '<svg onload="alert(1)"><circle r="1"/></svg>',
+        '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
+        '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
+        '<form action="https://evil.example/"><input name=pw><button>Go</button></form>',
+        '<textarea onfocus="alert(1)" autofocus>t</textarea>',
+        '<object data="javascript:alert(1)"></object>',
+        '<embed src="javascript:alert(1)">',
+        '<link rel="stylesheet" href="https://evil.example/x.css">',
+        '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+        '<base href="https://evil.example/">',
+        '<video><source onerror="alert(1)"></video>',
+        '<audio src=x onerror="alert(1)"></audio>',
+        '<details open ontoggle="alert(1)"><summary>s</summary></details>',
+        '<body onload="alert(1)">',
+        '<marquee onstart="alert(1)">m</marquee>',
+        '<select autofocus onfocus="alert(1)"><option>o</option></select>',
+        '<isindex action="javascript:alert(1)" type=image>',
+    ],
+)
+def test_no_active_or_embedded_content_survives(markup: str) -> None:
+    """No img (tracking pixels), svg, math, forms, frames, plugins or on* handlers."""
+    out = clean_html(markup)
+    assert_safe(out)
+    for word in ("img", "svg", "math", "form", "input", "iframe", "object", "embed", "style"):
+        assert f"<{word}" not in out
+    assert not re.search(r"\son\w+=", out), out
+
+
+# --------------------------------------------------------------------------
+# clean_html: URL schemes
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "http://ok.example/",
+        "https://ok.example/path?q=1#frag",
+        "HTTPS://OK.EXAMPLE/",
+        "mailto:someone@ok.example",
+    ],
+)
+def test_http_https_and_mailto_links_survive(href: str) -> None:
+    out = clean_html(f'<a href="{href}">x</a>')
+    assert f'href="{href}"' in out
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "javascript:alert(1)",
+        " JaVaScRiPt:alert(1)",
+        "\tjavascript:alert(1)",
+        "java\tscript:alert(1)",
+        "java&#x09;script:alert(1)",
+        "java&#x0A;script:alert(1)",
+        "java&#13;script:alert(1)",
+        "&#106;avascript:alert(1)",
+        "&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;alert(1)",
+        "javascript&colon;alert(1)",
+        "&#0000106avascript:alert(1)",
+        "\x01javascript:alert(1)",
+        "jav&#x61;script:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "DATA:image/svg+xml,<svg onload=alert(1)>",
+        "vbscript:msgbox(1)",
+        "VBScript:msgbox(1)",
+        "file:///etc/passwd",
+        "ftp://ok.example/",
+        "/relative/path",
+        "relative/path",
+        "../up",
+        "?query",
+        "#fragment",
+        "//evil.example/x",
+        "\\\\evil.example\\x",
+        "/\\evil.example/x",
+        "http:javascript:alert(1)",
+    ],
+)
+def test_other_hrefs_are_removed_link_text_kept(href: str) -> None:
+    """Only absolute http(s)/mailto: no script schemes, no way around the host policy."""
+    out = clean_html(f'<a href="{href}">text</a>')
+    assert "href" not in out, out
+    assert out == f'<a rel="{LINK_REL}">text</a>'
+
+
+def test_markdownish_unquoted_javascript_href_is_removed() -> None:
+    out = clean_html("<a href=javascript:alert(1)>x</a> <a href=//evil.example>y</a>")
+    assert "href" not in out
+    assert_safe(out)
+
+
+def test_cite_urls_follow_the_scheme_policy() -> None:
+    """``cite`` is a URL attribute too: the same http/https/mailto, no-relative policy applies.
+
+    Security-notes G1's static check rejects any non-http(s)/mailto scheme in
+    the output, whatever the attribute.
+    """
+    for value in ("javascript:alert(1)", "data:text/html,x", "//evil.example/x", "/relative"):
+        for markup in (f'<blockquote cite="{value}">b</blockquote>', f'<q cite="{value}">q</q>'):
+            assert "cite=" not in clean_html(markup), (markup, clean_html(markup))
+
+
+# --------------------------------------------------------------------------
+# clean_html: mutation XSS and parser differentials
+# --------------------------------------------------------------------------
+
+MXSS = [
+    "<svg><style><img src=x onerror=alert(1)></style></svg>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    (
+        "<math><mtext><table><mglyph><style><!--</style>"
+        '<img title="--&gt;&lt;img src=1 onerror=alert(1)&gt;">'
+    ),
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    '<svg></p><style><a id="</style><img src=1 onerror=alert(1)>">',
+    '<svg><p><style><a id="</style><img src=1 onerror=alert(1)>">',
+    '<math><mi><mglyph><svg><mtext><textarea><path id="</textarea><img onerror=alert(1) src=1>">',
+    "<form><math><mtext></form><form><mglyph><style></math><img src onerror=alert(1)>",
+    "<template><style></template><img src=x onerror=alert(1)></style>",
+    '<xmp><p title="</xmp><img src=x onerror=alert(1)>">',
+    '<textarea><p title="</textarea><img src=x onerror=alert(1)>">',
+    '<title><p title="</title><img src=x onerror=alert(1)>">',
+    '<iframe><p title="</iframe><img src=x onerror=alert(1)>">',
+    (
+        '<select><template><style><!--</style><a rel="--></style></template>'
+        '</select><img src onerror=alert(1)>">'
+    ),
+    "<!--<img src=x onerror=alert(1)>-->",
+    "<!--><img src=x onerror=alert(1)>-->",
+    "<!---><img src=x onerror=alert(1)>-->",
+    "<!-- --!><img src=x onerror=alert(1)> -->",
+    "<!-- <!-- nested --> <img src=x onerror=alert(1)> -->",
+    "<!--[if IE]><img src=x onerror=alert(1)><![endif]-->",
+    "<![CDATA[<img src=x onerror=alert(1)>]]>",
+    "<?xml foo><img src=x onerror=alert(1)>?>",
+    "<scr<script>ipt>alert(1)</scr</script>ipt>",
+    '<a href="https://ok.example/"><svg><a xlink:href="javascript:alert(1)">x</a></svg></a>',
+    "<p><svg><foreignObject><img src=x onerror=alert(1)></foreignObject></svg></p>",
+    (
+        '<math><annotation-xml encoding="text/html">'
+        "<img src=x onerror=alert(1)></annotation-xml></math>"
+    ),
+    "<img/src=x/onerror=alert(1)>",
+    "<IMG SRC=x ONERROR=alert(1)>",
+    "<img src=x onerror\x00=alert(1)>",
+    '<a href="https://ok.example/" \x0conclick=alert(1)>x</a>',
+]
+
+
+@pytest.mark.parametrize("markup", MXSS)
+def test_mutation_xss_classics_come_out_inert(markup: str) -> None:
+    """Namespace confusion, raw-text breakouts and comment tricks (DOMPurify, ammonia)."""
+    out = clean_html(markup)
+    assert_safe(out)
+    assert "<img" not in out and "<svg" not in out and "<math" not in out and "<style" not in out
+
+
+@pytest.mark.parametrize("markup", MXSS)
+def test_mutation_xss_output_is_stable_when_parsed_again(markup: str) -> None:
+    """The browser re-parses our output; it must see what the sanitiser saw."""
+    once = clean_html(markup)
+    assert clean_html(once) == once
+
+
+def test_control_characters_are_removed() -> None:
+    assert clean_html("<p>a\x00b\x07c\x1b[31md\x7fe</p>") == "<p>abc[31mde</p>"
+    assert clean_html("<p>tab\tnew\nline</p>") == "<p>tab\tnew\nline</p>"
+
+
+CONTROL_REFS = ["&#1;", "&#x08;", "&#x1b;", "&#11;", "&#x0C;", "&#x7f;"]
+_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def test_control_characters_written_as_character_references_are_removed() -> None:
+    """``&#x1b;`` is a raw ESC once parsed; it must not get through where a raw one cannot.
+
+    (G2: C0 controls have no place in a comment, and the output must be stable.)
+    """
+    outputs = {ref: clean_html(f"<p>a{ref}b</p>") for ref in CONTROL_REFS}
+    leaked = {ref: out for ref, out in outputs.items() if _C0.search(out)}
+    assert leaked == {}
+    assert all(clean_html(out) == out for out in outputs.values())
+
+
+# --------------------------------------------------------------------------
+# clean_html: properties (G2)
+# --------------------------------------------------------------------------
+
+_FRAGMENTS = [
+    "<",
+    ">",
+    "</",
+    "/>",
+    "<!--",
+    "-->",
+    "--!>",
+    "<!",
+    "<?",
+    "<![CDATA[",
+    "]]>",
+    '"',
+    "'",
+    "`",
+    "=",
+    " ",
+    "\n",
+    "\t",
+    "\x00",
+    "\x0c",
+    "&",
+    "&amp;",
+    "&lt;",
+    "&gt;",
+    "&quot;",
+    "&#x09;",
+    "&#10;",
+    "&#106;",
+    "&colon;",
+    "<script>",
+    "</script>",
+    "<style>",
+    "</style>",
+    "<svg>",
+    "</svg>",
+    "<math>",
+    "</math>",
+    "<mtext>",
+    "<mglyph>",
+    "<mi>",
+    "<foreignObject>",
+    "<desc>",
+    "<title>",
+    "</title>",
+    '<annotation-xml encoding="text/html">',
+    "<noscript>",
+    "</noscript>",
+    "<template>",
+    "</template>",
+    "<textarea>",
+    "</textarea>",
+    "<xmp>",
+    "</xmp>",
+    "<iframe>",
+    "</iframe>",
+    "<plaintext>",
+    "<table>",
+    "<tr>",
+    "<td>",
+    "<select>",
+    "<option>",
+    "<form>",
+    "</form>",
+    "<p>",
+    "</p>",
+    "<a>",
+    "</a>",
+    "<pre>",
+    "</pre>",
+    "<code>",
+    "</code>",
+    "<blockquote>",
+    "<ul>",
+    "<ol>",
+    "<li>",
+    "<br>",
+    "<b>",
+    "</b>",
+    "<q>",
+    "<img ",
+    "<svg ",
+    "<a ",
+    "onerror=",
+    "onload=",
+    " onclick=",
+    "href=",
+    "src=",
+    "xlink:href=",
+    "style=",
+    "cite=",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "java&#x09;script:alert(1)",
+    "data:text/html,",
+    "vbscript:x",
+    "//evil.example/",
+    "https://ok.example/",
+    "mailto:a@ok.example",
+    "alert(1)",
+]
+_ATTR_NAMES = [
+    "href",
+    "src",
+    "title",
+    "cite",
+    "onerror",
+    "onclick",
+    "onload",
+    "style",
+    "xlink:href",
+    "formaction",
+    "action",
+    "rel",
+    "target",
+    "class",
+    "id",
+    "srcdoc",
+]
+_ATTR_VALUES = [
+    "javascript:alert(1)",
+    " javascript:alert(1)",
+    "java&#x09;script:alert(1)",
+    "&#106;avascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "//evil.example/",
+    "/rel",
+    "https://ok.example/",
+    "mailto:a@ok.example",
+    '"><img src=x onerror=alert(1)>',
+    "alert(1)",
+]
+_TAG_NAMES = sorted(
+    ALLOWED_TAGS
+    | {
+        "script",
+        "style",
+        "svg",
+        "math",
+        "img",
+        "iframe",
+        "noscript",
+        "template",
+        "textarea",
+        "title",
+        "xmp",
+        "table",
+        "select",
+        "form",
+        "input",
+        "mglyph",
+        "mtext",
+        "foreignObject",
+        "object",
+        "embed",
+        "body",
+        "div",
+        "span",
+        "details",
+        "video",
+        "audio",
+        "source",
+        "base",
+    }
+)
+
+
+def _element(draw: st.DrawFn) -> str:
+    name = draw(st.sampled_from(_TAG_NAMES))
+    attrs = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(_ATTR_NAMES),
+                st.one_of(st.sampled_from(_ATTR_VALUES), st.text(max_size=8)),
+                st.sampled_from(['"', "'", ""]),
+            ),
+            max_size=3,
+        )
+    )
+    rendered = "".join(f" {n}={q}{v}{q}" for n, v, q in attrs)
+    inner = draw(st.text(max_size=6))
+    close = draw(st.booleans())
+    return f"<{name}{rendered}>{inner}" + (f"</{name}>" if close else "")
+
+
+elements = st.composite(_element)
+html_ish = st.lists(
+    st.one_of(elements(), st.sampled_from(_FRAGMENTS), st.text(max_size=4)), max_size=20
+).map("".join)
+
+PROPERTY_SETTINGS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@PROPERTY_SETTINGS
+@given(st.text())
+def test_property_any_text_is_cleaned_safely_and_idempotently(text: str) -> None:
+    """Total (never raises) and idempotent on arbitrary Unicode (G2)."""
+    once = clean_html(text)
+    assert_safe(once)
+    assert clean_html(once) == once
+
+
+@PROPERTY_SETTINGS
+@given(html_ish)
+def test_property_html_ish_input_never_breaks_the_invariants(markup: str) -> None:
+    """Tag soup built from XSS ingredients never yields script, on*, or bad URLs (G1)."""
+    assert_safe(clean_html(markup))
+
+
+@PROPERTY_SETTINGS
+@given(html_ish)
+def test_property_html_ish_input_is_cleaned_idempotently(markup: str) -> None:
+    """clean(clean(x)) == clean(x): the browser's parse of our output is the sanitised tree (G2)."""
+    once = clean_html(markup)
+    assert clean_html(once) == once
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        pytest.param("<pre>\n\nindented after a blank line</pre>", id="pre-leading-newline"),
+        pytest.param("<p>para<select><ul><li>x</li></ul></p>", id="block-inside-p"),
+        pytest.param(
+            '<a href="https://ok.example/">a<table><a href="https://ok.example/">b',
+            id="nested-anchor",
+        ),
+    ],
+)
+def test_idempotent_on_known_reparse_traps(markup: str) -> None:
+    """Counterexamples the idempotence property found, pinned so they stay fixed."""
+    once = clean_html(markup)
+    assert clean_html(once) == once
+
+
+# --------------------------------------------------------------------------
+# clean_text
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("untrusted", "expected"),
+    [
+        ("Ann", "Ann"),
+        ("<b>Ann</b> <i>Lee</i>", "Ann Lee"),
+        ("<img src=x onerror=alert(1)>Mallory", "Mallory"),
+        ('"><script>alert(1)</script>Eve', '">Eve'),
+        ("<style>*{}</style>Bob", "Bob"),
+        ("Ann &amp; Bob", "Ann & Bob"),
+        ("  Ann \n\t Lee  ", "Ann Lee"),
+        ("A\x00n\x07n\x1b\x7f", "Ann"),
+        ("", ""),
+    ],
+)
+def test_clean_text_removes_markup_and_controls(untrusted: str, expected: str) -> None:
+    assert clean_text(untrusted) == expected
+
+
+def test_clean_text_returns_text_not_html() -> None:
+    """Escaped markup comes back as the characters a person typed; templates escape it."""
+    assert clean_text("&lt;script&gt;x&lt;/script&gt; &amp;") == "<script>x</script> &"
+
+
+def test_clean_text_removes_control_character_references() -> None:
+    """A name with ``&#x1b;`` must not smuggle an ESC into terminals (``engage report``)."""
+    outputs = {ref: clean_text(f"Mal{ref}[31mlory") for ref in CONTROL_REFS}
+    assert {ref: out for ref, out in outputs.items() if _C0.search(out)} == {}
+
+
+@PROPERTY_SETTINGS
+@given(st.one_of(st.text(), html_ish))
+def test_property_clean_text_is_one_plain_line(untrusted: str) -> None:
+    """Names are one line of text: no tags from the input's markup, no controls, trimmed."""
+    out = clean_text(untrusted)
+    assert out == out.strip()
+    assert not re.search(r"[\x00-\x1f\x7f]", out), repr(out)
+    assert "  " not in out
+
+
+# --------------------------------------------------------------------------
+# safe_url
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://ok.example",
+        "https://ok.example/",
+        "https://ok.example/path/to?q=1&r=2#frag",
+        "HTTPS://OK.EXAMPLE/Path",
+        "https://user@ok.example:8443/x",
+        "https://[2001:db8::1]/",
+        "https://xn--bcher-kva.example/",
+    ],
+)
+def test_safe_url_accepts_absolute_http_and_https(url: str) -> None:
+    assert safe_url(url) == url
+
+
+def test_safe_url_keeps_accepted_urls_intact() -> None:
+    """A valid URL must not be rewritten: ``&copy=1`` is a query parameter, not ``©``."""
+    urls = [
+        "https://shop.example/item?id=7&copy=1",
+        "https://ok.example/?a=1&not=2",
+        "https://ok.example/?sect=1&para=2&reg=3",
+    ]
+    assert {url: safe_url(url) for url in urls} == {url: url for url in urls}
+
+
+def test_safe_url_trims_surrounding_whitespace() -> None:
+    assert safe_url("  https://ok.example/  ") == "https://ok.example/"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JAVASCRIPT:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "java\nscript:alert(1)",
+        "java\x00script:alert(1)",
+        "&#106;avascript:alert(1)",
+        "javascript&colon;alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "mailto:someone@ok.example",
+        "ftp://ok.example/",
+        "file:///etc/passwd",
+        "/relative",
+        "relative/path",
+        "//evil.example/",
+        "\\\\evil.example",
+        "#frag",
+        "http:",
+        "https:",
+        "http:/ok.example",
+        "http:///path",
+        "https://ok example/",
+        "https://ok.example/a b",
+        "https://ok.example/\tx",
+        '" onmouseover="alert(1)',
+        "https://[::1",
+        "not a url",
+        "garbage",
+        "",
+        "   ",
+    ],
+)
+def test_safe_url_rejects_everything_else(url: str) -> None:
+    """Script schemes, relative and protocol-relative paths, whitespace and junk give ''."""
+    assert safe_url(url) == ""
+
+
+def test_safe_url_with_explicit_schemes() -> None:
+    mail = frozenset({"mailto"})
+    assert safe_url("mailto:someone@ok.example", mail) == "mailto:someone@ok.example"
+    assert safe_url("https://ok.example/", mail) == ""
+
+
+@PROPERTY_SETTINGS
+@given(st.text())
+def test_property_safe_url_is_total_and_only_returns_http_urls(text: str) -> None:
+    out = safe_url(text)
+    assert out == "" or re.match(r"(?i)https?://[^\s/]", out), out
+    assert not any(ch.isspace() for ch in out)
+
+
+# --------------------------------------------------------------------------
+# text_to_html
+# --------------------------------------------------------------------------
+
+
+def test_text_to_html_escapes_everything() -> None:
+    """Plain-text sources (names, APIs) must never become markup."""
+    out = text_to_html("<script>alert(1)</script> & \"q\" 'a' <img src=x onerror=alert(1)>")
+    assert out == (
+        "<p>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot; &#x27;a&#x27; "
+        "&lt;img src=x onerror=alert(1)&gt;</p>"
+    )
+    assert_safe(out)
+
+
+def test_text_to_html_keeps_paragraphs_and_line_breaks() -> None:
+    assert text_to_html("one\ntwo\n\n\nthree\x07\n") == "<p>one<br>two</p><p>three</p>"
+    assert text_to_html("") == ""
+
+
+def test_text_to_html_does_not_double_escape_through_clean_html() -> None:
+    """Escaped text passed on to the sanitiser must keep its entities exactly once."""
+    escaped = text_to_html("a < b & c")
+    assert clean_html(escaped) == escaped == "<p>a &lt; b &amp; c</p>"
+
+
+@PROPERTY_SETTINGS
+@given(st.text())
+def test_property_text_to_html_output_is_inert(text: str) -> None:
+    out = text_to_html(text)
+    assert tag_names(out) <= {"p", "br"}
+    assert xss_findings(out) == []
