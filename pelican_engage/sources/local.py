@@ -14,9 +14,9 @@ on every build, because it depends on the other files.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import pickle
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import markdown
+import cmarkgfm
+from cmarkgfm.cmark import Options
 
 from .. import __version__
-from ..archive import atomic_write_json
 from ..conversation import Problem
 from ..model import Item, Person
 from ..sanitize import clean_html, clean_text, safe_url
@@ -40,9 +40,21 @@ MARKDOWN_EXTENSIONS = ("md", "markdown", "mkd", "mdown")
 #: Read with Pelican's own readers.  Readers added by other plugins are not
 #: used: we cannot know what they let a stranger's file do at build time.
 OTHER_FORMATS = ("rst", "html", "htm")
-_CACHE_FILE = "local-comments.json"
+_CACHE_FILE = "local-comments.pickle"
 # Bump when the parsed form changes, so old caches are not trusted.
-_CACHE_FORMAT = f"2/{__version__}"
+_CACHE_FORMAT = f"3/{__version__}"
+# Raw HTML is passed on because nh3 sanitises the result anyway; autolink
+# and strikethrough are what commenters expect from GitHub-style Markdown.
+_CMARK_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
+_CMARK_EXTENSIONS = ["autolink", "strikethrough"]
+
+
+def render_markdown(text: str) -> str:
+    """CommonMark (cmark-gfm) to HTML: about 30 times faster than
+    Python-Markdown, which matters with ten thousand comments."""
+    return cmarkgfm.markdown_to_html_with_extensions(
+        text, options=_CMARK_OPTIONS, extensions=_CMARK_EXTENSIONS
+    )
 
 
 @dataclass(frozen=True)
@@ -52,21 +64,6 @@ class ParsedComment:
     item: Item
     replyto: str | None
     problems: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "item": self.item.to_dict(private=True),
-            "replyto": self.replyto,
-            "problems": list(self.problems),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ParsedComment:
-        return cls(
-            item=Item.from_dict(data["item"]),
-            replyto=data.get("replyto"),
-            problems=tuple(data.get("problems", ())),
-        )
 
 
 _META_LINE = re.compile(r"^[ ]{0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)$")
@@ -115,9 +112,13 @@ def parse_date(value: Any, zone: tzinfo) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     else:
-        from pelican.utils import get_date  # dateutil with Pelican's leniency
+        try:
+            # Nearly every comment uses ISO dates; dateutil is 100x slower.
+            parsed = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            from pelican.utils import get_date  # dateutil with Pelican's leniency
 
-        parsed = get_date(str(value))
+            parsed = get_date(str(value))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return datetime.fromtimestamp(parsed.timestamp(), parsed.tzinfo)
@@ -180,17 +181,26 @@ def link_replies(
     for filename, comment in pairs:
         stem = filename.rsplit(".", 1)[0]
         # pelican_comment_system slugifies the file name with its extension
-        # ("c3.md" -> "c3md"), under the site's slug substitutions.
+        # ("c3.md" -> "c3md"); the plain form covers the default settings.
         plain_slug = re.sub(r"[^\w-]", "", filename.lower())
-        for alias in (stem, filename, slugify(filename), slugify(stem), plain_slug):
+        for alias in (stem, filename, plain_slug):
             names.setdefault(alias.casefold(), comment.item.id)
+    slugs: dict[str, str] | None = None
     items = []
     for _filename, comment in pairs:
         parent = None
         if comment.replyto:
-            parent = names.get(comment.replyto.casefold()) or names.get(
-                slugify(comment.replyto).casefold()
-            )
+            wanted = comment.replyto.casefold()
+            parent = names.get(wanted)
+            if parent is None:
+                # Custom SLUG_REGEX_SUBSTITUTIONS: Pelican's slugify is slow,
+                # so it only runs when the cheap names found nothing.
+                if slugs is None:
+                    slugs = {}
+                    for filename, other in pairs:
+                        for alias in (filename, filename.rsplit(".", 1)[0]):
+                            slugs.setdefault(slugify(alias).casefold(), other.item.id)
+                parent = slugs.get(wanted) or slugs.get(slugify(comment.replyto).casefold())
             parent = parent or f"comment:{post_key}/{comment.replyto}"
         items.append(replace(comment.item, in_reply_to=parent))
     return items
@@ -208,9 +218,6 @@ class LocalComments:
         self.comments_path = comments_path
         self.cache_file = cache_path / _CACHE_FILE
         self.zone = _zone(str(pelican_settings.get("TIMEZONE") or "UTC"))
-        self._markdown = markdown.Markdown(
-            extensions=["fenced_code", "sane_lists"], output_format="html"
-        )
         self._readers: Any = None
         self._cache: dict[str, Any] = {}
         self._fresh: dict[str, Any] = {}
@@ -218,24 +225,33 @@ class LocalComments:
         self._load_cache()
 
     # The cache ------------------------------------------------------------
+    # A pickle, like Pelican's own content cache: it is rebuildable, local,
+    # and ten times faster to load than JSON turned back into dataclasses.
     def _load_cache(self) -> None:
         try:
-            data = json.loads(self.cache_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            with self.cache_file.open("rb") as handle:
+                data = pickle.load(handle)
+        except Exception:  # a stale or damaged cache is only a slower build
             return
-        if isinstance(data, dict) and data.get("format") == _CACHE_FORMAT + str(self.zone):
+        if isinstance(data, dict) and data.get("format") == self._cache_format():
             self._cache = data.get("files") or {}
+
+    def _cache_format(self) -> str:
+        return f"{_CACHE_FORMAT}/{self.zone}"
 
     def save_cache(self) -> None:
         """Keep the entries of this build only, so deleted files drop out."""
-        if self._fresh == self._cache:
+        if self._fresh.keys() == self._cache.keys() and not self.parsed_files:
             return
+        data = {"format": self._cache_format(), "files": self._fresh}
+        tmp = self.cache_file.with_name(f".{self.cache_file.name}.{os.getpid()}.tmp")
         try:
-            atomic_write_json(
-                self.cache_file,
-                {"format": _CACHE_FORMAT + str(self.zone), "files": self._fresh},
-            )
+            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            with tmp.open("wb") as handle:
+                pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.cache_file)
         except OSError as exc:
+            tmp.unlink(missing_ok=True)
             logger.debug("engage: could not write %s: %s", self.cache_file, exc)
 
     # Reading --------------------------------------------------------------
@@ -257,8 +273,9 @@ class LocalComments:
                 (e for e in entries if e.is_file() and self._readable(e.name)),
                 key=lambda e: e.name,
             )
+        origin = self._origin(folder)
         for entry in files:
-            comment = self._parsed(key, entry)
+            comment = self._parsed(key, entry, os.path.join(origin, entry.name))
             if comment is None:
                 continue
             parsed.append((entry.name, comment))
@@ -276,29 +293,29 @@ class LocalComments:
 
         return slugify(value, regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", []))
 
-    def _parsed(self, key: str, entry: os.DirEntry[str]) -> ParsedComment | None:
+    def _parsed(self, key: str, entry: os.DirEntry[str], origin: str) -> ParsedComment | None:
         stat = entry.stat()
-        stamp = [stat.st_mtime_ns, stat.st_size, key]
+        stamp = (stat.st_mtime_ns, stat.st_size, key)
         cached = self._cache.get(entry.path)
-        if cached and cached.get("stamp") == stamp:
+        if cached is not None and cached[0] == stamp:
             self._fresh[entry.path] = cached
-            return ParsedComment.from_dict(cached["comment"])
-        comment = self._parse_file(key, Path(entry.path), stat.st_mtime)
+            return cached[1]
+        comment = self._parse_file(key, Path(entry.path), origin, stat.st_mtime)
         if comment is not None:
-            self._fresh[entry.path] = {"stamp": stamp, "comment": comment.to_dict()}
+            self._fresh[entry.path] = (stamp, comment)
         return comment
 
-    def _origin(self, path: Path) -> str:
-        """The file as the user would type it: relative when below the cwd."""
+    @staticmethod
+    def _origin(path: Path) -> str:
+        """A path as the user would type it: relative when below the cwd."""
         try:
             relative = os.path.relpath(path)
         except ValueError:  # another drive on Windows
             return str(path)
         return str(path) if relative.startswith("..") else relative
 
-    def _parse_file(self, key: str, path: Path, mtime: float) -> ParsedComment | None:
+    def _parse_file(self, key: str, path: Path, origin: str, mtime: float) -> ParsedComment | None:
         self.parsed_files += 1
-        origin = self._origin(path)
         fallback = datetime.fromtimestamp(int(mtime), timezone.utc)
         ext = path.suffix.lstrip(".").lower()
         try:
@@ -314,8 +331,7 @@ class LocalComments:
                     )
                     text = raw.decode("utf-8-sig", errors="replace")
                 meta, body = parse_metadata_header(text)
-                self._markdown.reset()
-                body_html = self._markdown.convert(body)
+                body_html = render_markdown(body)
             else:
                 decode_problem = ""
                 body_html, meta = self._pelican_readers().readers[ext].read(str(path))
