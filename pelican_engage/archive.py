@@ -169,6 +169,14 @@ class Archive:
                 keys.append(path.stem)
         return keys
 
+    def stamp(self, key: str) -> tuple[int, int] | None:
+        """Modification time and size of the post's file, to notice changes."""
+        try:
+            stat = self.post_path(key).stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
     def load(self, key: str) -> PostRecord:
         """The record of ``key``; an empty one if the post has none yet."""
         path = self.post_path(key)
@@ -222,6 +230,13 @@ class Archive:
                 record = PostRecord(key=key, items=merged, cursors=new_cursors)
                 atomic_write_json(self.post_path(key), record.to_dict())
             return result
+
+    def acks_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = (self.path / ACKS_FILE).stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
 
     def acknowledged(self) -> frozenset[str]:
         """Item ids the author marked as needing no reply."""

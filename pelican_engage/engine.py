@@ -7,11 +7,14 @@ rendering and never touches the network.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import __version__
 from .archive import Archive, ArchiveError
+from .cache import ThreadCache
 from .conversation import Engagement, Problem, build_thread, engagement
 from .model import Item, Post
 from .settings import EngageSettings
@@ -72,6 +75,25 @@ class Engine:
         except ArchiveError as exc:
             self.report(Problem("", str(exc)))
             self.acknowledged = frozenset()
+        self.threads = ThreadCache(self.settings.cache_path, self._salt())
+
+    def _salt(self) -> str:
+        """Everything all threads depend on, besides their own inputs."""
+        author = self.settings.author
+        return json.dumps(
+            {
+                "version": __version__,
+                "names": author.names,
+                "emails": sorted(author.emails),
+                "urls": sorted(author.urls),
+                "handles": {k: sorted(v) for k, v in author.handles.items()},
+                "depth": self.settings.display_depth,
+                "timezone": self.settings.timezone,
+                "acks": self.archive.acks_stamp(),
+                "acknowledged": sorted(self.acknowledged),
+            },
+            sort_keys=True,
+        )
 
     def report(self, problem: Problem) -> None:
         """Log a problem the user must fix, once per build."""
@@ -79,27 +101,35 @@ class Engine:
             self.problems.append(problem)
             logger.warning("engage: %s", problem)
 
-    def archived_items(self, key: str) -> list[Item]:
+    def archived_items(self, key: str) -> tuple[list[Item], list[Problem]]:
         try:
-            return list(self.archive.load(key).items.values())
+            return list(self.archive.load(key).items.values()), []
         except ArchiveError as exc:
-            self.report(Problem("", str(exc)))
-            return []
+            return [], [Problem("", str(exc))]
 
     def engage(self, article: Any) -> Engagement:
         post = post_of(article, self.settings.siteurl)
-        items, problems = self.local.read_post(post.key, str(article.slug))
-        items.extend(self.archived_items(post.key))
-        thread, more = build_thread(
-            post,
-            items,
-            self.settings.author,
-            acknowledged=self.acknowledged,
-            display_depth=self.settings.display_depth,
-        )
-        for problem in [*problems, *more]:
+        scan = self.local.scan(post.key, str(article.slug))
+        fingerprint = (post, str(scan.folder), scan.files, self.archive.stamp(post.key))
+        cached = self.threads.get(post.key, fingerprint)
+        if cached is None:
+            items, problems = self.local.read(post.key, scan)
+            archived, archive_problems = self.archived_items(post.key)
+            items.extend(archived)
+            problems.extend(archive_problems)
+            thread, more = build_thread(
+                post,
+                items,
+                self.settings.author,
+                acknowledged=self.acknowledged,
+                display_depth=self.settings.display_depth,
+            )
+            cached = self.threads.put(post.key, fingerprint, engagement(thread), (*problems, *more))
+        # Problems are told on every build until they are fixed.
+        for problem in cached.problems:
             self.report(problem)
-        result = engagement(thread)
+        result = cached.engagement
+        thread = result.thread
         self.posts += 1
         self.items += len(thread.items)
         self.waiting += len(thread.waiting)
@@ -107,3 +137,4 @@ class Engine:
 
     def finish(self) -> None:
         self.local.save_cache()
+        self.threads.save()

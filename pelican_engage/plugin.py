@@ -32,6 +32,7 @@ class _Build:
     pages: dict[str, Any] = field(default_factory=dict)
     injected: int = 0
     summarised: bool = False
+    own_templates: bool | None = None
 
 
 _build: _Build | None = None
@@ -112,11 +113,38 @@ def on_content_written(path: str, context: Any = None) -> None:
     if article is None or not context or context.get("article") is not article:
         return
     page = Path(path).read_text(encoding="utf-8")
-    thread_html = render.render_thread(build.env, context)
+    thread_html = _thread_html(build, article, context)
     updated = render.inject(page, thread_html, article.content)
     if updated is not None:
         Path(path).write_text(updated, encoding="utf-8")
         build.injected += 1
+
+
+def _thread_html(build: _Build, article: Any, context: Any) -> str:
+    """Render the thread, or reuse the HTML of an earlier build.
+
+    Reuse is safe only with the plugin's own templates, whose output depends
+    on nothing but the thread and the keys below; a theme's override may
+    print anything from its context, so it is rendered every time.
+    """
+    engine = build.engine
+    assert engine is not None
+    if build.own_templates is None:
+        build.own_templates = render.uses_own_templates(build.env)
+    if not build.own_templates:
+        return render.render_thread(build.env, context)
+    key = article.engage.thread.post.key
+    render_key = repr(
+        [
+            context.get(k)
+            for k in ("SITEURL", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT")
+        ]
+    )
+    html = engine.threads.rendered(key, render_key)
+    if html is None:
+        html = render.render_thread(build.env, context)
+        engine.threads.remember_render(key, render_key, html)
+    return html
 
 
 def on_article_writer_finalized(generator: Any, writer: Any = None) -> None:
@@ -134,11 +162,12 @@ def on_finalized(pelican: Any) -> None:
     engine.finish()
     logger.info(
         "engage: %d conversation item(s) on %d post(s), %d waiting for your reply; "
-        "%d comment file(s) parsed, %d problem(s); %.2f s",
+        "%d comment file(s) parsed, %d thread(s) reused, %d problem(s); %.2f s",
         engine.items,
         engine.posts,
         engine.waiting,
         engine.local.parsed_files,
+        engine.threads.hits,
         len(engine.problems),
         time.perf_counter() - build.started,
     )

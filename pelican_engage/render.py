@@ -21,6 +21,7 @@ from .model import anchor
 TEMPLATES = Path(__file__).parent / "templates"
 STYLESHEET = Path(__file__).parent / "static" / "engage.css"
 THREAD_TEMPLATE = "engage/thread.html"
+MACROS_TEMPLATE = "engage/macros.html"
 #: Present in every rendered thread; tells injection the theme already has it.
 MARKER = "data-engage-thread"
 
@@ -42,6 +43,15 @@ def add_templates(env: Environment) -> None:
     else:
         env.loader = ChoiceLoader([loader, ours]) if loader else ours
     env.filters.setdefault("engage_anchor", anchor)
+
+
+def uses_own_templates(env: Environment) -> bool:
+    """True when neither thread template is overridden by the theme."""
+    for name in (THREAD_TEMPLATE, MACROS_TEMPLATE):
+        filename = env.get_template(name).filename or ""
+        if Path(filename).resolve().parent.parent != TEMPLATES.resolve():
+            return False
+    return True
 
 
 def render_thread(env: Environment, context: Mapping[str, Any]) -> str:

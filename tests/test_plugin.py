@@ -238,3 +238,98 @@ def test_relative_urls_link_the_stylesheet_relatively(site: Site) -> None:
     page = site.html("posts/nested/index.html")
     assert page.select_one("section.engage link")["href"] == "../../engage/engage.css"
     assert isinstance(Path, type)
+
+
+def _summary(caplog: pytest.LogCaptureFixture) -> str:
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "pelican_engage.plugin"]
+    caplog.clear()
+    return line
+
+
+def test_warm_build_reuses_threads_until_an_input_changes(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    from datetime import datetime, timezone
+
+    from pelican_engage.archive import Archive
+    from pelican_engage.model import Item, Person
+
+    caplog.set_level(logging.INFO, logger="pelican_engage")
+    _thread_site(site)
+    site.build()
+    assert "0 thread(s) reused" in _summary(caplog)
+    site.build()
+    assert "2 thread(s) reused" in _summary(caplog)
+
+    # An edited comment: only its post is rebuilt, and the edit shows.
+    c5 = site.content / "comments" / "first-post" / "c5.rst"
+    c5.write_text(c5.read_text().replace("Pelican reads too", "Pelican reads as well"))
+    site.build()
+    assert "1 comment file(s) parsed, 1 thread(s) reused" in _summary(caplog)
+    assert "Pelican reads as well" in (site.output / "first-post.html").read_text()
+
+    # A new archived item (from a source or an import) shows on the next build.
+    Archive(site.root / "archive").merge(
+        "quiet-post",
+        [
+            Item(
+                id="twitter:1",
+                source="twitter",
+                kind="reply",
+                author=Person(name="Tweeter", handle="tw"),
+                published=datetime(2026, 3, 1, tzinfo=timezone.utc),
+                content_html="<p>From the archive</p>",
+            )
+        ],
+    )
+    site.build()
+    assert "1 thread(s) reused" in _summary(caplog)
+    assert "From the archive" in (site.output / "quiet-post.html").read_text()
+
+    # An acknowledgement changes every thread's waiting state.
+    Archive(site.root / "archive").acknowledge("comment:first-post/c5")
+    site.build()
+    assert "0 thread(s) reused" in _summary(caplog)
+    waiting = site.html("first-post.html").select(".engage-waiting")
+    assert [el["data-engage-id"] for el in waiting] == ["comment:first-post/c3"]
+
+    # So does a change of who the author is.
+    site.build(ENGAGE_AUTHOR={"names": ["Ann Reader"]})
+    assert "0 thread(s) reused" in _summary(caplog)
+    badges = site.html("first-post.html").select(".engage-by-author")
+    assert [el["data-engage-id"] for el in badges] == [
+        "comment:first-post/c1",
+        "comment:first-post/c3",
+    ]
+
+    # A new SITEURL is a new rendering of the same thread.
+    site.build(SITEURL="https://elsewhere.example")
+    page = site.html("first-post.html")
+    assert page.select_one("section.engage link")["href"].startswith("https://elsewhere.example")
+
+
+def test_problems_are_told_again_on_a_warm_build(site: Site, engage_warnings) -> None:
+    _thread_site(site)
+    site.comment("first-post", "nodate.md", "No date here.", author="Dan")
+    site.build()
+    assert len(engage_warnings()) == 1
+    from pelican.log import LimitFilter
+
+    LimitFilter._raised_messages.clear()
+    site.build()
+    assert len(engage_warnings()) == 2
+
+
+def test_a_theme_override_is_rendered_on_every_build(site: Site) -> None:
+    _thread_site(site)
+    overrides = site.root / "overrides" / "engage"
+    overrides.mkdir(parents=True)
+    (overrides / "thread.html").write_text(
+        '<div class="t" data-engage-thread="x">'
+        "{{ article.title }}: {{ article.engage.total }}</div>"
+    )
+    site.build(THEME_TEMPLATES_OVERRIDES=[str(overrides.parent)])
+    article = site.content / "first-post.md"
+    article.write_text(article.read_text().replace("Title: First post", "Title: Renamed"))
+    site.build(THEME_TEMPLATES_OVERRIDES=[str(overrides.parent)])
+    assert site.html("first-post.html").select_one(".t").get_text() == "Renamed: 5"

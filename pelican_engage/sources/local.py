@@ -210,6 +210,14 @@ def _raw_metadata(name: str, value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Scan:
+    """A post's comment folder: file names with modification time and size."""
+
+    folder: Path | None
+    files: tuple[tuple[str, int, int], ...]
+
+
 class LocalComments:
     """Reads the comment folder of each post, with a parse cache."""
 
@@ -219,15 +227,17 @@ class LocalComments:
         self.cache_file = cache_path / _CACHE_FILE
         self.zone = _zone(str(pelican_settings.get("TIMEZONE") or "UTC"))
         self._readers: Any = None
-        self._cache: dict[str, Any] = {}
+        # Loaded on first need: a warm build whose threads are all cached
+        # never reads a comment file, so it never needs this cache either.
+        self._cache: dict[str, Any] | None = None
         self._fresh: dict[str, Any] = {}
         self.parsed_files = 0
-        self._load_cache()
 
     # The cache ------------------------------------------------------------
     # A pickle, like Pelican's own content cache: it is rebuildable, local,
     # and ten times faster to load than JSON turned back into dataclasses.
     def _load_cache(self) -> None:
+        self._cache = {}
         try:
             with self.cache_file.open("rb") as handle:
                 data = pickle.load(handle)
@@ -241,7 +251,9 @@ class LocalComments:
 
     def save_cache(self) -> None:
         """Keep the entries of this build only, so deleted files drop out."""
-        if self._fresh.keys() == self._cache.keys() and not self.parsed_files:
+        if self._cache is None or (
+            self._fresh.keys() == self._cache.keys() and not self.parsed_files
+        ):
             return
         data = {"format": self._cache_format(), "files": self._fresh}
         tmp = self.cache_file.with_name(f".{self.cache_file.name}.{os.getpid()}.tmp")
@@ -262,23 +274,36 @@ class LocalComments:
                 return folder
         return None
 
-    def read_post(self, key: str, slug: str) -> tuple[list[Item], list[Problem]]:
+    def scan(self, key: str, slug: str) -> Scan:
+        """The post's comment files and their stamps; cheap (no file is read)."""
         folder = self.folder_for(key, slug)
         if folder is None:
+            return Scan(None, ())
+        with os.scandir(folder) as entries:
+            files = []
+            for entry in entries:
+                if entry.is_file() and self._readable(entry.name):
+                    stat = entry.stat()
+                    files.append((entry.name, stat.st_mtime_ns, stat.st_size))
+        return Scan(folder, tuple(sorted(files)))
+
+    def read_post(self, key: str, slug: str) -> tuple[list[Item], list[Problem]]:
+        return self.read(key, self.scan(key, slug))
+
+    def read(self, key: str, scan: Scan) -> tuple[list[Item], list[Problem]]:
+        """Parse (or take from the cache) every file of ``scan``."""
+        if scan.folder is None:
             return [], []
         parsed: list[tuple[str, ParsedComment]] = []
         problems: list[Problem] = []
-        with os.scandir(folder) as entries:
-            files = sorted(
-                (e for e in entries if e.is_file() and self._readable(e.name)),
-                key=lambda e: e.name,
-            )
-        origin = self._origin(folder)
-        for entry in files:
-            comment = self._parsed(key, entry, os.path.join(origin, entry.name))
+        origin = self._origin(scan.folder)
+        for name, mtime_ns, size in scan.files:
+            path = os.path.join(scan.folder, name)
+            stamp = (mtime_ns, size, key)
+            comment = self._parsed(path, stamp, os.path.join(origin, name))
             if comment is None:
                 continue
-            parsed.append((entry.name, comment))
+            parsed.append((name, comment))
             problems.extend(Problem(comment.item.origin, p) for p in comment.problems)
         return link_replies(key, parsed, self._slugify), problems
 
@@ -293,16 +318,16 @@ class LocalComments:
 
         return slugify(value, regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", []))
 
-    def _parsed(self, key: str, entry: os.DirEntry[str], origin: str) -> ParsedComment | None:
-        stat = entry.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size, key)
-        cached = self._cache.get(entry.path)
+    def _parsed(self, path: str, stamp: tuple[int, int, str], origin: str) -> ParsedComment | None:
+        if self._cache is None:
+            self._load_cache()
+        cached = self._cache.get(path) if self._cache else None
         if cached is not None and cached[0] == stamp:
-            self._fresh[entry.path] = cached
+            self._fresh[path] = cached
             return cached[1]
-        comment = self._parse_file(key, Path(entry.path), origin, stat.st_mtime)
+        comment = self._parse_file(stamp[2], Path(path), origin, stamp[0] / 1e9)
         if comment is not None:
-            self._fresh[entry.path] = (stamp, comment)
+            self._fresh[path] = (stamp, comment)
         return comment
 
     @staticmethod

@@ -1,0 +1,100 @@
+"""The build cache of finished threads and their rendered HTML.
+
+A warm build of a 500-post blog should cost almost nothing, so each post's
+:class:`~pelican_engage.conversation.Engagement` is kept together with a
+fingerprint of everything it was built from (the post, its comment files'
+stamps, its archive file's stamp).  When the fingerprint still matches, the
+thread is neither re-read nor re-built nor re-rendered.  It lives under
+CACHE_PATH and can be deleted at any time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .conversation import Engagement, Problem
+
+logger = logging.getLogger(__name__)
+
+_FILE = "threads.pickle"
+
+
+@dataclass
+class CachedThread:
+    fingerprint: Any
+    engagement: Engagement
+    problems: tuple[Problem, ...]
+    #: Rendered thread HTML by render key (SITEURL and display settings).
+    rendered: dict[str, str] = field(default_factory=dict)
+
+
+class ThreadCache:
+    """Per-post results of earlier builds, valid while ``salt`` is unchanged.
+
+    ``salt`` holds what every thread depends on (the plugin version, who the
+    author is, acknowledgements, display settings); a change empties the cache.
+    """
+
+    def __init__(self, folder: Path, salt: str) -> None:
+        self.path = folder / _FILE
+        self.salt = salt
+        self._old: dict[str, CachedThread] = {}
+        self._new: dict[str, CachedThread] = {}
+        self.hits = 0
+        self._changed = False
+        try:
+            with self.path.open("rb") as handle:
+                data = pickle.load(handle)
+            if isinstance(data, dict) and data.get("salt") == salt:
+                self._old = data["posts"]
+        except Exception:  # no cache, or one from another version: build afresh
+            self._old = {}
+
+    def get(self, key: str, fingerprint: Any) -> CachedThread | None:
+        cached = self._new.get(key) or self._old.get(key)
+        if cached is None or cached.fingerprint != fingerprint:
+            return None
+        self.hits += 1
+        self._new[key] = cached
+        return cached
+
+    def put(
+        self, key: str, fingerprint: Any, engagement: Engagement, problems: tuple[Problem, ...]
+    ) -> CachedThread:
+        entry = CachedThread(fingerprint, engagement, problems)
+        self._new[key] = entry
+        self._changed = True
+        return entry
+
+    def rendered(self, key: str, render_key: str) -> str | None:
+        entry = self._new.get(key)
+        return entry.rendered.get(render_key) if entry else None
+
+    def remember_render(self, key: str, render_key: str, html: str) -> None:
+        entry = self._new.get(key)
+        if entry is not None:
+            entry.rendered[render_key] = html
+            self._changed = True
+
+    def save(self) -> None:
+        """Keep this build's posts only, so removed posts drop out."""
+        if not self._changed and self._new.keys() == self._old.keys():
+            return
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with tmp.open("wb") as handle:
+                pickle.dump(
+                    {"salt": self.salt, "posts": self._new},
+                    handle,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
+            os.replace(tmp, self.path)
+        except (OSError, pickle.PicklingError, RecursionError) as exc:
+            tmp.unlink(missing_ok=True)
+            logger.debug("engage: could not write %s: %s", self.path, exc)
