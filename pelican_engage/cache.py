@@ -29,6 +29,9 @@ class CachedThread:
     fingerprint: Any
     engagement: Engagement
     problems: tuple[Problem, ...]
+    #: Per comment file: its stamp, ``replyto`` and problems, and its item's
+    #: id, so a changed post re-parses only the files that changed.
+    files: dict[str, tuple[Any, str | None, tuple[str, ...], str]] = field(default_factory=dict)
     #: Rendered thread HTML by render key (SITEURL and display settings).
     rendered: dict[str, str] = field(default_factory=dict)
 
@@ -63,10 +66,11 @@ class ThreadCache:
         self._new[key] = cached
         return cached
 
-    def put(
-        self, key: str, fingerprint: Any, engagement: Engagement, problems: tuple[Problem, ...]
-    ) -> CachedThread:
-        entry = CachedThread(fingerprint, engagement, problems)
+    def previous(self, key: str) -> CachedThread | None:
+        """The entry of an earlier build, whatever its fingerprint."""
+        return self._old.get(key)
+
+    def put(self, key: str, entry: CachedThread) -> CachedThread:
         self._new[key] = entry
         self._changed = True
         return entry

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import __version__
 from .archive import Archive, ArchiveError
-from .cache import ThreadCache
+from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, Problem, build_thread, engagement
 from .model import Item, Post
 from .settings import EngageSettings
-from .sources.local import LocalComments
+from .sources.local import LocalComments, Parsed, ParsedComment, Scan
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ class Engine:
 
     def __post_init__(self) -> None:
         self.archive = Archive(self.settings.archive_path)
-        self.local = LocalComments(
-            self.pelican_settings, self.settings.comments_path, self.settings.cache_path
-        )
+        self.local = LocalComments(self.pelican_settings, self.settings.comments_path)
         try:
             self.acknowledged = self.archive.acknowledged()
         except ArchiveError as exc:
@@ -113,18 +111,7 @@ class Engine:
         fingerprint = (post, str(scan.folder), scan.files, self.archive.stamp(post.key))
         cached = self.threads.get(post.key, fingerprint)
         if cached is None:
-            items, problems = self.local.read(post.key, scan)
-            archived, archive_problems = self.archived_items(post.key)
-            items.extend(archived)
-            problems.extend(archive_problems)
-            thread, more = build_thread(
-                post,
-                items,
-                self.settings.author,
-                acknowledged=self.acknowledged,
-                display_depth=self.settings.display_depth,
-            )
-            cached = self.threads.put(post.key, fingerprint, engagement(thread), (*problems, *more))
+            cached = self._build(post, scan, fingerprint)
         # Problems are told on every build until they are fixed.
         for problem in cached.problems:
             self.report(problem)
@@ -135,6 +122,38 @@ class Engine:
         self.waiting += len(thread.waiting)
         return result
 
+    def _build(self, post: Post, scan: Scan, fingerprint: Any) -> CachedThread:
+        items, problems, parsed = self.local.read(post.key, scan, self._previous(post.key))
+        archived, archive_problems = self.archived_items(post.key)
+        thread, more = build_thread(
+            post,
+            [*items, *archived],
+            self.settings.author,
+            acknowledged=self.acknowledged,
+            display_depth=self.settings.display_depth,
+        )
+        files = {
+            name: (stamp, c.replyto, c.problems, c.item.id) for name, (stamp, c) in parsed.items()
+        }
+        entry = CachedThread(
+            fingerprint, engagement(thread), (*problems, *archive_problems, *more), files
+        )
+        return self.threads.put(post.key, entry)
+
+    def _previous(self, key: str) -> dict[str, Parsed]:
+        """The comment files of the post's last build, as parsed then."""
+        old = self.threads.previous(key)
+        if old is None:
+            return {}
+        items = {item.id: item for item in old.engagement.thread.items}
+        return {
+            name: (
+                stamp,
+                ParsedComment(replace(items[item_id], in_reply_to=None), replyto, problems),
+            )
+            for name, (stamp, replyto, problems, item_id) in old.files.items()
+            if item_id in items
+        }
+
     def finish(self) -> None:
-        self.local.save_cache()
         self.threads.save()

@@ -140,7 +140,7 @@ def _reader(comments: Path, tmp_path: Path) -> LocalComments:
     settings = {"TIMEZONE": "Europe/Paris", "PATH": str(comments.parent)}
     from pelican.settings import DEFAULT_CONFIG
 
-    return LocalComments({**DEFAULT_CONFIG, **settings}, comments, tmp_path / "cache")
+    return LocalComments({**DEFAULT_CONFIG, **settings}, comments)
 
 
 def test_reads_markdown_and_other_pelican_formats(comments: Path, tmp_path: Path) -> None:
@@ -158,25 +158,23 @@ def test_reads_markdown_and_other_pelican_formats(comments: Path, tmp_path: Path
     assert by_stem["c1"].published.utcoffset().total_seconds() == 3600
 
 
-def test_warm_read_uses_the_cache_and_notices_changes(comments: Path, tmp_path: Path) -> None:
-    cold = _reader(comments, tmp_path)
-    first, _ = cold.read_post("post", "post")
-    cold.save_cache()
-    assert cold.parsed_files == 5
+def test_unchanged_files_are_reused_and_changes_noticed(comments: Path, tmp_path: Path) -> None:
+    reader = _reader(comments, tmp_path)
+    first, _, parsed = reader.read("post", reader.scan("post", "post"))
+    assert reader.parsed_files == 5
 
-    warm = _reader(comments, tmp_path)
-    second, _ = warm.read_post("post", "post")
-    assert warm.parsed_files == 0
+    again = _reader(comments, tmp_path)
+    second, _, _ = again.read("post", again.scan("post", "post"), parsed)
+    assert again.parsed_files == 0
     assert [i.to_dict(private=True) for i in second] == [i.to_dict(private=True) for i in first]
-    warm.save_cache()
 
     changed = comments / "post" / "c3.md"
     changed.write_text(changed.read_text() + "\nAn edit.\n")
     os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
     (comments / "post" / "c4.markdown").unlink()
-    again = _reader(comments, tmp_path)
-    third, _ = again.read_post("post", "post")
-    assert again.parsed_files == 1
+    third_reader = _reader(comments, tmp_path)
+    third, _, _ = third_reader.read("post", third_reader.scan("post", "post"), parsed)
+    assert third_reader.parsed_files == 1
     assert len(third) == 4
     assert "An edit." in next(i for i in third if i.id.endswith("/c3")).content_html
 

@@ -6,17 +6,17 @@ parent's file stem, or the slug pelican_comment_system derives from the
 parent's file name, e.g. ``c3md``), ``email`` (only to recognise the
 author) and ``website``.
 
-Parsing is split in two: :func:`parse_comment_file` turns one file into a
-:class:`ParsedComment` (cached by file stamp, since rendering Markdown is
-the slow part), and :func:`link_replies` resolves ``replyto`` within a post
-on every build, because it depends on the other files.
+Parsing is split in two: :func:`parse_comment` turns one file into a
+:class:`ParsedComment` (kept by the engine's thread cache under the file's
+stamp, so an unchanged file is never rendered again), and
+:func:`link_replies` resolves ``replyto`` within a post, because it depends
+on the other files.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import pickle
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from .. import __version__
 from ..conversation import Problem
 from ..model import Item, Person
 from ..sanitize import clean_html, clean_text, safe_url
@@ -40,9 +39,6 @@ MARKDOWN_EXTENSIONS = ("md", "markdown", "mkd", "mdown")
 #: Read with Pelican's own readers.  Readers added by other plugins are not
 #: used: we cannot know what they let a stranger's file do at build time.
 OTHER_FORMATS = ("rst", "html", "htm")
-_CACHE_FILE = "local-comments.pickle"
-# Bump when the parsed form changes, so old caches are not trusted.
-_CACHE_FORMAT = f"3/{__version__}"
 # Raw HTML is passed on because nh3 sanitises the result anyway; autolink
 # and strikethrough are what commenters expect from GitHub-style Markdown.
 _CMARK_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
@@ -210,6 +206,10 @@ def _raw_metadata(name: str, value: Any) -> Any:
     return value
 
 
+#: A file's stamp (mtime_ns, size, post key) and what was parsed from it.
+Parsed = tuple[tuple[int, int, str], ParsedComment]
+
+
 @dataclass(frozen=True)
 class Scan:
     """A post's comment folder: file names with modification time and size."""
@@ -219,52 +219,14 @@ class Scan:
 
 
 class LocalComments:
-    """Reads the comment folder of each post, with a parse cache."""
+    """Reads the comment folder of each post."""
 
-    def __init__(self, pelican_settings: Mapping[str, Any], comments_path: Path, cache_path: Path):
+    def __init__(self, pelican_settings: Mapping[str, Any], comments_path: Path):
         self.settings = pelican_settings
         self.comments_path = comments_path
-        self.cache_file = cache_path / _CACHE_FILE
         self.zone = _zone(str(pelican_settings.get("TIMEZONE") or "UTC"))
         self._readers: Any = None
-        # Loaded on first need: a warm build whose threads are all cached
-        # never reads a comment file, so it never needs this cache either.
-        self._cache: dict[str, Any] | None = None
-        self._fresh: dict[str, Any] = {}
         self.parsed_files = 0
-
-    # The cache ------------------------------------------------------------
-    # A pickle, like Pelican's own content cache: it is rebuildable, local,
-    # and ten times faster to load than JSON turned back into dataclasses.
-    def _load_cache(self) -> None:
-        self._cache = {}
-        try:
-            with self.cache_file.open("rb") as handle:
-                data = pickle.load(handle)
-        except Exception:  # a stale or damaged cache is only a slower build
-            return
-        if isinstance(data, dict) and data.get("format") == self._cache_format():
-            self._cache = data.get("files") or {}
-
-    def _cache_format(self) -> str:
-        return f"{_CACHE_FORMAT}/{self.zone}"
-
-    def save_cache(self) -> None:
-        """Keep the entries of this build only, so deleted files drop out."""
-        if self._cache is None or (
-            self._fresh.keys() == self._cache.keys() and not self.parsed_files
-        ):
-            return
-        data = {"format": self._cache_format(), "files": self._fresh}
-        tmp = self.cache_file.with_name(f".{self.cache_file.name}.{os.getpid()}.tmp")
-        try:
-            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as handle:
-                pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.cache_file)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            logger.debug("engage: could not write %s: %s", self.cache_file, exc)
 
     # Reading --------------------------------------------------------------
     def folder_for(self, key: str, slug: str) -> Path | None:
@@ -288,24 +250,37 @@ class LocalComments:
         return Scan(folder, tuple(sorted(files)))
 
     def read_post(self, key: str, slug: str) -> tuple[list[Item], list[Problem]]:
-        return self.read(key, self.scan(key, slug))
+        items, problems, _parsed = self.read(key, self.scan(key, slug))
+        return items, problems
 
-    def read(self, key: str, scan: Scan) -> tuple[list[Item], list[Problem]]:
-        """Parse (or take from the cache) every file of ``scan``."""
+    def read(
+        self, key: str, scan: Scan, previous: Mapping[str, Parsed] | None = None
+    ) -> tuple[list[Item], list[Problem], dict[str, Parsed]]:
+        """Parse every file of ``scan``, reusing ``previous`` where the stamp matches.
+
+        Returns the linked items, the problems, and each file's parse (for the
+        caller to keep as the next build's ``previous``).
+        """
         if scan.folder is None:
-            return [], []
-        parsed: list[tuple[str, ParsedComment]] = []
+            return [], [], {}
+        previous = previous or {}
+        parsed: dict[str, Parsed] = {}
         problems: list[Problem] = []
         origin = self._origin(scan.folder)
         for name, mtime_ns, size in scan.files:
-            path = os.path.join(scan.folder, name)
             stamp = (mtime_ns, size, key)
-            comment = self._parsed(path, stamp, os.path.join(origin, name))
+            earlier = previous.get(name)
+            if earlier is not None and earlier[0] == stamp:
+                comment: ParsedComment | None = earlier[1]
+            else:
+                path = Path(scan.folder, name)
+                comment = self._parse_file(key, path, os.path.join(origin, name), mtime_ns / 1e9)
             if comment is None:
                 continue
-            parsed.append((name, comment))
+            parsed[name] = (stamp, comment)
             problems.extend(Problem(comment.item.origin, p) for p in comment.problems)
-        return link_replies(key, parsed, self._slugify), problems
+        items = link_replies(key, ((n, c) for n, (_s, c) in parsed.items()), self._slugify)
+        return items, problems, parsed
 
     def _readable(self, name: str) -> bool:
         if name.startswith(".") or name.endswith("~") or "." not in name:
@@ -317,18 +292,6 @@ class LocalComments:
         from pelican.utils import slugify
 
         return slugify(value, regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", []))
-
-    def _parsed(self, path: str, stamp: tuple[int, int, str], origin: str) -> ParsedComment | None:
-        if self._cache is None:
-            self._load_cache()
-        cached = self._cache.get(path) if self._cache else None
-        if cached is not None and cached[0] == stamp:
-            self._fresh[path] = cached
-            return cached[1]
-        comment = self._parse_file(stamp[2], Path(path), origin, stamp[0] / 1e9)
-        if comment is not None:
-            self._fresh[path] = (stamp, comment)
-        return comment
 
     @staticmethod
     def _origin(path: Path) -> str:
