@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .conversation import Engagement, Problem
+from .conversation import Engagement
+from .model import Problem
 
 logger = logging.getLogger(__name__)
 

@@ -11,20 +11,17 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .model import ANSWERABLE_KINDS, CONVERSATION_KINDS, Item, Node, Post, Thread
+from .model import (
+    ANSWERABLE_KINDS,
+    CONVERSATION_KINDS,
+    AuthorIdentity,
+    Item,
+    Node,
+    Post,
+    Problem,
+    Thread,
+)
 from .sanitize import html_to_text
-from .settings import AuthorIdentity
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with the input that the user should hear about once."""
-
-    origin: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.origin}: {self.message}" if self.origin else self.message
 
 
 @dataclass(frozen=True)
@@ -80,8 +77,8 @@ def resolve_parents(
             problems.append(
                 Problem(
                     item.origin or item.id,
-                    f"replies to {parent.rsplit('/', 1)[-1]!r}, which does not "
-                    "exist here; shown as a top-level item",
+                    f"replies to {parent}, which is not in this conversation; "
+                    "shown as a top-level item",
                 )
             )
             parent = None
@@ -105,7 +102,11 @@ def resolve_parents(
             cycle = path[path.index(node) :]
             for member in cycle:
                 parents[member] = None
-            origins = ", ".join(sorted(by_id[m].origin or m for m in cycle))
+            names = sorted(by_id[m].origin or m for m in cycle)
+            # A crafted cycle can be thousands long: name a few, count the rest.
+            origins = ", ".join(names[:5]) + (
+                f" and {len(names) - 5} more" if len(names) > 5 else ""
+            )
             problems.append(
                 Problem(
                     by_id[cycle[0]].origin or cycle[0],

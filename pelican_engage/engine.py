@@ -15,8 +15,8 @@ from typing import Any
 from . import __version__
 from .archive import Archive, ArchiveError
 from .cache import CachedThread, ThreadCache
-from .conversation import Engagement, Problem, build_thread, engagement
-from .model import Item, Post
+from .conversation import Engagement, build_thread, engagement
+from .model import Item, Post, Problem
 from .settings import EngageSettings
 from .sources.local import LocalComments, Parsed, ParsedComment, Scan
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -107,21 +107,85 @@ class Item:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Item:
+        parent = data.get("in_reply_to")
+        if parent is not None and not isinstance(parent, str):
+            raise ValueError(f"in_reply_to of {data.get('id')!r} is not a string: {parent!r}")
+        if not isinstance(data["id"], str):
+            raise ValueError(f"item id {data['id']!r} is not a string")
         return cls(
-            id=str(data["id"]),
+            id=data["id"],
             source=str(data["source"]),
             kind=str(data["kind"]),
             author=Person.from_dict(data.get("author") or {}),
             published=parse_timestamp(str(data["published"])),
             content_html=str(data.get("content_html", "")),
             url=str(data.get("url", "")),
-            in_reply_to=data.get("in_reply_to") or None,
+            in_reply_to=parent or None,
             origin=str(data.get("origin", "")),
             extras=dict(data.get("extras") or {}),
         )
 
-    def with_parent(self, parent: str | None) -> Item:
-        return replace(self, in_reply_to=parent)
+
+#: Networks whose handles ENGAGE_AUTHOR may list, besides names, emails, urls.
+NETWORKS = ("twitter", "mastodon", "bluesky")
+#: Sources with no account behind an item, where a name is all there is.
+#: Elsewhere anybody can call themselves by the author's name.
+NAME_ONLY_SOURCES = frozenset({"local", "feed", "wordpress", "disqus"})
+
+
+def normal_handle(value: str) -> str:
+    return value.strip().lstrip("@").casefold()
+
+
+def normal_url(value: str) -> str:
+    value = value.strip().casefold()
+    for prefix in ("https://", "http://"):
+        if value.startswith(prefix):
+            value = value[len(prefix) :]
+    return value.removeprefix("www.").rstrip("/")
+
+
+@dataclass(frozen=True)
+class AuthorIdentity:
+    """Who "the author" is, on every network at once."""
+
+    names: tuple[str, ...] = ()
+    emails: frozenset[str] = frozenset()
+    urls: frozenset[str] = frozenset()
+    handles: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
+
+    @property
+    def all_handles(self) -> frozenset[str]:
+        found: set[str] = set()
+        for handles in self.handles.values():
+            found |= handles
+            # "marin@mastodon.social" is addressed as "@marin" on its home server.
+            found |= {h.split("@", 1)[0] for h in handles if "@" in h}
+        return frozenset(found)
+
+    def is_author(self, person: Person, source: str) -> bool:
+        if person.email and person.email.casefold() in self.emails:
+            return True
+        if person.url and normal_url(person.url) in self.urls:
+            return True
+        handle = normal_handle(person.handle)
+        if handle and handle in self.handles.get(source, frozenset()):
+            return True
+        if source not in NAME_ONLY_SOURCES:
+            return False
+        folded = person.name.strip().casefold()
+        return bool(folded) and folded in {n.casefold() for n in self.names}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the input that the user should hear about once."""
+
+    origin: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.message}" if self.origin else self.message
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .model import Person
+from .model import NETWORKS, AuthorIdentity, normal_handle, normal_url
 
-#: Networks whose handles ENGAGE_AUTHOR may list, besides names/emails/urls.
-NETWORKS = ("twitter", "mastodon", "bluesky")
 _AUTHOR_KEYS = frozenset({"names", "emails", "urls", *NETWORKS})
 
 DEFAULTS: dict[str, Any] = {
@@ -56,75 +54,31 @@ def _strings(key: str, value: Any) -> tuple[str, ...]:
     return tuple(v.strip() for v in value if v.strip())
 
 
-def _handle(value: str) -> str:
-    return value.strip().lstrip("@").casefold()
-
-
-def _url(value: str) -> str:
-    value = value.strip().casefold()
-    for prefix in ("https://", "http://"):
-        if value.startswith(prefix):
-            value = value[len(prefix) :]
-    return value.removeprefix("www.").rstrip("/")
-
-
-@dataclass(frozen=True)
-class AuthorIdentity:
-    """Who "the author" is, on every network at once."""
-
-    names: tuple[str, ...] = ()
-    emails: frozenset[str] = frozenset()
-    urls: frozenset[str] = frozenset()
-    handles: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
-
-    @classmethod
-    def from_setting(cls, value: Any, default_name: str = "") -> AuthorIdentity:
-        key = "ENGAGE_AUTHOR"
-        if value is None:
-            value = {"names": [default_name] if default_name else []}
-        elif isinstance(value, (str, list, tuple)):
-            value = {"names": value}
-        if not isinstance(value, Mapping):
-            raise SettingsError(key, f"expected a dict, got {type(value).__name__}")
-        unknown = sorted(set(value) - _AUTHOR_KEYS)
-        if unknown:
-            raise SettingsError(
-                key,
-                f"unknown key(s) {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(sorted(_AUTHOR_KEYS))}",
-            )
-        return cls(
-            names=_strings(f"{key}['names']", value.get("names")),
-            emails=frozenset(
-                e.casefold() for e in _strings(f"{key}['emails']", value.get("emails"))
-            ),
-            urls=frozenset(_url(u) for u in _strings(f"{key}['urls']", value.get("urls"))),
-            handles={
-                net: frozenset(_handle(h) for h in _strings(f"{key}[{net!r}]", value.get(net)))
-                for net in NETWORKS
-            },
+def author_identity(value: Any, default_name: str = "") -> AuthorIdentity:
+    """ENGAGE_AUTHOR (a dict, or names as a string or list) as an identity."""
+    key = "ENGAGE_AUTHOR"
+    if value is None:
+        value = {"names": [default_name] if default_name else []}
+    elif isinstance(value, (str, list, tuple)):
+        value = {"names": value}
+    if not isinstance(value, Mapping):
+        raise SettingsError(key, f"expected a dict, got {type(value).__name__}")
+    unknown = sorted(set(value) - _AUTHOR_KEYS)
+    if unknown:
+        raise SettingsError(
+            key,
+            f"unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(_AUTHOR_KEYS))}",
         )
-
-    @property
-    def all_handles(self) -> frozenset[str]:
-        found: set[str] = set()
-        for handles in self.handles.values():
-            found |= handles
-            # "marin@mastodon.social" is addressed as "@marin" on its home server.
-            found |= {h.split("@", 1)[0] for h in handles if "@" in h}
-        return frozenset(found)
-
-    def is_author(self, person: Person, source: str) -> bool:
-        if person.email and person.email.casefold() in self.emails:
-            return True
-        if person.url and _url(person.url) in self.urls:
-            return True
-        handle = _handle(person.handle)
-        if handle and handle in self.handles.get(source, frozenset()):
-            return True
-        # Local comments have no account behind them: the name is all there is.
-        folded = person.name.strip().casefold()
-        return bool(folded) and folded in {n.casefold() for n in self.names}
+    return AuthorIdentity(
+        names=_strings(f"{key}['names']", value.get("names")),
+        emails=frozenset(e.casefold() for e in _strings(f"{key}['emails']", value.get("emails"))),
+        urls=frozenset(normal_url(u) for u in _strings(f"{key}['urls']", value.get("urls"))),
+        handles={
+            net: frozenset(normal_handle(h) for h in _strings(f"{key}[{net!r}]", value.get(net)))
+            for net in NETWORKS
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -178,7 +132,7 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
     ).strip().lower() in {"1", "true", "yes", "on"}
     author = settings.get("AUTHOR") or ""
     return EngageSettings(
-        author=AuthorIdentity.from_setting(
+        author=author_identity(
             settings.get("ENGAGE_AUTHOR"), author if isinstance(author, str) else ""
         ),
         archive_path=Path(archive),

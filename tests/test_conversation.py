@@ -8,11 +8,11 @@ import pytest
 
 from pelican_engage.conversation import build_thread, engagement, mentions_author, resolve_parents
 from pelican_engage.model import Item, Node, Person, Post
-from pelican_engage.settings import AuthorIdentity
+from pelican_engage.settings import author_identity
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 POST = Post(key="post", title="A post", url="https://blog.example/post.html")
-AUTHOR = AuthorIdentity.from_setting(
+AUTHOR = author_identity(
     {"names": ["Marin"], "emails": ["me@marin.example"], "mastodon": ["marin@social.example"]}
 )
 
@@ -138,7 +138,7 @@ def test_acknowledged_items_do_not_wait() -> None:
 
 
 def test_leading_handles_do_not_count_as_a_mention() -> None:
-    author = AuthorIdentity.from_setting({"names": ["Marin"], "twitter": ["marin"]})
+    author = author_identity({"names": ["Marin"], "twitter": ["marin"]})
 
     def mention(text: str) -> bool:
         return mentions_author(item("x", text=text), author)
@@ -155,7 +155,7 @@ def test_missing_parent_becomes_root_with_one_problem() -> None:
     assert [n.id for n in thread.roots] == ["comment:post/c1", "comment:post/c2"]
     assert len(problems) == 1
     assert problems[0].origin == "comments/post/c2.md"
-    assert "'gone'" in problems[0].message
+    assert "replies to comment:post/gone, which is not in this" in problems[0].message
 
 
 def test_cycle_makes_roots_and_one_problem_naming_the_files() -> None:

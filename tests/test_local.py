@@ -108,8 +108,7 @@ def test_link_replies_accepts_stems_and_pelican_comment_system_slugs() -> None:
 
     from pelican.utils import slugify
 
-    items = link_replies(
-        "post",
+    items, problems = link_replies(
         [
             ("c1.md", parsed("c1", None)),
             ("c2.md", parsed("c2", "c1md")),
@@ -125,8 +124,10 @@ def test_link_replies_accepts_stems_and_pelican_comment_system_slugs() -> None:
         "c2": "comment:post/c1",
         "c3": "comment:post/c2",
         "c4": "comment:post/c1",
-        "c5": "comment:post/nope",
+        "c5": None,
     }
+    (problem,) = problems
+    assert "replyto 'nope' names no comment of this post" in problem.message
 
 
 @pytest.fixture

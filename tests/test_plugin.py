@@ -139,7 +139,7 @@ def test_bad_comment_files_warn_once_each_and_the_build_goes_on(
     for name, problem in [
         ("nodate.md", "has no date"),
         ("noauthor.md", "has no author"),
-        ("orphan.md", "'c99', which does not exist"),
+        ("orphan.md", "replyto 'c99' names no comment of this post"),
         ("bytes.md", "not valid UTF-8"),
     ]:
         assert any(name in w and problem in w for w in warnings), (name, warnings)

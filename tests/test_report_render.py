@@ -10,7 +10,7 @@ import pytest
 
 from pelican_engage import render, report
 from pelican_engage.model import Item, Person, Post, Thread, anchor
-from pelican_engage.settings import AuthorIdentity, SettingsError, load
+from pelican_engage.settings import SettingsError, author_identity, load
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=timezone.utc)
 
@@ -108,7 +108,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_author_identity_matches_across_forms() -> None:
-    author = AuthorIdentity.from_setting(
+    author = author_identity(
         {
             "names": "Marin",
             "urls": ["https://www.marin.example/"],

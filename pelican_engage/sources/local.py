@@ -28,8 +28,7 @@ from zoneinfo import ZoneInfo
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from ..conversation import Problem
-from ..model import Item, Person
+from ..model import Item, Person, Problem
 from ..sanitize import clean_html, clean_text, safe_url
 
 logger = logging.getLogger(__name__)
@@ -164,13 +163,12 @@ def parse_comment(
 
 
 def link_replies(
-    post_key: str, parsed: Iterable[tuple[str, ParsedComment]], slugify: Callable[[str], str]
-) -> list[Item]:
+    parsed: Iterable[tuple[str, ParsedComment]], slugify: Callable[[str], str]
+) -> tuple[list[Item], list[Problem]]:
     """Resolve each ``replyto`` to the id of a comment of the same post.
 
-    ``parsed`` pairs each comment with its file name.  A name that matches
-    no file is kept as given, so the conversation can report it as missing
-    and show the comment at the top level.
+    ``parsed`` pairs each comment with its file name.  A ``replyto`` that
+    names no file is reported, and its comment shown at the top level.
     """
     pairs = list(parsed)
     names: dict[str, str] = {}
@@ -182,7 +180,8 @@ def link_replies(
         for alias in (stem, filename, plain_slug):
             names.setdefault(alias.casefold(), comment.item.id)
     slugs: dict[str, str] | None = None
-    items = []
+    items: list[Item] = []
+    problems: list[Problem] = []
     for _filename, comment in pairs:
         parent = None
         if comment.replyto:
@@ -197,9 +196,16 @@ def link_replies(
                         for alias in (filename, filename.rsplit(".", 1)[0]):
                             slugs.setdefault(slugify(alias).casefold(), other.item.id)
                 parent = slugs.get(wanted) or slugs.get(slugify(comment.replyto).casefold())
-            parent = parent or f"comment:{post_key}/{comment.replyto}"
+            if parent is None:
+                problems.append(
+                    Problem(
+                        comment.item.origin,
+                        f"replyto {comment.replyto!r} names no comment of this post; "
+                        "shown as a top-level comment",
+                    )
+                )
         items.append(replace(comment.item, in_reply_to=parent))
-    return items
+    return items, problems
 
 
 def _raw_metadata(name: str, value: Any) -> Any:
@@ -279,8 +285,10 @@ class LocalComments:
                 continue
             parsed[name] = (stamp, comment)
             problems.extend(Problem(comment.item.origin, p) for p in comment.problems)
-        items = link_replies(key, ((n, c) for n, (_s, c) in parsed.items()), self._slugify)
-        return items, problems, parsed
+        items, link_problems = link_replies(
+            ((n, c) for n, (_s, c) in parsed.items()), self._slugify
+        )
+        return items, problems + link_problems, parsed
 
     def _readable(self, name: str) -> bool:
         if name.startswith(".") or name.endswith("~") or "." not in name:
