@@ -18,7 +18,7 @@ from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
 from .model import Item, Post, Problem
 from .settings import EngageSettings
-from .sources.local import LocalComments, Parsed, ParsedComment, Scan
+from .sources.local import LocalComments, Parsed, ParsedComment, Scan, Skipped
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,10 @@ class Engine:
             display_depth=self.settings.display_depth,
         )
         files = {
-            name: (stamp, c.replyto, c.problems, c.item.id) for name, (stamp, c) in parsed.items()
+            name: (stamp, None, (c.problem,), "")
+            if isinstance(c, Skipped)
+            else (stamp, c.replyto, c.problems, c.item.id)
+            for name, (stamp, c) in parsed.items()
         }
         entry = CachedThread(
             fingerprint, engagement(thread), (*problems, *archive_problems, *more), files

@@ -192,14 +192,63 @@ def test_undecodable_bytes_keep_the_comment(comments: Path, tmp_path: Path) -> N
     assert "tr" in latin.content_html and "bien" in latin.content_html
 
 
-def test_a_file_pelican_cannot_read_is_skipped_with_a_warning(
-    comments: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_non_utf8_rst_is_kept_with_replaced_characters(comments: Path, tmp_path: Path) -> None:
+    (comments / "post" / "latin.rst").write_bytes(b"T\n#\n\n:author: Z\xe9\n\nxyz\n")
+    items, problems = _reader(comments, tmp_path).read_post("post", "post")
+    latin = next(i for i in items if i.id.endswith("/latin"))
+    assert latin.author.name == "Z\ufffd"
+    assert "xyz" in latin.content_html and "<strong>T</strong>" in latin.content_html
+    (problem,) = problems
+    assert problem.origin.endswith("latin.rst") and "not valid UTF-8" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("empty.md", b"", "has no text; skipped"),
+        ("header-only.md", b"author: A\ndate: 2026-01-01\n", "has no text; skipped"),
+        ("huge.md", b"author: A\n\n" + b"x" * (300 * 1024), "larger than 256 KiB; skipped"),
+    ],
+)
+def test_empty_and_oversized_files_are_skipped_with_one_problem(
+    comments: Path, tmp_path: Path, name: str, content: bytes, problem: str
 ) -> None:
-    (comments / "post" / "broken.rst").write_bytes(b"T\n#\n\n:author: Z\xe9\n\nx\n")
-    items, _problems = _reader(comments, tmp_path).read_post("post", "post")
-    assert len(items) == 5  # the others still come through
-    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert "broken.rst cannot be read (UnicodeDecodeError" in warning
+    (comments / "post" / name).write_bytes(content)
+    items, problems = _reader(comments, tmp_path).read_post("post", "post")
+    assert len(items) == 5
+    (found,) = problems
+    assert found.origin.endswith(name) and problem in found.message
+
+
+def test_two_files_with_one_stem_are_both_kept(comments: Path, tmp_path: Path) -> None:
+    (comments / "post" / "c1.rst").write_text(":author: Twin\n:date: 2026-02-09\n\nSame stem.\n")
+    items, problems = _reader(comments, tmp_path).read_post("post", "post")
+    ids = {i.id for i in items}
+    assert {"comment:post/c1", "comment:post/c1.rst"} <= ids
+    (problem,) = problems
+    assert "same name as c1.md" in problem.message
+
+
+def test_rst_comment_keeps_its_title_and_needs_none(comments: Path, tmp_path: Path) -> None:
+    (comments / "post" / "plain.rst").write_text(":author: Pia\n:date: 2026-02-09\n\nNo *title*.\n")
+    items, problems = _reader(comments, tmp_path).read_post("post", "post")
+    assert problems == []
+    plain = next(i for i in items if i.id.endswith("/plain"))
+    assert plain.author.name == "Pia" and "<em>title</em>" in plain.content_html
+    titled = next(i for i in items if i.id.endswith("/c5"))
+    assert "<strong>A comment in reStructuredText</strong>" in titled.content_html
+
+
+def test_html_comment_metadata_and_body(comments: Path, tmp_path: Path) -> None:
+    (comments / "post" / "h.html").write_text(
+        '<html><head><title>x</title><meta name="author" content="Hal">'
+        '<meta name="date" content="2026-02-10 10:00"></head>'
+        "<body><p>Hello <b>there</b><script>alert(1)</script></p></body></html>"
+    )
+    items, _ = _reader(comments, tmp_path).read_post("post", "post")
+    hal = next(i for i in items if i.id.endswith("/h"))
+    assert hal.author.name == "Hal"
+    assert hal.content_html == "<p>Hello <b>there</b></p>"
 
 
 def test_a_bad_date_in_rst_keeps_the_comment(comments: Path, tmp_path: Path) -> None:

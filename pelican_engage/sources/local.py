@@ -15,6 +15,7 @@ on the other files.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -35,9 +36,11 @@ logger = logging.getLogger(__name__)
 
 SOURCE = "local"
 MARKDOWN_EXTENSIONS = ("md", "markdown", "mkd", "mdown")
-#: Read with Pelican's own readers.  Readers added by other plugins are not
-#: used: we cannot know what they let a stranger's file do at build time.
+#: Other formats, parsed here rather than by Pelican's readers, which trust
+#: their input like an article's (reST includes, a title required...).
 OTHER_FORMATS = ("rst", "html", "htm")
+#: A comment longer than this is not a comment.
+MAX_FILE_BYTES = 256 * 1024
 # Raw HTML is passed on because nh3 sanitises the result anyway; autolink
 # and strikethrough are what commenters expect from GitHub-style Markdown.
 _CMARK_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
@@ -93,6 +96,96 @@ def parse_metadata_header(text: str) -> tuple[dict[str, str], str]:
             break
         index += 1
     return meta, "\n".join(lines[index:])
+
+
+def parse_markdown(text: str) -> tuple[dict[str, str], str]:
+    meta, body = parse_metadata_header(text)
+    return meta, render_markdown(body)
+
+
+_RST_FIELD = re.compile(r"^:(?P<key>[A-Za-z][\w-]*):\s*(?P<value>.*)$")
+_RST_ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1*\s*$")
+
+
+def parse_rst(text: str) -> tuple[dict[str, str], str]:
+    """A reStructuredText comment: optional title, ``:field:`` metadata, body.
+
+    Runs docutils with file inclusion, ``raw`` and configuration files off:
+    a comment is a stranger's text, and must not pull anything from the
+    build machine.  The title stays in the body (it becomes bold text).
+    """
+    from docutils.core import publish_parts
+    from docutils.writers.html5_polyglot import Writer
+
+    lines = text.splitlines()
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    # Skip an overlined or underlined title; it is kept as body text.
+    body_start = start
+
+    def underlines(title: int, line: int) -> bool:
+        return bool(_RST_ADORNMENT.match(lines[line])) and len(lines[line].strip()) >= len(
+            lines[title].strip()
+        )
+
+    if (
+        start + 2 < len(lines)
+        and _RST_ADORNMENT.match(lines[start])
+        and underlines(start + 1, start + 2)
+    ):
+        body_start = start + 3
+    elif (
+        start + 1 < len(lines) and lines[start].strip()[:1] != ":" and underlines(start, start + 1)
+    ):
+        body_start = start + 2
+    meta: dict[str, str] = {}
+    index = body_start
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    while index < len(lines) and (match := _RST_FIELD.match(lines[index])):
+        meta[match["key"].lower()] = match["value"].strip()
+        index += 1
+    source = "\n".join([*lines[start:body_start], "", *lines[index:]])
+    parts = publish_parts(
+        source=source,
+        writer=Writer(),
+        settings_overrides={
+            "file_insertion_enabled": False,
+            "raw_enabled": False,
+            "_disable_config": True,
+            "doctitle_xform": False,
+            "halt_level": 5,
+            "report_level": 5,
+            "warning_stream": io.StringIO(),
+            "input_encoding": "unicode",
+        },
+    )
+    return meta, parts["body"]
+
+
+def parse_html(text: str) -> tuple[dict[str, str], str]:
+    """An HTML comment: ``<meta name=... content=...>`` metadata and the body."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(text, "html.parser")
+    meta = {
+        str(tag["name"]).lower(): str(tag.get("content", ""))
+        for tag in soup.find_all("meta")
+        if tag.get("name")
+    }
+    for tag in soup.find_all(["head", "meta", "title"]):
+        tag.decompose()
+    body = soup.body.decode_contents() if soup.body else str(soup)
+    return meta, body
+
+
+PARSERS: dict[str, Callable[[str], tuple[dict[str, str], str]]] = {
+    **dict.fromkeys(MARKDOWN_EXTENSIONS, parse_markdown),
+    "rst": parse_rst,
+    "html": parse_html,
+    "htm": parse_html,
+}
 
 
 def _zone(name: str) -> tzinfo:
@@ -208,12 +301,15 @@ def link_replies(
     return items, problems
 
 
-def _raw_metadata(name: str, value: Any) -> Any:
-    return value
+@dataclass(frozen=True)
+class Skipped:
+    """A file that gave no comment, and why; kept so warm builds say it again."""
+
+    problem: str
 
 
 #: A file's stamp (mtime_ns, size, post key) and what was parsed from it.
-Parsed = tuple[tuple[int, int, str], ParsedComment]
+Parsed = tuple[tuple[int, int, str], "ParsedComment | Skipped"]
 
 
 @dataclass(frozen=True)
@@ -231,7 +327,6 @@ class LocalComments:
         self.settings = pelican_settings
         self.comments_path = comments_path
         self.zone = _zone(str(pelican_settings.get("TIMEZONE") or "UTC"))
-        self._readers: Any = None
         self.parsed_files = 0
 
     # Reading --------------------------------------------------------------
@@ -272,22 +367,32 @@ class LocalComments:
         previous = previous or {}
         parsed: dict[str, Parsed] = {}
         problems: list[Problem] = []
+        by_id: dict[str, str] = {}
         origin = self._origin(scan.folder)
         for name, mtime_ns, size in scan.files:
             stamp = (mtime_ns, size, key)
+            file_origin = os.path.join(origin, name)
             earlier = previous.get(name)
             if earlier is not None and earlier[0] == stamp:
-                comment: ParsedComment | None = earlier[1]
+                result = earlier[1]
             else:
-                path = Path(scan.folder, name)
-                comment = self._parse_file(key, path, os.path.join(origin, name), mtime_ns / 1e9)
-            if comment is None:
+                result = self._parse_file(key, Path(scan.folder, name), file_origin, size)
+            parsed[name] = (stamp, result)
+            if isinstance(result, Skipped):
+                problems.append(Problem(file_origin, result.problem))
                 continue
-            parsed[name] = (stamp, comment)
-            problems.extend(Problem(comment.item.origin, p) for p in comment.problems)
-        items, link_problems = link_replies(
-            ((n, c) for n, (_s, c) in parsed.items()), self._slugify
-        )
+            notes = list(result.problems)
+            if result.item.id in by_id:
+                # c1.md and c1.rst: keep both, the later one under its full name.
+                other = by_id[result.item.id]
+                result = replace(result, item=replace(result.item, id=f"comment:{key}/{name}"))
+                parsed[name] = (stamp, result)
+                notes.append(f"has the same name as {other}; its id is {result.item.id}")
+            by_id[result.item.id] = name
+            if notes:
+                problems.append(Problem(file_origin, "; ".join(notes)))
+        comments = [(n, c) for n, (_s, c) in parsed.items() if isinstance(c, ParsedComment)]
+        items, link_problems = link_replies(comments, self._slugify)
         return items, problems + link_problems, parsed
 
     def _readable(self, name: str) -> bool:
@@ -310,68 +415,33 @@ class LocalComments:
             return str(path)
         return str(path) if relative.startswith("..") else relative
 
-    def _parse_file(self, key: str, path: Path, origin: str, mtime: float) -> ParsedComment | None:
+    def _parse_file(self, key: str, path: Path, origin: str, size: int) -> ParsedComment | Skipped:
         self.parsed_files += 1
-        fallback = datetime.fromtimestamp(int(mtime), timezone.utc)
+        if size > MAX_FILE_BYTES:
+            return Skipped(f"is larger than {MAX_FILE_BYTES // 1024} KiB; skipped")
+        try:
+            raw = path.read_bytes()
+            mtime = path.stat().st_mtime
+        except OSError as exc:
+            return Skipped(f"cannot be read ({exc.strerror or exc}); skipped")
+        decode_problem = ""
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            decode_problem = (
+                f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset "
+                f"{exc.start}); unreadable characters were replaced"
+            )
+            text = raw.decode("utf-8-sig", errors="replace")
         ext = path.suffix.lstrip(".").lower()
         try:
-            if ext in MARKDOWN_EXTENSIONS:
-                raw = path.read_bytes()
-                decode_problem = ""
-                try:
-                    text = raw.decode("utf-8-sig")
-                except UnicodeDecodeError as exc:
-                    decode_problem = (
-                        f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset "
-                        f"{exc.start}); unreadable characters were replaced"
-                    )
-                    text = raw.decode("utf-8-sig", errors="replace")
-                meta, body = parse_metadata_header(text)
-                body_html = render_markdown(body)
-            else:
-                decode_problem = ""
-                body_html, meta = self._pelican_readers().readers[ext].read(str(path))
-                meta = {k: (v if isinstance(v, datetime) else str(v)) for k, v in meta.items()}
-        except Exception as exc:  # a reader can fail in many ways; one file must not stop the build
-            logger.warning(
-                "engage: %s cannot be read (%s: %s); skipped",
-                origin,
-                type(exc).__name__,
-                exc,
-                extra={"limit_msg": "engage: more comment files cannot be read"},
-            )
-            return None
+            meta, body_html = PARSERS[ext](text)
+        except Exception as exc:  # a stranger's file must not stop the build
+            return Skipped(f"cannot be parsed ({type(exc).__name__}: {exc}); skipped")
+        if not body_html.strip():
+            return Skipped("has no text; skipped")
+        fallback = datetime.fromtimestamp(int(mtime), timezone.utc)
+        stem = path.name.rsplit(".", 1)[0]
         return parse_comment(
-            key,
-            path.name.rsplit(".", 1)[0],
-            origin,
-            meta,
-            body_html,
-            self.zone,
-            fallback,
-            decode_problem,
+            key, stem, origin, meta, body_html, self.zone, fallback, decode_problem
         )
-
-    def _pelican_readers(self) -> Any:
-        if self._readers is None:
-            from pelican.readers import Readers
-
-            settings = dict(self.settings)
-            # Comments are written by strangers: no reST directive may pull a
-            # file from the build machine (include, raw :file:) or the web.
-            settings["DOCUTILS_SETTINGS"] = {
-                **(settings.get("DOCUTILS_SETTINGS") or {}),
-                "file_insertion_enabled": False,
-                "raw_enabled": False,
-                # A disabled directive is the commenter's problem, not a
-                # reason to drop the whole comment.
-                "halt_level": 5,
-                "report_level": 5,
-            }
-            self._readers = Readers(settings)
-            # Keep metadata as the raw strings in the file, so a bad date in
-            # an .rst comment is reported and the comment kept, exactly as
-            # for Markdown, instead of the reader raising and losing it.
-            for reader in self._readers.readers.values():
-                reader.process_metadata = _raw_metadata
-        return self._readers
