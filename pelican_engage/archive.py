@@ -15,13 +15,14 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
 
 from .model import Item
+from .sanitize import clean_html, safe_url
 
 SCHEMA = 1
 ACKS_FILE = "acknowledged.json"
@@ -107,6 +108,20 @@ def _read_json(path: Path, kind: str) -> dict[str, Any]:
     return data
 
 
+def _checked(key: str, item: Item) -> Item:
+    """An archived item, sanitised again: the file is committed and can be
+    edited by hand or in a pull request, so it is a way in like any other.
+    Cleaning is idempotent, so items we wrote come back unchanged."""
+    if item.id != key:
+        raise ValueError(f"item stored under {key!r} has the id {item.id!r}")
+    author = replace(
+        item.author, url=safe_url(item.author.url), avatar=safe_url(item.author.avatar)
+    )
+    return replace(
+        item, url=safe_url(item.url), author=author, content_html=clean_html(item.content_html)
+    )
+
+
 def _normal(data: Any) -> Any:
     # What an item looks like once written and read back ("" parents become
     # None, tuples lists), so re-merging it is recognised as no change.
@@ -188,7 +203,7 @@ class Archive:
     def _read(path: Path, key: str | None = None) -> PostRecord:
         data = _read_json(path, "archive")
         try:
-            items = {str(i): Item.from_dict(d) for i, d in data["items"].items()}
+            items = {str(i): _checked(i, Item.from_dict(d)) for i, d in data["items"].items()}
             cursors = data.get("cursors") or {}
             if not isinstance(cursors, dict):
                 raise TypeError(f"cursors are a {type(cursors).__name__}, not an object")
@@ -215,6 +230,8 @@ class Archive:
             merged = dict(record.items)
             added = updated = 0
             for item in items:
+                # Stored exactly as it will read back, so a re-merge is no change.
+                item = _checked(item.id, item)
                 old = merged.get(item.id)
                 if old is None:
                     added += 1

@@ -22,8 +22,6 @@ from .model import Problem
 
 logger = logging.getLogger(__name__)
 
-_FILE = "threads.pickle"
-
 
 @dataclass
 class CachedThread:
@@ -44,8 +42,8 @@ class ThreadCache:
     author is, acknowledgements, display settings); a change empties the cache.
     """
 
-    def __init__(self, folder: Path, salt: str) -> None:
-        self.path = folder / _FILE
+    def __init__(self, folder: Path, salt: str, site: str = "") -> None:
+        self.path = folder / (f"threads-{site}.pickle" if site else "threads.pickle")
         self.salt = salt
         self._old: dict[str, CachedThread] = {}
         self._new: dict[str, CachedThread] = {}

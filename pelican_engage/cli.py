@@ -16,10 +16,9 @@ from typing import Any
 
 from . import __version__, report
 from .archive import ArchiveError
-from .engine import Engine, is_opted_out
+from .engine import Engine, article_lists, is_opted_out
 from .model import Thread
-from .plugin import prepare_settings
-from .settings import SettingsError, load
+from .settings import SettingsError, load, prepare_settings
 
 logger = logging.getLogger("pelican_engage")
 
@@ -92,10 +91,20 @@ def _engine(settings: dict[str, Any]) -> Engine:
 
 
 def site_threads(settings: dict[str, Any]) -> tuple[list[Thread], Engine]:
-    """Read the site's articles as Pelican would, and build their threads."""
+    """Read the site's articles as Pelican would, and build their threads.
+
+    The site's plugins are loaded first, because readers and slugs can come
+    from them; this plugin's own receivers are then disconnected, since the
+    threads are built here directly.
+    """
+    from pelican import Pelican
     from pelican.generators import ArticlesGenerator
 
+    from . import plugin
+
     engine = _engine(settings)
+    Pelican(settings)
+    plugin.unregister()
     context = dict(settings)
     context.update(
         generated_content={},
@@ -113,16 +122,15 @@ def site_threads(settings: dict[str, Any]) -> tuple[list[Thread], Engine]:
     generator.generate_context()
     threads = []
     seen: set[str] = set()
-    # Drafts are not on the site, so nobody can be waiting on them yet.
-    for name in ("articles", "translations", "hidden_articles", "hidden_translations"):
-        for article in getattr(generator, name, ()) or ():
-            if is_opted_out(article):
-                continue
-            result = engine.engage(article)
-            if result.thread.post.key not in seen:
-                seen.add(result.thread.post.key)
-                threads.append(result.thread)
-    engine.finish()
+    for article, _published in article_lists(generator):
+        if is_opted_out(article):
+            continue
+        result = engine.engage(article)
+        if result.thread.post.key not in seen:
+            seen.add(result.thread.post.key)
+            threads.append(result.thread)
+    # The build's cache is keyed by its own SITEURL and drafts; leave it be.
+    engine.finish(save=False)
     return threads, engine
 
 

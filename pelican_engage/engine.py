@@ -7,8 +7,11 @@ rendering and never touches the network.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +20,7 @@ from .archive import Archive, ArchiveError
 from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
 from .model import Item, Post, Problem
+from .render import TEMPLATES
 from .settings import EngageSettings
 from .sources.local import LocalComments, Parsed, ParsedComment, Scan, Skipped
 
@@ -40,6 +44,11 @@ def post_key(article: Any) -> str:
     return key
 
 
+def has_engage_key(article: Any) -> bool:
+    metadata = getattr(article, "metadata", {}) or {}
+    return bool(str(metadata.get("engage_key") or "").strip())
+
+
 def is_opted_out(article: Any) -> bool:
     metadata = getattr(article, "metadata", {}) or {}
     return str(metadata.get("engage", "")).strip().lower() in _OFF
@@ -54,6 +63,22 @@ def post_of(article: Any, siteurl: str) -> Post:
     )
 
 
+def article_lists(generator: Any, drafts: bool = False) -> Iterator[tuple[Any, bool]]:
+    """Every article of an ArticlesGenerator, with whether it is published.
+
+    Drafts get a thread too (their preview shows it), but nobody is waiting
+    on a post that is not on the site yet.
+    """
+    names = ["articles", "translations", "hidden_articles", "hidden_translations"]
+    for name in names:
+        for article in getattr(generator, name, ()) or ():
+            yield article, True
+    if drafts:
+        for name in ("drafts", "drafts_translations"):
+            for article in getattr(generator, name, ()) or ():
+                yield article, False
+
+
 @dataclass
 class Engine:
     """Builds threads for the articles of one build."""
@@ -64,6 +89,11 @@ class Engine:
     items: int = 0
     waiting: int = 0
     posts: int = 0
+    archive: Archive = field(init=False)
+    local: LocalComments = field(init=False)
+    acknowledged: frozenset[str] = field(init=False)
+    threads: ThreadCache = field(init=False)
+    _folders_used: set[str] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self.archive = Archive(self.settings.archive_path)
@@ -73,11 +103,14 @@ class Engine:
         except ArchiveError as exc:
             self.report(Problem("", str(exc)))
             self.acknowledged = frozenset()
-        self.threads = ThreadCache(self.settings.cache_path, self._salt())
+        # Each site (i18n_subsites builds several) keeps its own cache file.
+        site = hashlib.sha256(os.path.abspath(self.settings.output_path).encode()).hexdigest()
+        self.threads = ThreadCache(self.settings.cache_path, self._salt(), site[:12])
 
     def _salt(self) -> str:
         """Everything all threads depend on, besides their own inputs."""
         author = self.settings.author
+        templates = sorted((p.name, p.stat().st_mtime_ns) for p in TEMPLATES.glob("engage/*.html"))
         return json.dumps(
             {
                 "version": __version__,
@@ -87,6 +120,8 @@ class Engine:
                 "handles": {k: sorted(v) for k, v in author.handles.items()},
                 "depth": self.settings.display_depth,
                 "timezone": self.settings.timezone,
+                "settings": self.settings.salt,
+                "templates": templates,
                 "acks": self.archive.acks_stamp(),
                 "acknowledged": sorted(self.acknowledged),
             },
@@ -105,9 +140,15 @@ class Engine:
         except ArchiveError as exc:
             return [], [Problem("", str(exc))]
 
-    def engage(self, article: Any) -> Engagement:
+    def engage(self, article: Any, counted: bool = True) -> Engagement:
+        """The article's conversation; ``counted`` adds it to the build's totals."""
         post = post_of(article, self.settings.siteurl)
-        scan = self.local.scan(post.key, str(article.slug))
+        # A renamed post (engage_key) may keep its comments under the new
+        # slug; a translation only ever uses its own key's folder.
+        explicit = has_engage_key(article)
+        scan = self.local.scan(post.key, str(article.slug) if explicit else post.key)
+        if scan.folder is not None:
+            self._folders_used.add(scan.folder.name)
         fingerprint = (post, str(scan.folder), scan.files, self.archive.stamp(post.key))
         cached = self.threads.get(post.key, fingerprint)
         if cached is None:
@@ -116,11 +157,32 @@ class Engine:
         for problem in cached.problems:
             self.report(problem)
         result = cached.engagement
-        thread = result.thread
-        self.posts += 1
-        self.items += len(thread.items)
-        self.waiting += len(thread.waiting)
+        if counted:
+            self.posts += 1
+            self.items += len(result.thread.items)
+            self.waiting += len(result.thread.waiting)
         return result
+
+    def unused_comment_folders(self) -> list[Problem]:
+        """Comment folders that no article read: after a slug change, say so.
+
+        Otherwise a renamed post's readers would silently vanish from the
+        site and from the report.
+        """
+        root = self.settings.comments_path
+        if not root.is_dir():
+            return []
+        return [
+            Problem(
+                os.path.relpath(folder)
+                if not os.path.relpath(folder).startswith("..")
+                else str(folder),
+                "matches no article, so its comments are not shown; if the post was "
+                f"renamed, add 'engage_key: {folder.name}' to its metadata",
+            )
+            for folder in sorted(root.iterdir())
+            if folder.is_dir() and folder.name not in self._folders_used
+        ]
 
     def _build(self, post: Post, scan: Scan, fingerprint: Any) -> CachedThread:
         items, problems, parsed = self.local.read(post.key, scan, self._previous(post.key))
@@ -158,5 +220,6 @@ class Engine:
             if item_id in items
         }
 
-    def finish(self) -> None:
-        self.threads.save()
+    def finish(self, save: bool = True) -> None:
+        if save:
+            self.threads.save()

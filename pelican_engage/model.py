@@ -8,6 +8,7 @@ model is the boundary past which nothing is escaped again.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -280,8 +281,16 @@ _ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def anchor(item_id: str) -> str:
-    """The HTML id of an item: readable and safe in a URL fragment."""
-    return "engage-" + _ANCHOR_UNSAFE.sub("-", item_id).strip("-")
+    """The HTML id of an item: readable and safe in a URL fragment.
+
+    ":" and "/" become "-"; any other character that had to go adds a short
+    digest, so "über" and "äber" never share an anchor.
+    """
+    readable = item_id.replace(":", "-").replace("/", "-")
+    safe = _ANCHOR_UNSAFE.sub("-", readable)
+    if safe != readable:
+        safe += "-" + hashlib.sha256(item_id.encode()).hexdigest()[:8]
+    return "engage-" + safe.strip("-")
 
 
 _ISO_Z = re.compile(r"Z$")

@@ -1,15 +1,16 @@
 """Pelican glue: signals in, calls to the library out.
 
-Signals are process-global and ``pelican --autoreload`` runs the build again
-in the same process, so everything a build learns lives in one ``_Build``
-object that ``article_generator_init`` replaces at the start of each run.
+Signals are process-global, ``pelican --autoreload`` runs the build again in
+the same process, and i18n_subsites runs whole sub-site builds inside the
+main one.  So everything a build learns lives in a ``_Build`` keyed by its
+output folder, replaced when that site's next run starts.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,8 @@ from typing import Any
 from pelican import signals
 
 from . import render
-from .engine import Engine, is_opted_out
-from .settings import CSS_OUTPUT, DEFAULTS, SettingsError, load
+from .engine import Engine, article_lists, is_opted_out
+from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
 
 logger = logging.getLogger(__name__)
 
@@ -26,56 +27,28 @@ logger = logging.getLogger(__name__)
 @dataclass
 class _Build:
     engine: Engine | None
-    started: float = field(default_factory=time.perf_counter)
     env: Any = None
-    #: Output file (resolved) -> (article, rendered-into-page?)
+    started: float = field(default_factory=time.perf_counter)
+    #: Written article page (absolute path) -> its article.
     pages: dict[str, Any] = field(default_factory=dict)
-    injected: int = 0
-    summarised: bool = False
     own_templates: bool | None = None
 
 
-_build: _Build | None = None
+_builds: dict[str, _Build] = {}
 
 
-def prepare_settings(settings: dict[str, Any]) -> None:
-    """Keep comment files out of Pelican's articles and pages.
-
-    Runs at ``initialized``, before the generators read anything; the CLI
-    calls it too.
-    """
-    folder = settings.get("ENGAGE_COMMENTS_PATH") or settings.get(
-        "PELICAN_COMMENT_SYSTEM_DIR", "comments"
-    )
-    for key in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES"):
-        excludes = list(settings.get(key) or [])
-        if isinstance(folder, str) and folder not in excludes:
-            excludes.append(folder)
-        settings[key] = excludes
-    # Templates read these from the context, so they need their defaults there.
-    for key in ("ENGAGE_DISPLAY_DEPTH", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT"):
-        settings.setdefault(key, DEFAULTS[key])
+def _site(path: str) -> str:
+    return os.path.abspath(path)
 
 
-def start_build(settings: dict[str, Any]) -> Engine | None:
-    """The engine for one build, or None (with an error) if settings are bad."""
-    try:
-        return Engine(load(settings), settings)
-    except SettingsError as exc:
-        logger.error("engage: setting %s; conversations are left out of this build", exc)
-        return None
-
-
-def _articles(generator: Any) -> Iterable[Any]:
-    for name in (
-        "articles",
-        "translations",
-        "hidden_articles",
-        "hidden_translations",
-        "drafts",
-        "drafts_translations",
-    ):
-        yield from getattr(generator, name, ()) or ()
+def _build_for_file(path: str) -> _Build | None:
+    """The build whose output folder holds ``path`` (the deepest one)."""
+    target = _site(path)
+    found = None
+    for folder in _builds:
+        if target.startswith(folder + os.sep) and (found is None or len(folder) > len(found)):
+            found = folder
+    return _builds[found] if found else None
 
 
 def on_initialized(pelican: Any) -> None:
@@ -87,37 +60,39 @@ def on_generator_init(generator: Any) -> None:
 
 
 def on_article_generator_init(generator: Any) -> None:
-    global _build
-    _build = _Build(engine=start_build(generator.settings), env=generator.env)
+    try:
+        engine: Engine | None = Engine(load(generator.settings), generator.settings)
+    except SettingsError as exc:
+        logger.error("engage: setting %s; conversations are left out of this build", exc)
+        engine = None
+    _builds[_site(generator.output_path)] = _Build(engine=engine, env=generator.env)
 
 
 def on_article_generator_finalized(generator: Any) -> None:
-    if _build is None or _build.engine is None:
+    build = _builds.get(_site(generator.output_path))
+    if build is None or build.engine is None:
         return
-    output = Path(generator.output_path).resolve()
     seen: set[int] = set()
-    for article in _articles(generator):
+    for article, published in article_lists(generator, drafts=True):
         if id(article) in seen or is_opted_out(article):
             continue
         seen.add(id(article))
-        article.engage = _build.engine.engage(article)
+        article.engage = build.engine.engage(article, counted=published)
         if article.save_as:
-            _build.pages[str((output / article.save_as).resolve())] = article
+            build.pages[_site(os.path.join(generator.output_path, article.save_as))] = article
 
 
 def on_content_written(path: str, context: Any = None) -> None:
-    build = _build
+    build = _build_for_file(path)
     if build is None or build.engine is None or not build.engine.settings.inject:
         return
-    article = build.pages.get(str(Path(path).resolve()))
+    article = build.pages.get(_site(path))
     if article is None or not context or context.get("article") is not article:
         return
     page = Path(path).read_text(encoding="utf-8")
-    thread_html = _thread_html(build, article, context)
-    updated = render.inject(page, thread_html, article.content)
+    updated = render.inject(page, _thread_html(build, article, context), article.content)
     if updated is not None:
         Path(path).write_text(updated, encoding="utf-8")
-        build.injected += 1
 
 
 def _thread_html(build: _Build, article: Any, context: Any) -> str:
@@ -134,12 +109,7 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
     if not build.own_templates:
         return render.render_thread(build.env, context)
     key = article.engage.thread.post.key
-    render_key = repr(
-        [
-            context.get(k)
-            for k in ("SITEURL", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT")
-        ]
-    )
+    render_key = repr([context.get(k) for k in render.CONTEXT_KEYS])
     html = engine.threads.rendered(key, render_key)
     if html is None:
         html = render.render_thread(build.env, context)
@@ -148,17 +118,19 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
 
 
 def on_article_writer_finalized(generator: Any, writer: Any = None) -> None:
-    if _build is None or _build.engine is None or not _build.engine.settings.css:
+    build = _builds.get(_site(generator.output_path))
+    if build is None or build.engine is None or not build.engine.settings.css:
         return
     render.write_stylesheet(Path(generator.output_path), CSS_OUTPUT)
 
 
 def on_finalized(pelican: Any) -> None:
-    build = _build
-    if build is None or build.engine is None or build.summarised:
+    build = _builds.pop(_site(pelican.output_path), None)
+    if build is None or build.engine is None:
         return
-    build.summarised = True
     engine = build.engine
+    for problem in engine.unused_comment_folders():
+        engine.report(problem)
     engine.finish()
     logger.info(
         "engage: %d conversation item(s) on %d post(s), %d waiting for your reply; "
@@ -192,7 +164,6 @@ def register() -> None:
 
 def unregister() -> None:
     """Disconnect every receiver (tests, and hosts that build many sites)."""
-    global _build
     for signal, receiver in _RECEIVERS:
         signal.disconnect(receiver)
-    _build = None
+    _builds.clear()

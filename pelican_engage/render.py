@@ -9,6 +9,7 @@ costs no HTML parse.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,7 +24,10 @@ STYLESHEET = Path(__file__).parent / "static" / "engage.css"
 THREAD_TEMPLATE = "engage/thread.html"
 MACROS_TEMPLATE = "engage/macros.html"
 #: Present in every rendered thread; tells injection the theme already has it.
-MARKER = "data-engage-thread"
+MARKER = re.compile(r"<[a-z]+\s[^>]*\bdata-engage-thread=")
+#: What the plugin's own thread template reads from the page's context,
+#: besides ``article.engage``; the rendered-HTML cache is keyed by these.
+CONTEXT_KEYS = ("SITEURL", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT")
 
 
 def add_templates(env: Environment) -> None:
@@ -64,16 +68,20 @@ def inject(page: str, thread_html: str, body: str) -> str | None:
     Returns ``None`` when the page already holds a thread (the theme
     includes the template) or offers no place to put one.
     """
-    if MARKER in page:
+    start = page.find(body) if body.strip() else -1
+    # The article itself may show the marker (a post about this plugin).
+    outside = page[:start] + page[start + len(body) :] if start >= 0 else page
+    if MARKER.search(outside):
         return None
     position = -1
-    start = page.find(body) if body.strip() else -1
     if start >= 0:
         end = start + len(body)
         # Most themes wrap the post in <article>; the thread goes last in it,
-        # after the post's own footer.
+        # after the post's own footer, unless another <article> (a card of
+        # related posts) opens first.
         closing = page.find("</article>", end)
-        position = closing if closing >= 0 else end
+        opening = page.find("<article", end)
+        position = closing if closing >= 0 and (opening < 0 or closing < opening) else end
     else:
         for tag in ("</article>", "</main>", "</body>"):
             position = page.rfind(tag)

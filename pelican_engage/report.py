@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -120,8 +121,12 @@ def as_text(rows: list[Row], total_items: int, width: int = 110) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#|!~])")
+
+
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text as literal Markdown: strangers' names must not become markup."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 def as_markdown(rows: list[Row], total_items: int) -> str:
@@ -131,7 +136,7 @@ def as_markdown(rows: list[Row], total_items: int) -> str:
     ]
     for row in rows:
         lines.append(
-            f"| {row.waiting_days:.1f} | [{_md(row.post.title or row.post.key)}]({row.url}) "
+            f"| {row.waiting_days:.1f} | [{_md(row.post.title or row.post.key)}](<{row.url}>) "
             f"| {_md(row.item.author.name)} | {row.item.source} | {_md(row.excerpt)} |"
         )
     lines.append("")

@@ -8,6 +8,7 @@ message names the key.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,6 +97,9 @@ class EngageSettings:
     date_format: str
     timezone: str
     siteurl: str
+    output_path: str
+    #: Pelican settings a thread depends on, for the build cache.
+    salt: str
 
     @property
     def comments_path(self) -> Path:
@@ -109,13 +113,41 @@ def _bool(settings: Mapping[str, Any], key: str) -> bool:
     return value
 
 
-def load(settings: Mapping[str, Any]) -> EngageSettings:
-    """Read and check every ``ENGAGE_*`` key of a Pelican settings dict."""
-    comments_dir = settings.get("ENGAGE_COMMENTS_PATH") or settings.get(
+def comments_dir(settings: Mapping[str, Any]) -> str:
+    """The comment folder inside PATH, as one normal relative path."""
+    folder = settings.get("ENGAGE_COMMENTS_PATH") or settings.get(
         "PELICAN_COMMENT_SYSTEM_DIR", "comments"
     )
-    if not isinstance(comments_dir, str) or not comments_dir.strip():
-        raise SettingsError("ENGAGE_COMMENTS_PATH", f"expected a folder name, got {comments_dir!r}")
+    if not isinstance(folder, str) or not folder.strip().strip("/"):
+        raise SettingsError("ENGAGE_COMMENTS_PATH", f"expected a folder name, got {folder!r}")
+    return folder.strip().strip("/")
+
+
+def prepare_settings(settings: dict[str, Any]) -> None:
+    """Keep comment files out of the site, and give templates our defaults.
+
+    Runs at ``initialized``, before the generators read anything (the CLI
+    calls it too).  Comment files must never become articles or pages, nor
+    be copied as static files: they hold commenters' e-mail addresses.
+    """
+    try:
+        folder = comments_dir(settings)
+    except SettingsError:
+        folder = None  # reported by load(), where the build learns of it
+    if folder:
+        for key in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES", "STATIC_EXCLUDES"):
+            excludes = list(settings.get(key) or [])
+            if folder not in excludes:
+                excludes.append(folder)
+            settings[key] = excludes
+    # Templates read these from the context, so they need their defaults there.
+    for key in ("ENGAGE_DISPLAY_DEPTH", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT"):
+        settings.setdefault(key, DEFAULTS[key])
+
+
+def load(settings: Mapping[str, Any]) -> EngageSettings:
+    """Read and check every ``ENGAGE_*`` key of a Pelican settings dict."""
+    folder = comments_dir(settings)
     depth = settings.get("ENGAGE_DISPLAY_DEPTH", DEFAULTS["ENGAGE_DISPLAY_DEPTH"])
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
         raise SettingsError("ENGAGE_DISPLAY_DEPTH", f"expected a whole number >= 1, got {depth!r}")
@@ -138,7 +170,7 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         archive_path=Path(archive),
         cache_path=Path(settings.get("CACHE_PATH") or "cache") / "engage",
         content_path=Path(settings.get("PATH") or "content"),
-        comments_dir=comments_dir.strip().strip("/"),
+        comments_dir=folder,
         offline=offline,
         inject=_bool(settings, "ENGAGE_INJECT"),
         css=_bool(settings, "ENGAGE_CSS"),
@@ -147,4 +179,10 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         date_format=date_format,
         timezone=str(settings.get("TIMEZONE") or "UTC"),
         siteurl=str(settings.get("SITEURL") or ""),
+        output_path=str(settings.get("OUTPUT_PATH") or "output"),
+        salt=json.dumps(
+            [settings.get(k) for k in ("SLUG_REGEX_SUBSTITUTIONS", "LOCALE", "DEFAULT_LANG")],
+            sort_keys=True,
+            default=str,
+        ),
     )

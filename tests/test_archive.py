@@ -839,8 +839,10 @@ ITEMS = st.builds(
     kind=st.sampled_from(KINDS),
     author=st.builds(Person, name=st.text(max_size=6), email=st.text(max_size=6)),
     published=MOMENTS,
-    content_html=st.text(max_size=30),
-    url=st.text(max_size=10),
+    # Already-clean values: the archive stores items sanitised (see
+    # test_archive_stores_items_sanitised), and these must come back as given.
+    content_html=st.sampled_from(["", "<p>hi</p>", "<p>a &amp; b</p>", "<p><em>x</em></p>"]),
+    url=st.sampled_from(["", "https://x.example/1", "http://y.example/?a=1&b=2"]),
     in_reply_to=st.none() | ITEM_IDS,
     extras=st.dictionaries(st.text(max_size=3), SCALARS, max_size=2),
 )
@@ -889,3 +891,26 @@ def test_property_merging_twice_equals_merging_once(batch: list[Item]) -> None:
             )
         else:
             assert not twice.post_path("post").exists()
+
+
+def test_archive_stores_items_sanitised(tmp_path: Path) -> None:
+    """The committed archive is a way in: what it holds is clean, and stays so."""
+    archive = Archive(tmp_path)
+    hostile = Item(
+        id="twitter:1",
+        source="twitter",
+        kind="reply",
+        author=Person(name="M", url="javascript:alert(1)", avatar="//evil.example/a.png"),
+        published=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        content_html='<p onclick="x()">hi<script>alert(1)</script></p>',
+        url="javascript:alert(2)",
+    )
+    assert archive.merge("post", [hostile]).added == 1
+    stored = archive.load("post").items["twitter:1"]
+    assert (stored.url, stored.author.url, stored.author.avatar) == ("", "", "")
+    assert stored.content_html == "<p>hi</p>"
+    assert archive.merge("post", [hostile]).changed is False
+    # A hand-edited file is cleaned when read, too.
+    path = archive.post_path("post")
+    path.write_text(path.read_text().replace('"url": ""', '"url": "javascript:alert(3)"'))
+    assert archive.load("post").items["twitter:1"].url == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -46,7 +47,10 @@ def test_csv_neutralises_spreadsheet_formulas() -> None:
 
 def test_anchor_is_a_safe_fragment() -> None:
     assert anchor("comment:post/c1") == "engage-comment-post-c1"
-    assert anchor('x"><script>') == "engage-x-script"
+    hostile = anchor('x"><script>')
+    assert re.fullmatch(r"engage-x-script-+[0-9a-f]{8}", hostile)
+    # Different ids never share an anchor, even when their unsafe parts differ.
+    assert anchor("comment:p/über") != anchor("comment:p/äber")
 
 
 @pytest.mark.parametrize(
