@@ -90,7 +90,12 @@ def on_content_written(path: str, context: Any = None) -> None:
     if article is None or not context or context.get("article") is not article:
         return
     page = Path(path).read_text(encoding="utf-8")
-    updated = render.inject(page, _thread_html(build, article, context), article.content)
+    body = article.content
+    if build.own_templates is None:
+        build.own_templates = render.uses_own_templates(build.env)
+    if render.has_thread(article, page, body, build.own_templates):
+        return
+    updated = render.inject(page, _thread_html(build, article, context), body)
     if updated is not None:
         Path(path).write_text(updated, encoding="utf-8")
 
@@ -104,8 +109,6 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
     """
     engine = build.engine
     assert engine is not None
-    if build.own_templates is None:
-        build.own_templates = render.uses_own_templates(build.env)
     if not build.own_templates:
         return render.render_thread(build.env, context)
     key = article.engage.thread.post.key

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,11 @@ TEMPLATES = Path(__file__).parent / "templates"
 STYLESHEET = Path(__file__).parent / "static" / "engage.css"
 THREAD_TEMPLATE = "engage/thread.html"
 MACROS_TEMPLATE = "engage/macros.html"
-#: Present in every rendered thread; tells injection the theme already has it.
-MARKER = re.compile(r"<[a-z]+\s[^>]*\bdata-engage-thread=")
+#: In every rendered thread.  Only consulted for themes that override the
+#: templates (they may not call engage_mark); text can imitate it.
+MARKER = re.compile(r"<[a-z]+\s[^<>]*\bdata-engage-thread=")
+#: Articles whose thread a template rendered during this process.
+_RENDERED: weakref.WeakSet[Any] = weakref.WeakSet()
 #: What the plugin's own thread template reads from the page's context,
 #: besides ``article.engage``; the rendered-HTML cache is keyed by these.
 CONTEXT_KEYS = ("SITEURL", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT")
@@ -47,6 +51,29 @@ def add_templates(env: Environment) -> None:
     else:
         env.loader = ChoiceLoader([loader, ours]) if loader else ours
     env.filters.setdefault("engage_anchor", anchor)
+    env.globals.setdefault("engage_mark", mark_rendered)
+
+
+def mark_rendered(article: Any) -> str:
+    """Called by thread.html: this page shows the thread already."""
+    _RENDERED.add(article)
+    return ""
+
+
+def has_thread(article: Any, page: str, body: str, own_templates: bool = True) -> bool:
+    """Does the written page already show the article's thread?
+
+    The plugin's template marks the article as it renders, which no text can
+    imitate.  A theme's own copy may not, so then its markup is looked for,
+    outside the article body (a post about this plugin may quote it).
+    """
+    if article in _RENDERED:
+        return True
+    if own_templates:
+        return False
+    start = page.find(body) if body.strip() else -1
+    outside = page[:start] + page[start + len(body) :] if start >= 0 else page
+    return bool(MARKER.search(outside))
 
 
 def uses_own_templates(env: Environment) -> bool:
@@ -65,14 +92,9 @@ def render_thread(env: Environment, context: Mapping[str, Any]) -> str:
 def inject(page: str, thread_html: str, body: str) -> str | None:
     """Put ``thread_html`` after the article ``body`` inside ``page``.
 
-    Returns ``None`` when the page already holds a thread (the theme
-    includes the template) or offers no place to put one.
+    Returns ``None`` when the page offers no place to put one.
     """
     start = page.find(body) if body.strip() else -1
-    # The article itself may show the marker (a post about this plugin).
-    outside = page[:start] + page[start + len(body) :] if start >= 0 else page
-    if MARKER.search(outside):
-        return None
     position = -1
     if start >= 0:
         end = start + len(body)

@@ -140,3 +140,47 @@ def test_console_script_runs_in_a_subprocess(conf: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["waiting"] == 2
+
+
+def test_report_reads_articles_that_come_from_the_sites_plugins(
+    site: Site, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugins = site.root / "plugins"
+    plugins.mkdir(parents=True)
+    (plugins / "txtreader.py").write_text(
+        "from pelican import signals\n"
+        "from pelican.readers import BaseReader\n\n\n"
+        "class TxtReader(BaseReader):\n"
+        "    enabled = True\n"
+        "    file_extensions = ['txt']\n\n"
+        "    def read(self, path):\n"
+        "        meta = {'title': 'Plain', 'date': self.process_metadata('date', '2026-01-01')}\n"
+        "        return '<p>plain text post</p>', meta\n\n\n"
+        "def add(readers):\n"
+        "    readers.reader_classes['txt'] = TxtReader\n\n\n"
+        "def register():\n"
+        "    signals.readers_init.connect(add)\n"
+    )
+    (site.content / "plain.txt").write_text("plain\n")
+    site.comment("plain", "c1.md", "A question on a plain post?", author="Q", date="2026-01-02")
+    conf = site.write_conf(PLUGIN_PATHS=[str(plugins)])
+    conf.write_text(
+        conf.read_text().replace(
+            "PLUGINS = ['pelican_engage']", "PLUGINS = ['txtreader', 'pelican_engage']"
+        )
+    )
+    monkeypatch.chdir(site.root)
+    code, out, _ = run(capsys, "report", "-s", str(conf), "--format", "json")
+    assert code == 0
+    assert [r["id"] for r in json.loads(out)["waiting"]] == ["comment:plain/c1"]
+
+
+def test_markdown_report_escapes_strangers_markup(site: Site, capsys, monkeypatch) -> None:
+    site.article("post")
+    site.comment(
+        "post", "c1.md", "Hi", author="&lt;script&gt;x&lt;/script&gt; [a](b)", date="2026-01-02"
+    )
+    conf = site.write_conf()
+    monkeypatch.chdir(site.root)
+    _, out, _ = run(capsys, "report", "-s", str(conf), "--format", "markdown")
+    assert "\\<script\\>x\\</script\\> \\[a\\]\\(b\\)" in out

@@ -74,8 +74,24 @@ def test_inject_places_the_thread(page: str, expected: str) -> None:
     )
 
 
-def test_inject_leaves_pages_that_already_hold_a_thread() -> None:
-    assert render.inject('<section data-engage-thread="p"></section>', "T", "") is None
+def test_a_page_with_the_thread_markup_has_a_thread_unless_the_body_quotes_it() -> None:
+    class Article:
+        pass
+
+    page = '<article><p>BODY</p></article><section class="engage" data-engage-thread="p">'
+    # With a theme's own thread template, its markup is what shows it.
+    assert render.has_thread(Article(), page, "<p>BODY</p>", own_templates=False)
+    quoting = '<article><p><section data-engage-thread="x"></p></article>'
+    body = '<p><section data-engage-thread="x"></p>'
+    assert not render.has_thread(Article(), quoting, body, own_templates=False)
+    # With the plugin's templates, only the template's own mark counts.
+    assert not render.has_thread(Article(), page, "<p>BODY</p>")
+    marked = Article()
+    render.mark_rendered(marked)
+    assert render.has_thread(marked, "<body></body>", "")
+
+
+def test_inject_needs_a_place() -> None:
     assert render.inject("no tags at all", "T", "") is None
 
 
