@@ -7,10 +7,10 @@ rendering and never touches the network.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -103,9 +103,10 @@ class Engine:
         except ArchiveError as exc:
             self.report(Problem("", str(exc)))
             self.acknowledged = frozenset()
-        # Each site (i18n_subsites builds several) keeps its own cache file.
-        site = hashlib.sha256(os.path.abspath(self.settings.output_path).encode()).hexdigest()
-        self.threads = ThreadCache(self.settings.cache_path, self._salt(), site[:12])
+        # i18n_subsites builds one site per language into the same CACHE_PATH,
+        # nested in each other: each language keeps its own cache file.
+        site = re.sub(r"[^A-Za-z0-9_-]", "_", str(self.pelican_settings.get("DEFAULT_LANG") or ""))
+        self.threads = ThreadCache(self.settings.cache_path, self._salt(), site)
 
     def _salt(self) -> str:
         """Everything all threads depend on, besides their own inputs."""

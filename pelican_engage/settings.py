@@ -97,7 +97,6 @@ class EngageSettings:
     date_format: str
     timezone: str
     siteurl: str
-    output_path: str
     #: Pelican settings a thread depends on, for the build cache.
     salt: str
 
@@ -179,7 +178,6 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         date_format=date_format,
         timezone=str(settings.get("TIMEZONE") or "UTC"),
         siteurl=str(settings.get("SITEURL") or ""),
-        output_path=str(settings.get("OUTPUT_PATH") or "output"),
         salt=json.dumps(
             [settings.get(k) for k in ("SLUG_REGEX_SUBSTITUTIONS", "LOCALE", "DEFAULT_LANG")],
             sort_keys=True,
