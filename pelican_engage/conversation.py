@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .model import (
     ANSWERABLE_KINDS,
@@ -31,10 +32,21 @@ class Engagement:
     thread: Thread
     counts: Mapping[str, int] = field(default_factory=dict, hash=False)
     waiting: tuple[Item, ...] = ()
+    display_depth: int = 5
 
-    @property
+    @cached_property
     def roots(self) -> tuple[Node, ...]:
-        return self.thread.roots
+        """The nested view, built when a template first asks for it.
+
+        A warm build that reuses the rendered HTML never does, so the view
+        is neither built nor kept in the cache.
+        """
+        return tree_view(self.thread, self.display_depth)
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("roots", None)
+        return state
 
     @property
     def total(self) -> int:
@@ -139,28 +151,13 @@ def build_thread(
     items: Iterable[Item],
     author: AuthorIdentity,
     acknowledged: frozenset[str] = frozenset(),
-    display_depth: int = 5,
 ) -> tuple[Thread, list[Problem]]:
     """Thread ``items`` under ``post`` and work out who is waiting."""
     ordered = _sorted(items)
     tree_items = [i for i in ordered if i.kind in CONVERSATION_KINDS]
     parents, problems = resolve_parents(tree_items)
-
-    children: dict[str | None, list[str]] = {None: []}
-    for item in tree_items:
-        children.setdefault(item.id, [])
-        children.setdefault(parents[item.id], []).append(item.id)
-
-    by_id = {item.id: item for item in ordered}
+    children, preorder = _tree(tree_items, parents)
     by_author = frozenset(i.id for i in ordered if author.is_author(i.author, i.source))
-
-    # Reading order (pre-order) with depths, without recursion.
-    preorder: list[tuple[str, int]] = []
-    stack = [(child, 0) for child in reversed(children[None])]
-    while stack:
-        node, depth = stack.pop()
-        preorder.append((node, depth))
-        stack.extend((child, depth + 1) for child in reversed(children[node]))
 
     author_below: dict[str, bool] = {}
     for node, _depth in reversed(preorder):
@@ -179,17 +176,41 @@ def build_thread(
             or mentions_author(item, author)
         )
     )
-
-    roots = _nodes(preorder, children, parents, by_id, by_author, waiting, display_depth)
     thread = Thread(
         post=post,
         items=tuple(ordered),
         parents=parents,
         by_author=by_author,
         waiting=waiting,
-        roots=roots,
     )
     return thread, problems
+
+
+def _tree(
+    tree_items: Iterable[Item], parents: Mapping[str, str | None]
+) -> tuple[dict[str | None, list[str]], list[tuple[str, int]]]:
+    """Children of each item (None: the post) and the reading order with depths."""
+    children: dict[str | None, list[str]] = {None: []}
+    for item in tree_items:
+        children.setdefault(item.id, [])
+        children.setdefault(parents[item.id], []).append(item.id)
+    preorder: list[tuple[str, int]] = []
+    stack = [(child, 0) for child in reversed(children[None])]
+    while stack:
+        node, depth = stack.pop()
+        preorder.append((node, depth))
+        stack.extend((child, depth + 1) for child in reversed(children[node]))
+    return children, preorder
+
+
+def tree_view(thread: Thread, display_depth: int = 5) -> tuple[Node, ...]:
+    """The thread as nested nodes for templates, at most ``display_depth`` deep."""
+    tree_items = [i for i in thread.items if i.id in thread.parents]
+    children, preorder = _tree(tree_items, thread.parents)
+    by_id = {item.id: item for item in thread.items}
+    return _nodes(
+        preorder, children, thread.parents, by_id, thread.by_author, thread.waiting, display_depth
+    )
 
 
 def _nodes(
@@ -242,7 +263,7 @@ def _nodes(
     return tuple(built[c] for c in children[None])
 
 
-def engagement(thread: Thread) -> Engagement:
+def engagement(thread: Thread, display_depth: int = 5) -> Engagement:
     """Counts and waiting items of a built thread, for templates."""
     counts: dict[str, int] = {}
     for item in thread.items:
@@ -250,4 +271,4 @@ def engagement(thread: Thread) -> Engagement:
     counts["conversation"] = sum(1 for i in thread.items if i.kind in CONVERSATION_KINDS)
     counts["waiting"] = len(thread.waiting)
     waiting = tuple(i for i in thread.items if i.id in thread.waiting)
-    return Engagement(thread=thread, counts=counts, waiting=waiting)
+    return Engagement(thread=thread, counts=counts, waiting=waiting, display_depth=display_depth)

@@ -193,7 +193,6 @@ class Engine:
             [*items, *archived],
             self.settings.author,
             acknowledged=self.acknowledged,
-            display_depth=self.settings.display_depth,
         )
         files = {
             name: (stamp, None, (c.problem,), "")
@@ -202,7 +201,10 @@ class Engine:
             for name, (stamp, c) in parsed.items()
         }
         entry = CachedThread(
-            fingerprint, engagement(thread), (*problems, *archive_problems, *more), files
+            fingerprint,
+            engagement(thread, self.settings.display_depth),
+            (*problems, *archive_problems, *more),
+            files,
         )
         return self.threads.put(post.key, entry)
 

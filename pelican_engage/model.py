@@ -238,8 +238,8 @@ class Thread:
 
     ``parents`` maps every item id to its effective parent (``None`` for the
     post) after broken and cyclic references were turned into roots; the
-    tree, the author marks and the waiting state are derived data computed
-    by :mod:`pelican_engage.conversation`.
+    author marks and the waiting state are computed by
+    :mod:`pelican_engage.conversation`, which also builds the nested view.
     """
 
     post: Post
@@ -247,7 +247,6 @@ class Thread:
     parents: Mapping[str, str | None] = field(default_factory=dict, hash=False)
     by_author: frozenset[str] = frozenset()
     waiting: frozenset[str] = frozenset()
-    roots: tuple[Node, ...] = field(default=(), compare=False)
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items)
@@ -266,8 +265,6 @@ class Thread:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Thread:
-        # Nodes are a derived view; a thread read back from JSON gets them
-        # again from conversation.build_thread when it is rendered.
         return cls(
             post=Post.from_dict(data["post"]),
             items=tuple(Item.from_dict(d) for d in data.get("items", ())),

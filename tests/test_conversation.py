@@ -6,7 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pelican_engage.conversation import build_thread, engagement, mentions_author, resolve_parents
+from pelican_engage.conversation import (
+    build_thread,
+    engagement,
+    mentions_author,
+    resolve_parents,
+)
 from pelican_engage.model import Item, Node, Person, Post
 from pelican_engage.settings import author_identity
 
@@ -39,13 +44,13 @@ def item(
     )
 
 
-def build(*items: Item, **kwargs: object):
+def build(*items: Item, display_depth: int = 5, **kwargs: object):
     thread, problems = build_thread(POST, items, AUTHOR, **kwargs)  # type: ignore[arg-type]
-    return thread, problems
+    return engagement(thread, display_depth), problems
 
 
-def waiting_names(thread) -> set[str]:
-    return {i.rsplit("/", 1)[1] for i in thread.waiting}
+def waiting_names(result) -> set[str]:
+    return {i.rsplit("/", 1)[1] for i in result.thread.waiting}
 
 
 def test_tree_follows_replies_and_sorts_siblings_by_date() -> None:
@@ -74,7 +79,11 @@ def test_author_items_are_marked_by_name_email_url_or_handle() -> None:
             minutes=3,
         ),
     )
-    assert {i.rsplit("/", 1)[1] for i in thread.by_author} == {"by-name", "by-email", "by-handle"}
+    assert {i.rsplit("/", 1)[1] for i in thread.thread.by_author} == {
+        "by-name",
+        "by-email",
+        "by-handle",
+    }
 
 
 @pytest.mark.parametrize(
@@ -170,7 +179,7 @@ def test_cycle_makes_roots_and_one_problem_naming_the_files() -> None:
     roots = {n.id for n in thread.roots}
     assert {"comment:post/a", "comment:post/b", "comment:post/c", "comment:post/self"} <= roots
     # The reply hanging off the cycle keeps its parent.
-    assert thread.parents["comment:post/d"] == "comment:post/c"
+    assert thread.thread.parents["comment:post/d"] == "comment:post/c"
 
 
 def _chain(depth: int) -> list[Item]:
@@ -184,9 +193,9 @@ def _chain(depth: int) -> list[Item]:
 def test_a_3000_deep_chain_builds_without_recursion() -> None:
     thread, problems = build(*_chain(3000), display_depth=5)
     assert problems == []
-    assert len(thread.items) == 3000
+    assert len(thread.thread.items) == 3000
     # The author answered at the bottom: nobody in the chain waits.
-    assert thread.waiting == frozenset()
+    assert thread.thread.waiting == frozenset()
     # Nesting stops at the display depth; deeper replies are flat, in order.
     node: Node = thread.roots[0]
     for _ in range(3):
@@ -214,14 +223,13 @@ def test_resolve_parents_handles_a_long_cycle_iteratively() -> None:
 
 
 def test_engagement_counts_by_kind() -> None:
-    thread, _ = build(
+    result, _ = build(
         item("c1"),
         item("r1", who="Marin", parent="c1", minutes=1),
         item("l1", kind="like", minutes=2),
         item("l2", kind="like", minutes=3),
         item("c2", minutes=4),
     )
-    result = engagement(thread)
     assert result.counts["comment"] == 3
     assert result.counts["like"] == 2
     assert result.counts["conversation"] == 3
@@ -235,4 +243,15 @@ def test_engagement_counts_by_kind() -> None:
 
 def test_duplicate_ids_keep_one_item() -> None:
     thread, _ = build(item("c1"), item("c1", minutes=5))
-    assert len(thread.items) == 1
+    assert len(thread.thread.items) == 1
+
+
+def test_the_nested_view_is_not_pickled_and_comes_back() -> None:
+    import pickle
+
+    result, _ = build(*_chain(10))
+    assert len(result.roots) == 1
+    assert "roots" in result.__dict__
+    copy = pickle.loads(pickle.dumps(result))
+    assert "roots" not in copy.__dict__
+    assert [n.id for n in copy.roots] == [n.id for n in result.roots]
