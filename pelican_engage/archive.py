@@ -17,9 +17,10 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 from .model import Item
 from .sanitize import clean_html, safe_url
@@ -165,6 +166,8 @@ class Archive:
         return self.path / "posts" / file_name(key)
 
     def _lock(self) -> FileLock:
+        from filelock import FileLock  # only builds that write pay for the import
+
         # The lock file lives outside the archive so it is never committed;
         # every process on this machine derives the same name from the path.
         self.path.mkdir(parents=True, exist_ok=True)
