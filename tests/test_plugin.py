@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from pelican_engage.archive import Archive
+from pelican_engage.model import Item, Person
 from tests.conftest import DATA, Site
 
 THREAD = DATA / "local" / "pcs-thread"
@@ -240,6 +243,23 @@ def test_relative_urls_link_the_stylesheet_relatively(site: Site) -> None:
     assert isinstance(Path, type)
 
 
+def _archive_reply(site: Site, key: str, name: str, handle: str, text: str) -> None:
+    """An item as a remote source or an import would leave it in the archive."""
+    Archive(site.root / "archive").merge(
+        key,
+        [
+            Item(
+                id="twitter:1",
+                source="twitter",
+                kind="reply",
+                author=Person(name=name, handle=handle),
+                published=datetime(2026, 3, 1, tzinfo=timezone.utc),
+                content_html=f"<p>{text}</p>",
+            )
+        ],
+    )
+
+
 def _summary(caplog: pytest.LogCaptureFixture) -> str:
     from pelican.log import LimitFilter
 
@@ -254,11 +274,6 @@ def _summary(caplog: pytest.LogCaptureFixture) -> str:
 def test_warm_build_reuses_threads_until_an_input_changes(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from datetime import datetime, timezone
-
-    from pelican_engage.archive import Archive
-    from pelican_engage.model import Item, Person
-
     caplog.set_level(logging.INFO, logger="pelican_engage")
     _thread_site(site)
     site.build()
@@ -274,19 +289,7 @@ def test_warm_build_reuses_threads_until_an_input_changes(
     assert "Pelican reads as well" in (site.output / "first-post.html").read_text()
 
     # A new archived item (from a source or an import) shows on the next build.
-    Archive(site.root / "archive").merge(
-        "quiet-post",
-        [
-            Item(
-                id="twitter:1",
-                source="twitter",
-                kind="reply",
-                author=Person(name="Tweeter", handle="tw"),
-                published=datetime(2026, 3, 1, tzinfo=timezone.utc),
-                content_html="<p>From the archive</p>",
-            )
-        ],
-    )
+    _archive_reply(site, "quiet-post", "Tweeter", "tw", "From the archive")
     site.build()
     assert "1 thread(s) reused" in _summary(caplog)
     assert "From the archive" in (site.output / "quiet-post.html").read_text()
@@ -419,25 +422,8 @@ def test_drafts_get_a_thread_but_are_not_counted_as_waiting(
 
 
 def test_social_items_named_like_the_author_are_not_the_author(site: Site) -> None:
-    from datetime import datetime, timezone
-
-    from pelican_engage.archive import Archive
-    from pelican_engage.model import Item, Person
-
     site.article("post")
-    Archive(site.root / "archive").merge(
-        "post",
-        [
-            Item(
-                id="twitter:1",
-                source="twitter",
-                kind="reply",
-                author=Person(name="Marin", handle="not_marin"),
-                published=datetime(2026, 3, 1, tzinfo=timezone.utc),
-                content_html="<p>I am not who you think</p>",
-            )
-        ],
-    )
+    _archive_reply(site, "post", "Marin", "not_marin", "I am not who you think")
     site.build()
     (item,) = site.html("post.html").select("[data-engage-id]")
     assert "engage-by-author" not in item["class"]
