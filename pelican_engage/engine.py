@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,14 @@ from .conversation import Engagement, build_thread, engagement
 from .model import Item, Post, Problem
 from .render import TEMPLATES
 from .settings import EngageSettings
-from .sources.local import LocalComments, Parsed, ParsedComment, Scan, Skipped
+from .sources.local import (
+    LocalComments,
+    Parsed,
+    ParsedComment,
+    Scan,
+    Skipped,
+    display_path,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +170,10 @@ class Engine:
             self.waiting += len(result.thread.waiting)
         return result
 
+    def opted_out(self, article: Any) -> None:
+        """A post with ``engage: off`` still owns its comment folder."""
+        self._folders_used.update({post_key(article), str(article.slug)})
+
     def unused_comment_folders(self) -> list[Problem]:
         """Comment folders that no article read: after a slug change, say so.
 
@@ -175,9 +185,7 @@ class Engine:
             return []
         return [
             Problem(
-                os.path.relpath(folder)
-                if not os.path.relpath(folder).startswith("..")
-                else str(folder),
+                display_path(folder),
                 "matches no article, so its comments are not shown; if the post was "
                 f"renamed, add 'engage_key: {folder.name}' to its metadata",
             )

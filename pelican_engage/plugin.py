@@ -74,7 +74,10 @@ def on_article_generator_finalized(generator: Any) -> None:
         return
     seen: set[int] = set()
     for article, published in article_lists(generator, drafts=True):
-        if id(article) in seen or is_opted_out(article):
+        if id(article) in seen:
+            continue
+        if is_opted_out(article):
+            build.engine.opted_out(article)
             continue
         seen.add(id(article))
         article.engage = build.engine.engage(article, counted=published)

@@ -121,10 +121,11 @@ def test_injection_can_be_turned_off(site: Site) -> None:
     assert "data-engage-id" not in (site.output / "first-post.html").read_text()
 
 
-def test_a_post_can_opt_out(site: Site) -> None:
+def test_a_post_can_opt_out(site: Site, engage_warnings) -> None:
     site.article("private", body="No comments please.", engage="off")
     site.copy_comments("private", THREAD)
     site.build()
+    assert engage_warnings() == []  # its folder is not "unused"
     assert "engage" not in (site.output / "private.html").read_text().split("</header>", 1)[-1]
 
 

@@ -188,6 +188,15 @@ PARSERS: dict[str, Callable[[str], tuple[dict[str, str], str]]] = {
 }
 
 
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative when below the cwd."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 def _zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
@@ -368,7 +377,7 @@ class LocalComments:
         parsed: dict[str, Parsed] = {}
         problems: list[Problem] = []
         by_id: dict[str, str] = {}
-        origin = self._origin(scan.folder)
+        origin = display_path(scan.folder)
         for name, mtime_ns, size in scan.files:
             stamp = (mtime_ns, size, key)
             file_origin = os.path.join(origin, name)
@@ -405,15 +414,6 @@ class LocalComments:
         from pelican.utils import slugify
 
         return slugify(value, regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", []))
-
-    @staticmethod
-    def _origin(path: Path) -> str:
-        """A path as the user would type it: relative when below the cwd."""
-        try:
-            relative = os.path.relpath(path)
-        except ValueError:  # another drive on Windows
-            return str(path)
-        return str(path) if relative.startswith("..") else relative
 
     def _parse_file(self, key: str, path: Path, origin: str, size: int) -> ParsedComment | Skipped:
         self.parsed_files += 1
