@@ -1,0 +1,243 @@
+"""One polite, bounded HTTP client for every remote source.
+
+requests has no timeout and no size limit by default, and urllib3 would
+honour a ``Retry-After`` of a day.  Everything a build fetches goes through
+:class:`Client`, which sets connect and read timeouts, retries connection
+errors and 5xx a bounded number of times with backoff, turns a long rate
+limit into :class:`RateLimited` (so the source is deferred, never slept on),
+caps the body at a size counted after decompression, and names the project
+in its User-Agent.  Secrets are removed from every message it produces.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from . import __version__
+
+PROJECT_URL = "https://github.com/pelican-engage/pelican-engage"
+USER_AGENT = f"pelican-engage/{__version__} (+{PROJECT_URL})"
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    #: Further tries after the first, for connection errors, 5xx and short 429s.
+    retries: int = 2
+    backoff: float = 0.5
+    #: Bytes of body after decompression; a gzip bomb stops here.
+    max_bytes: int = 5 * 1024 * 1024
+    #: The longest rate-limit wait worth sleeping through; longer defers.
+    max_wait: float = 30.0
+    max_redirects: int = 5
+
+
+class FetchError(Exception):
+    """A request that failed for good; the message names the (redacted) URL."""
+
+    def __init__(self, url: str, problem: str, status: int | None = None) -> None:
+        super().__init__(f"{url}: {problem}")
+        self.url = url
+        self.status = status
+
+
+class RateLimited(FetchError):
+    """The server asked us to wait longer than is worth waiting in a build."""
+
+    def __init__(self, url: str, reset_at: datetime | None) -> None:
+        when = reset_at.isoformat() if reset_at else "an unknown time"
+        super().__init__(url, f"rate limited until {when}", status=429)
+        self.reset_at = reset_at
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def json(self) -> Any:
+        """The body as JSON; a FetchError (not ValueError) when it is not."""
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise FetchError(
+                self.url, f"answered with malformed JSON ({exc})", self.status
+            ) from exc
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def parse_reset(headers: Mapping[str, str], now: datetime) -> datetime | None:
+    """When a rate limit ends, from each network's own header.
+
+    X sends ``x-rate-limit-reset`` and Bluesky ``ratelimit-reset`` as Unix
+    seconds; Mastodon sends ``x-ratelimit-reset`` as an ISO 8601 time.
+    """
+    lower = {k.lower(): v for k, v in headers.items()}
+    for name in ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset"):
+        value = (lower.get(name) or "").strip()
+        if not value:
+            continue
+        if value.isdigit():
+            return datetime.fromtimestamp(int(value), timezone.utc)
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    wait = parse_retry_after(lower.get("retry-after"), now)
+    return None if wait is None else datetime.fromtimestamp(now.timestamp() + wait, timezone.utc)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+class Client:
+    """Fetches with timeouts, bounded retries, rate limits and a size cap.
+
+    Sessions are kept per host and per thread (requests does not promise
+    that a Session is thread safe), so connections to one host are reused.
+    """
+
+    def __init__(
+        self,
+        settings: HttpSettings | None = None,
+        secrets: Iterable[str] = (),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings or HttpSettings()
+        self.secrets = tuple(s for s in secrets if s)
+        self._sleep = sleep
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._sessions: dict[tuple[str, int], requests.Session] = {}
+        self._lock = threading.Lock()
+        self.requests = 0
+
+    def _session(self, url: str) -> requests.Session:
+        key = (urlsplit(url).netloc, threading.get_ident())
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is None:
+                session = requests.Session()
+                session.headers["User-Agent"] = USER_AGENT
+                session.max_redirects = self.settings.max_redirects
+                self._sessions[key] = session
+            return session
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions.values():
+                session.close()
+            self._sessions.clear()
+
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        etag: str = "",
+        last_modified: str = "",
+    ) -> Response:
+        """GET ``url``; 304 (with ``etag``/``last_modified``) is a Response."""
+        shown = redact(url, self.secrets)
+        sent = dict(headers or {})
+        if etag:
+            sent["If-None-Match"] = etag
+        if last_modified:
+            sent["If-Modified-Since"] = last_modified
+        tries = self.settings.retries + 1
+        for attempt in range(tries):
+            last = attempt == tries - 1
+            try:
+                response = self._fetch(url, params, sent)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if last:
+                    problem = "timed out" if isinstance(exc, requests.Timeout) else "cannot connect"
+                    raise FetchError(shown, problem) from None
+                self._sleep(self.settings.backoff * 2**attempt)
+                continue
+            except requests.TooManyRedirects:
+                raise FetchError(shown, "too many redirects") from None
+            if response.status == 429 or (
+                response.status == 503 and "retry-after" in {k.lower() for k in response.headers}
+            ):
+                now = self._clock()
+                reset = parse_reset(response.headers, now)
+                wait = (reset - now).total_seconds() if reset else self.settings.backoff
+                if last or wait > self.settings.max_wait:
+                    raise RateLimited(shown, reset)
+                self._sleep(max(0.0, wait))
+                continue
+            if response.status in _RETRY_STATUSES:
+                if last:
+                    raise FetchError(shown, f"server error {response.status}", response.status)
+                self._sleep(self.settings.backoff * 2**attempt)
+                continue
+            if response.status >= 400:
+                raise FetchError(shown, f"HTTP {response.status}", response.status)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _fetch(
+        self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str]
+    ) -> Response:
+        self.requests += 1
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        with self._session(url).get(
+            url, params=params, headers=headers, timeout=timeout, stream=True
+        ) as raw:
+            declared = raw.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self.settings.max_bytes:
+                raise FetchError(redact(url, self.secrets), self._too_big(), raw.status_code)
+            chunks, size = [], 0
+            for chunk in raw.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > self.settings.max_bytes:
+                    raise FetchError(redact(url, self.secrets), self._too_big(), raw.status_code)
+                chunks.append(chunk)
+            return Response(
+                url=redact(raw.url, self.secrets),
+                status=raw.status_code,
+                headers=dict(raw.headers),
+                body=b"".join(chunks),
+            )
+
+    def _too_big(self) -> str:
+        return f"answer larger than {self.settings.max_bytes // 1024} KiB; ignored"
