@@ -17,6 +17,7 @@ from pelican.settings import read_settings
 
 import pelican_engage
 from pelican_engage import plugin
+from tests.loopback import Server
 
 DATA = Path(__file__).parent / "data"
 
@@ -95,6 +96,14 @@ class Site:
 
     def html(self, name: str) -> BeautifulSoup:
         return BeautifulSoup((self.output / name).read_text(encoding="utf-8"), "html.parser")
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    """A loopback HTTP server; tests give it routes."""
+    s = Server()
+    yield s
+    s.close()
 
 
 @pytest.fixture

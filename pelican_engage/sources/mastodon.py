@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..fetch import Job, Result
+from ..http import Client, FetchError
 from ..model import Item, Person, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url, text_to_html
 
@@ -133,3 +136,54 @@ def parse_reactions(
         for account in accounts
         if isinstance(account, Mapping) and account.get("id")
     ]
+
+
+def job_for(post_key: str, url: str, published: datetime) -> Job:
+    """The fetch job of one ``mastodon:`` status URL of a post."""
+    ref = parse_status_url(url)
+    return Job(post_key=post_key, source=SOURCE, target=url, host=ref.host, published=published)
+
+
+class MastodonSource:
+    """Fetches an announcement's replies (and its favourites and boosts).
+
+    The token, when there is one, comes from the environment only; it opens
+    servers in authorized-fetch mode and raises the context limits.
+    """
+
+    name = SOURCE
+
+    def __init__(self, client: Client, token: str = "", reactions: bool = True) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.reactions = reactions
+
+    def _get(self, url: str, **params: Any) -> Any:
+        return self.client.get(url, params=params or None, headers=self.headers).json()
+
+    def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
+        ref = parse_status_url(job.target)
+        api = f"{ref.base_url}/api/v1/statuses/{ref.id}"
+        try:
+            root = self._get(api)
+        except FetchError as exc:
+            if exc.status in (404, 410):
+                # Deleted upstream: keep what is archived, stop asking.
+                return Result((), {"deleted": True})
+            raise
+        items = parse_context(self._get(f"{api}/context"), ref)
+        if self.reactions:
+            published = parse_timestamp(str(root["created_at"]))
+            for kind, count_key, path in (
+                ("like", "favourites_count", "favourited_by"),
+                ("repost", "reblogs_count", "reblogged_by"),
+            ):
+                if int(root.get(count_key) or 0) > 0:
+                    accounts = self._get(f"{api}/{path}", limit=80)
+                    items.extend(parse_reactions(accounts, ref, kind, published))
+        counts = {
+            "replies": int(root.get("replies_count") or 0),
+            "favourites": int(root.get("favourites_count") or 0),
+            "reblogs": int(root.get("reblogs_count") or 0),
+        }
+        return Result(tuple(items), {"status": ref.item_id, "counts": counts})

@@ -1,0 +1,184 @@
+"""Which (post, source) pairs are due, and fetching them in parallel.
+
+New posts get replies often, old posts rarely: a pair is due when the time
+since its last fetch exceeds an interval that grows with the post's age.
+Due pairs are fetched on a bounded thread pool (at most a few at once per
+host), under a total time budget, and merged into the archive.  A failure
+never removes an archived item and never raises: it is counted and told in
+one line per source.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from .archive import Archive, ArchiveError
+from .http import FetchError, RateLimited
+from .model import Item
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """How often a pair is fetched again: ``ratio`` of the post's age,
+    between ``min_seconds`` and ``max_seconds``."""
+
+    min_seconds: float = 3600.0
+    max_seconds: float = 7 * 86400.0
+    ratio: float = 0.1
+
+    def interval(self, published: datetime, now: datetime) -> timedelta:
+        age = max(0.0, (now - published).total_seconds())
+        return timedelta(seconds=min(self.max_seconds, max(self.min_seconds, age * self.ratio)))
+
+    def is_due(self, last: datetime | None, published: datetime, now: datetime) -> bool:
+        return last is None or now - last >= self.interval(published, now)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One announcement (a status URL, a tweet...) of one post, on one source."""
+
+    post_key: str
+    source: str
+    target: str
+    host: str
+    published: datetime
+
+    @property
+    def cursor_key(self) -> str:
+        return f"{self.source}:{self.target}"
+
+
+@dataclass(frozen=True)
+class Result:
+    items: tuple[Item, ...] = ()
+    #: Replaces this job's cursor (since ids, validators, "deleted"...).
+    cursor: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Source(Protocol):
+    name: str
+
+    def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result: ...
+
+
+@dataclass
+class Summary:
+    """What a fetch did, for the build's log line and the CLI."""
+
+    requests: int = 0
+    new_items: int = 0
+    jobs: int = 0
+    skipped: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    messages: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+class Fetcher:
+    """Runs due jobs concurrently and merges what comes back."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        sources: Mapping[str, Source],
+        refresh: Refresh | None = None,
+        concurrency: int = 8,
+        per_host: int = 4,
+        budget_seconds: float = 120.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.archive = archive
+        self.sources = sources
+        self.refresh = refresh or Refresh()
+        self.concurrency = max(1, concurrency)
+        self.per_host = max(1, per_host)
+        self.budget_seconds = budget_seconds
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._hosts: dict[str, threading.Semaphore] = defaultdict(
+            lambda: threading.Semaphore(self.per_host)
+        )
+        self._hosts_lock = threading.Lock()
+
+    def due(self, jobs: Iterable[Job], force: bool = False) -> list[Job]:
+        """The jobs whose refresh interval has passed (all with ``force``)."""
+        now = self._clock()
+        selected = []
+        for job in jobs:
+            try:
+                cursor = self.archive.load(job.post_key).cursors.get(job.cursor_key) or {}
+            except ArchiveError:
+                continue  # a damaged archive file is left alone; the build reports it
+            if cursor.get("deleted") and not force:
+                continue
+            last = cursor.get("fetched_at")
+            last_at = datetime.fromisoformat(last) if isinstance(last, str) else None
+            if force or self.refresh.is_due(last_at, job.published, now):
+                selected.append(job)
+        return selected
+
+    def run(self, jobs: list[Job], progress: Callable[[Job], None] | None = None) -> Summary:
+        summary = Summary(jobs=len(jobs))
+        started = time.monotonic()
+        deadline = started + self.budget_seconds
+        deferred: set[str] = set()
+        lock = threading.Lock()
+
+        def one(job: Job) -> None:
+            try:
+                if time.monotonic() > deadline or job.source in deferred:
+                    with lock:
+                        summary.skipped += 1
+                    return
+                self._run_one(job, summary, lock)
+            except RateLimited as exc:
+                with lock:
+                    deferred.add(job.source)
+                    summary.errors[job.source] += 1
+                    summary.messages[job.source] = str(exc)
+            except (FetchError, ValueError, KeyError, TypeError, ArchiveError) as exc:
+                with lock:
+                    summary.errors[job.source] += 1
+                    summary.messages.setdefault(job.source, str(exc))
+            finally:
+                if progress:
+                    progress(job)
+
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            list(pool.map(one, jobs))
+        summary.seconds = time.monotonic() - started
+        for source, count in sorted(summary.errors.items()):
+            # One line per source per build, however many posts failed.
+            logger.info(
+                "engage: %s: %d of %d fetch(es) failed, archived items kept (%s)",
+                source,
+                count,
+                sum(1 for j in jobs if j.source == source),
+                summary.messages.get(source, ""),
+            )
+        return summary
+
+    def _run_one(self, job: Job, summary: Summary, lock: threading.Lock) -> None:
+        source = self.sources[job.source]
+        cursor = self.archive.load(job.post_key).cursors.get(job.cursor_key) or {}
+        with self._host(job.host):
+            result = source.fetch(job, cursor)
+        new_cursor = dict(result.cursor)
+        new_cursor["fetched_at"] = self._clock().replace(microsecond=0).isoformat()
+        merged = self.archive.merge(job.post_key, result.items, {job.cursor_key: new_cursor})
+        with lock:
+            summary.new_items += merged.added
+
+    def _host(self, host: str) -> threading.Semaphore:
+        with self._hosts_lock:
+            return self._hosts[host]
