@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .archive import Archive, ArchiveError
 from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
+from .fetch import Fetcher, Job, Refresh, Summary
+from .http import Client
 from .model import Item, Post, Problem
 from .render import TEMPLATES
 from .settings import EngageSettings
+from .sources import mastodon
 from .sources.local import (
     LocalComments,
     Parsed,
@@ -169,6 +175,57 @@ class Engine:
             self.items += len(result.thread.items)
             self.waiting += len(result.thread.waiting)
         return result
+
+    def jobs(self, articles: Iterable[Any]) -> list[Job]:
+        """Fetch jobs from each article's ``mastodon:`` metadata.
+
+        A value that is not a status URL is a problem the author must fix,
+        named with the article's file.
+        """
+        found: list[Job] = []
+        for article in articles:
+            if is_opted_out(article):
+                continue
+            raw = (getattr(article, "metadata", {}) or {}).get("mastodon") or ""
+            published = getattr(article, "date", None) or datetime.now(timezone.utc)
+            if published.tzinfo is None:
+                published = published.replace(tzinfo=timezone.utc)
+            for url in filter(None, (u.strip() for u in str(raw).split(","))):
+                try:
+                    found.append(mastodon.job_for(post_key(article), url, published))
+                except ValueError as exc:
+                    origin = display_path(Path(getattr(article, "source_path", "") or "."))
+                    self.report(Problem(origin, f"metadata 'mastodon': {exc}"))
+        return found
+
+    def fetch(
+        self,
+        articles: Iterable[Any],
+        force: bool = False,
+        progress: Callable[[Job], None] | None = None,
+        select: Callable[[Job], bool] | None = None,
+    ) -> tuple[Summary, int]:
+        """Fetch what is due for ``articles``; the summary and the job count."""
+        token = os.environ.get(self.settings.mastodon_token_env, "")
+        client = Client(secrets=[token])
+        sources = {
+            "mastodon": mastodon.MastodonSource(
+                client, token=token, reactions=self.settings.mastodon_reactions
+            )
+        }
+        fetcher = Fetcher(
+            self.archive,
+            sources,
+            refresh=Refresh(**self.settings.refresh),
+            concurrency=self.settings.concurrency,
+            budget_seconds=self.settings.fetch_budget,
+        )
+        jobs = [j for j in self.jobs(articles) if select is None or select(j)]
+        due = fetcher.due(jobs, force=force)
+        summary = fetcher.run(due, progress=progress) if due else Summary()
+        summary.requests = client.requests
+        client.close()
+        return summary, len(jobs)
 
     def opted_out(self, article: Any) -> None:
         """A post with ``engage: off`` still owns its comment folder."""

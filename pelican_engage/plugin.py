@@ -72,6 +72,8 @@ def on_article_generator_finalized(generator: Any) -> None:
     build = _builds.get(_site(generator.output_path))
     if build is None or build.engine is None:
         return
+    if not build.engine.settings.offline:
+        _fetch(build.engine, [a for a, published in article_lists(generator) if published])
     seen: set[int] = set()
     for article, published in article_lists(generator, drafts=True):
         if id(article) in seen:
@@ -83,6 +85,22 @@ def on_article_generator_finalized(generator: Any) -> None:
         article.engage = build.engine.engage(article, counted=published)
         if article.save_as:
             build.pages[_site(os.path.join(generator.output_path, article.save_as))] = article
+
+
+def _fetch(engine: Engine, articles: list[Any]) -> None:
+    """Fetch what is due before threads are built; never fails the build."""
+    summary, jobs = engine.fetch(articles)
+    if jobs:
+        logger.info(
+            "engage: fetched %d of %d announcement(s) due: %d new item(s), %d request(s), "
+            "%d error(s); %.2f s",
+            summary.jobs - summary.skipped,
+            jobs,
+            summary.new_items,
+            summary.requests,
+            sum(summary.errors.values()),
+            summary.seconds,
+        )
 
 
 def on_content_written(path: str, context: Any = None) -> None:

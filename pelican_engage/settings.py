@@ -29,7 +29,14 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_DISPLAY_DEPTH": 5,
     "ENGAGE_SHOW_WAITING": False,
     "ENGAGE_DATE_FORMAT": "%Y-%m-%d %H:%M",
+    "ENGAGE_CONCURRENCY": 8,
+    "ENGAGE_FETCH_BUDGET": 120,
+    "ENGAGE_REFRESH": {},
+    "ENGAGE_MASTODON": {},
 }
+
+_REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
+_MASTODON_KEYS = {"token_env", "reactions"}
 
 #: Where the stylesheet is written, relative to OUTPUT_PATH.
 CSS_OUTPUT = "engage/engage.css"
@@ -95,6 +102,11 @@ class EngageSettings:
     display_depth: int
     show_waiting: bool
     date_format: str
+    concurrency: int
+    fetch_budget: float
+    refresh: Mapping[str, float]
+    mastodon_token_env: str
+    mastodon_reactions: bool
     timezone: str
     siteurl: str
     #: Pelican settings a thread depends on, for the build cache.
@@ -144,6 +156,34 @@ def prepare_settings(settings: dict[str, Any]) -> None:
         settings.setdefault(key, DEFAULTS[key])
 
 
+def _number(
+    settings: Mapping[str, Any],
+    key: str,
+    minimum: float,
+    whole: bool = False,
+    name: str = "",
+) -> float:
+    value = settings.get(key, DEFAULTS.get(key))
+    kinds = (int,) if whole else (int, float)
+    if not isinstance(value, kinds) or isinstance(value, bool) or value < minimum:
+        kind = "a whole number" if whole else "a number"
+        raise SettingsError(name or key, f"expected {kind} >= {minimum:g}, got {value!r}")
+    return value
+
+
+def _section(settings: Mapping[str, Any], key: str, known: set[str]) -> Mapping[str, Any]:
+    value = settings.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise SettingsError(key, f"expected a dict, got {type(value).__name__}")
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise SettingsError(
+            key,
+            f"unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}",
+        )
+    return value
+
+
 def load(settings: Mapping[str, Any]) -> EngageSettings:
     """Read and check every ``ENGAGE_*`` key of a Pelican settings dict."""
     folder = comments_dir(settings)
@@ -157,6 +197,18 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
     if not isinstance(date_format, str) or not date_format:
         raise SettingsError(
             "ENGAGE_DATE_FORMAT", f"expected a strftime format, got {date_format!r}"
+        )
+    concurrency = _number(settings, "ENGAGE_CONCURRENCY", minimum=1, whole=True)
+    budget = _number(settings, "ENGAGE_FETCH_BUDGET", minimum=1)
+    refresh = _section(settings, "ENGAGE_REFRESH", _REFRESH_KEYS)
+    for key in refresh:
+        _number(refresh, key, minimum=0, name=f"ENGAGE_REFRESH[{key!r}]")
+    mastodon = _section(settings, "ENGAGE_MASTODON", _MASTODON_KEYS)
+    token_env = mastodon.get("token_env", "ENGAGE_MASTODON_TOKEN")
+    if not isinstance(token_env, str) or not token_env:
+        raise SettingsError(
+            "ENGAGE_MASTODON['token_env']",
+            f"expected the name of an environment variable, got {token_env!r}",
         )
     offline = _bool(settings, "ENGAGE_OFFLINE") or os.environ.get(
         "ENGAGE_OFFLINE", ""
@@ -176,6 +228,11 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         display_depth=depth,
         show_waiting=_bool(settings, "ENGAGE_SHOW_WAITING"),
         date_format=date_format,
+        concurrency=int(concurrency),
+        fetch_budget=float(budget),
+        refresh={k: float(v) for k, v in refresh.items()},
+        mastodon_token_env=token_env,
+        mastodon_reactions=bool(mastodon.get("reactions", True)),
         timezone=str(settings.get("TIMEZONE") or "UTC"),
         siteurl=str(settings.get("SITEURL") or ""),
         salt=json.dumps(

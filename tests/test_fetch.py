@@ -176,3 +176,45 @@ def test_the_token_is_sent_but_never_stored(server: Server, tmp_path: Path) -> N
             assert "SECRET-TOKEN-1" not in path.read_text()
     data = json.loads(Archive(tmp_path / "archive").post_path("post").read_text())
     assert data["schema"] == 1
+
+
+def test_a_build_fetches_renders_and_survives_an_outage(
+    server: Server, site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end: `mastodon:` metadata, a build, then a build while the server is down."""
+    monkeypatch.delenv("ENGAGE_OFFLINE", raising=False)
+    serve_mastodon(server)
+    site.article("post", mastodon=f"{server.url}/@marin/{ROOT}")
+    settings = {
+        "ENGAGE_AUTHOR": {"names": ["Marin"], "mastodon": ["marin@127.0.0.1"]},
+        "ENGAGE_REFRESH": {"min_seconds": 0, "max_seconds": 0},
+    }
+    site.build(**settings)
+    page = site.html("post.html")
+    ids = {el["data-engage-id"] for el in page.select("[data-engage-id]")}
+    host = server.url.split("//", 1)[1]
+    assert f"mastodon:{host}/110000000000000002" in ids
+    authored = page.select_one(f'[data-engage-id="mastodon:{host}/110000000000000003"]')
+    assert "engage-by-author" in authored["class"]
+    assert "Liked by 1" in page.select_one(".engage-likes").get_text()
+
+    # The server fails: the archive still renders everything.
+    for path in list(server.routes):
+        server.routes[path] = lambda h, n: send(h, 503)
+    site.build(**settings)
+    again = {el["data-engage-id"] for el in site.html("post.html").select("[data-engage-id]")}
+    assert again == ids
+
+    # Offline: no request at all.
+    hits = sum(server.hits.values())
+    monkeypatch.setenv("ENGAGE_OFFLINE", "1")
+    site.build(**settings)
+    assert sum(server.hits.values()) == hits
+    assert {el["data-engage-id"] for el in site.html("post.html").select("[data-engage-id]")} == ids
+
+
+def test_a_bad_mastodon_url_is_reported_with_the_file(site, engage_warnings) -> None:
+    site.article("post", mastodon="https://social.example/@marin")
+    site.build()
+    (warning,) = engage_warnings()
+    assert "post.md" in warning and "not a Mastodon status URL" in warning
