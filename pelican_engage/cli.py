@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from . import __version__, report
 from .archive import ArchiveError
 from .engine import Engine, article_lists, is_opted_out
+from .fetch import Job
 from .model import Thread
 from .settings import SettingsError, load, prepare_settings
 
@@ -57,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
         help="exit with status 1 when anybody is waiting",
     )
 
+    fetch = commands.add_parser(
+        "fetch",
+        parents=[common],
+        help="fetch replies from the networks into the archive",
+        description="Fetch the replies that are due (by each post's refresh interval) "
+        "into the archive, in parallel, with a progress bar and a summary.",
+    )
+    fetch.add_argument("--force", action="store_true", help="ignore refresh intervals")
+    fetch.add_argument("--post", metavar="KEY", help="only this post key")
+    fetch.add_argument("--source", metavar="NAME", help="only this source (mastodon)")
+
     ack = commands.add_parser(
         "ack",
         parents=[common],
@@ -90,19 +103,18 @@ def _engine(settings: dict[str, Any]) -> Engine:
         raise UsageError(f"setting {exc}") from exc
 
 
-def site_threads(settings: dict[str, Any]) -> tuple[list[Thread], Engine]:
-    """Read the site's articles as Pelican would, and build their threads.
+def site_articles(settings: dict[str, Any]) -> list[Any]:
+    """The site's published articles, read as Pelican would.
 
     The site's plugins are loaded first, because readers and slugs can come
     from them; this plugin's own receivers are then disconnected, since the
-    threads are built here directly.
+    command does its work directly.
     """
     from pelican import Pelican
     from pelican.generators import ArticlesGenerator
 
     from . import plugin
 
-    engine = _engine(settings)
     Pelican(settings)
     plugin.unregister()
     context = dict(settings)
@@ -120,9 +132,15 @@ def site_threads(settings: dict[str, Any]) -> tuple[list[Thread], Engine]:
         output_path=settings["OUTPUT_PATH"],
     )
     generator.generate_context()
+    return [article for article, _published in article_lists(generator)]
+
+
+def site_threads(settings: dict[str, Any]) -> tuple[list[Thread], Engine]:
+    """Build the thread of every published article."""
+    engine = _engine(settings)
     threads = []
     seen: set[str] = set()
-    for article, _published in article_lists(generator):
+    for article in site_articles(settings):
         if is_opted_out(article):
             continue
         result = engine.engage(article)
@@ -142,6 +160,47 @@ def cmd_report(args: argparse.Namespace) -> int:
     total = sum(len(t.items) for t in threads)
     sys.stdout.write(report.render(args.format, rows, total, now))
     return 1 if args.fail_on_waiting and rows else 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    settings = _settings(args.settings)
+    engine = _engine(settings)
+    articles = site_articles(settings)
+
+    def wanted(job: Job) -> bool:
+        return (not args.post or job.post_key == args.post) and (
+            not args.source or job.source == args.source
+        )
+
+    jobs = [j for j in engine.jobs(articles) if wanted(j)]
+    with _progress(len(jobs)) as advance:
+        summary, _count = engine.fetch(articles, force=args.force, progress=advance, select=wanted)
+    errors = sum(summary.errors.values())
+    sys.stdout.write(
+        f"{summary.jobs} of {len(jobs)} announcement(s) due, {summary.requests} request(s), "
+        f"{summary.new_items} new item(s), {errors} error(s), {summary.seconds:.1f} s\n"
+    )
+    for source, message in sorted(summary.messages.items()):
+        sys.stdout.write(f"  {source}: {message}\n")
+    engine.finish(save=False)
+    return 0
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[Job], None]]:
+    """A rich progress bar on a terminal; a plain line per job otherwise."""
+    if not sys.stderr.isatty():
+
+        def line(job: Job) -> None:
+            sys.stderr.write(f"fetched {job.source} {job.post_key}\n")
+
+        yield line
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("fetching", total=total)
+        yield lambda job: progress.advance(task)
 
 
 def cmd_ack(args: argparse.Namespace) -> int:
@@ -169,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s: %(message)s",
         stream=sys.stderr,
     )
-    commands = {"report": cmd_report, "ack": cmd_ack}
+    commands = {"report": cmd_report, "fetch": cmd_fetch, "ack": cmd_ack}
     try:
         return commands[args.command](args)
     except UsageError as exc:

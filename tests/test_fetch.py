@@ -218,3 +218,27 @@ def test_a_bad_mastodon_url_is_reported_with_the_file(site, engage_warnings) -> 
     site.build()
     (warning,) = engage_warnings()
     assert "post.md" in warning and "not a Mastodon status URL" in warning
+
+
+def test_fetch_command_fetches_once_per_interval(
+    server: Server, site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pelican_engage.cli import main
+
+    serve_mastodon(server)
+    site.article("post", mastodon=f"{server.url}/@marin/{ROOT}")
+    site.article("other")
+    conf = site.write_conf()
+    monkeypatch.chdir(site.root)
+    assert main(["fetch", "-s", str(conf)]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("1 of 1 announcement(s) due, 4 request(s), 5 new item(s), 0 error(s)")
+    assert "fetched mastodon post" in out.err  # plain progress lines off a terminal
+    assert len(Archive(site.root / "archive").load("post").items) == 5
+
+    assert main(["fetch", "-s", str(conf)]) == 0
+    assert capsys.readouterr().out.startswith("0 of 1 announcement(s) due, 0 request(s)")
+    assert main(["fetch", "-s", str(conf), "--force", "--source", "mastodon"]) == 0
+    assert capsys.readouterr().out.startswith("1 of 1 announcement(s) due, 4 request(s), 0 new")
+    assert main(["fetch", "-s", str(conf), "--post", "other"]) == 0
+    assert capsys.readouterr().out.startswith("0 of 0 announcement(s)")
