@@ -242,3 +242,28 @@ def test_fetch_command_fetches_once_per_interval(
     assert capsys.readouterr().out.startswith("1 of 1 announcement(s) due, 4 request(s), 0 new")
     assert main(["fetch", "-s", str(conf), "--post", "other"]) == 0
     assert capsys.readouterr().out.startswith("0 of 0 announcement(s)")
+
+
+def test_an_unchanged_context_comes_back_as_304_and_keeps_the_archive(
+    server: Server, tmp_path: Path
+) -> None:
+    serve_mastodon(server)
+    context = (DATA / "context.json").read_bytes()
+
+    def with_etag(h: BaseHTTPRequestHandler, n: int) -> None:
+        if h.headers.get("If-None-Match") == 'W/"c1"':
+            send(h, 304)
+        else:
+            send(h, 200, context, ETag='W/"c1"')
+
+    server.routes[f"/api/v1/statuses/{ROOT}/context"] = with_etag
+    engine, _ = fetcher(tmp_path)
+    engine.run([job(server)])
+    archive = Archive(tmp_path / "archive")
+    assert len(archive.load("post").items) == 5
+    summary = engine.run(engine.due([job(server)], force=True))
+    assert not summary.errors and summary.new_items == 0
+    assert len(archive.load("post").items) == 5
+    cursor = archive.load("post").cursors[f"mastodon:{server.url}/@marin/{ROOT}"]
+    assert cursor["context_etag"] == 'W/"c1"'
+    assert [h.get("If-None-Match") for h in server.seen if h.get("If-None-Match")] == ['W/"c1"']

@@ -171,7 +171,14 @@ class MastodonSource:
                 # Deleted upstream: keep what is archived, stop asking.
                 return Result((), {"deleted": True})
             raise
-        items = parse_context(self._get(f"{api}/context"), ref)
+        # The context is the big answer; its ETag lets an unchanged thread
+        # come back as a bodiless 304 (which means "no change", never "no
+        # replies": archived items stay as they are).
+        answer = self.client.get(
+            f"{api}/context", headers=self.headers, etag=str(cursor.get("context_etag") or "")
+        )
+        items = [] if answer.not_modified else parse_context(answer.json(), ref)
+        etag = answer.headers.get("ETag") or str(cursor.get("context_etag") or "")
         if self.reactions:
             published = parse_timestamp(str(root["created_at"]))
             for kind, count_key, path in (
@@ -186,4 +193,7 @@ class MastodonSource:
             "favourites": int(root.get("favourites_count") or 0),
             "reblogs": int(root.get("reblogs_count") or 0),
         }
-        return Result(tuple(items), {"status": ref.item_id, "counts": counts})
+        cursor_out: dict[str, Any] = {"status": ref.item_id, "counts": counts}
+        if etag:
+            cursor_out["context_etag"] = etag
+        return Result(tuple(items), cursor_out)
