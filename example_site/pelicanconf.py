@@ -52,6 +52,8 @@ PLUGINS = ["pelican_engage"]
 ENGAGE_AUTHOR = {
     "names": ["Marin Ferrand"],
     "emails": ["marin@ferrand.example"],
+    # My Mastodon account: replies from it get the Author badge too.
+    "mastodon": ["marin@social.example"],
 }
 
 # Replies imported from elsewhere and "no reply needed" marks are kept here,
