@@ -15,18 +15,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .archive import Archive, ArchiveError
 from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
-from .fetch import Fetcher, Job, Refresh, Summary
-from .http import Client
 from .model import Item, Post, Problem
 from .render import TEMPLATES
 from .settings import EngageSettings
-from .sources import mastodon
 from .sources.local import (
     LocalComments,
     Parsed,
@@ -35,6 +32,9 @@ from .sources.local import (
     Skipped,
     display_path,
 )
+
+if TYPE_CHECKING:
+    from .fetch import Job, Summary
 
 logger = logging.getLogger(__name__)
 
@@ -182,15 +182,22 @@ class Engine:
         A value that is not a status URL is a problem the author must fix,
         named with the article's file.
         """
+        wanted = [
+            (article, str((getattr(article, "metadata", {}) or {}).get("mastodon") or ""))
+            for article in articles
+            if not is_opted_out(article)
+        ]
+        wanted = [(article, raw) for article, raw in wanted if raw.strip()]
+        if not wanted:
+            return []
+        from .sources import mastodon  # and with it requests: only when needed
+
         found: list[Job] = []
-        for article in articles:
-            if is_opted_out(article):
-                continue
-            raw = (getattr(article, "metadata", {}) or {}).get("mastodon") or ""
+        for article, raw in wanted:
             published = getattr(article, "date", None) or datetime.now(timezone.utc)
             if published.tzinfo is None:
                 published = published.replace(tzinfo=timezone.utc)
-            for url in filter(None, (u.strip() for u in str(raw).split(","))):
+            for url in filter(None, (u.strip() for u in raw.split(","))):
                 try:
                     found.append(mastodon.job_for(post_key(article), url, published))
                 except ValueError as exc:
@@ -206,6 +213,16 @@ class Engine:
         select: Callable[[Job], bool] | None = None,
     ) -> tuple[Summary, int]:
         """Fetch what is due for ``articles``; the summary and the job count."""
+        from .fetch import Fetcher, Refresh, Summary
+
+        jobs = [j for j in self.jobs(articles) if select is None or select(j)]
+        if not jobs:
+            return Summary(), 0
+        # Imported here: requests alone costs a build that fetches nothing
+        # (offline, or no announcements) a tenth of a second.
+        from .http import Client
+        from .sources import mastodon
+
         token = os.environ.get(self.settings.mastodon_token_env, "")
         client = Client(secrets=[token])
         sources = {
@@ -220,7 +237,6 @@ class Engine:
             concurrency=self.settings.concurrency,
             budget_seconds=self.settings.fetch_budget,
         )
-        jobs = [j for j in self.jobs(articles) if select is None or select(j)]
         due = fetcher.due(jobs, force=force)
         summary = fetcher.run(due, progress=progress) if due else Summary()
         summary.requests = client.requests

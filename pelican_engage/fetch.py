@@ -21,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from .archive import Archive, ArchiveError
-from .http import FetchError, RateLimited
 from .model import Item
 
 logger = logging.getLogger(__name__)
@@ -128,6 +127,9 @@ class Fetcher:
         return selected
 
     def run(self, jobs: list[Job], progress: Callable[[Job], None] | None = None) -> Summary:
+        # requests (under .http) is imported only by builds that fetch.
+        from .http import FetchError, RateLimited
+
         summary = Summary(jobs=len(jobs))
         started = time.monotonic()
         deadline = started + self.budget_seconds
