@@ -322,6 +322,10 @@ def run_build(site: Site, build: Build, profile: Path | None = None) -> tuple[fl
         shutil.rmtree(build.archive, ignore_errors=True)
     elif build.kind == "warm" and not (build.cache / "engage").is_dir():
         raise SystemExit("warm build without the cache of a cold build")
+    # Every build starts with the previous one's writes on disk, so no build
+    # pays for another's write-back (the warm build follows the cold one).
+    if hasattr(os, "sync"):
+        os.sync()
     cpu = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(
