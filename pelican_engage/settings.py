@@ -69,15 +69,7 @@ def author_identity(value: Any, default_name: str = "") -> AuthorIdentity:
         value = {"names": [default_name] if default_name else []}
     elif isinstance(value, (str, list, tuple)):
         value = {"names": value}
-    if not isinstance(value, Mapping):
-        raise SettingsError(key, f"expected a dict, got {type(value).__name__}")
-    unknown = sorted(set(value) - _AUTHOR_KEYS)
-    if unknown:
-        raise SettingsError(
-            key,
-            f"unknown key(s) {', '.join(map(repr, unknown))}; "
-            f"known: {', '.join(sorted(_AUTHOR_KEYS))}",
-        )
+    value = _section({key: value}, key, _AUTHOR_KEYS)
     return AuthorIdentity(
         names=_strings(f"{key}['names']", value.get("names")),
         emails=frozenset(e.casefold() for e in _strings(f"{key}['emails']", value.get("emails"))),
@@ -171,8 +163,13 @@ def _number(
     return value
 
 
-def _section(settings: Mapping[str, Any], key: str, known: set[str]) -> Mapping[str, Any]:
-    value = settings.get(key) or {}
+def _section(
+    settings: Mapping[str, Any], key: str, known: frozenset[str] | set[str]
+) -> Mapping[str, Any]:
+    """A dict setting whose keys must all be known; a typo is named, not ignored."""
+    value = settings.get(key)
+    if value is None:
+        return {}
     if not isinstance(value, Mapping):
         raise SettingsError(key, f"expected a dict, got {type(value).__name__}")
     unknown = sorted(set(value) - known)
