@@ -17,12 +17,15 @@ from typing import Any
 
 from . import __version__, report
 from .archive import ArchiveError
-from .engine import Engine, article_lists, is_opted_out
+from .engine import Engine, article_lists, is_opted_out, post_key
 from .fetch import Job
 from .model import Thread
 from .settings import SettingsError, load, prepare_settings
 
 logger = logging.getLogger("pelican_engage")
+
+
+IMPORT_FORMATS = ("twitter-archive",)
 
 
 class UsageError(Exception):
@@ -68,7 +71,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("--force", action="store_true", help="ignore refresh intervals")
     fetch.add_argument("--post", metavar="KEY", help="only this post key")
-    fetch.add_argument("--source", metavar="NAME", help="only this source (mastodon)")
+    fetch.add_argument(
+        "--source", metavar="NAME", help="only this source: mastodon, twitter, twitter-discover"
+    )
+
+    imp = commands.add_parser(
+        "import",
+        parents=[common],
+        help="bring in replies or comments from an export",
+        description="Import an export into the archive. twitter-archive: your X archive "
+        "(the zip, or its unpacked folder) adds your own replies to conversations "
+        "already in the archive. Importing twice changes nothing.",
+    )
+    imp.add_argument("format", choices=IMPORT_FORMATS, metavar="FORMAT", help="twitter-archive")
+    imp.add_argument("path", metavar="PATH")
+    imp.add_argument("--post", metavar="KEY", help="only this post key")
 
     ack = commands.add_parser(
         "ack",
@@ -176,12 +193,16 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     with _progress(len(jobs)) as advance:
         summary, _count = engine.fetch(articles, force=args.force, progress=advance, select=wanted)
     errors = sum(summary.errors.values())
+    per_source = ", ".join(f"{n}: {c}" for n, c in sorted(summary.requests_by_source.items()))
     sys.stdout.write(
-        f"{summary.jobs} of {len(jobs)} announcement(s) due, {summary.requests} request(s), "
+        f"{summary.jobs} of {len(jobs)} announcement(s) due, {summary.requests} request(s)"
+        f"{f' ({per_source})' if per_source else ''}, "
         f"{summary.new_items} new item(s), {errors} error(s), {summary.seconds:.1f} s\n"
     )
     for source, message in sorted(summary.messages.items()):
         sys.stdout.write(f"  {source}: {message}\n")
+    for key, url in summary.discovered:
+        sys.stdout.write(f"  {key} was announced on X; add to its metadata:  tweet: {url}\n")
     engine.finish(save=False)
     return 0
 
@@ -201,6 +222,60 @@ def _progress(total: int) -> Iterator[Callable[[Job], None]]:
     with Progress(transient=True) as progress:
         task = progress.add_task("fetching", total=total)
         yield lambda job: progress.advance(task)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importers import twitter_archive
+
+    settings = _settings(args.settings)
+    engine = _engine(settings)
+    try:
+        archive = twitter_archive.read_archive(Path(args.path))
+    except twitter_archive.ArchiveFormatError as exc:
+        raise UsageError(f"{exc}; nothing imported") from exc
+    articles = [a for a in site_articles(settings) if not is_opted_out(a)]
+    keys = {post_key(a) for a in articles}
+    wanted = (lambda key: key == args.post) if args.post else (lambda key: key in keys)
+    announcements = {
+        job.target: job.post_key
+        for job in engine.jobs(articles)
+        if job.source == "twitter" and wanted(job.post_key)
+    }
+    archived: dict[str, str] = {}
+    for key in filter(wanted, engine.archive.keys()):
+        try:
+            items = engine.archive.load(key).items
+        except ArchiveError as exc:
+            raise UsageError(f"{exc}; nothing imported") from exc
+        archived.update(
+            {
+                item_id.removeprefix("twitter:"): key
+                for item_id in items
+                if item_id.startswith("twitter:")
+            }
+        )
+    plan = twitter_archive.plan_import(archive, announcements, archived)
+    added = 0
+    for key, items in sorted(plan.additions.items()):
+        try:
+            added += engine.archive.merge(key, items).added
+        except (ArchiveError, OSError) as exc:
+            raise UsageError(f"{exc}; {added} reply(ies) imported before it") from exc
+    owner = archive.owner
+    sys.stdout.write(
+        f"Read {plan.tweets} tweet(s) by @{owner.handle} from {', '.join(archive.files)}.\n"
+        f"Added {added} of your replies to {len(plan.additions)} post(s); "
+        f"{plan.already} already archived; {plan.unplaced_replies} reply(ies) to tweets "
+        "outside the archived conversations left out.\n"
+    )
+    for problem in plan.bad[:10]:
+        sys.stdout.write(f"  skipped {problem}\n")
+    if owner.handle.casefold() not in engine.settings.author.handles.get("twitter", frozenset()):
+        sys.stderr.write(
+            f"pelican-engage: @{owner.handle} is not in ENGAGE_AUTHOR['twitter']; add it, "
+            "or these replies will not count as yours\n"
+        )
+    return 0
 
 
 def cmd_ack(args: argparse.Namespace) -> int:
@@ -228,7 +303,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s: %(message)s",
         stream=sys.stderr,
     )
-    commands = {"report": cmd_report, "fetch": cmd_fetch, "ack": cmd_ack}
+    commands = {
+        "report": cmd_report,
+        "fetch": cmd_fetch,
+        "import": cmd_import,
+        "ack": cmd_ack,
+    }
     try:
         return commands[args.command](args)
     except UsageError as exc:

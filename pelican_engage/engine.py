@@ -21,9 +21,11 @@ from . import __version__
 from .archive import Archive, ArchiveError
 from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
+from .fetch import Job
 from .model import Item, Post, Problem
 from .render import TEMPLATES
 from .settings import EngageSettings
+from .sources import mastodon, twitter
 from .sources.local import (
     LocalComments,
     Parsed,
@@ -34,7 +36,7 @@ from .sources.local import (
 )
 
 if TYPE_CHECKING:
-    from .fetch import Job, Summary
+    from .fetch import Source, Summary
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +68,46 @@ def is_opted_out(article: Any) -> bool:
     return str(metadata.get("engage", "")).strip().lower() in _OFF
 
 
+#: Article metadata naming announcements, and the source that fetches them.
+ANNOUNCEMENT_KEYS = (("tweet", "twitter"), ("mastodon", "mastodon"))
+
+
+def metadata_values(article: Any, key: str) -> list[str]:
+    """A comma-separated metadata value as a list."""
+    raw = str((getattr(article, "metadata", {}) or {}).get(key) or "")
+    return [v.strip() for v in raw.split(",") if v.strip()]
+
+
+def announcements(article: Any) -> tuple[tuple[str, str], ...]:
+    """(source, URL) of the article's announcements; bad values are left out
+    here and reported when the fetch jobs are made."""
+    found = []
+    for key, source in ANNOUNCEMENT_KEYS:
+        for value in metadata_values(article, key):
+            try:
+                if source == "twitter":
+                    value = twitter.parse_tweet_ref(value).url
+                else:
+                    mastodon.parse_status_url(value)
+            except ValueError:
+                continue
+            found.append((source, value))
+    return tuple(found)
+
+
 def post_of(article: Any, siteurl: str) -> Post:
     url = str(getattr(article, "url", "") or "")
     return Post(
         key=post_key(article),
         title=str(getattr(article, "title", "") or ""),
         url=f"{siteurl.rstrip('/')}/{url}" if siteurl else url,
+        announcements=announcements(article),
     )
+
+
+def _published(article: Any) -> datetime:
+    published = getattr(article, "date", None) or datetime.now(timezone.utc)
+    return published if published.tzinfo else published.replace(tzinfo=timezone.utc)
 
 
 def article_lists(generator: Any, drafts: bool = False) -> Iterator[tuple[Any, bool]]:
@@ -176,34 +211,77 @@ class Engine:
             self.waiting += len(result.thread.waiting)
         return result
 
+    def _origin(self, article: Any) -> str:
+        return display_path(Path(getattr(article, "source_path", "") or "."))
+
     def jobs(self, articles: Iterable[Any]) -> list[Job]:
-        """Fetch jobs from each article's ``mastodon:`` metadata.
+        """Fetch jobs from each article's ``tweet:`` and ``mastodon:`` metadata,
+        and from tweets found by discovery.
 
-        A value that is not a status URL is a problem the author must fix,
-        named with the article's file.
+        A value that is not a tweet or status URL is a problem the author
+        must fix, named with the article's file.
         """
-        wanted = [
-            (article, str((getattr(article, "metadata", {}) or {}).get("mastodon") or ""))
-            for article in articles
-            if not is_opted_out(article)
-        ]
-        wanted = [(article, raw) for article, raw in wanted if raw.strip()]
-        if not wanted:
-            return []
-        from .sources import mastodon  # and with it requests: only when needed
-
         found: list[Job] = []
-        for article, raw in wanted:
-            published = getattr(article, "date", None) or datetime.now(timezone.utc)
-            if published.tzinfo is None:
-                published = published.replace(tzinfo=timezone.utc)
-            for url in filter(None, (u.strip() for u in raw.split(","))):
-                try:
-                    found.append(mastodon.job_for(post_key(article), url, published))
-                except ValueError as exc:
-                    origin = display_path(Path(getattr(article, "source_path", "") or "."))
-                    self.report(Problem(origin, f"metadata 'mastodon': {exc}"))
+        for article in articles:
+            if is_opted_out(article):
+                continue
+            key, published = post_key(article), _published(article)
+            for meta, source in ANNOUNCEMENT_KEYS:
+                for value in metadata_values(article, meta):
+                    try:
+                        found.append(self._job(source, key, value, published))
+                    except ValueError as exc:
+                        self.report(Problem(self._origin(article), f"metadata {meta!r}: {exc}"))
+            for url in self._discovered(article):
+                found.append(self._job("twitter", key, url, published))
         return found
+
+    def _job(self, source: str, key: str, value: str, published: datetime) -> Job:
+        if source == "twitter":
+            return twitter.job_for(key, value, published, self.settings.twitter.api_url)
+        return mastodon.job_for(key, value, published)
+
+    def _discovery_target(self, article: Any) -> str | None:
+        """``<article URL> from:<handle>`` when discovery applies to the article."""
+        handles = sorted(self.settings.author.handles.get("twitter", ()))
+        if (
+            not self.settings.twitter.discover
+            or not handles
+            or not self.settings.siteurl
+            or is_opted_out(article)
+            or metadata_values(article, "tweet")
+        ):
+            return None
+        return f"{post_of(article, self.settings.siteurl).url} from:{handles[0]}"
+
+    def _discovered(self, article: Any) -> list[str]:
+        target = self._discovery_target(article)
+        if target is None:
+            return []
+        try:
+            cursors = self.archive.load(post_key(article)).cursors
+        except ArchiveError:
+            return []
+        return [str(u) for u in (cursors.get(f"twitter-discover:{target}") or {}).get("found", ())]
+
+    def discovery_jobs(self, articles: Iterable[Any], now: datetime) -> list[Job]:
+        """Searches for the author's tweet linking to each young post.
+
+        Recent search sees 7 days back, so older posts are only searched
+        with full-archive access.
+        """
+        settings = self.settings.twitter
+        jobs = []
+        for article in articles:
+            target = self._discovery_target(article)
+            if target is None or self._discovered(article):
+                continue
+            published = _published(article)
+            if settings.search == "recent" and now - published > twitter.RECENT_WINDOW:
+                continue
+            host = twitter.job_for("", "1", published, settings.api_url).host
+            jobs.append(Job(post_key(article), "twitter-discover", target, host, published))
+        return jobs
 
     def fetch(
         self,
@@ -215,21 +293,45 @@ class Engine:
         """Fetch what is due for ``articles``; the summary and the job count."""
         from .fetch import Fetcher, Refresh, Summary
 
-        jobs = [j for j in self.jobs(articles) if select is None or select(j)]
-        if not jobs:
-            return Summary(), 0
+        articles = list(articles)
+        wanted = select or (lambda _job: True)
+        jobs = [j for j in self.jobs(articles) if wanted(j)]
+        now = datetime.now(timezone.utc)
+        tw = self.settings.twitter
+        token = os.environ.get(tw.token_env, "").strip()
+        discovery = [j for j in (self.discovery_jobs(articles, now) if token else []) if wanted(j)]
+        summary = Summary()
+        if not token and any(j.source == "twitter" for j in jobs):
+            untouched = sum(1 for j in jobs if j.source == "twitter")
+            summary.messages["twitter"] = (
+                f"no bearer token in ${tw.token_env}; {untouched} announcement(s) not fetched, "
+                "archived tweets are still shown"
+            )
+            logger.info("engage: twitter: %s", summary.messages["twitter"])
+            jobs = [j for j in jobs if j.source != "twitter"]
+        if not jobs and not discovery:
+            return summary, 0
         # Imported here: requests alone costs a build that fetches nothing
         # (offline, or no announcements) a tenth of a second.
         from .http import Client
-        from .sources import mastodon
 
-        token = os.environ.get(self.settings.mastodon_token_env, "")
-        client = Client(secrets=[token])
-        sources = {
+        m_token = os.environ.get(self.settings.mastodon_token_env, "").strip()
+        clients = {"mastodon": Client(secrets=[m_token]), "twitter": Client(secrets=[token])}
+        sources: dict[str, Source] = {
             "mastodon": mastodon.MastodonSource(
-                client, token=token, reactions=self.settings.mastodon_reactions
+                clients["mastodon"], token=m_token, reactions=self.settings.mastodon_reactions
             )
         }
+        if token:
+            x = twitter.TwitterSource(
+                clients["twitter"],
+                token,
+                api_url=tw.api_url,
+                search=tw.search,
+                max_requests=tw.max_requests,
+                token_env=tw.token_env,
+            )
+            sources.update({x.name: x, "twitter-discover": twitter.TwitterDiscovery(x)})
         fetcher = Fetcher(
             self.archive,
             sources,
@@ -237,11 +339,41 @@ class Engine:
             concurrency=self.settings.concurrency,
             budget_seconds=self.settings.fetch_budget,
         )
+        by_key = {post_key(a): a for a in articles}
+        due = fetcher.due(discovery, force=force)
+        if due:
+            summary.add(fetcher.run(due, progress=progress))
+            for job in due:
+                announced = self._found(job)
+                if announced:
+                    summary.discovered.append((job.post_key, announced))
+            # Found announcements are fetched in this same build.
+            for job_key, _url in summary.discovered:
+                jobs += [j for j in self.jobs([by_key[job_key]]) if wanted(j)]
         due = fetcher.due(jobs, force=force)
-        summary = fetcher.run(due, progress=progress) if due else Summary()
-        summary.requests = client.requests
-        client.close()
-        return summary, len(jobs)
+        if due:
+            summary.add(fetcher.run(due, progress=progress))
+        for name, client in clients.items():
+            if client.requests:
+                summary.requests_by_source[name] = client.requests
+            client.close()
+        summary.requests = sum(summary.requests_by_source.values())
+        for post, url in summary.discovered:
+            article = by_key[post]
+            logger.info(
+                "engage: %s is announced on X; add 'tweet: %s' to its metadata",
+                self._origin(article),
+                url,
+            )
+        return summary, len(jobs) + len(discovery)
+
+    def _found(self, job: Job) -> str:
+        try:
+            cursor = self.archive.load(job.post_key).cursors.get(job.cursor_key) or {}
+        except ArchiveError:
+            return ""
+        found = cursor.get("found") or []
+        return str(found[0]) if found else ""
 
     def opted_out(self, article: Any) -> None:
         """A post with ``engage: off`` still owns its comment folder."""

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from .archive import Archive, ArchiveError
+from .errors import FetchError, SourceUnavailable
 from .model import Item
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,20 @@ class Summary:
     errors: Counter[str] = field(default_factory=Counter)
     messages: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    #: HTTP requests per source (X bills per read: the build says how many).
+    requests_by_source: dict[str, int] = field(default_factory=dict)
+    #: (post key, announcement URL) found by discovery in this fetch.
+    discovered: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, other: Summary) -> None:
+        """Fold in the summary of another run of the same fetch."""
+        self.jobs += other.jobs
+        self.skipped += other.skipped
+        self.new_items += other.new_items
+        self.errors.update(other.errors)
+        for source, message in other.messages.items():
+            self.messages.setdefault(source, message)
+        self.seconds += other.seconds
 
 
 class Fetcher:
@@ -127,9 +142,6 @@ class Fetcher:
         return selected
 
     def run(self, jobs: list[Job], progress: Callable[[Job], None] | None = None) -> Summary:
-        # requests (under .http) is imported only by builds that fetch.
-        from .http import FetchError, RateLimited
-
         summary = Summary(jobs=len(jobs))
         started = time.monotonic()
         deadline = started + self.budget_seconds
@@ -143,7 +155,9 @@ class Fetcher:
                         summary.skipped += 1
                     return
                 self._run_one(job, summary, lock)
-            except RateLimited as exc:
+            except SourceUnavailable as exc:
+                # Rate limit, bad token, missing access, request cap: asking
+                # again for every other post would only fail the same way.
                 with lock:
                     deferred.add(job.source)
                     summary.errors[job.source] += 1

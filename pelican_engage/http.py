@@ -24,10 +24,15 @@ from urllib.parse import urlsplit
 import requests
 
 from . import __version__
+from .errors import FetchError, RateLimited, SourceUnavailable
+
+__all__ = ["Client", "FetchError", "HttpSettings", "RateLimited", "Response", "SourceUnavailable"]
 
 PROJECT_URL = "https://github.com/pelican-engage/pelican-engage"
 USER_AGENT = f"pelican-engage/{__version__} (+{PROJECT_URL})"
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
+#: Bytes of an error answer kept for the source to read (X names missing access there).
+_ERROR_BODY = 4096
 
 
 @dataclass(frozen=True)
@@ -42,24 +47,6 @@ class HttpSettings:
     #: The longest rate-limit wait worth sleeping through; longer defers.
     max_wait: float = 30.0
     max_redirects: int = 5
-
-
-class FetchError(Exception):
-    """A request that failed for good; the message names the (redacted) URL."""
-
-    def __init__(self, url: str, problem: str, status: int | None = None) -> None:
-        super().__init__(f"{url}: {problem}")
-        self.url = url
-        self.status = status
-
-
-class RateLimited(FetchError):
-    """The server asked us to wait longer than is worth waiting in a build."""
-
-    def __init__(self, url: str, reset_at: datetime | None) -> None:
-        when = reset_at.isoformat() if reset_at else "an unknown time"
-        super().__init__(url, f"rate limited until {when}", status=429)
-        self.reset_at = reset_at
 
 
 @dataclass(frozen=True)
@@ -211,7 +198,10 @@ class Client:
                 self._sleep(self.settings.backoff * 2**attempt)
                 continue
             if response.status >= 400:
-                raise FetchError(shown, f"HTTP {response.status}", response.status)
+                body = redact(response.body[:_ERROR_BODY].decode("utf-8", "replace"), self.secrets)
+                raise FetchError(
+                    shown, f"HTTP {response.status}", response.status, body.encode("utf-8")
+                )
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -196,6 +196,9 @@ class Post:
     key: str
     title: str = ""
     url: str = ""
+    #: (source, URL) of the social posts that announced the article, for
+    #: "join the conversation" links; not part of the report's JSON.
+    announcements: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, str]:
         return {"key": self.key, "title": self.title, "url": self.url}

@@ -91,13 +91,15 @@ def _fetch(engine: Engine, articles: list[Any]) -> None:
     """Fetch what is due before threads are built; never fails the build."""
     summary, jobs = engine.fetch(articles)
     if jobs:
+        x_requests = summary.requests_by_source.get("twitter", 0)
         logger.info(
-            "engage: fetched %d of %d announcement(s) due: %d new item(s), %d request(s), "
+            "engage: fetched %d of %d announcement(s) due: %d new item(s), %d request(s)%s, "
             "%d error(s); %.2f s",
             summary.jobs - summary.skipped,
             jobs,
             summary.new_items,
             summary.requests,
+            f" ({x_requests} to X)" if x_requests else "",
             sum(summary.errors.values()),
             summary.seconds,
         )

@@ -32,6 +32,8 @@ _RENDERED: weakref.WeakSet[Any] = weakref.WeakSet()
 #: What the plugin's own thread template reads from the page's context,
 #: besides ``article.engage``; the rendered-HTML cache is keyed by these.
 CONTEXT_KEYS = ("SITEURL", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT")
+#: How templates name each network in "Reply on X" and "Join the conversation".
+NETWORK_NAMES = {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
 
 
 def add_templates(env: Environment) -> None:
@@ -52,6 +54,7 @@ def add_templates(env: Environment) -> None:
         env.loader = ChoiceLoader([loader, ours]) if loader else ours
     env.filters.setdefault("engage_anchor", anchor)
     env.globals.setdefault("engage_mark", mark_rendered)
+    env.globals.setdefault("engage_networks", NETWORK_NAMES)
 
 
 def mark_rendered(article: Any) -> str:

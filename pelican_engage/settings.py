@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .model import NETWORKS, AuthorIdentity, normal_handle, normal_url
 
@@ -33,10 +35,27 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_FETCH_BUDGET": 120,
     "ENGAGE_REFRESH": {},
     "ENGAGE_MASTODON": {},
+    "ENGAGE_TWITTER": {},
 }
 
 _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
 _MASTODON_KEYS = {"token_env", "reactions"}
+_TWITTER_KEYS = {"api_url", "token_env", "search", "max_requests", "discover"}
+
+
+@dataclass(frozen=True)
+class TwitterSettings:
+    """ENGAGE_TWITTER, checked."""
+
+    api_url: str = "https://api.x.com"
+    token_env: str = "ENGAGE_TWITTER_BEARER_TOKEN"
+    #: "recent" (last 7 days) or "all" (full archive; costlier access).
+    search: str = "recent"
+    #: X bills per read: at most this many API calls per build.
+    max_requests: int = 50
+    #: Look for the author's tweet linking to posts without ``tweet:``.
+    discover: bool = False
+
 
 #: Where the stylesheet is written, relative to OUTPUT_PATH.
 CSS_OUTPUT = "engage/engage.css"
@@ -99,6 +118,7 @@ class EngageSettings:
     refresh: Mapping[str, float]
     mastodon_token_env: str
     mastodon_reactions: bool
+    twitter: TwitterSettings
     timezone: str
     siteurl: str
     #: Pelican settings a thread depends on, for the build cache.
@@ -181,6 +201,54 @@ def _section(
     return value
 
 
+def _env_name(section: Mapping[str, Any], key: str, default: str) -> str:
+    """The *name* of the environment variable holding a secret."""
+    name = section.get("token_env", default)
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        # The value is not echoed: it may be the token itself, pasted by mistake.
+        raise SettingsError(
+            f"{key}['token_env']",
+            "expected the name of an environment variable such as "
+            f"{default}; the token itself never goes in settings",
+        )
+    return name
+
+
+def _api_url(section: Mapping[str, Any], key: str, default: str) -> str:
+    url = section.get("api_url", default)
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise SettingsError(f"{key}['api_url']", f"expected an http(s) base URL, got {url!r}")
+    return url.rstrip("/")
+
+
+def _twitter(settings: Mapping[str, Any]) -> TwitterSettings:
+    key = "ENGAGE_TWITTER"
+    section = _section(settings, key, _TWITTER_KEYS)
+    defaults = TwitterSettings()
+    search = section.get("search", defaults.search)
+    if search not in ("recent", "all"):
+        raise SettingsError(f"{key}['search']", f"expected 'recent' or 'all', got {search!r}")
+    discover = section.get("discover", defaults.discover)
+    if not isinstance(discover, bool):
+        raise SettingsError(f"{key}['discover']", f"expected True or False, got {discover!r}")
+    return TwitterSettings(
+        api_url=_api_url(section, key, defaults.api_url),
+        token_env=_env_name(section, key, defaults.token_env),
+        search=search,
+        max_requests=int(
+            _number(
+                {"v": section.get("max_requests", defaults.max_requests)},
+                "v",
+                minimum=1,
+                whole=True,
+                name=f"{key}['max_requests']",
+            )
+        ),
+        discover=discover,
+    )
+
+
 def load(settings: Mapping[str, Any]) -> EngageSettings:
     """Read and check every ``ENGAGE_*`` key of a Pelican settings dict."""
     folder = comments_dir(settings)
@@ -201,12 +269,8 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
     for key in refresh:
         _number(refresh, key, minimum=0, name=f"ENGAGE_REFRESH[{key!r}]")
     mastodon = _section(settings, "ENGAGE_MASTODON", _MASTODON_KEYS)
-    token_env = mastodon.get("token_env", "ENGAGE_MASTODON_TOKEN")
-    if not isinstance(token_env, str) or not token_env:
-        raise SettingsError(
-            "ENGAGE_MASTODON['token_env']",
-            f"expected the name of an environment variable, got {token_env!r}",
-        )
+    token_env = _env_name(mastodon, "ENGAGE_MASTODON", "ENGAGE_MASTODON_TOKEN")
+    twitter = _twitter(settings)
     offline = _bool(settings, "ENGAGE_OFFLINE") or os.environ.get(
         "ENGAGE_OFFLINE", ""
     ).strip().lower() in {"1", "true", "yes", "on"}
@@ -230,6 +294,7 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         refresh={k: float(v) for k, v in refresh.items()},
         mastodon_token_env=token_env,
         mastodon_reactions=bool(mastodon.get("reactions", True)),
+        twitter=twitter,
         timezone=str(settings.get("TIMEZONE") or "UTC"),
         siteurl=str(settings.get("SITEURL") or ""),
         salt=json.dumps(

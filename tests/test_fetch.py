@@ -232,14 +232,18 @@ def test_fetch_command_fetches_once_per_interval(
     monkeypatch.chdir(site.root)
     assert main(["fetch", "-s", str(conf)]) == 0
     out = capsys.readouterr()
-    assert out.out.startswith("1 of 1 announcement(s) due, 4 request(s), 5 new item(s), 0 error(s)")
+    assert out.out.startswith(
+        "1 of 1 announcement(s) due, 4 request(s) (mastodon: 4), 5 new item(s), 0 error(s)"
+    )
     assert "fetched mastodon post" in out.err  # plain progress lines off a terminal
     assert len(Archive(site.root / "archive").load("post").items) == 5
 
     assert main(["fetch", "-s", str(conf)]) == 0
     assert capsys.readouterr().out.startswith("0 of 1 announcement(s) due, 0 request(s)")
     assert main(["fetch", "-s", str(conf), "--force", "--source", "mastodon"]) == 0
-    assert capsys.readouterr().out.startswith("1 of 1 announcement(s) due, 4 request(s), 0 new")
+    assert capsys.readouterr().out.startswith(
+        "1 of 1 announcement(s) due, 4 request(s) (mastodon: 4), 0 new"
+    )
     assert main(["fetch", "-s", str(conf), "--post", "other"]) == 0
     assert capsys.readouterr().out.startswith("0 of 0 announcement(s)")
 

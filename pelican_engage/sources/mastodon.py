@@ -12,13 +12,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ..errors import FetchError
 from ..fetch import Job, Result
-from ..http import Client, FetchError
 from ..model import Item, Person, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url, text_to_html
+
+if TYPE_CHECKING:
+    from ..http import Client
 
 SOURCE = "mastodon"
 #: Replies that are not public must not be published on a website.

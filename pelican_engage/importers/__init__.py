@@ -1,0 +1,1 @@
+"""Importers: comments and replies brought in from exports and archives."""

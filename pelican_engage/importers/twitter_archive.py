@@ -1,0 +1,233 @@
+"""The author's own X archive: their replies, free and complete.
+
+Recent search sees 7 days back and X bills every read, but the archive the
+author can download ("Download an archive of your data") holds every tweet
+they ever posted.  Its replies that answer a conversation already in the
+pelican-engage archive are added to it, so old threads show the author's
+answers (and nobody stays "waiting") long after the search window passed.
+
+The archive is a zip (or its unpacked folder) of JavaScript files, not JSON:
+``window.YTD.tweets.part0 = [...]``.  Only the few files needed are read,
+in memory, with a size cap; nothing is extracted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ..model import Item, Person
+from ..sources.twitter import SOURCE, WEB, reply_intent, tweet_html, tweet_url
+
+#: Largest archive file read; a prolific account's tweets.js is ~100 MB.
+MAX_FILE_BYTES = 512 * 1024 * 1024
+_TWEET_FILES = re.compile(r"^(?:tweets?|tweets-part\d+|tweet-part\d+)\.js$")
+_DATE = "%a %b %d %H:%M:%S %z %Y"
+
+
+class ArchiveFormatError(ValueError):
+    """The archive cannot be read; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class TwitterArchive:
+    owner: Person
+    tweets: tuple[Mapping[str, Any], ...]
+    files: tuple[str, ...]
+
+
+def parse_js(text: str, name: str) -> list[Any]:
+    """The array of a ``window.YTD.<kind>.partN = [...]`` file."""
+    start = text.find("[")
+    prefix = text[:start].strip() if start >= 0 else text[:40]
+    if start < 0 or (prefix and not re.fullmatch(r"window\.YTD\.[\w.]+\s*=", prefix)):
+        raise ArchiveFormatError(f"{name}: not an X archive data file (no 'window.YTD... = [')")
+    try:
+        data = json.loads(text[start:])
+    except ValueError as exc:
+        raise ArchiveFormatError(f"{name}: malformed data ({exc})") from None
+    if not isinstance(data, list):
+        raise ArchiveFormatError(f"{name}: expected a list")
+    return data
+
+
+def parse_owner(entries: list[Any], name: str) -> Person:
+    try:
+        account = entries[0]["account"]
+        username = str(account["username"])
+    except (IndexError, KeyError, TypeError):
+        raise ArchiveFormatError(f"{name}: no account username") from None
+    return Person(
+        name=str(account.get("accountDisplayName") or username),
+        handle=username,
+        url=f"{WEB}/{username}",
+    )
+
+
+def parse_archive_tweet(entry: Mapping[str, Any], owner: Person) -> Item:
+    """One archive tweet as an item; ``in_reply_to`` is the raw parent item id."""
+    tweet = entry.get("tweet", entry)
+    tweet_id = str(tweet.get("id_str") or tweet["id"])
+    parent = str(tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id") or "")
+    published = datetime.strptime(str(tweet["created_at"]), _DATE)
+    entities = dict(tweet.get("entities") or {})
+    media = (tweet.get("extended_entities") or {}).get("media") or entities.get("media")
+    if media:
+        # Several photos share one t.co link; link it once.
+        entities["media"] = list(
+            {m.get("url"): m for m in media if isinstance(m, Mapping)}.values()
+        )
+    return Item(
+        id=f"twitter:{tweet_id}",
+        source=SOURCE,
+        kind="reply",
+        author=owner,
+        published=published,
+        content_html=tweet_html(str(tweet.get("full_text") or tweet.get("text") or ""), entities),
+        url=tweet_url(tweet_id, owner.handle),
+        in_reply_to=f"twitter:{parent}" if parent else None,
+        extras={
+            "reply_url": reply_intent(tweet_id),
+            "likes": int(tweet.get("favorite_count") or 0),
+            "reposts": int(tweet.get("retweet_count") or 0),
+            "from_archive": True,
+        },
+    )
+
+
+def _read_capped(read: Any, size: int, name: str) -> str:
+    if size > MAX_FILE_BYTES:
+        raise ArchiveFormatError(f"{name}: larger than {MAX_FILE_BYTES // 2**20} MiB; not read")
+    data = read()
+    if len(data) > MAX_FILE_BYTES:
+        raise ArchiveFormatError(f"{name}: larger than {MAX_FILE_BYTES // 2**20} MiB; not read")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ArchiveFormatError(f"{name}: not UTF-8 ({exc.reason})") from None
+
+
+def _data_files(names: Iterable[str]) -> dict[str, str]:
+    """Archive file name -> member, for the files under a ``data/`` folder."""
+    found = {}
+    for member in names:
+        path = PurePosixPath(member)
+        if len(path.parts) >= 2 and path.parts[-2] == "data":
+            found.setdefault(path.name, member)
+    return found
+
+
+def read_archive(path: Path) -> TwitterArchive:
+    """Read a zip or unpacked folder; ArchiveFormatError names what is wrong."""
+    shown = str(path)
+    if path.is_dir():
+        members = {p.name: p for p in path.glob("**/data/*.js")}
+
+        def text(name: str) -> str:
+            file = members[name]
+            return _read_capped(file.read_bytes, file.stat().st_size, f"{shown}/{name}")
+
+        names = list(members)
+    elif zipfile.is_zipfile(path):
+        archive = zipfile.ZipFile(path)
+        infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+        located = _data_files(infos)
+
+        def text(name: str) -> str:
+            info = infos[located[name]]
+            try:
+                return _read_capped(
+                    lambda: archive.read(info), info.file_size, f"{shown}:{info.filename}"
+                )
+            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+                raise ArchiveFormatError(f"{shown}:{info.filename}: {exc}") from None
+
+        names = list(located)
+    elif path.exists():
+        raise ArchiveFormatError(f"{shown}: neither a zip file nor a folder")
+    else:
+        raise ArchiveFormatError(f"{shown}: no such file or folder")
+
+    tweet_files = sorted((n for n in names if _TWEET_FILES.match(n)), key=_part_order)
+    if "account.js" not in names or not tweet_files:
+        raise ArchiveFormatError(
+            f"{shown}: not an X archive (expected data/account.js and data/tweets.js)"
+        )
+    owner = parse_owner(parse_js(text("account.js"), "data/account.js"), "data/account.js")
+    tweets: list[Mapping[str, Any]] = []
+    for name in tweet_files:
+        for number, entry in enumerate(parse_js(text(name), f"data/{name}")):
+            if not isinstance(entry, Mapping):
+                raise ArchiveFormatError(f"data/{name}: entry {number} is not an object")
+            tweets.append(entry)
+    return TwitterArchive(owner, tuple(tweets), tuple(f"data/{n}" for n in tweet_files))
+
+
+def _part_order(name: str) -> tuple[int, str]:
+    number = re.search(r"part(\d+)", name)
+    return (int(number[1]) if number else 0, name)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an import would add, per post, and what it could not place."""
+
+    additions: Mapping[str, tuple[Item, ...]]
+    already: int
+    unplaced_replies: int
+    tweets: int
+    bad: tuple[str, ...] = ()
+
+
+def plan_import(
+    archive: TwitterArchive,
+    announcements: Mapping[str, str],
+    archived: Mapping[str, str],
+) -> Plan:
+    """Place the author's replies into known conversations.
+
+    ``announcements`` and ``archived`` map tweet ids (announcement tweets,
+    and tweets already in the pelican-engage archive) to post keys.  Tweets
+    are taken oldest first, so a reply to the author's own earlier reply
+    finds its place too.  Pure: the caller writes the result.
+    """
+    items, bad = [], []
+    for number, entry in enumerate(archive.tweets):
+        try:
+            items.append(parse_archive_tweet(entry, archive.owner))
+        except (KeyError, TypeError, ValueError) as exc:
+            bad.append(f"tweet {number}: {exc.__class__.__name__} {exc}")
+    items.sort(key=lambda i: (i.published, i.id))
+    places = {**announcements, **archived}
+    additions: dict[str, list[Item]] = {}
+    already = unplaced = 0
+    for item in items:
+        if item.in_reply_to is None:
+            continue
+        parent = item.in_reply_to.removeprefix("twitter:")
+        key = places.get(parent)
+        if key is None:
+            unplaced += 1
+            continue
+        tweet_id = item.id.removeprefix("twitter:")
+        places[tweet_id] = key
+        if tweet_id in archived:
+            already += 1
+            continue
+        if parent in announcements and parent not in archived:
+            # Answering the announcement is answering the post.
+            item = replace(item, in_reply_to=None)
+        additions.setdefault(key, []).append(item)
+    return Plan(
+        {k: tuple(v) for k, v in additions.items()},
+        already,
+        unplaced,
+        len(archive.tweets),
+        tuple(bad),
+    )
