@@ -43,7 +43,7 @@ _TWITTER_EPOCH_MS = 1288834974657
 
 _STATUS_URL = re.compile(
     r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/"
-    r"(?:(?P<user>[A-Za-z0-9_]{1,15})|i(?:/web)?)/status(?:es)?/(?P<id>\d{1,20})(?:[/?#].*)?$",
+    r"(?:i(?:/web)?|(?P<user>[A-Za-z0-9_]{1,15}))/status(?:es)?/(?P<id>\d{1,20})(?:[/?#].*)?$",
     re.IGNORECASE,
 )
 
@@ -145,11 +145,10 @@ def _place(text: str, link: _Link, taken: list[tuple[int, int]]) -> tuple[int, i
     def free(start: int) -> bool:
         return all(start + size <= a or start >= b for a, b in taken)
 
-    if text[link.start : link.start + size].casefold() == link.token.casefold() and free(
-        link.start
-    ):
-        return link.start, link.start + size
+    # "@ann" must not link the start of "@annabel".
     pattern = re.compile(re.escape(link.token) + (r"(?!\w)" if link.token[0] in "@#" else ""), re.I)
+    if pattern.match(text, link.start) and free(link.start):
+        return link.start, link.start + size
     found = [m.start() for m in pattern.finditer(text) if free(m.start())]
     if not found:
         return None
