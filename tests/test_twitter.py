@@ -288,7 +288,7 @@ def x_job(server: Server, key: str = "post", tweet: str = ROOT):
 def test_fetch_pages_to_the_end_then_searches_since_the_newest(
     fake_x: FakeX, server: Server, tmp_path: Path
 ) -> None:
-    fetcher, source = x_fetcher(tmp_path, server)
+    fetcher, _source = x_fetcher(tmp_path, server)
     summary = fetcher.run([x_job(server)])
     assert summary.new_items == 7 and not summary.errors
     paths = [q["path"] for q in fake_x.queries]
@@ -332,7 +332,7 @@ def test_full_archive_search_is_a_setting(fake_x: FakeX, server: Server, tmp_pat
 def test_401_and_403_say_which_access_is_missing(
     fake_x: FakeX, server: Server, tmp_path: Path
 ) -> None:
-    fetcher, source = x_fetcher(tmp_path, server)
+    _fetcher, source = x_fetcher(tmp_path, server)
     fake_x.fail(f"/2/tweets/{ROOT}", 401, (DATA / "401.json").read_bytes())
     with pytest.raises(SourceUnavailable, match=r"bearer token in \$ENGAGE_TWITTER_BEARER_TOKEN"):
         source.fetch(x_job(server), {})
