@@ -339,7 +339,7 @@ def test_401_and_403_say_which_access_is_missing(
     fake_x.fail(
         "/2/tweets/search/recent", 403, (DATA / "403-client-not-enrolled.json").read_bytes()
     )
-    with pytest.raises(SourceUnavailable, match="client-not-enrolled.*recent search") as exc:
+    with pytest.raises(SourceUnavailable, match=r"client-not-enrolled.*recent search") as exc:
         source.fetch(x_job(server), {"announcement": {"conversation_id": ROOT}})
     assert TOKEN not in str(exc.value)
 
