@@ -52,9 +52,15 @@ PLUGINS = ["pelican_engage"]
 ENGAGE_AUTHOR = {
     "names": ["Marin Ferrand"],
     "emails": ["marin@ferrand.example"],
-    # My Mastodon account: replies from it get the Author badge too.
+    # My Mastodon and X accounts: replies from them get the Author badge too.
     "mastodon": ["marin@social.example"],
+    "twitter": ["marinferrand"],
 }
+
+# Replies to my tweets. The bearer token is read from the environment
+# variable ENGAGE_TWITTER_BEARER_TOKEN, never from this file; without it the
+# build shows the tweets already archived. X bills per read: keep a cap.
+ENGAGE_TWITTER = {"max_requests": 30}
 
 # Replies imported from elsewhere and "no reply needed" marks are kept here,
 # relative to the folder I run pelican from. Commit it with the site.
