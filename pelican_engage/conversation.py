@@ -86,13 +86,17 @@ def resolve_parents(
     for item in by_id.values():
         parent = item.in_reply_to
         if parent is not None and parent not in by_id:
-            problems.append(
-                Problem(
-                    item.origin or item.id,
-                    f"replies to {parent}, which is not in this conversation; "
-                    "shown as a top-level item",
+            # A fetched reply whose parent is private, deleted or outside a
+            # search window is normal and nothing the author can fix; only
+            # a comment file (which has an origin) is worth a warning.
+            if item.origin:
+                problems.append(
+                    Problem(
+                        item.origin,
+                        f"replies to {parent}, which is not in this conversation; "
+                        "shown as a top-level item",
+                    )
                 )
-            )
             parent = None
         if parent == item.id:
             problems.append(

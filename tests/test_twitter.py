@@ -478,3 +478,14 @@ def test_errors_never_carry_the_token(server: Server) -> None:
     assert TOKEN not in str(exc.value) and TOKEN.encode() not in exc.value.body
     assert isinstance(RateLimited(server.url, None), SourceUnavailable)
     assert re.search(r"\[redacted\]", str(exc.value))
+
+
+def test_a_reply_to_a_tweet_we_cannot_see_is_a_quiet_root() -> None:
+    # Its parent is protected or deleted: nothing the author could fix, so
+    # no warning (which --fatal warnings would turn into a failed build).
+    page = load_json("search-page1.json")
+    users = page["includes"]["users"]
+    (orphan,) = parse_search({"data": [page["data"][0]], "includes": {"users": users}}, ROOT)
+    assert orphan.in_reply_to == f"twitter:{IDS['old']}"
+    thread, problems = build_thread(Post("post"), [orphan], author_identity("Marin"))
+    assert problems == [] and thread.parents[orphan.id] is None
