@@ -166,6 +166,12 @@ class Fetcher:
                 with lock:
                     summary.errors[job.source] += 1
                     summary.messages.setdefault(job.source, str(exc))
+            except Exception as exc:  # a hostile answer must not fail the build
+                with lock:
+                    summary.errors[job.source] += 1
+                    summary.messages.setdefault(
+                        job.source, f"unexpected {type(exc).__name__} in {job.target}: {exc}"
+                    )
             finally:
                 if progress:
                     progress(job)

@@ -489,3 +489,34 @@ def test_a_reply_to_a_tweet_we_cannot_see_is_a_quiet_root() -> None:
     assert orphan.in_reply_to == f"twitter:{IDS['old']}"
     thread, problems = build_thread(Post("post"), [orphan], author_identity("Marin"))
     assert problems == [] and thread.parents[orphan.id] is None
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_TWEET = st.fixed_dictionaries(
+    {
+        "id": st.text("0123456789", min_size=1, max_size=5),
+        "created_at": st.just("2026-11-20T10:00:00Z"),
+    },
+    optional={
+        "text": _JSON,
+        "entities": _JSON | st.fixed_dictionaries({"urls": _JSON, "mentions": _JSON}),
+        "referenced_tweets": _JSON,
+        "public_metrics": _JSON,
+        "author_id": _JSON,
+    },
+)
+
+
+@given(st.lists(_TWEET, max_size=3), _JSON)
+def test_hostile_answers_give_items_or_a_value_error(data: list[Any], includes: Any) -> None:
+    try:
+        items = parse_search({"data": data, "includes": includes}, ROOT)
+    except (ValueError, KeyError, TypeError):
+        return
+    assert all("<script" not in item.content_html for item in items)

@@ -112,23 +112,36 @@ def _indices(entity: Mapping[str, Any]) -> int:
     return int(indices[0])
 
 
-def _links(entities: Mapping[str, Any]) -> list[_Link]:
-    links = []
-    for entity in [*(entities.get("urls") or ()), *(entities.get("media") or ())]:
+def _entities(entities: Mapping[str, Any], *kinds: str) -> list[Mapping[str, Any]]:
+    return [e for kind in kinds for e in _list(entities.get(kind)) if isinstance(e, Mapping)]
+
+
+def _link(entity: Mapping[str, Any]) -> _Link | None:
+    start = _indices(entity)
+    if "url" in entity:
         token = str(entity.get("url") or "")
         href = safe_url(str(entity.get("expanded_url") or "")) or safe_url(token)
         label = str(entity.get("display_url") or entity.get("expanded_url") or token)
-        if token and href:
-            links.append(_Link(token, _indices(entity), href, label))
-    for entity in [*(entities.get("mentions") or ()), *(entities.get("user_mentions") or ())]:
-        name = str(entity.get("username") or entity.get("screen_name") or "")
-        if re.fullmatch(r"\w{1,15}", name, re.ASCII):
-            links.append(_Link(f"@{name}", _indices(entity), f"{WEB}/{name}", f"@{name}"))
-    for entity in entities.get("hashtags") or ():
-        tag = str(entity.get("tag") or entity.get("text") or "")
-        if tag and not any(ch.isspace() for ch in tag):
-            href = f"{WEB}/hashtag/{quote(tag)}"
-            links.append(_Link(f"#{tag}", _indices(entity), href, f"#{tag}"))
+        return _Link(token, start, href, label) if token and href else None
+    name = str(entity.get("username") or entity.get("screen_name") or "")
+    if name:
+        ok = re.fullmatch(r"\w{1,15}", name, re.ASCII)
+        return _Link(f"@{name}", start, f"{WEB}/{name}", f"@{name}") if ok else None
+    tag = str(entity.get("tag") or entity.get("text") or "")
+    if tag and not any(ch.isspace() for ch in tag):
+        return _Link(f"#{tag}", start, f"{WEB}/hashtag/{quote(tag)}", f"#{tag}")
+    return None
+
+
+def _links(entities: Mapping[str, Any]) -> list[_Link]:
+    links = []
+    for entity in _entities(entities, "urls", "media", "mentions", "user_mentions", "hashtags"):
+        try:
+            link = _link(entity)
+        except (TypeError, ValueError, IndexError):
+            continue  # a malformed entity leaves its text as text
+        if link:
+            links.append(link)
     return links
 
 
@@ -189,6 +202,15 @@ def tweet_html(text: str, entities: Mapping[str, Any] | None = None) -> str:
 # -- API v2 answers ----------------------------------------------------------
 
 
+def _dict(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: answers are untrusted."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def parse_user(user: Mapping[str, Any]) -> Person:
     username = str(user.get("username") or "")
     return Person(
@@ -200,7 +222,7 @@ def parse_user(user: Mapping[str, Any]) -> Person:
 
 
 def _parent(tweet: Mapping[str, Any]) -> str | None:
-    for ref in tweet.get("referenced_tweets") or ():
+    for ref in _list(tweet.get("referenced_tweets")):
         if isinstance(ref, Mapping) and ref.get("type") == "replied_to":
             return str(ref.get("id"))
     return None
@@ -215,15 +237,15 @@ def parse_tweet(tweet: Mapping[str, Any], users: Mapping[str, Person], root: str
         url=f"{WEB}/i/user/{author_id}" if author_id.isdigit() else "",
     )
     parent = _parent(tweet)
-    quoted = any(r.get("type") == "quoted" for r in tweet.get("referenced_tweets") or ())
-    metrics = tweet.get("public_metrics") or {}
+    quoted = any(_dict(r).get("type") == "quoted" for r in _list(tweet.get("referenced_tweets")))
+    metrics = _dict(tweet.get("public_metrics"))
     return Item(
         id=f"twitter:{tweet_id}",
         source=SOURCE,
         kind="quote" if quoted and parent is None else "reply",
         author=author,
         published=parse_timestamp(str(tweet["created_at"])),
-        content_html=tweet_html(str(tweet.get("text") or ""), tweet.get("entities")),
+        content_html=tweet_html(str(tweet.get("text") or ""), _dict(tweet.get("entities"))),
         url=tweet_url(tweet_id, author.handle),
         in_reply_to=None if parent in (None, root) else f"twitter:{parent}",
         extras={
@@ -236,10 +258,10 @@ def parse_tweet(tweet: Mapping[str, Any], users: Mapping[str, Person], root: str
 
 
 def _users(answer: Mapping[str, Any]) -> dict[str, Person]:
-    includes = answer.get("includes") or {}
+    includes = _dict(answer.get("includes"))
     return {
         str(user["id"]): parse_user(user)
-        for user in includes.get("users") or ()
+        for user in _list(includes.get("users"))
         if isinstance(user, Mapping) and user.get("id")
     }
 
@@ -276,7 +298,7 @@ def parse_search(answer: Mapping[str, Any], root: str, conversation: str = "") -
     if not isinstance(data, list):
         raise ValueError("search answer 'data' is not a list")
     conversation = conversation or root
-    included = (answer.get("includes") or {}).get("tweets") or []
+    included = _list(_dict(answer.get("includes")).get("tweets"))
     tweets: dict[str, Mapping[str, Any]] = {}
     for tweet in [*included, *data]:
         if (
@@ -316,7 +338,7 @@ def parse_announcement(answer: Mapping[str, Any], tweet_id: str) -> dict[str, An
         "conversation_id": str(data.get("conversation_id") or tweet_id),
         "author": author.handle if author else "",
         "created_at": str(data.get("created_at") or ""),
-        "metrics": dict(data.get("public_metrics") or {}),
+        "metrics": dict(_dict(data.get("public_metrics"))),
     }
 
 
@@ -468,10 +490,10 @@ class TwitterSource:
                 return items, newest, True
             first = False
             items.extend(parse_search(page, root, conversation))
-            for tweet in (page.get("includes") or {}).get("tweets") or ():
+            for tweet in _list(_dict(page.get("includes")).get("tweets")):
                 if isinstance(tweet, Mapping) and str(tweet.get("id")) == root:
-                    info["metrics"] = dict(tweet.get("public_metrics") or info.get("metrics") or {})
-            meta = page.get("meta") or {}
+                    info["metrics"] = dict(_dict(tweet.get("public_metrics")))
+            meta = _dict(page.get("meta"))
             newest = _newest([newest, str(meta.get("newest_id") or "")])
             token = meta.get("next_token")
             if not token:
