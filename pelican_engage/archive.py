@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -161,6 +162,11 @@ class Archive:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        # Records already read and checked, by file and its (mtime, size,
+        # inode): a fetch reads each post's file several times (what is due,
+        # its cursor, the merge), and re-sanitising it each time was most of
+        # the cost of a fetch that found nothing new.
+        self._records: dict[Path, tuple[tuple[int, int, int], PostRecord]] = {}
 
     def post_path(self, key: str) -> Path:
         return self.path / "posts" / file_name(key)
@@ -198,9 +204,19 @@ class Archive:
     def load(self, key: str) -> PostRecord:
         """The record of ``key``; an empty one if the post has none yet."""
         path = self.post_path(key)
-        if not path.exists():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
             return PostRecord(key=key)
-        return self._read(path, key)
+        except OSError as exc:
+            raise ArchiveError(path, f"cannot be read ({exc}); left as it is") from exc
+        signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        cached = self._records.get(path)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        record = self._read(path, key)
+        self._records[path] = (signature, record)
+        return record
 
     @staticmethod
     def _read(path: Path, key: str | None = None) -> PostRecord:
@@ -215,7 +231,10 @@ class Archive:
         stored = str(data.get("post", path.stem))
         if key is not None and stored != key:
             raise ArchiveError(path, f"belongs to post {stored!r}, not {key!r}; left as it is")
-        return PostRecord(key=stored, items=items, cursors=cursors)
+        # Read-only views: a loaded record may be shared by later loads.
+        return PostRecord(
+            key=stored, items=MappingProxyType(items), cursors=MappingProxyType(cursors)
+        )
 
     def merge(
         self,

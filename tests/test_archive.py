@@ -914,3 +914,21 @@ def test_archive_stores_items_sanitised(tmp_path: Path) -> None:
     path = archive.post_path("post")
     path.write_text(path.read_text().replace('"url": ""', '"url": "javascript:alert(3)"'))
     assert archive.load("post").items["twitter:1"].url == ""
+
+
+def test_loads_are_reused_until_the_file_changes(archive: Archive) -> None:
+    archive.merge("post", [make_item(1)])
+    first = archive.load("post")
+    assert archive.load("post") is first  # unchanged file: no second parse
+    path = archive.post_path("post")
+    # A hand edit (or a pull request) is seen at once, and checked again.
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("</p>", " <script>x</script>edited</p>"),
+        encoding="utf-8",
+    )
+    again = archive.load("post")
+    assert again is not first
+    (item,) = again.items.values()
+    assert "edited" in item.content_html and "<script" not in item.content_html
+    with pytest.raises(TypeError):
+        again.items["x"] = item  # type: ignore[index]
