@@ -18,7 +18,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -28,7 +28,6 @@ from ..sources.twitter import SOURCE, WEB, reply_intent, tweet_html, tweet_url
 #: Largest archive file read; a prolific account's tweets.js is ~100 MB.
 MAX_FILE_BYTES = 512 * 1024 * 1024
 _TWEET_FILES = re.compile(r"^(?:tweets?|tweets-part\d+|tweet-part\d+)\.js$")
-_DATE = "%a %b %d %H:%M:%S %z %Y"
 
 
 class ArchiveFormatError(ValueError):
@@ -73,9 +72,15 @@ def parse_owner(entries: list[Any], name: str) -> Person:
 def parse_archive_tweet(entry: Mapping[str, Any], owner: Person) -> Item:
     """One archive tweet as an item; ``in_reply_to`` is the raw parent item id."""
     tweet = entry.get("tweet", entry)
+    if not isinstance(tweet, Mapping):
+        raise TypeError(f"'tweet' is {type(tweet).__name__}, not an object")
     tweet_id = str(tweet.get("id_str") or tweet["id"])
     parent = str(tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id") or "")
-    published = datetime.strptime(str(tweet["created_at"]), _DATE)
+    # Not strptime: %a and %b follow the process locale, which Pelican sets
+    # from the site's LOCALE.  X writes RFC 2822-style English dates.
+    published = parsedate_to_datetime(str(tweet["created_at"]))
+    if published.tzinfo is None:
+        raise ValueError(f"created_at {tweet['created_at']!r} has no time zone")
     entities = dict(tweet.get("entities") or {})
     media = (tweet.get("extended_entities") or {}).get("media") or entities.get("media")
     if media:
@@ -129,9 +134,9 @@ def read_archive(path: Path) -> TwitterArchive:
     if path.is_dir():
         members = {p.name: p for p in path.glob("**/data/*.js")}
 
-        def text(name: str) -> str:
+        def text(name: str) -> tuple[str, str]:
             file = members[name]
-            return _read_capped(file.read_bytes, file.stat().st_size, f"{shown}/{name}")
+            return str(file), _read_capped(file.read_bytes, file.stat().st_size, str(file))
 
         names = list(members)
     elif zipfile.is_zipfile(path):
@@ -139,32 +144,35 @@ def read_archive(path: Path) -> TwitterArchive:
         infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
         located = _data_files(infos)
 
-        def text(name: str) -> str:
+        def text(name: str) -> tuple[str, str]:
             info = infos[located[name]]
+            label = f"{shown}:{info.filename}"
             try:
-                return _read_capped(
-                    lambda: archive.read(info), info.file_size, f"{shown}:{info.filename}"
-                )
+                return label, _read_capped(lambda: archive.read(info), info.file_size, label)
             except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                raise ArchiveFormatError(f"{shown}:{info.filename}: {exc}") from None
+                raise ArchiveFormatError(f"{label}: {exc}") from None
 
         names = list(located)
-    elif path.exists():
-        raise ArchiveFormatError(f"{shown}: neither a zip file nor a folder")
-    else:
+    elif not path.exists():
         raise ArchiveFormatError(f"{shown}: no such file or folder")
+    elif path.suffix.lower() == ".zip":
+        raise ArchiveFormatError(f"{shown}: not a readable zip file (a cut-off download?)")
+    else:
+        raise ArchiveFormatError(f"{shown}: neither a zip file nor a folder")
 
     tweet_files = sorted((n for n in names if _TWEET_FILES.match(n)), key=_part_order)
     if "account.js" not in names or not tweet_files:
         raise ArchiveFormatError(
             f"{shown}: not an X archive (expected data/account.js and data/tweets.js)"
         )
-    owner = parse_owner(parse_js(text("account.js"), "data/account.js"), "data/account.js")
+    label, content = text("account.js")
+    owner = parse_owner(parse_js(content, label), label)
     tweets: list[Mapping[str, Any]] = []
     for name in tweet_files:
-        for number, entry in enumerate(parse_js(text(name), f"data/{name}")):
+        label, content = text(name)
+        for number, entry in enumerate(parse_js(content, label)):
             if not isinstance(entry, Mapping):
-                raise ArchiveFormatError(f"data/{name}: entry {number} is not an object")
+                raise ArchiveFormatError(f"{label}: entry {number} is not an object")
             tweets.append(entry)
     return TwitterArchive(owner, tuple(tweets), tuple(f"data/{n}" for n in tweet_files))
 
