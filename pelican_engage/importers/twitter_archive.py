@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
@@ -138,28 +138,32 @@ def read_archive(path: Path) -> TwitterArchive:
             file = members[name]
             return str(file), _read_capped(file.read_bytes, file.stat().st_size, str(file))
 
-        names = list(members)
-    elif zipfile.is_zipfile(path):
-        archive = zipfile.ZipFile(path)
-        infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
-        located = _data_files(infos)
+        return _collect(shown, list(members), text)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+            located = _data_files(infos)
 
-        def text(name: str) -> tuple[str, str]:
-            info = infos[located[name]]
-            label = f"{shown}:{info.filename}"
-            try:
-                return label, _read_capped(lambda: archive.read(info), info.file_size, label)
-            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                raise ArchiveFormatError(f"{label}: {exc}") from None
+            def unzip(name: str) -> tuple[str, str]:
+                info = infos[located[name]]
+                label = f"{shown}:{info.filename}"
+                try:
+                    return label, _read_capped(lambda: archive.read(info), info.file_size, label)
+                except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+                    raise ArchiveFormatError(f"{label}: {exc}") from None
 
-        names = list(located)
-    elif not path.exists():
+            return _collect(shown, list(located), unzip)
+    if not path.exists():
         raise ArchiveFormatError(f"{shown}: no such file or folder")
-    elif path.suffix.lower() == ".zip":
+    if path.suffix.lower() == ".zip":
         raise ArchiveFormatError(f"{shown}: not a readable zip file (a cut-off download?)")
-    else:
-        raise ArchiveFormatError(f"{shown}: neither a zip file nor a folder")
+    raise ArchiveFormatError(f"{shown}: neither a zip file nor a folder")
 
+
+def _collect(
+    shown: str, names: list[str], text: Callable[[str], tuple[str, str]]
+) -> TwitterArchive:
+    """The owner and every tweet, from the archive's data files by name."""
     tweet_files = sorted((n for n in names if _TWEET_FILES.match(n)), key=_part_order)
     if "account.js" not in names or not tweet_files:
         raise ArchiveFormatError(
