@@ -25,7 +25,7 @@ from .fetch import Job
 from .model import Item, Post, Problem
 from .render import TEMPLATES
 from .settings import EngageSettings
-from .sources import mastodon, twitter
+from .sources import bluesky, mastodon, twitter, webmention
 from .sources.local import (
     LocalComments,
     Parsed,
@@ -69,7 +69,7 @@ def is_opted_out(article: Any) -> bool:
 
 
 #: Article metadata naming announcements, and the source that fetches them.
-ANNOUNCEMENT_KEYS = (("tweet", "twitter"), ("mastodon", "mastodon"))
+ANNOUNCEMENT_KEYS = (("tweet", "twitter"), ("mastodon", "mastodon"), ("bluesky", "bluesky"))
 
 
 def metadata_values(article: Any, key: str) -> list[str]:
@@ -87,6 +87,8 @@ def announcements(article: Any) -> tuple[tuple[str, str], ...]:
             try:
                 if source == "twitter":
                     value = twitter.parse_tweet_ref(value).url
+                elif source == "bluesky":
+                    value = bluesky.parse_post_ref(value).url
                 else:
                     mastodon.parse_status_url(value)
             except ValueError:
@@ -215,11 +217,12 @@ class Engine:
         return display_path(Path(getattr(article, "source_path", "") or "."))
 
     def jobs(self, articles: Iterable[Any]) -> list[Job]:
-        """Fetch jobs from each article's ``tweet:`` and ``mastodon:`` metadata,
-        and from tweets found by discovery.
+        """Fetch jobs from each article's ``tweet:``, ``mastodon:`` and
+        ``bluesky:`` metadata, from tweets found by discovery, and (when
+        ENGAGE_WEBMENTION is set) the article's own URL on webmention.io.
 
-        A value that is not a tweet or status URL is a problem the author
-        must fix, named with the article's file.
+        A value that is not a tweet, status or post URL is a problem the
+        author must fix, named with the article's file.
         """
         found: list[Job] = []
         for article in articles:
@@ -234,11 +237,21 @@ class Engine:
                         self.report(Problem(self._origin(article), f"metadata {meta!r}: {exc}"))
             for url in self._discovered(article):
                 found.append(self._job("twitter", key, url, published))
+            if self.settings.webmention.enabled and self.settings.siteurl:
+                # URLs hold no spaces: the target lists the URL, then old ones.
+                urls = [post_of(article, self.settings.siteurl).url]
+                urls += [u for u in metadata_values(article, "old_urls") if " " not in u]
+                target = " ".join(urls)
+                found.append(
+                    webmention.job_for(key, target, published, self.settings.webmention.api_url)
+                )
         return found
 
     def _job(self, source: str, key: str, value: str, published: datetime) -> Job:
         if source == "twitter":
             return twitter.job_for(key, value, published, self.settings.twitter.api_url)
+        if source == "bluesky":
+            return bluesky.job_for(key, value, published, self.settings.bluesky.api_url)
         return mastodon.job_for(key, value, published)
 
     def _discovery_target(self, article: Any) -> str | None:
@@ -316,11 +329,26 @@ class Engine:
         from .http import Client
 
         m_token = os.environ.get(self.settings.mastodon_token_env, "").strip()
-        clients = {"mastodon": Client(secrets=[m_token]), "twitter": Client(secrets=[token])}
+        wm = self.settings.webmention
+        wm_token = os.environ.get(wm.token_env, "").strip()
+        clients = {
+            "mastodon": Client(secrets=[m_token]),
+            "twitter": Client(secrets=[token]),
+            "bluesky": Client(),
+            "webmention": Client(secrets=[wm_token]),
+        }
         sources: dict[str, Source] = {
             "mastodon": mastodon.MastodonSource(
                 clients["mastodon"], token=m_token, reactions=self.settings.mastodon_reactions
-            )
+            ),
+            "bluesky": bluesky.BlueskySource(
+                clients["bluesky"],
+                api_url=self.settings.bluesky.api_url,
+                reactions=self.settings.bluesky.reactions,
+            ),
+            "webmention": webmention.WebmentionSource(
+                clients["webmention"], api_url=wm.api_url, token=wm_token
+            ),
         }
         if token:
             x = twitter.TwitterSource(

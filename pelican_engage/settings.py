@@ -36,11 +36,34 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_REFRESH": {},
     "ENGAGE_MASTODON": {},
     "ENGAGE_TWITTER": {},
+    "ENGAGE_BLUESKY": {},
+    "ENGAGE_WEBMENTION": None,  # None: off; a dict (even {}) turns it on
 }
 
 _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
 _MASTODON_KEYS = {"token_env", "reactions"}
 _TWITTER_KEYS = {"api_url", "token_env", "search", "max_requests", "discover"}
+_BLUESKY_KEYS = {"api_url", "reactions"}
+_WEBMENTION_KEYS = {"api_url", "token_env"}
+
+
+@dataclass(frozen=True)
+class BlueskySettings:
+    """ENGAGE_BLUESKY, checked."""
+
+    api_url: str = "https://public.api.bsky.app"
+    #: Fetch who liked and reposted the announcement (names in the row).
+    reactions: bool = True
+
+
+@dataclass(frozen=True)
+class WebmentionSettings:
+    """ENGAGE_WEBMENTION, checked; ``enabled`` when the setting is a dict."""
+
+    enabled: bool = False
+    api_url: str = "https://webmention.io"
+    #: Optional: a token also returns mentions webmention.io keeps private.
+    token_env: str = "ENGAGE_WEBMENTION_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -119,6 +142,8 @@ class EngageSettings:
     mastodon_token_env: str
     mastodon_reactions: bool
     twitter: TwitterSettings
+    bluesky: BlueskySettings
+    webmention: WebmentionSettings
     timezone: str
     siteurl: str
     #: Pelican settings a thread depends on, for the build cache.
@@ -249,6 +274,27 @@ def _twitter(settings: Mapping[str, Any]) -> TwitterSettings:
     )
 
 
+def _bluesky(settings: Mapping[str, Any]) -> BlueskySettings:
+    key = "ENGAGE_BLUESKY"
+    section = _section(settings, key, _BLUESKY_KEYS)
+    defaults = BlueskySettings()
+    reactions = section.get("reactions", defaults.reactions)
+    if not isinstance(reactions, bool):
+        raise SettingsError(f"{key}['reactions']", f"expected True or False, got {reactions!r}")
+    return BlueskySettings(_api_url(section, key, defaults.api_url), reactions)
+
+
+def _webmention(settings: Mapping[str, Any]) -> WebmentionSettings:
+    key = "ENGAGE_WEBMENTION"
+    section = _section(settings, key, _WEBMENTION_KEYS)
+    defaults = WebmentionSettings()
+    return WebmentionSettings(
+        enabled=settings.get(key) is not None,
+        api_url=_api_url(section, key, defaults.api_url),
+        token_env=_env_name(section, key, defaults.token_env),
+    )
+
+
 def load(settings: Mapping[str, Any]) -> EngageSettings:
     """Read and check every ``ENGAGE_*`` key of a Pelican settings dict."""
     folder = comments_dir(settings)
@@ -295,6 +341,8 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         mastodon_token_env=token_env,
         mastodon_reactions=bool(mastodon.get("reactions", True)),
         twitter=twitter,
+        bluesky=_bluesky(settings),
+        webmention=_webmention(settings),
         timezone=str(settings.get("TIMEZONE") or "UTC"),
         siteurl=str(settings.get("SITEURL") or ""),
         salt=json.dumps(

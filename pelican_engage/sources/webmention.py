@@ -1,0 +1,171 @@
+"""webmention.io: replies, likes, reposts and mentions sent to an article.
+
+No metadata is needed: when ENGAGE_WEBMENTION is set, every article is looked
+up by its URLs (with and without a trailing slash, plus old URLs the post
+lists).  Pure functions turn jf2 entries into items; the fetching class
+pages through ``/api/mentions.jf2`` with ``since_id`` after the first fetch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from ..fetch import Job, Result
+from ..model import Item, Person, parse_timestamp
+from ..sanitize import clean_html, clean_text, safe_url, text_to_html
+
+if TYPE_CHECKING:
+    from ..http import Client
+
+SOURCE = "webmention"
+API_URL = "https://webmention.io"
+PER_PAGE = 100
+#: At most this many pages per fetch; the rest comes with the next one.
+MAX_PAGES = 20
+KINDS = {
+    "in-reply-to": "reply",
+    "like-of": "like",
+    "repost-of": "repost",
+    "bookmark-of": "mention",
+    "mention-of": "mention",
+    "rsvp": "mention",
+}
+
+
+def targets(url: str, old_urls: Iterable[str] = ()) -> list[str]:
+    """The article URL with and without its trailing slash, and old URLs."""
+    found: list[str] = []
+    for candidate in (url, *old_urls):
+        candidate = candidate.strip()
+        if not safe_url(candidate):
+            continue
+        for form in (
+            candidate,
+            candidate.rstrip("/") if candidate.endswith("/") else candidate + "/",
+        ):
+            if form not in found:
+                found.append(form)
+    return found
+
+
+def _author(card: Any) -> Person:
+    card = card if isinstance(card, Mapping) else {}
+    url = safe_url(str(card.get("url") or ""))
+    name = clean_text(str(card.get("name") or "")) or (urlsplit(url).netloc if url else "")
+    return Person(name=name or "Someone", url=url, avatar=safe_url(str(card.get("photo") or "")))
+
+
+def _content(entry: Mapping[str, Any]) -> str:
+    content = entry.get("content")
+    if isinstance(content, Mapping):
+        if content.get("html"):
+            return clean_html(str(content["html"]))
+        if content.get("text"):
+            return text_to_html(str(content["text"]))
+        if content.get("value"):  # sites created before 2018 get content-type/value
+            return text_to_html(str(content["value"]))
+    summary = entry.get("summary")
+    if isinstance(summary, Mapping) and summary.get("value"):
+        return text_to_html(str(summary["value"]))
+    return text_to_html(str(entry.get("name") or "")) if entry.get("name") else ""
+
+
+def parse_entry(entry: Mapping[str, Any]) -> Item:
+    """One jf2 entry; ValueError (or KeyError) when it cannot be one."""
+    wm_id = entry["wm-id"]
+    if not isinstance(wm_id, int) or isinstance(wm_id, bool):
+        raise ValueError(f"wm-id {wm_id!r} is not a number")
+    kind = KINDS.get(str(entry.get("wm-property") or ""), "mention")
+    # published is null when the source page gave no date: use the time
+    # webmention.io received it, which is always there (UTC).
+    published = parse_timestamp(str(entry.get("published") or entry["wm-received"]))
+    url = safe_url(str(entry.get("url") or "")) or safe_url(str(entry.get("wm-source") or ""))
+    syndication = entry.get("syndication")
+    return Item(
+        id=f"webmention:{wm_id}",
+        source=SOURCE,
+        kind=kind,
+        author=_author(entry.get("author")),
+        published=published,
+        content_html=_content(entry) if kind in {"reply", "mention"} else "",
+        url=url,
+        extras={
+            "wm_source": safe_url(str(entry.get("wm-source") or "")),
+            "syndication": [
+                u for u in (safe_url(str(s)) for s in syndication or ()) if u
+            ] if isinstance(syndication, list) else [],
+            "reply_url": url,
+        },
+    )  # fmt: skip
+
+
+def parse_feed(answer: Any) -> tuple[list[Item], list[str], int]:
+    """Items, problems (one per skipped entry) and the highest wm-id of a page."""
+    if not isinstance(answer, Mapping) or not isinstance(answer.get("children"), list):
+        raise ValueError("answer is not a jf2 feed (no 'children' list)")
+    items, problems, newest = [], [], 0
+    for number, entry in enumerate(answer["children"]):
+        if not isinstance(entry, Mapping) or entry.get("wm-private"):
+            continue  # private mentions are never published
+        try:
+            item = parse_entry(entry)
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"entry {number}: {exc}")
+            continue
+        items.append(item)
+        newest = max(newest, int(entry["wm-id"]))
+    return items, problems, newest
+
+
+def job_for(post_key: str, url: str, published: datetime, api_url: str = API_URL) -> Job:
+    host = urlsplit(api_url).netloc or api_url
+    return Job(post_key, SOURCE, url, host, published)
+
+
+class WebmentionSource:
+    """Pages through webmention.io's jf2 API for each article's URLs.
+
+    ``job.target`` is the article URL, then any old URLs, separated by
+    spaces (URLs hold none).
+    """
+
+    name = SOURCE
+
+    def __init__(self, client: Client, api_url: str = API_URL, token: str = "") -> None:
+        self.client = client
+        self.api_url = api_url.rstrip("/")
+        self.token = token
+
+    def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
+        url, *old = job.target.split(" ")
+        params: dict[str, Any] = {
+            "target[]": targets(url, old),
+            "per-page": PER_PAGE,
+            "sort-by": "created",
+            "sort-dir": "up",
+        }
+        if self.token:
+            params["token"] = self.token
+        since = int(cursor.get("since_id") or 0)
+        if since:
+            params["since_id"] = since
+        items: list[Item] = []
+        newest = since
+        skipped = 0
+        for page in range(MAX_PAGES):
+            answer = self.client.get(
+                f"{self.api_url}/api/mentions.jf2", params={**params, "page": page}
+            ).json()
+            found, problems, top = parse_feed(answer)
+            items.extend(found)
+            skipped += len(problems)
+            newest = max(newest, top)
+            if len(answer["children"]) < PER_PAGE:
+                break
+        out: dict[str, Any] = {"since_id": newest} if newest else {}
+        if skipped:
+            out["skipped_entries"] = skipped
+        return Result(tuple(items), out)
