@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from .dedup import dedupe
 from .model import (
     ANSWERABLE_KINDS,
     CONVERSATION_KINDS,
@@ -156,8 +157,13 @@ def build_thread(
     author: AuthorIdentity,
     acknowledged: frozenset[str] = frozenset(),
 ) -> tuple[Thread, list[Problem]]:
-    """Thread ``items`` under ``post`` and work out who is waiting."""
-    ordered = _sorted(items)
+    """Thread ``items`` under ``post`` and work out who is waiting.
+
+    The same reply reached by two paths (a native fetch and a webmention)
+    counts once.
+    """
+    unique, _aliases = dedupe(items)
+    ordered = _sorted(unique)
     tree_items = [i for i in ordered if i.kind in CONVERSATION_KINDS]
     parents, problems = resolve_parents(tree_items)
     children, preorder = _tree(tree_items, parents)

@@ -146,6 +146,22 @@ def normal_url(value: str) -> str:
     return value.removeprefix("www.").rstrip("/")
 
 
+def profile_handle(url: str) -> tuple[str, str] | None:
+    """(network, handle) of a profile URL on X, Bluesky or a Mastodon server.
+
+    A webmention or an import knows a person by their profile URL only; this
+    lets the author's handles recognise them there too.
+    """
+    plain = normal_url(url.split("?", 1)[0].split("#", 1)[0])
+    if match := re.fullmatch(r"(?:mobile\.)?(?:twitter|x)\.com/(\w{1,15})", plain, re.ASCII):
+        return "twitter", match[1]
+    if match := re.fullmatch(r"bsky\.app/profile/([^/]+)", plain):
+        return "bluesky", match[1]
+    if match := re.fullmatch(r"([^/@]+)/@([\w.-]+)", plain):
+        return "mastodon", f"{match[2]}@{match[1]}"
+    return None
+
+
 @dataclass(frozen=True)
 class AuthorIdentity:
     """Who "the author" is, on every network at once."""
@@ -171,6 +187,9 @@ class AuthorIdentity:
             return True
         handle = normal_handle(person.handle)
         if handle and handle in self.handles.get(source, frozenset()):
+            return True
+        profile = profile_handle(person.url) if person.url else None
+        if profile and normal_handle(profile[1]) in self.handles.get(profile[0], frozenset()):
             return True
         if source not in NAME_ONLY_SOURCES:
             return False

@@ -1,0 +1,122 @@
+"""One reply reached by two paths shows once: pure functions, no I/O.
+
+A Mastodon reply fetched from its server may also arrive as a webmention
+sent by Bridgy; a tweet found by search may come back through webmention.io
+too.  Each item gets a set of canonical keys (its post on its network, its
+URL, its syndication links, the Bridgy source URL); items sharing a key are
+one, and the richer copy is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from urllib.parse import unquote
+
+from .model import Item, normal_url
+
+_TWEET = re.compile(
+    r"^(?:www\.|mobile\.)?(?:twitter|x)\.com/(?:i(?:/web)?|[A-Za-z0-9_]{1,15})"
+    r"/status(?:es)?/(\d+)",
+    re.IGNORECASE,
+)
+_BSKY = re.compile(r"^bsky\.app/profile/([^/]+)/post/([^/?#]+)", re.IGNORECASE)
+#: A Mastodon status URL, in either form: /@user/123 or /users/user/statuses/123.
+_TOOT = re.compile(r"^([^/]+)/(?:@[^/]+|users/[^/]+/statuses)/(\d+)$")
+#: brid.gy/comment/<network>/<user>/<post>/<comment> and like/repost forms.
+_BRIDGY = re.compile(r"^brid\.gy/(comment|like|repost|reaction)/([a-z]+)/([^/]+)/([^/]+)/([^/]+)")
+
+
+def url_keys(url: str) -> set[str]:
+    """Canonical keys of a URL: the post it names on its network, or itself."""
+    if not url:
+        return set()
+    plain = normal_url(url.split("#", 1)[0])
+    keys = {f"url:{plain}"}
+    if match := _TWEET.match(plain):
+        keys.add(f"twitter:{match[1]}")
+    elif match := _BSKY.match(plain):
+        keys.add(f"bsky:{unquote(match[1]).casefold()}/{match[2]}")
+    elif match := _TOOT.match(plain):
+        keys.add(f"mastodon:{match[1]}/{match[2]}")
+    elif match := _BRIDGY.match(plain):
+        kind, network, user, _post, leaf = match.groups()
+        if kind == "comment" and network == "twitter":
+            keys.add(f"twitter:{leaf}")
+        elif kind == "comment" and network == "mastodon":
+            host = user.rsplit("@", 1)[-1] if user.count("@") >= 1 else ""
+            if host:
+                keys.add(f"mastodon:{host.casefold()}/{leaf}")
+        elif kind == "comment" and network == "bluesky":
+            leaf = unquote(leaf)
+            if leaf.startswith("at://"):
+                parts = leaf[5:].split("/")
+                if len(parts) == 3:
+                    keys.add(f"bsky:{parts[0].casefold()}/{parts[2]}")
+    return keys
+
+
+def item_keys(item: Item) -> set[str]:
+    """Every key under which ``item`` may have been seen."""
+    if item.kind in {"like", "repost"}:
+        # One person likes a post once, whichever way we heard of it.
+        who = normal_url(item.author.url) if item.author.url else ""
+        return {f"{item.kind}:{who}"} if who else set()
+    keys = url_keys(item.url)
+    if item.source == "twitter":
+        keys.add(item.id)
+    elif item.source == "mastodon":
+        keys.add(item.id.casefold())
+    elif item.source == "bluesky" and item.id.startswith("bluesky:at://"):
+        did, _collection, rkey = item.id[len("bluesky:at://") :].split("/", 2)
+        keys.add(f"bsky:{did.casefold()}/{rkey}")
+        if item.author.handle:
+            keys.add(f"bsky:{item.author.handle.casefold()}/{rkey}")
+    extras: Mapping[str, object] = item.extras or {}
+    for link in extras.get("syndication") or ():
+        keys |= url_keys(str(link))
+    if extras.get("wm_source"):
+        keys |= url_keys(str(extras["wm_source"]))
+    return keys
+
+
+def _richness(item: Item) -> tuple[int, int, int, str]:
+    # A native copy knows its parent and its network's id; a webmention
+    # only knows it answers the page.  Then: more text, a known parent.
+    return (
+        0 if item.source == "webmention" else 1,
+        len(item.content_html),
+        1 if item.in_reply_to else 0,
+        item.id,
+    )
+
+
+def dedupe(items: Iterable[Item]) -> tuple[list[Item], dict[str, str]]:
+    """The items without duplicates, and each dropped id -> the id kept.
+
+    Replies to a dropped copy are pointed at the kept one.
+    """
+    ordered = sorted(items, key=_richness, reverse=True)
+    owner: dict[str, str] = {}
+    kept: list[Item] = []
+    aliases: dict[str, str] = {}
+    for item in ordered:
+        keys = item_keys(item)
+        twin = next((owner[k] for k in keys if k in owner), None)
+        if twin is not None and twin != item.id:
+            aliases[item.id] = twin
+            continue
+        kept.append(item)
+        for key in keys:
+            owner.setdefault(key, item.id)
+    if aliases:
+        kept = [
+            item if item.in_reply_to not in aliases else _reparent(item, aliases[item.in_reply_to])  # type: ignore[index]
+            for item in kept
+        ]
+    return kept, aliases
+
+
+def _reparent(item: Item, parent: str) -> Item:
+    return replace(item, in_reply_to=None if parent == item.id else parent)
