@@ -107,6 +107,16 @@ def post_of(article: Any, siteurl: str) -> Post:
     )
 
 
+def _secret(name: str) -> str:
+    """A token from the environment; one with a space or line break inside
+    (a pasted file, two values) cannot be sent and is treated as missing."""
+    value = os.environ.get(name, "").strip()
+    if value and any(ch.isspace() or ord(ch) < 32 for ch in value):
+        logger.warning("engage: $%s holds a space or line break; the token is ignored", name)
+        return ""
+    return value
+
+
 def _published(article: Any) -> datetime:
     published = getattr(article, "date", None) or datetime.now(timezone.utc)
     return published if published.tzinfo else published.replace(tzinfo=timezone.utc)
@@ -193,6 +203,9 @@ class Engine:
     def engage(self, article: Any, counted: bool = True) -> Engagement:
         """The article's conversation; ``counted`` adds it to the build's totals."""
         post = post_of(article, self.settings.siteurl)
+        found = tuple(("twitter", url) for url in self._discovered(article))
+        if found:
+            post = replace(post, announcements=post.announcements + found)
         # A renamed post (engage_key) may keep its comments under the new
         # slug; a translation only ever uses its own key's folder.
         explicit = has_engage_key(article)
@@ -311,7 +324,7 @@ class Engine:
         jobs = [j for j in self.jobs(articles) if wanted(j)]
         now = datetime.now(timezone.utc)
         tw = self.settings.twitter
-        token = os.environ.get(tw.token_env, "").strip()
+        token = _secret(tw.token_env)
         discovery = [j for j in (self.discovery_jobs(articles, now) if token else []) if wanted(j)]
         summary = Summary()
         if not token and any(j.source == "twitter" for j in jobs):
@@ -328,9 +341,9 @@ class Engine:
         # (offline, or no announcements) a tenth of a second.
         from .http import Client
 
-        m_token = os.environ.get(self.settings.mastodon_token_env, "").strip()
+        m_token = _secret(self.settings.mastodon_token_env)
         wm = self.settings.webmention
-        wm_token = os.environ.get(wm.token_env, "").strip()
+        wm_token = _secret(wm.token_env)
         clients = {
             "mastodon": Client(secrets=[m_token]),
             "twitter": Client(secrets=[token]),

@@ -39,3 +39,8 @@ class RateLimited(SourceUnavailable):
         when = reset_at.isoformat() if reset_at else "an unknown time"
         super().__init__(url, f"rate limited until {when}", status=429)
         self.reset_at = reset_at
+
+
+class AccessDenied(SourceUnavailable):
+    """The service refused our credentials or access level: the user must
+    fix a token or an account, so it is told as a warning."""

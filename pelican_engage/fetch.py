@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from .archive import Archive, ArchiveError
-from .errors import FetchError, SourceUnavailable
+from .errors import AccessDenied, FetchError, SourceUnavailable
 from .model import Item
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,13 @@ class Result:
     items: tuple[Item, ...] = ()
     #: Replaces this job's cursor (since ids, validators, "deleted"...).
     cursor: Mapping[str, Any] = field(default_factory=dict)
+    #: A failure after some data came: the items are kept, then this is
+    #: handled as if it had been raised.
+    error: Exception | None = None
+
+
+def _family(source: str) -> str:
+    return source.split("-", 1)[0]
 
 
 class Source(Protocol):
@@ -85,6 +92,8 @@ class Summary:
     seconds: float = 0.0
     #: HTTP requests per source (X bills per read: the build says how many).
     requests_by_source: dict[str, int] = field(default_factory=dict)
+    #: Sources whose token or access was refused (their line is a warning).
+    denied: set[str] = field(default_factory=set)
     #: (post key, announcement URL) found by discovery in this fetch.
     discovered: list[tuple[str, str]] = field(default_factory=list)
 
@@ -94,6 +103,7 @@ class Summary:
         self.skipped += other.skipped
         self.new_items += other.new_items
         self.errors.update(other.errors)
+        self.denied |= other.denied
         for source, message in other.messages.items():
             self.messages.setdefault(source, message)
         self.seconds += other.seconds
@@ -123,6 +133,10 @@ class Fetcher:
             lambda: threading.Semaphore(self.per_host)
         )
         self._hosts_lock = threading.Lock()
+        #: Source families ("twitter" for twitter and twitter-discover)
+        #: that cannot work in this build any more.
+        self.deferred: set[str] = set()
+        self._deadline: float | None = None
 
     def due(self, jobs: Iterable[Job], force: bool = False) -> list[Job]:
         """The jobs whose refresh interval has passed (all with ``force``)."""
@@ -142,36 +156,25 @@ class Fetcher:
         return selected
 
     def run(self, jobs: list[Job], progress: Callable[[Job], None] | None = None) -> Summary:
+        """Fetch ``jobs``; a Fetcher serves one build, so a source deferred
+        (or the time budget spent) in one run stays so in the next."""
         summary = Summary(jobs=len(jobs))
         started = time.monotonic()
-        deadline = started + self.budget_seconds
-        deferred: set[str] = set()
+        if self._deadline is None:
+            self._deadline = started + self.budget_seconds
+        deadline = self._deadline
         lock = threading.Lock()
 
         def one(job: Job) -> None:
             try:
-                if time.monotonic() > deadline or job.source in deferred:
+                if time.monotonic() > deadline or _family(job.source) in self.deferred:
                     with lock:
                         summary.skipped += 1
                     return
                 self._run_one(job, summary, lock)
-            except SourceUnavailable as exc:
-                # Rate limit, bad token, missing access, request cap: asking
-                # again for every other post would only fail the same way.
-                with lock:
-                    deferred.add(job.source)
-                    summary.errors[job.source] += 1
-                    summary.messages[job.source] = str(exc)
-            except (FetchError, ValueError, KeyError, TypeError, ArchiveError) as exc:
-                with lock:
-                    summary.errors[job.source] += 1
-                    summary.messages.setdefault(job.source, str(exc))
             except Exception as exc:  # a hostile answer must not fail the build
                 with lock:
-                    summary.errors[job.source] += 1
-                    summary.messages.setdefault(
-                        job.source, f"unexpected {type(exc).__name__} in {job.target}: {exc}"
-                    )
+                    self._failed(job, exc, summary)
             finally:
                 if progress:
                     progress(job)
@@ -180,8 +183,10 @@ class Fetcher:
             list(pool.map(one, jobs))
         summary.seconds = time.monotonic() - started
         for source, count in sorted(summary.errors.items()):
-            # One line per source per build, however many posts failed.
-            logger.info(
+            # One line per source per build, however many posts failed.  A
+            # rejected token or missing access is for the user to fix.
+            log = logger.warning if source in summary.denied else logger.info
+            log(
                 "engage: %s: %d of %d fetch(es) failed, archived items kept (%s)",
                 source,
                 count,
@@ -190,16 +195,40 @@ class Fetcher:
             )
         return summary
 
+    def _failed(self, job: Job, exc: BaseException, summary: Summary) -> None:
+        summary.errors[job.source] += 1
+        if isinstance(exc, SourceUnavailable):
+            # Rate limit, bad token, missing access, request cap: asking
+            # again for every other post would only fail the same way.
+            self.deferred.add(_family(job.source))
+            summary.messages[job.source] = str(exc)
+            if isinstance(exc, AccessDenied):
+                summary.denied.add(job.source)
+        elif isinstance(exc, (FetchError, ValueError, KeyError, TypeError, ArchiveError)):
+            summary.messages.setdefault(job.source, str(exc))
+        else:
+            summary.messages.setdefault(
+                job.source, f"unexpected {type(exc).__name__} in {job.target}: {exc}"
+            )
+
     def _run_one(self, job: Job, summary: Summary, lock: threading.Lock) -> None:
         source = self.sources[job.source]
         cursor = self.archive.load(job.post_key).cursors.get(job.cursor_key) or {}
         with self._host(job.host):
             result = source.fetch(job, cursor)
-        new_cursor = dict(result.cursor)
-        new_cursor["fetched_at"] = self._clock().replace(microsecond=0).isoformat()
-        merged = self.archive.merge(job.post_key, result.items, {job.cursor_key: new_cursor})
-        with lock:
-            summary.new_items += merged.added
+        if result.error is None:
+            new_cursor = dict(result.cursor)
+            new_cursor["fetched_at"] = self._clock().replace(microsecond=0).isoformat()
+        else:
+            # What came before the failure is kept, and the old fetch time,
+            # so the job stays due; an unchanged cursor is not rewritten.
+            new_cursor = {**cursor, **result.cursor}
+        if result.items or new_cursor != cursor:
+            merged = self.archive.merge(job.post_key, result.items, {job.cursor_key: new_cursor})
+            with lock:
+                summary.new_items += merged.added
+        if result.error is not None:
+            raise result.error
 
     def _host(self, host: str) -> threading.Semaphore:
         with self._hosts_lock:

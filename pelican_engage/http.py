@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -109,9 +109,11 @@ def parse_reset(headers: Mapping[str, str], now: datetime) -> datetime | None:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` without any secret, as written, URL-quoted or repr-escaped."""
     for secret in secrets:
         if secret:
-            text = text.replace(secret, "[redacted]")
+            for form in {secret, quote(secret, safe=""), repr(secret)[1:-1]}:
+                text = text.replace(form, "[redacted]")
     return text
 
 
@@ -182,6 +184,10 @@ class Client:
                 continue
             except requests.TooManyRedirects:
                 raise FetchError(shown, "too many redirects") from None
+            except (requests.RequestException, ValueError) as exc:
+                # Invalid URLs or headers: requests quotes them, secrets and all.
+                problem = redact(f"{type(exc).__name__}: {exc}", self.secrets)
+                raise FetchError(shown, problem) from None
             if response.status == 429 or (
                 response.status == 503 and "retry-after" in {k.lower() for k in response.headers}
             ):

@@ -92,15 +92,17 @@ def _fetch(engine: Engine, articles: list[Any]) -> None:
     summary, jobs = engine.fetch(articles)
     if jobs:
         x_requests = summary.requests_by_source.get("twitter", 0)
+        errors = sum(summary.errors.values())
         logger.info(
-            "engage: fetched %d of %d announcement(s) due: %d new item(s), %d request(s)%s, "
-            "%d error(s); %.2f s",
-            summary.jobs - summary.skipped,
+            "engage: %d of %d announcement(s) due, %d fetched: %d new item(s), "
+            "%d request(s)%s, %d error(s); %.2f s",
+            summary.jobs,
             jobs,
+            summary.jobs - summary.skipped - errors,
             summary.new_items,
             summary.requests,
             f" ({x_requests} to X)" if x_requests else "",
-            sum(summary.errors.values()),
+            errors,
             summary.seconds,
         )
 

@@ -358,9 +358,10 @@ def test_a_bad_tweet_is_skipped_and_named_not_fatal(bad: dict[str, Any]) -> None
 
 def test_a_malformed_entity_leaves_the_tweet_readable() -> None:
     odd = _entry("9003", entities={"urls": [None, {"url": "https://t.co/x", "indices": "?"}]})
-    plan = plan_import(TwitterArchive(OWNER, (odd,), ("data/tweets.js",)), {}, ARCHIVED)
-    (item,) = plan.additions["hello-world"]
-    assert item.content_html == "<p>Thank you!</p>" and plan.bad == ()
+    odder = _entry("9004", entities=[1], extended_entities=[1])
+    plan = plan_import(TwitterArchive(OWNER, (odd, odder), ("data/tweets.js",)), {}, ARCHIVED)
+    assert [i.content_html for i in plan.additions["hello-world"]] == ["<p>Thank you!</p>"] * 2
+    assert plan.bad == ()
 
 
 # -- The command, on a real Pelican site ---------------------------------------

@@ -75,8 +75,10 @@ def test_a_build_fetches_threads_and_links_replies_on_x(
     assert "Great read & thanks! Does it escape <script>?" in text.get_text()
     assert not page.select(".e-content script")
 
-    summary = [m for m in engage_logs(caplog) if m.startswith("engage: fetched")]
-    assert len(summary) == 1 and "3 request(s) (3 to X)" in summary[0]
+    summary = [m for m in engage_logs(caplog) if "announcement(s) due" in m]
+    assert len(summary) == 1
+    assert summary[0].startswith("engage: 1 of 1 announcement(s) due, 1 fetched: 7 new item(s)")
+    assert "3 request(s) (3 to X)" in summary[0]
     assert_token_nowhere(site.root, [r.getMessage() for r in caplog.records])
 
 
@@ -131,7 +133,10 @@ def test_an_api_failure_never_fails_the_build(
     assert (site.output / "moving.html").exists()
     lines = [m for m in engage_logs(caplog) if m.startswith("engage: twitter:")]
     assert len(lines) == 1 and expected in lines[0] and "archived items kept" in lines[0]
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    # A refused token or access is for the user to fix: a warning, once.
+    # An outage is not.
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == (1 if status in (401, 403) else 0)
     assert_token_nowhere(site.root, [r.getMessage() for r in caplog.records])
 
 
@@ -164,8 +169,10 @@ def test_discovery_finds_the_announcement_and_says_what_to_add(
     assert searches == ['url:"https://blog.example/fresh.html" from:marin']
     hint = f"add 'tweet: https://x.com/marin/status/{ROOT}' to its metadata"
     assert [m for m in engage_logs(caplog) if hint in m]
-    # Found and fetched in the same build.
-    assert len(site.html("fresh.html").select("li.engage-item")) == 7
+    # Found and fetched in the same build, and linked from the thread.
+    page = site.html("fresh.html")
+    assert len(page.select("li.engage-item")) == 7
+    assert page.select_one("a.engage-announcement")["href"].endswith(f"/status/{ROOT}")
 
     fake_x.queries.clear()
     site.build(**x_settings(server, discover=True))
@@ -182,3 +189,43 @@ def test_bad_tweet_metadata_names_the_file(
     site.article("moving", tweet="https://x.com/marin")
     site.build(**x_settings(server))
     assert [w for w in engage_warnings() if "moving.md" in w and "metadata 'tweet'" in w]
+
+
+def test_a_refused_token_stops_discovery_and_fetching_alike(
+    site: Site,
+    fake_x: FakeX,
+    server: Server,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv(ENV, TOKEN)
+    posted = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    (site.content / "fresh.md").write_text(
+        f"Title: Fresh\nDate: {posted}\nSlug: fresh\n\nNew.\n", encoding="utf-8"
+    )
+    site.article("moving", tweet=ROOT)
+    fake_x.fail("/2/tweets/search/recent", 401, (DATA / "401.json").read_bytes())
+    caplog.set_level(logging.INFO)
+    site.build(**x_settings(server, discover=True), ENGAGE_CONCURRENCY=1)
+    # Discovery ran first and was refused: the conversation is not even tried.
+    assert server.hits.get("/2/tweets/search/recent") == 1
+    assert f"/2/tweets/{ROOT}" not in server.hits
+    lines = [m for m in engage_logs(caplog) if m.startswith("engage: twitter")]
+    assert len(lines) == 1 and "rejected the bearer token" in lines[0]
+
+
+def test_a_token_with_a_line_break_is_refused_and_never_logged(
+    site: Site,
+    fake_x: FakeX,
+    server: Server,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv(ENV, "AAAAsecretpart1\nsecretpart2")
+    site.article("moving", tweet=ROOT)
+    caplog.set_level(logging.INFO)
+    site.build(**x_settings(server))
+    assert fake_x.queries == []
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("holds a space or line break" in m for m in messages)
+    assert not any("secretpart" in m for m in messages)

@@ -69,6 +69,10 @@ def parse_owner(entries: list[Any], name: str) -> Person:
     )
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def parse_archive_tweet(entry: Mapping[str, Any], owner: Person) -> Item:
     """One archive tweet as an item; ``in_reply_to`` is the raw parent item id."""
     tweet = entry.get("tweet", entry)
@@ -81,13 +85,12 @@ def parse_archive_tweet(entry: Mapping[str, Any], owner: Person) -> Item:
     published = parsedate_to_datetime(str(tweet["created_at"]))
     if published.tzinfo is None:
         raise ValueError(f"created_at {tweet['created_at']!r} has no time zone")
-    entities = dict(tweet.get("entities") or {})
-    media = (tweet.get("extended_entities") or {}).get("media") or entities.get("media")
-    if media:
+    entities = dict(_mapping(tweet.get("entities")))
+    media = _mapping(tweet.get("extended_entities")).get("media") or entities.get("media")
+    if isinstance(media, list):
         # Several photos share one t.co link; link it once.
-        entities["media"] = list(
-            {m.get("url"): m for m in media if isinstance(m, Mapping)}.values()
-        )
+        unique = {m.get("url"): m for m in media if isinstance(m, Mapping)}
+        entities["media"] = list(unique.values())
     return Item(
         id=f"twitter:{tweet_id}",
         source=SOURCE,
@@ -213,7 +216,7 @@ def plan_import(
     for number, entry in enumerate(archive.tweets):
         try:
             items.append(parse_archive_tweet(entry, archive.owner))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             bad.append(f"tweet {number}: {exc.__class__.__name__} {exc}")
     items.sort(key=lambda i: (i.published, i.id))
     places = {**announcements, **archived}

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from ..errors import FetchError, SourceUnavailable
+from ..errors import AccessDenied, FetchError, SourceUnavailable
 from ..fetch import Job, Result
 from ..model import Item, Person, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url
@@ -266,13 +266,16 @@ def _users(answer: Mapping[str, Any]) -> dict[str, Person]:
     }
 
 
-def _in_subtree(tweets: Mapping[str, Mapping[str, Any]], root: str) -> set[str]:
-    """Ids whose reply chain (within ``tweets``) reaches ``root``.
+def _in_subtree(
+    tweets: Mapping[str, Mapping[str, Any]], root: str, branch: Iterable[str] = ()
+) -> set[str]:
+    """Ids whose reply chain (within ``tweets``, or through ``branch``, the
+    ids already known to be under ``root``) reaches ``root``.
 
     An announcement in the middle of a longer thread shares its
     conversation_id with the tweets before it and their other branches.
     """
-    inside: dict[str, bool] = {root: True}
+    inside: dict[str, bool] = {root: True, **dict.fromkeys(branch, True)}
     for start in tweets:
         path, node = [], start
         while node not in inside and node in tweets and node not in path:
@@ -284,7 +287,9 @@ def _in_subtree(tweets: Mapping[str, Mapping[str, Any]], root: str) -> set[str]:
     return {tid for tid, yes in inside.items() if yes and tid != root}
 
 
-def parse_search(answer: Mapping[str, Any], root: str, conversation: str = "") -> list[Item]:
+def parse_search(
+    answer: Mapping[str, Any], root: str, conversation: str = "", branch: Iterable[str] = ()
+) -> list[Item]:
     """The conversation's tweets in one search page, as items.
 
     ``data`` is missing when nothing matched (``result_count`` 0); a 200
@@ -310,10 +315,16 @@ def parse_search(answer: Mapping[str, Any], root: str, conversation: str = "") -
         ):
             tweets[str(tweet["id"])] = tweet
     if conversation != root:
-        keep = _in_subtree(tweets, root)
+        keep = _in_subtree(tweets, root, branch)
         tweets = {tid: t for tid, t in tweets.items() if tid in keep}
     users = _users(answer)
-    return [parse_tweet(tweet, users, root) for tweet in tweets.values()]
+    items = []
+    for tweet in tweets.values():
+        try:
+            items.append(parse_tweet(tweet, users, root))
+        except (KeyError, TypeError, ValueError):
+            continue  # one malformed tweet is left out, not the page
+    return items
 
 
 def parse_announcement(answer: Mapping[str, Any], tweet_id: str) -> dict[str, Any] | None:
@@ -415,7 +426,7 @@ class TwitterSource:
     def _explain(self, exc: FetchError, path: str) -> FetchError:
         """Say which access is missing, once, for the whole source."""
         if exc.status == 401:
-            return SourceUnavailable(
+            return AccessDenied(
                 exc.url,
                 f"X rejected the bearer token in ${self.token_env} (401 Unauthorized); "
                 "create a new one in the X Developer Console",
@@ -425,13 +436,13 @@ class TwitterSource:
             problem = exc.body.decode("utf-8", "replace")
             if "client-not-enrolled" in problem or "client-forbidden" in problem:
                 need = _ACCESS[self.search] if "search" in path else "this endpoint"
-                return SourceUnavailable(
+                return AccessDenied(
                     exc.url,
                     f"403 client-not-enrolled: your X app has no access to {need}; "
                     "the app must belong to a Project in the X Developer Console",
                     403,
                 )
-            return SourceUnavailable(exc.url, f"403 Forbidden by X: {problem[:200]}", 403)
+            return AccessDenied(exc.url, f"403 Forbidden by X: {problem[:200]}", 403)
         return exc
 
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
@@ -451,20 +462,25 @@ class TwitterSource:
                 # Deleted upstream: keep what is archived, stop asking.
                 return Result((), {"deleted": True})
             info = found
-        items, newest, partial = self._conversation(root, info, str(cursor.get("since_id") or ""))
-        out: dict[str, Any] = {"announcement": info}
         since = str(cursor.get("since_id") or "")
-        if partial:
+        items, newest, error = self._conversation(root, info, since)
+        out: dict[str, Any] = {"announcement": info}
+        if error is not None:
             # Pages were missed: search from the old point again next time.
-            out["partial"] = True
             newest = since
         if newest:
             out["since_id"] = newest
-        return Result(tuple(items), out)
+        if info.get("conversation_id", root) != root:
+            # Later pages hold only new tweets: remember which ones are ours.
+            branch = {*info.get("branch", ()), *(i.id.removeprefix("twitter:") for i in items)}
+            info["branch"] = sorted(branch, key=lambda t: (len(t), t))
+        return Result(tuple(items), out, error)
 
     def _conversation(
         self, root: str, info: dict[str, Any], since: str
-    ) -> tuple[list[Item], str, bool]:
+    ) -> tuple[list[Item], str, Exception | None]:
+        """The conversation's tweets since ``since``, the newest id, and the
+        error that stopped the paging early (what came before it is kept)."""
         conversation = str(info.get("conversation_id") or root)
         params: dict[str, Any] = {
             "query": f"conversation_id:{conversation}",
@@ -480,16 +496,13 @@ class TwitterSource:
             params["since_id"] = since
         items: list[Item] = []
         newest = since
-        first = True
         while True:
             try:
                 page = self._get(SEARCH_PATHS[self.search], params)
-            except RequestCapReached:
-                if first:
-                    raise
-                return items, newest, True
-            first = False
-            items.extend(parse_search(page, root, conversation))
+            except FetchError as exc:
+                # The lookup (and any page) already paid for is kept.
+                return items, newest, exc
+            items.extend(parse_search(page, root, conversation, info.get("branch", ())))
             for tweet in _list(_dict(page.get("includes")).get("tweets")):
                 if isinstance(tweet, Mapping) and str(tweet.get("id")) == root:
                     info["metrics"] = dict(_dict(tweet.get("public_metrics")))
@@ -497,7 +510,7 @@ class TwitterSource:
             newest = _newest([newest, str(meta.get("newest_id") or "")])
             token = meta.get("next_token")
             if not token:
-                return items, newest, False
+                return items, newest, None
             params["next_token"] = token
 
     def discover(self, job: Job, cursor: Mapping[str, Any]) -> Result:
