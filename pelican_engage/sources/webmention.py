@@ -134,16 +134,19 @@ class WebmentionSource:
 
     name = SOURCE
 
-    def __init__(self, client: Client, api_url: str = API_URL, token: str = "") -> None:
+    def __init__(
+        self, client: Client, api_url: str = API_URL, token: str = "", per_page: int = PER_PAGE
+    ) -> None:
         self.client = client
         self.api_url = api_url.rstrip("/")
         self.token = token
+        self.per_page = per_page
 
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
         url, *old = job.target.split(" ")
         params: dict[str, Any] = {
             "target[]": targets(url, old),
-            "per-page": PER_PAGE,
+            "per-page": self.per_page,
             "sort-by": "created",
             "sort-dir": "up",
         }
@@ -163,7 +166,7 @@ class WebmentionSource:
             items.extend(found)
             skipped += len(problems)
             newest = max(newest, top)
-            if len(answer["children"]) < PER_PAGE:
+            if len(answer["children"]) < self.per_page:
                 break
         out: dict[str, Any] = {"since_id": newest} if newest else {}
         if skipped:

@@ -1,0 +1,276 @@
+"""webmention.io (api-formats.md section 4), and one reply reached by two paths."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from pelican_engage.archive import Archive
+from pelican_engage.conversation import build_thread
+from pelican_engage.dedup import dedupe, item_keys, url_keys
+from pelican_engage.fetch import Fetcher
+from pelican_engage.http import Client, HttpSettings
+from pelican_engage.model import Item, Person, Post, profile_handle
+from pelican_engage.settings import author_identity
+from pelican_engage.sources import bluesky, mastodon
+from pelican_engage.sources.mastodon import StatusRef
+from pelican_engage.sources.webmention import WebmentionSource, job_for, parse_feed, targets
+from tests.loopback import Server, send
+
+DATA = Path(__file__).parent / "data"
+TARGET = "https://blog.example/hello.html"
+NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
+FAST = HttpSettings(connect_timeout=2, read_timeout=1, backoff=0.01, max_wait=1, retries=1)
+TOKEN = "wm-canary-token-7f3a"
+
+
+def feed() -> dict[str, Any]:
+    return json.loads((DATA / "webmention" / "mentions.json").read_text())
+
+
+def test_targets_cover_both_slash_forms_and_old_urls() -> None:
+    assert targets("https://blog.example/post/", ["http://old.example/2013/post", "junk"]) == [
+        "https://blog.example/post/",
+        "https://blog.example/post",
+        "http://old.example/2013/post",
+        "http://old.example/2013/post/",
+    ]
+
+
+def test_entries_become_items_by_wm_property() -> None:
+    items, problems, newest = parse_feed(feed())
+    by_id = {i.id: i for i in items}
+    assert newest == 1611009
+    assert problems == ["entry 9: wm-id 'not-a-number' is not a number"]
+    assert "webmention:1611006" not in by_id  # private: never published
+    kinds = {i.id.split(":")[1]: i.kind for i in items}
+    assert kinds["1611001"] == "reply" and kinds["1611002"] == "like"
+    assert kinds["1611003"] == "repost"
+    assert kinds["1611004"] == kinds["1611005"] == "mention"
+    reply = by_id["webmention:1611001"]
+    assert reply.in_reply_to is None and reply.url == "https://priya.example/2026/11/reply/"
+    for bad in ("<img", "<script", "onerror", "javascript:"):
+        assert bad not in reply.content_html
+    assert 'href="https://priya.example/more"' in reply.content_html
+    assert reply.published == datetime(2026, 11, 21, 9, tzinfo=timezone.utc)
+    like = by_id["webmention:1611002"]
+    # published is null: the time webmention.io received it.
+    assert like.published == datetime(2026, 11, 21, 10, 27, 17, tzinfo=timezone.utc)
+    assert like.content_html == ""
+    mention = by_id["webmention:1611005"]
+    assert mention.author.name == "Lena Bold"
+    assert "I wrote about &lt;this&gt; &amp; that" in mention.content_html
+
+
+def test_a_feed_that_is_not_jf2_is_an_error() -> None:
+    with pytest.raises(ValueError, match="not a jf2 feed"):
+        parse_feed({"links": []})
+
+
+# -- Canonical keys and dedup -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://twitter.com/ann/status/123#favorited-by-9", "twitter:123"),
+        ("https://x.com/i/web/status/123", "twitter:123"),
+        ("https://bsky.app/profile/Alice.bsky.social/post/3abc", "bsky:alice.bsky.social/3abc"),
+        ("https://social.example/users/ann/statuses/42", "mastodon:social.example/42"),
+        ("https://social.example/@ann/42", "mastodon:social.example/42"),
+        (
+            "https://brid.gy/comment/mastodon/@marin@social.example/1/42",
+            "mastodon:social.example/42",
+        ),
+        ("https://brid.gy/comment/twitter/marin/1/99", "twitter:99"),
+        (
+            "https://brid.gy/comment/bluesky/did:plc:m/x/at%3A%2F%2Fdid%3Aplc%3Aa%2Fapp.bsky.feed.post%2F3q",
+            "bsky:did:plc:a/3q",
+        ),
+    ],
+)
+def test_url_keys(url: str, key: str) -> None:
+    assert key in url_keys(url)
+
+
+def native_items() -> list[Item]:
+    ref = StatusRef("https://social.example", "social.example", "110000000000000001")
+    toots = mastodon.parse_context(
+        json.loads((DATA / "mastodon" / "context.json").read_text()), ref
+    )
+    _root, posts = bluesky.parse_thread(json.loads((DATA / "bluesky" / "thread.json").read_text()))
+    return [*toots, *posts]
+
+
+def test_the_same_reply_by_two_paths_shows_once_as_the_richer_copy() -> None:
+    webmentions, _problems, _newest = parse_feed(feed())
+    native = native_items()
+    kept, aliases = dedupe([*webmentions, *native])
+    ids = {i.id for i in kept}
+    # Bridgy's copies of Alice's Bluesky reply and Ann's Mastodon reply go;
+    # the native copies, which know their parents, stay.
+    assert aliases == {
+        "webmention:1611007": "bluesky:at://did:plc:alice6zhxrhs64oiz/app.bsky.feed.post/3l6ovjq5xhk2c",
+        "webmention:1611008": "mastodon:social.example/110000000000000002",
+    }
+    assert ids == {i.id for i in [*webmentions, *native]} - set(aliases)
+    assert dedupe(kept) == (kept, {})
+
+
+def test_a_reply_to_a_dropped_copy_moves_to_the_kept_one() -> None:
+    when = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    native = Item(
+        "twitter:5",
+        "twitter",
+        "reply",
+        Person("Ann"),
+        when,
+        "<p>long text</p>",
+        url="https://x.com/ann/status/5",
+    )
+    copy = Item(
+        "webmention:1",
+        "webmention",
+        "reply",
+        Person("Ann"),
+        when,
+        "<p>x</p>",
+        url="https://twitter.com/ann/status/5",
+    )
+    child = Item("comment:p/c1", "local", "comment", Person("Bo"), when, in_reply_to="webmention:1")
+    kept, aliases = dedupe([copy, child, native])
+    assert aliases == {"webmention:1": "twitter:5"}
+    assert next(i for i in kept if i.id == child.id).in_reply_to == "twitter:5"  # fmt: skip
+
+
+def test_likes_are_one_per_person_and_kind() -> None:
+    when = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    marin = Person("Marin", url="https://social.example/@marin")
+    native = Item("mastodon:s/1/favourite/9", "mastodon", "like", marin, when)
+    bridgy = Item(
+        "webmention:7",
+        "webmention",
+        "like",
+        Person("Marin", url="https://social.example/@marin/"),
+        when,
+    )
+    boost = Item("webmention:8", "webmention", "repost", marin, when)
+    kept, aliases = dedupe([bridgy, native, boost])
+    assert aliases == {"webmention:7": native.id} and len(kept) == 2
+    assert item_keys(Item("webmention:9", "webmention", "like", Person("Anon"), when)) == set()
+
+
+# -- Identity by profile URL --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://twitter.com/Marin", ("twitter", "marin")),
+        ("https://x.com/marin?s=1", ("twitter", "marin")),
+        ("https://bsky.app/profile/marin.example", ("bluesky", "marin.example")),
+        ("https://social.example/@marin", ("mastodon", "marin@social.example")),
+        ("https://marin.example/about", None),
+    ],
+)
+def test_profile_urls_name_handles(url: str, expected: tuple[str, str] | None) -> None:
+    assert profile_handle(url) == expected
+
+
+def test_the_author_is_recognised_on_every_network() -> None:
+    items, _problems, _newest = parse_feed(feed())
+    author = author_identity(
+        {"names": ["Marin"], "mastodon": ["marin@social.example"], "bluesky": ["marin.example"]}
+    )
+    thread, _ = build_thread(Post("p"), items, author)
+    # The webmention from Marin's Mastodon profile is the author's.
+    assert thread.by_author == {"webmention:1611009"}
+    assert "webmention:1611001" in thread.waiting  # Priya's reply answers the post
+    assert not any(thread.waiting & {"webmention:1611004", "webmention:1611005"})  # mentions
+
+
+# -- A loopback webmention.io -------------------------------------------------------
+
+
+class FakeWebmentionIO:
+    """Pages ``mentions.json`` two entries at a time, as webmention.io pages."""
+
+    def __init__(self, server: Server) -> None:
+        self.queries: list[dict[str, list[str]]] = []
+        server.routes["/api/mentions.jf2"] = self.mentions
+
+    def mentions(self, handler: BaseHTTPRequestHandler, _n: int) -> None:
+        query = parse_qs(urlsplit(handler.path).query)
+        self.queries.append(query)
+        since = int(query.get("since_id", ["0"])[0])
+        children = [
+            c
+            for c in feed()["children"]
+            if not isinstance(c.get("wm-id"), int) or c["wm-id"] > since
+        ]
+        page, size = int(query["page"][0]), int(query["per-page"][0])
+        body = {
+            "type": "feed",
+            "name": "Webmentions",
+            "children": children[page * size : page * size + size],
+        }
+        send(handler, 200, json.dumps(body).encode(), Content_Type="application/json")
+
+
+def wm_fetcher(tmp_path: Path, server: Server, token: str = "") -> tuple[Fetcher, Client]:
+    client = Client(FAST, secrets=[token], clock=lambda: NOW)
+    source = WebmentionSource(client, api_url=server.url, token=token, per_page=2)
+    return Fetcher(Archive(tmp_path / "archive"), {"webmention": source}, clock=lambda: NOW), client
+
+
+def wm_job(server: Server):
+    return job_for(
+        "post", f"{TARGET} https://old.example/hello/", NOW - timedelta(days=3), server.url
+    )
+
+
+def test_fetch_pages_from_zero_then_asks_since_the_newest(server: Server, tmp_path: Path) -> None:
+    fake = FakeWebmentionIO(server)
+    fetcher, _client = wm_fetcher(tmp_path, server, token=TOKEN)
+    summary = fetcher.run([wm_job(server)])
+    assert not summary.errors and summary.new_items == 8
+    assert [q["page"] for q in fake.queries] == [[str(n)] for n in range(6)]
+    assert fake.queries[0]["target[]"] == [
+        TARGET, TARGET + "/", "https://old.example/hello/", "https://old.example/hello"
+    ]  # fmt: skip
+    assert fake.queries[0]["token"] == [TOKEN]
+    record = Archive(tmp_path / "archive").load("post")
+    cursor = record.cursors[f"webmention:{wm_job(server).target}"]
+    assert cursor["since_id"] == 1611009 and cursor["skipped_entries"] == 1
+    assert TOKEN not in Archive(tmp_path / "archive").post_path("post").read_text()
+
+    fake.queries.clear()
+    fetcher.run(fetcher.due([wm_job(server)], force=True))
+    assert fake.queries[0]["since_id"] == ["1611009"] and len(fake.queries) == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        lambda h, n: send(h, 401, (DATA / "webmention" / "401.json").read_bytes()),
+        lambda h, n: send(h, 500),
+        lambda h, n: send(h, 200, b'{"type": "feed", "children": [{"wm-id'),
+    ],
+    ids=["401", "500", "truncated"],
+)
+def test_failures_keep_the_archive(server: Server, tmp_path: Path, failure: Any) -> None:
+    FakeWebmentionIO(server)
+    fetcher, _client = wm_fetcher(tmp_path, server, token=TOKEN)
+    fetcher.run([wm_job(server)])
+    path = Archive(tmp_path / "archive").post_path("post")
+    before = path.read_bytes()
+    server.routes["/api/mentions.jf2"] = failure
+    summary = fetcher.run(fetcher.due([wm_job(server)], force=True))
+    assert summary.errors["webmention"] == 1 and TOKEN not in summary.messages["webmention"]
+    assert path.read_bytes() == before
