@@ -273,11 +273,27 @@ def _nodes(
     return tuple(built[c] for c in children[None])
 
 
-def engagement(thread: Thread, display_depth: int = 5) -> Engagement:
-    """Counts and waiting items of a built thread, for templates."""
+def engagement(
+    thread: Thread,
+    display_depth: int = 5,
+    announced: Mapping[str, Mapping[str, int]] | None = None,
+) -> Engagement:
+    """Counts and waiting items of a built thread, for templates.
+
+    ``announced`` holds the like and repost counts that each network gave
+    for the post's announcements (source -> kind -> count).  A network may
+    report more likes than it names (Bluesky names 100, X names none), so
+    each source counts the larger of the two.
+    """
     counts: dict[str, int] = {}
     for item in thread.items:
         counts[item.kind] = counts.get(item.kind, 0) + 1
+    for source, totals in (announced or {}).items():
+        for kind in ("like", "repost"):
+            named = sum(1 for i in thread.items if i.kind == kind and i.source == source)
+            extra = max(0, int(totals.get(kind, 0)) - named)
+            if extra:
+                counts[kind] = counts.get(kind, 0) + extra
     counts["conversation"] = sum(1 for i in thread.items if i.kind in CONVERSATION_KINDS)
     counts["waiting"] = len(thread.waiting)
     waiting = tuple(i for i in thread.items if i.id in thread.waiting)

@@ -200,6 +200,29 @@ class Engine:
         except ArchiveError as exc:
             return [], [Problem("", str(exc))]
 
+    def _announced(self, key: str) -> dict[str, dict[str, int]]:
+        """Like and repost counts each network gave for the announcements."""
+        try:
+            cursors = self.archive.load(key).cursors
+        except ArchiveError:
+            return {}
+        totals: dict[str, dict[str, int]] = {}
+        for name, cursor in cursors.items():
+            if not isinstance(cursor, dict):
+                continue
+            source = name.split(":", 1)[0]
+            counts = cursor.get("counts") or {}
+            metrics = (cursor.get("announcement") or {}).get("metrics") or {}
+            # Mastodon, Bluesky and X each name them their own way.
+            likes = counts.get("favourites") or counts.get("likes") or metrics.get("like_count")
+            reposts = counts.get("reblogs") or counts.get("reposts") or metrics.get("retweet_count")
+            found = {"like": likes, "repost": reposts}
+            for kind, value in found.items():
+                if isinstance(value, int) and value > 0:
+                    slot = totals.setdefault(source, {})
+                    slot[kind] = slot.get(kind, 0) + value
+        return totals
+
     def engage(self, article: Any, counted: bool = True) -> Engagement:
         """The article's conversation; ``counted`` adds it to the build's totals."""
         post = post_of(article, self.settings.siteurl)
@@ -456,7 +479,7 @@ class Engine:
         }
         entry = CachedThread(
             fingerprint,
-            engagement(thread, self.settings.display_depth),
+            engagement(thread, self.settings.display_depth, self._announced(post.key)),
             (*problems, *archive_problems, *more),
             files,
         )

@@ -43,6 +43,7 @@ _ATTR = re.compile(r"""([^\s"'<>/=]+)\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+)""")
 # What browsers ignore inside a URL before its scheme (WHATWG URL parser).
 _URL_IGNORED = re.compile(r"[\t\n\r]")
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_URL_ATTRS = frozenset({"href", "src", "action", "formaction", "xlink:href"})
 
 
 def _tag_with_url_values_decoded(tag: str) -> str:
@@ -53,6 +54,9 @@ def _tag_with_url_values_decoded(tag: str) -> str:
     """
 
     def decode(match: re.Match[str]) -> str:
+        if match[1].lower() not in _URL_ATTRS:
+            # Any other value is text to a browser, whatever it says.
+            return f'{match[1]}=""'
         value = match[2]
         if value[:1] in {'"', "'"}:
             value = value[1:-1]
