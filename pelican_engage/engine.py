@@ -273,7 +273,14 @@ class Engine:
                         self.report(Problem(self._origin(article), f"metadata {meta!r}: {exc}"))
             for url in self._discovered(article):
                 found.append(self._job("twitter", key, url, published))
-            if self.settings.webmention.enabled and self.settings.siteurl:
+            if self.settings.webmention.enabled and not self.settings.siteurl:
+                self.report(
+                    Problem(
+                        "ENGAGE_WEBMENTION",
+                        "needs SITEURL: webmention.io is asked by each article's full URL",
+                    )
+                )
+            elif self.settings.webmention.enabled:
                 # URLs hold no spaces: the target lists the URL, then old ones.
                 urls = [post_of(article, self.settings.siteurl).url]
                 urls += [u for u in metadata_values(article, "old_urls") if " " not in u]
