@@ -72,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--force", action="store_true", help="ignore refresh intervals")
     fetch.add_argument("--post", metavar="KEY", help="only this post key")
     fetch.add_argument(
-        "--source", metavar="NAME", help="only this source: mastodon, twitter, twitter-discover"
+        "--source",
+        metavar="NAME",
+        help="only this source: mastodon, twitter, twitter-discover, bluesky, webmention",
     )
 
     imp = commands.add_parser(
