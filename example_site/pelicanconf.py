@@ -55,6 +55,7 @@ ENGAGE_AUTHOR = {
     # My Mastodon and X accounts: replies from them get the Author badge too.
     "mastodon": ["marin@social.example"],
     "twitter": ["marinferrand"],
+    "bluesky": ["marin.ferrand.example"],
 }
 
 # Replies to my tweets. The bearer token is read from the environment
