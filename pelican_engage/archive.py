@@ -120,8 +120,27 @@ def _checked(key: str, item: Item) -> Item:
         item.author, url=safe_url(item.author.url), avatar=safe_url(item.author.avatar)
     )
     return replace(
-        item, url=safe_url(item.url), author=author, content_html=clean_html(item.content_html)
+        item,
+        url=safe_url(item.url),
+        author=author,
+        content_html=clean_html(item.content_html),
+        extras=_checked_extras(item.extras),
     )
+
+
+def _checked_extras(extras: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Links among the extras (reply links, sources, syndication) that
+    templates print as ``href`` pass the same URL check as the item's own."""
+    if not extras:
+        return extras
+    checked = dict(extras)
+    for key, value in extras.items():
+        if key.endswith("_url") or key == "wm_source":
+            checked[key] = safe_url(value) if isinstance(value, str) else ""
+        elif key == "syndication":
+            links = value if isinstance(value, list) else []
+            checked[key] = [u for u in (safe_url(v) for v in links if isinstance(v, str)) if u]
+    return checked
 
 
 def _normal(data: Any) -> Any:

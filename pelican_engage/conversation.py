@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from .dedup import dedupe
+from .dedup import dedupe, vouched
 from .model import (
     ANSWERABLE_KINDS,
     CONVERSATION_KINDS,
@@ -151,6 +151,20 @@ def mentions_author(item: Item, author: AuthorIdentity) -> bool:
     )
 
 
+def is_by_author(item: Item, author: AuthorIdentity) -> bool:
+    """Whether the author wrote ``item``.
+
+    A webmention's author card is whatever the sending page claims, so its
+    profile URL counts only when that page (or Bridgy) vouches for it.
+    """
+    person = item.author
+    if item.source == "webmention":
+        source = str((item.extras or {}).get("wm_source") or item.url)
+        if not vouched(person.url, source):
+            person = replace(person, url="")
+    return author.is_author(person, item.source)
+
+
 def build_thread(
     post: Post,
     items: Iterable[Item],
@@ -167,7 +181,7 @@ def build_thread(
     tree_items = [i for i in ordered if i.kind in CONVERSATION_KINDS]
     parents, problems = resolve_parents(tree_items)
     children, preorder = _tree(tree_items, parents)
-    by_author = frozenset(i.id for i in ordered if author.is_author(i.author, i.source))
+    by_author = frozenset(i.id for i in ordered if is_by_author(i, author))
 
     author_below: dict[str, bool] = {}
     for node, _depth in reversed(preorder):
@@ -273,6 +287,18 @@ def _nodes(
     return tuple(built[c] for c in children[None])
 
 
+_BRIDGY_REACTION = re.compile(r"^https?://brid\.gy/(?:like|repost|reaction)/([a-z]+)/")
+
+
+def _named_on(item: Item, network: str) -> bool:
+    """Is this like or repost one of those ``network`` counts?  Bridgy sends
+    a network's likes as webmentions: they are in its total already."""
+    if item.source == network:
+        return True
+    bridgy = _BRIDGY_REACTION.match(str((item.extras or {}).get("wm_source") or ""))
+    return bool(bridgy) and bridgy[1] == network
+
+
 def engagement(
     thread: Thread,
     display_depth: int = 5,
@@ -290,7 +316,7 @@ def engagement(
         counts[item.kind] = counts.get(item.kind, 0) + 1
     for source, totals in (announced or {}).items():
         for kind in ("like", "repost"):
-            named = sum(1 for i in thread.items if i.kind == kind and i.source == source)
+            named = sum(1 for i in thread.items if i.kind == kind and _named_on(i, source))
             extra = max(0, int(totals.get(kind, 0)) - named)
             if extra:
                 counts[kind] = counts.get(kind, 0) + extra

@@ -63,6 +63,9 @@ def item_keys(item: Item) -> set[str]:
         # One person likes a post once, whichever way we heard of it.
         who = normal_url(item.author.url) if item.author.url else ""
         return {f"{item.kind}:{who}"} if who else set()
+    extras: Mapping[str, object] = item.extras or {}
+    if item.source == "webmention":
+        return _webmention_keys(item, extras)
     keys = url_keys(item.url)
     if item.source == "twitter":
         keys.add(item.id)
@@ -73,11 +76,36 @@ def item_keys(item: Item) -> set[str]:
         keys.add(f"bsky:{did.casefold()}/{rkey}")
         if item.author.handle:
             keys.add(f"bsky:{item.author.handle.casefold()}/{rkey}")
-    extras: Mapping[str, object] = item.extras or {}
     for link in extras.get("syndication") or ():
         keys |= url_keys(str(link))
-    if extras.get("wm_source"):
-        keys |= url_keys(str(extras["wm_source"]))
+    return keys
+
+
+def vouched(url: str, source_url: str) -> bool:
+    """Whether a webmention's page can speak for ``url``.
+
+    Everything in a webmention but its source URL (which webmention.io
+    fetched) is what the sender's page says.  A page speaks for URLs on its
+    own host; Bridgy's pages are built from the networks' own data.
+    """
+    source = host(source_url)
+    return bool(url) and bool(source) and (source == "brid.gy" or host(url) == source)
+
+
+def host(url: str) -> str:
+    return normal_url(url).split("/", 1)[0]
+
+
+def _webmention_keys(item: Item, extras: Mapping[str, object]) -> set[str]:
+    """Keys a sender cannot forge: its source URL, and the links its own
+    page (or Bridgy) vouches for.  Otherwise a spam webmention listing a
+    real reply's URL as its syndication link would replace that reply."""
+    source = str(extras.get("wm_source") or "")
+    keys = url_keys(source)
+    links = [item.url, *(str(link) for link in extras.get("syndication") or ())]  # type: ignore[attr-defined]
+    for link in links:
+        if vouched(link, source):
+            keys |= url_keys(link)
     return keys
 
 

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -201,14 +201,18 @@ class Engine:
             return [], [Problem("", str(exc))]
 
     def _announced(self, key: str) -> dict[str, dict[str, int]]:
-        """Like and repost counts each network gave for the announcements."""
+        """Like and repost counts each network gave for the announcements.
+
+        One announcement may have several cursors (its URL changed form in
+        the metadata): each post counts once, with its latest figures.
+        """
         try:
             cursors = self.archive.load(key).cursors
         except ArchiveError:
             return {}
-        totals: dict[str, dict[str, int]] = {}
+        latest: dict[tuple[str, str], tuple[str, int, int]] = {}
         for name, cursor in cursors.items():
-            if not isinstance(cursor, dict):
+            if not isinstance(cursor, Mapping):
                 continue
             source = name.split(":", 1)[0]
             counts = cursor.get("counts") or {}
@@ -216,11 +220,20 @@ class Engine:
             # Mastodon, Bluesky and X each name them their own way.
             likes = counts.get("favourites") or counts.get("likes") or metrics.get("like_count")
             reposts = counts.get("reblogs") or counts.get("reposts") or metrics.get("retweet_count")
-            found = {"like": likes, "repost": reposts}
-            for kind, value in found.items():
-                if isinstance(value, int) and value > 0:
-                    slot = totals.setdefault(source, {})
-                    slot[kind] = slot.get(kind, 0) + value
+            which = str(cursor.get("uri") or cursor.get("status") or name.split(":", 1)[1])
+            when = str(cursor.get("fetched_at") or "")
+            figures = (
+                when,
+                likes if isinstance(likes, int) else 0,
+                reposts if isinstance(reposts, int) else 0,
+            )
+            if (source, which) not in latest or latest[(source, which)] < figures:
+                latest[(source, which)] = figures
+        totals: dict[str, dict[str, int]] = {}
+        for (source, _which), (_when, likes, reposts) in latest.items():
+            slot = totals.setdefault(source, {"like": 0, "repost": 0})
+            slot["like"] += likes
+            slot["repost"] += reposts
         return totals
 
     def engage(self, article: Any, counted: bool = True) -> Engagement:
@@ -390,7 +403,7 @@ class Engine:
                 reactions=self.settings.bluesky.reactions,
             ),
             "webmention": webmention.WebmentionSource(
-                clients["webmention"], api_url=wm.api_url, token=wm_token
+                clients["webmention"], api_url=wm.api_url, token=wm_token, token_env=wm.token_env
             ),
         }
         if token:

@@ -932,3 +932,24 @@ def test_loads_are_reused_until_the_file_changes(archive: Archive) -> None:
     assert "edited" in item.content_html and "<script" not in item.content_html
     with pytest.raises(TypeError):
         again.items["x"] = item  # type: ignore[index]
+
+
+def test_links_among_the_extras_are_checked_on_the_way_in(archive: Archive) -> None:
+    archive.merge("post", [make_item(1)])
+    path = archive.post_path("post")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    (stored,) = data["items"].values()
+    stored["extras"] = {
+        "reply_url": "javascript:alert(document.domain)",
+        "wm_source": "https://ok.example/",
+        "syndication": ["data:text/html,x", "https://fine.example/", 3],
+        "likes": 2,
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    (item,) = archive.load("post").items.values()
+    assert item.extras == {
+        "reply_url": "",
+        "wm_source": "https://ok.example/",
+        "syndication": ["https://fine.example/"],
+        "likes": 2,
+    }

@@ -80,7 +80,9 @@ def test_three_networks_make_one_conversation(
     reposts = page.select_one(".engage-reposts").get_text(" ", strip=True)
     # Mastodon counts 2 (names 1), Bluesky 2 (names 2), a webmention 1.
     assert likes.startswith("Liked by 5:") and "and 1 more" in likes
-    assert reposts.startswith("Reposted by 3:")
+    # Mastodon's one boost is the one Bridgy sent as a webmention: counted once.
+    assert reposts.startswith("Reposted by 2:")
+    assert len(page.select(".engage-reposts a.engage-reactor")) == 2
     for img in page.select(".engage-reactions img"):
         assert img["alt"]
     assert [a.get_text() for a in page.select("a.engage-announcement")] == [
@@ -88,7 +90,7 @@ def test_three_networks_make_one_conversation(
         "on Bluesky",
     ]
     counts = site.html("index.html").select_one('p.counts[data-slug="hello"]').get_text().split()
-    assert counts == ["5", "3", str(len(ids))]
+    assert counts == ["5", "2", str(len(ids))]
     assert engage_warnings() == []
 
 
@@ -102,3 +104,31 @@ def test_webmentions_without_siteurl_say_what_is_missing(
         "article's full URL"
     ]
     assert "/api/mentions.jf2" not in networks.hits
+
+
+def test_one_announcement_under_two_names_counts_once(site: Site, tmp_path: Path) -> None:
+    from pelican_engage.archive import Archive
+
+    site.article("hello", bluesky=ANN)
+    # The metadata once named the post by its bsky.app URL: two cursors, one post.
+    counts = {"replies": 0, "likes": 2, "reposts": 1}
+    Archive(site.root / "archive").merge(
+        "hello",
+        [],
+        {
+            f"bluesky:{ANN}": {
+                "uri": ANN,
+                "counts": counts,
+                "fetched_at": "2026-11-21T00:00:00+00:00",
+            },
+            "bluesky:https://bsky.app/profile/marin.example/post/3l6oveex3ii2l": {
+                "uri": ANN,
+                "counts": {**counts, "likes": 1},
+                "fetched_at": "2026-11-20T00:00:00+00:00",
+            },
+        },
+    )
+    site.build(ENGAGE_OFFLINE=True)
+    page = site.html("hello.html")
+    assert page.select_one(".engage-likes").get_text(" ", strip=True) == "Liked by 2"
+    assert page.select_one(".engage-reposts").get_text(" ", strip=True) == "Reposted by 1"

@@ -142,6 +142,7 @@ def test_a_reply_to_a_dropped_copy_moves_to_the_kept_one() -> None:
         when,
         "<p>x</p>",
         url="https://twitter.com/ann/status/5",
+        extras={"wm_source": "https://brid.gy/comment/twitter/marin/1/5"},
     )
     child = Item("comment:p/c1", "local", "comment", Person("Bo"), when, in_reply_to="webmention:1")
     kept, aliases = dedupe([copy, child, native])
@@ -274,3 +275,104 @@ def test_failures_keep_the_archive(server: Server, tmp_path: Path, failure: Any)
     summary = fetcher.run(fetcher.due([wm_job(server)], force=True))
     assert summary.errors["webmention"] == 1 and TOKEN not in summary.messages["webmention"]
     assert path.read_bytes() == before
+
+
+def wm_entry(wm_id: int, **fields: Any) -> dict[str, Any]:
+    entry = {
+        "type": "entry",
+        "wm-id": wm_id,
+        "wm-property": "in-reply-to",
+        "wm-received": "2026-11-21T09:00:00Z",
+        "published": None,
+        "author": {"type": "card", "name": "X", "photo": None, "url": None},
+        "content": {"text": "text"},
+    }
+    entry.update(fields)
+    return entry
+
+
+def test_a_page_cannot_claim_to_be_the_author() -> None:
+    marin = {"type": "card", "name": "Marin", "photo": None, "url": "https://social.example/@marin"}
+
+    def sent(wm_id: int, url: str, source: str) -> dict[str, Any]:
+        return wm_entry(wm_id, author=marin, url=url, **{"wm-source": source})
+
+    forged = sent(1, "https://evil.example/r", "https://evil.example/r")
+    own = sent(2, "https://social.example/@marin/7", "https://social.example/@marin/7")
+    bridgy = sent(
+        3,
+        "https://social.example/@marin/8",
+        "https://brid.gy/comment/mastodon/@marin@social.example/1/8",
+    )
+    items, _problems, _newest = parse_feed({"children": [forged, own, bridgy]})
+    author = author_identity({"names": ["Marin"], "mastodon": ["marin@social.example"]})
+    thread, _ = build_thread(Post("p"), items, author)
+    assert thread.by_author == {"webmention:2", "webmention:3"}
+    assert "webmention:1" in thread.waiting  # a stranger, answering the post  # fmt: skip
+
+
+def test_a_webmention_cannot_take_the_place_of_another() -> None:
+    real = wm_entry(2, url="https://priya.example/r", **{"wm-source": "https://priya.example/r"})
+    spam = wm_entry(
+        3,
+        url="https://spam.example/x",
+        syndication=["https://priya.example/r"],
+        content={"text": "a much longer text, to look like the richer copy of the two"},
+        **{"wm-source": "https://spam.example/x"},
+    )
+    items, _problems, _newest = parse_feed({"children": [real, spam]})
+    kept, aliases = dedupe(items)
+    assert aliases == {} and len(kept) == 2
+
+
+def test_bridgy_likes_are_part_of_the_networks_total() -> None:
+    from pelican_engage.conversation import engagement
+
+    when = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    bridgy = [
+        Item(
+            f"webmention:{n}",
+            "webmention",
+            "like",
+            Person(f"P{n}", url=f"https://bsky.app/profile/p{n}"),
+            when,
+            extras={"wm_source": f"https://brid.gy/like/bluesky/did:plc:m/3abc/did:plc:p{n}"},
+        )
+        for n in range(2)
+    ]
+    blog = Item("webmention:9", "webmention", "like", Person("Q", url="https://q.example/"), when)
+    thread, _ = build_thread(Post("p"), [*bridgy, blog], author_identity("Marin"))
+    # Bluesky counts 5 likes (reactions not fetched); Bridgy named 2 of them.
+    counts = engagement(thread, announced={"bluesky": {"like": 5, "repost": 0}}).counts
+    assert counts["like"] == 5 + 1
+
+
+def test_a_refused_token_stops_webmentions_with_a_warning(
+    server: Server, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.routes["/api/mentions.jf2"] = lambda h, n: send(
+        h, 401, (DATA / "webmention" / "401.json").read_bytes()
+    )
+    client = Client(FAST, secrets=[TOKEN], clock=lambda: NOW)
+    source = WebmentionSource(client, api_url=server.url, token=TOKEN)
+    fetcher = Fetcher(
+        Archive(tmp_path / "archive"), {"webmention": source}, clock=lambda: NOW, concurrency=1
+    )
+    jobs = [job_for(f"p{n}", f"https://blog.example/{n}.html", NOW, server.url) for n in range(5)]
+    caplog.set_level("INFO")
+    summary = fetcher.run(jobs)
+    assert server.hits["/api/mentions.jf2"] == 1 and summary.skipped == 4
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "ENGAGE_WEBMENTION_TOKEN" in warnings[0]
+    assert TOKEN not in warnings[0]
+
+
+def test_a_rate_limit_defers_webmentions(server: Server, tmp_path: Path) -> None:
+    # An hour's wait: deferred to the next build, not slept on.
+    server.routes["/api/mentions.jf2"] = lambda h, n: send(h, 429, b"", Retry_After="3600")
+    client = Client(FAST, secrets=[TOKEN])
+    source = WebmentionSource(client, api_url=server.url)
+    fetcher = Fetcher(Archive(tmp_path / "archive"), {"webmention": source}, concurrency=1)
+    jobs = [job_for(f"p{n}", f"https://blog.example/{n}.html", NOW, server.url) for n in range(3)]
+    summary = fetcher.run(jobs)
+    assert "rate limited until" in summary.messages["webmention"] and summary.skipped == 2

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ..errors import AccessDenied, FetchError
 from ..fetch import Job, Result
 from ..model import Item, Person, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url, text_to_html
@@ -135,9 +136,15 @@ class WebmentionSource:
     name = SOURCE
 
     def __init__(
-        self, client: Client, api_url: str = API_URL, token: str = "", per_page: int = PER_PAGE
+        self,
+        client: Client,
+        api_url: str = API_URL,
+        token: str = "",
+        per_page: int = PER_PAGE,
+        token_env: str = "ENGAGE_WEBMENTION_TOKEN",
     ) -> None:
         self.client = client
+        self.token_env = token_env
         self.api_url = api_url.rstrip("/")
         self.token = token
         self.per_page = per_page
@@ -159,9 +166,19 @@ class WebmentionSource:
         newest = since
         skipped = 0
         for page in range(MAX_PAGES):
-            answer = self.client.get(
-                f"{self.api_url}/api/mentions.jf2", params={**params, "page": page}
-            ).json()
+            try:
+                answer = self.client.get(
+                    f"{self.api_url}/api/mentions.jf2", params={**params, "page": page}
+                ).json()
+            except FetchError as exc:
+                if exc.status in (401, 403):
+                    raise AccessDenied(
+                        exc.url,
+                        f"webmention.io refused the token in ${self.token_env} "
+                        f"(HTTP {exc.status}); check it on webmention.io/settings",
+                        exc.status,
+                    ) from None
+                raise
             found, problems, top = parse_feed(answer)
             items.extend(found)
             skipped += len(problems)
