@@ -113,6 +113,14 @@ def text_to_html(text: str) -> str:
     return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs if p)
 
 
+def paragraphs_html(inline_html: str) -> str:
+    """Plain-text paragraphs that already hold escaped text and links (a
+    tweet or a Bluesky post after its entities were linked), as clean HTML:
+    blank lines part paragraphs, single line breaks become ``<br>``."""
+    parts = [p.strip() for p in re.split(r"\n\s*\n", inline_html.strip()) if p.strip()]
+    return clean_html("".join("<p>" + p.replace("\n", "<br>") + "</p>" for p in parts))
+
+
 def clean_text(untrusted: str) -> str:
     """Plain text for a one-line field such as a name: markup removed.
 

@@ -191,19 +191,21 @@ def test_empty_and_partial_answers() -> None:
         parse_search({"data": {"id": "1"}}, ROOT)
 
 
-def test_an_announcement_inside_a_longer_thread_keeps_only_its_branch() -> None:
-    def tweet(tid: str, parent: str) -> dict[str, Any]:
-        return {
-            "id": tid,
-            "text": "x",
-            "author_id": "1",
-            "conversation_id": "1",
-            "created_at": "2026-11-20T10:00:00.000Z",
-            "referenced_tweets": [{"type": "replied_to", "id": parent}],
-        }
+def thread_tweet(tid: str, parent: str) -> dict[str, Any]:
+    """A tweet of conversation 1 answering ``parent``."""
+    return {
+        "id": tid,
+        "text": "x",
+        "author_id": "1",
+        "conversation_id": "1",
+        "created_at": "2026-11-20T10:00:00.000Z",
+        "referenced_tweets": [{"type": "replied_to", "id": parent}],
+    }
 
+
+def test_an_announcement_inside_a_longer_thread_keeps_only_its_branch() -> None:
     # 1 <- 2 (announcement) <- 3 <- 4, and 1 <- 5 (another branch).
-    page = {"data": [tweet("3", "2"), tweet("4", "3"), tweet("5", "1")]}
+    page = {"data": [thread_tweet("3", "2"), thread_tweet("4", "3"), thread_tweet("5", "1")]}
     assert {i.id for i in parse_search(page, "2", conversation="1")} == {"twitter:3", "twitter:4"}
 
 
@@ -525,19 +527,9 @@ def test_hostile_answers_give_items_or_a_value_error(data: list[Any], includes: 
 
 
 def test_new_replies_under_a_mid_thread_announcement_are_kept() -> None:
-    def tweet(tid: str, parent: str) -> dict[str, Any]:
-        return {
-            "id": tid,
-            "text": "x",
-            "author_id": "1",
-            "conversation_id": "1",
-            "created_at": "2026-11-20T10:00:00.000Z",
-            "referenced_tweets": [{"type": "replied_to", "id": parent}],
-        }
-
     # A since_id page: only 5 (answering 4) and its parent 4 in includes.
     # 4 is known to be under the announcement 2 from an earlier fetch.
-    page = {"data": [tweet("5", "4")], "includes": {"tweets": [tweet("4", "3")]}}
+    page = {"data": [thread_tweet("5", "4")], "includes": {"tweets": [thread_tweet("4", "3")]}}
     assert parse_search(page, "2", conversation="1") == []
     kept = parse_search(page, "2", conversation="1", branch=["3", "4"])
     assert {i.id for i in kept} == {"twitter:4", "twitter:5"}

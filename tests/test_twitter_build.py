@@ -32,6 +32,14 @@ def engage_logs(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name.startswith("pelican_engage")]
 
 
+def fresh_article(site: Site) -> None:
+    """An article from yesterday, young enough for recent search to see."""
+    posted = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    (site.content / "fresh.md").write_text(
+        f"Title: Fresh\nDate: {posted}\nSlug: fresh\n\nNew.\n", encoding="utf-8"
+    )
+
+
 def assert_token_nowhere(root: Path, logs: list[str]) -> None:
     """The canary token, raw, URL-encoded or base64, in no file and no log."""
     forms = {TOKEN, quote(TOKEN, safe=""), base64.b64encode(TOKEN.encode()).decode()}
@@ -148,10 +156,7 @@ def test_discovery_finds_the_announcement_and_says_what_to_add(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv(ENV, TOKEN)
-    posted = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
-    (site.content / "fresh.md").write_text(
-        f"Title: Fresh\nDate: {posted}\nSlug: fresh\n\nNew.\n", encoding="utf-8"
-    )
+    fresh_article(site)
     site.article("old-post")  # too old for recent search: not searched
     fake_x.discovered = {
         "data": [
@@ -199,10 +204,7 @@ def test_a_refused_token_stops_discovery_and_fetching_alike(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv(ENV, TOKEN)
-    posted = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
-    (site.content / "fresh.md").write_text(
-        f"Title: Fresh\nDate: {posted}\nSlug: fresh\n\nNew.\n", encoding="utf-8"
-    )
+    fresh_article(site)
     site.article("moving", tweet=ROOT)
     fake_x.fail("/2/tweets/search/recent", 401, (DATA / "401.json").read_bytes())
     caplog.set_level(logging.INFO)

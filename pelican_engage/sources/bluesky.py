@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 from ..errors import FetchError
 from ..fetch import Job, Result
 from ..model import Item, Person, parse_timestamp
-from ..sanitize import clean_html, clean_text, safe_url
+from ..sanitize import clean_text, paragraphs_html, safe_url
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -144,8 +144,7 @@ def post_html(text: str, facets: Any = None) -> str:
         at = end
     parts.append(html.escape(data[at:].decode("utf-8"), quote=False))
     body = "".join(parts).strip()
-    paragraphs = [p for p in re.split(r"\n\s*\n", body) if p.strip()]
-    return clean_html("".join(f"<p>{p.strip().replace(chr(10), '<br>')}</p>" for p in paragraphs))
+    return paragraphs_html(body)
 
 
 # -- Answers ------------------------------------------------------------------

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 from ..errors import AccessDenied, FetchError, SourceUnavailable
 from ..fetch import Job, Result
 from ..model import Item, Person, parse_timestamp
-from ..sanitize import clean_html, clean_text, safe_url
+from ..sanitize import clean_text, paragraphs_html, safe_url
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -195,8 +195,7 @@ def tweet_html(text: str, entities: Mapping[str, Any] | None = None) -> str:
         at = end
     parts.append(html.escape(html.unescape(text[at:]), quote=False))
     body = "".join(parts).strip()
-    paragraphs = [p for p in re.split(r"\n\s*\n", body) if p.strip()]
-    return clean_html("".join(f"<p>{p.strip().replace(chr(10), '<br>')}</p>" for p in paragraphs))
+    return paragraphs_html(body)
 
 
 # -- API v2 answers ----------------------------------------------------------
