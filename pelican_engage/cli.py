@@ -25,7 +25,13 @@ from .settings import SettingsError, load, prepare_settings
 logger = logging.getLogger("pelican_engage")
 
 
-IMPORT_FORMATS = ("twitter-archive",)
+IMPORT_FORMATS = (
+    "wordpress-wxr",
+    "wordpress-html",
+    "disqus",
+    "twitter-archive",
+    "pelican-comment-system",
+)
 
 
 class UsageError(Exception):
@@ -81,13 +87,18 @@ def _parser() -> argparse.ArgumentParser:
         "import",
         parents=[common],
         help="bring in replies or comments from an export",
-        description="Import an export into the archive. twitter-archive: your X archive "
-        "(the zip, or its unpacked folder) adds your own replies to conversations "
-        "already in the archive. Importing twice changes nothing.",
+        description="Import an export into the archive. wordpress-wxr: a WordPress export "
+        "file; wordpress-html: a saved post page or its URL; disqus: a Disqus export "
+        "(.xml or .xml.gz); twitter-archive: your X archive (zip or folder), whose "
+        "replies join conversations already archived; pelican-comment-system: check the "
+        "comment folders, which are read in place. Importing twice changes nothing.",
     )
-    imp.add_argument("format", choices=IMPORT_FORMATS, metavar="FORMAT", help="twitter-archive")
-    imp.add_argument("path", metavar="PATH")
-    imp.add_argument("--post", metavar="KEY", help="only this post key")
+    imp.add_argument(
+        "format", choices=IMPORT_FORMATS, metavar="FORMAT", help=", ".join(IMPORT_FORMATS)
+    )
+    imp.add_argument("path", metavar="PATH_OR_URL", nargs="?", default="")
+    imp.add_argument("--post", metavar="KEY", help="only this post key (or: the post of a page)")
+    imp.add_argument("--url", default="", help="wordpress-html: the page's URL, for a saved file")
 
     ack = commands.add_parser(
         "ack",
@@ -227,6 +238,12 @@ def _progress(total: int) -> Iterator[Callable[[Job], None]]:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    if args.format == "pelican-comment-system":
+        return _check_comment_folders(args)
+    if not args.path:
+        raise UsageError(f"import {args.format} needs a PATH_OR_URL")
+    if args.format != "twitter-archive":
+        return _import_comments(args)
     from .importers import twitter_archive
 
     settings = _settings(args.settings)
@@ -278,6 +295,50 @@ def cmd_import(args: argparse.Namespace) -> int:
             "or these replies will not count as yours\n"
         )
     return 0
+
+
+def _import_comments(args: argparse.Namespace) -> int:
+    from .importers import ImportFormatError
+    from .importers.apply import apply_export, read_export
+
+    settings = _settings(args.settings)
+    engine = _engine(settings)
+    try:
+        export = read_export(args.format, args.path, engine, page_url=args.url)
+        report = apply_export(engine, site_articles(settings), export, only=args.post)
+    except ImportFormatError as exc:
+        raise UsageError(f"{exc}; nothing imported") from exc
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(export.skipped.items()))
+    sys.stdout.write(
+        f"Read {sum(len(p.items) for p in export.posts)} comment(s) on {len(export.posts)} "
+        f"post(s); imported {report.comments} into {len(report.posts)} post(s), "
+        f"{report.added} new.\n"
+    )
+    if skipped:
+        sys.stdout.write(f"Left out: {skipped}.\n")
+    if report.unmapped:
+        sys.stdout.write(
+            f"{len(report.unmapped)} exported post(s) match no article (by URL, path or "
+            "slug); give --post KEY, or set engage_key on the article:\n"
+        )
+        for post in report.unmapped:
+            sys.stdout.write(f"  {post}\n")
+    for problem in export.problems:
+        sys.stdout.write(f"  {problem}\n")
+    return 0
+
+
+def _check_comment_folders(args: argparse.Namespace) -> int:
+    """Comment folders are read in place: check them as a build would."""
+    threads, engine = site_threads(_settings(args.settings))
+    problems = [*engine.problems, *engine.unused_comment_folders()]
+    files = engine.local.parsed_files
+    sys.stdout.write(
+        f"{files} comment file(s) read in {len(threads)} post(s); {len(problems)} problem(s).\n"
+    )
+    for problem in problems:
+        sys.stdout.write(f"  {problem}\n")
+    return 1 if problems else 0
 
 
 def cmd_ack(args: argparse.Namespace) -> int:

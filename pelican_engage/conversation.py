@@ -151,6 +151,12 @@ def mentions_author(item: Item, author: AuthorIdentity) -> bool:
     )
 
 
+#: Sources whose own data says which comments the post's author wrote (the
+#: user id in WordPress, the e-mail at import time).  It comes from the
+#: author's own site or export, and the mark is all the archive keeps.
+MARKED_SOURCES = frozenset({"wordpress", "disqus"})
+
+
 def is_by_author(item: Item, author: AuthorIdentity) -> bool:
     """Whether the author wrote ``item``.
 
@@ -158,6 +164,8 @@ def is_by_author(item: Item, author: AuthorIdentity) -> bool:
     profile URL counts only when that page (or Bridgy) vouches for it.
     """
     person = item.author
+    if item.source in MARKED_SOURCES and (item.extras or {}).get("by_author"):
+        return True
     if item.source == "webmention":
         source = str((item.extras or {}).get("wm_source") or item.url)
         if not vouched(person.url, source):

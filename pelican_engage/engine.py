@@ -25,7 +25,7 @@ from .fetch import Job
 from .model import Item, Post, Problem
 from .render import TEMPLATES
 from .settings import EngageSettings
-from .sources import bluesky, mastodon, twitter, webmention
+from .sources import bluesky, feed, mastodon, twitter, webmention, wordpress
 from .sources.local import (
     LocalComments,
     Parsed,
@@ -286,6 +286,12 @@ class Engine:
                         self.report(Problem(self._origin(article), f"metadata {meta!r}: {exc}"))
             for url in self._discovered(article):
                 found.append(self._job("twitter", key, url, published))
+            for meta, module in (("comments_feed", feed), ("wordpress_comments", wordpress)):
+                for value in metadata_values(article, meta):
+                    try:
+                        found.append(module.job_for(key, value, published))
+                    except ValueError as exc:
+                        self.report(Problem(self._origin(article), f"metadata {meta!r}: {exc}"))
             if self.settings.webmention.enabled and not self.settings.siteurl:
                 self.report(
                     Problem(
@@ -392,6 +398,8 @@ class Engine:
             "twitter": Client(secrets=[token]),
             "bluesky": Client(),
             "webmention": Client(secrets=[wm_token]),
+            "feed": Client(),
+            "wordpress": Client(),
         }
         sources: dict[str, Source] = {
             "mastodon": mastodon.MastodonSource(
@@ -402,6 +410,8 @@ class Engine:
                 api_url=self.settings.bluesky.api_url,
                 reactions=self.settings.bluesky.reactions,
             ),
+            "feed": feed.FeedSource(clients["feed"]),
+            "wordpress": wordpress.WordPressSource(clients["wordpress"]),
             "webmention": webmention.WebmentionSource(
                 clients["webmention"], api_url=wm.api_url, token=wm_token, token_env=wm.token_env
             ),

@@ -24,13 +24,14 @@ from typing import Any
 
 from ..model import Item, Person
 from ..sources.twitter import SOURCE, WEB, reply_intent, tweet_html, tweet_url
+from . import ImportFormatError
 
 #: Largest archive file read; a prolific account's tweets.js is ~100 MB.
 MAX_FILE_BYTES = 512 * 1024 * 1024
 _TWEET_FILES = re.compile(r"^(?:tweets?|tweets-part\d+|tweet-part\d+)\.js$")
 
 
-class ArchiveFormatError(ValueError):
+class ArchiveFormatError(ImportFormatError):
     """The archive cannot be read; the message names the file and the problem."""
 
 
