@@ -32,7 +32,8 @@ def url_keys(url: str) -> set[str]:
     """Canonical keys of a URL: the post it names on its network, or itself."""
     if not url:
         return set()
-    plain = normal_url(url.split("#", 1)[0])
+    # The fragment stays: comments of one page differ only by "#comment-12".
+    plain = normal_url(url)
     keys = {f"url:{plain}"}
     if match := _TWEET.match(plain):
         keys.add(f"twitter:{match[1]}")

@@ -376,3 +376,13 @@ def test_a_rate_limit_defers_webmentions(server: Server, tmp_path: Path) -> None
     jobs = [job_for(f"p{n}", f"https://blog.example/{n}.html", NOW, server.url) for n in range(3)]
     summary = fetcher.run(jobs)
     assert "rate limited until" in summary.messages["webmention"] and summary.skipped == 2
+
+
+def test_comments_of_one_page_are_not_one_comment() -> None:
+    when = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    comments = [
+        Item(f"feed:{n}", "feed", "comment", Person(f"P{n}"), when, url=f"https://b.example/p/#comment-{n}")
+        for n in range(3)
+    ]  # fmt: skip
+    kept, aliases = dedupe(comments)
+    assert aliases == {} and len(kept) == 3
