@@ -38,7 +38,7 @@ def test_atom_threading_sets_parents_whatever_the_prefix(name: str) -> None:
     assert by_name["Alice"].url == "https://blog.example.org/2019/01/hello-world/#comment-12"
     assert by_name["Alice"].published == datetime(2019, 1, 8, 10, 15, tzinfo=timezone.utc)
     content = by_name["Alice"].content_html
-    assert "Nice post – thanks!" in content
+    assert "Nice post \u2013 thanks!" in content
     assert "<script" not in content and "javascript:" not in content
 
 
