@@ -80,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument(
         "--source",
         metavar="NAME",
-        help="only this source: mastodon, twitter, twitter-discover, bluesky, webmention",
+        help="only this source: mastodon, twitter, twitter-discover, bluesky, webmention, feed, "
+        "wordpress",
     )
 
     imp = commands.add_parser(
