@@ -286,13 +286,13 @@ def test_export_page_and_live_fetch_merge_into_one_set(
     assert do_import(capsys, conf, *first)[0] == 0
     code, out, _ = do_import(capsys, conf, *second)
     assert code == 0
-    # The page repeats 10-13 and 20 (its pingback has no date); the export
-    # adds 17-19 to them, and old-name's 30 and 31.
+    # The page repeats 10-13, its pingback 17 and 20; the export adds 18
+    # and 19 to them, and old-name's 30 and 31.
     assert (
         out.splitlines()[0]
         == {
-            "wxr-first": "Read 5 comment(s) on 1 post(s); imported 5 into 1 post(s), 0 new.",
-            "page-first": "Read 11 comment(s) on 3 post(s); imported 10 into 2 post(s), 5 new.",
+            "wxr-first": "Read 6 comment(s) on 1 post(s); imported 6 into 1 post(s), 0 new.",
+            "page-first": "Read 11 comment(s) on 3 post(s); imported 10 into 2 post(s), 4 new.",
         }[order]
     )
     ids = {wp(n) for n in (10, 11, 12, 13, 17, 18, 19, 20)}

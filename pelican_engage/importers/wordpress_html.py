@@ -10,6 +10,8 @@ replies in ``ul.children`` or ``ol.children``; the name in ``.fn`` (a
 
 from __future__ import annotations
 
+import hashlib
+import html
 import re
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -38,12 +40,15 @@ _MONTHS = {
     )
     for number, name in enumerate(names.split(), start=1)
 }
-_TIME = re.compile(r"(\d{1,2})[:h.](\d{2})\s*(am|pm|a\.m\.|p\.m\.)?", re.IGNORECASE)
+#: "3:02 pm", "15:02", "15h02", "15 h 02" (French), never digits of a year.
+_TIME = re.compile(r"(?<![\d.])(\d{1,2})\s*[:h]\s*(\d{2})(?!\d)\s*(am|pm|a\.m\.|p\.m\.)?", re.I)
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|er|e|º|ª)\b", re.IGNORECASE)
 
 
 def parse_date_text(text: str, tz: timezone | ZoneInfo) -> datetime:
     """A date written out by a theme: "January 2, 2021 at 3:02 am",
     "2 janvier 2021 à 15 h 02", "2. Januar 2021 um 15:02"."""
+    text = _ORDINAL.sub(r"\1", text)
     words = re.sub(r"[,.]", " ", text.casefold()).split()
     month = next((_MONTHS[w] for w in words if w in _MONTHS), None)
     numbers = [int(w) for w in words if w.isdigit()]
@@ -85,83 +90,116 @@ def _comment_id(li: Tag) -> str | None:
     return None
 
 
-def _content(li: Tag, body: Tag) -> str:
-    content = body.select_one(".comment-content, .comment-text, .comment-entry")
+def _own(scope: Tag, selector: str) -> Tag | None:
+    """The first match of ``selector`` in this comment, not in its replies."""
+    for found in scope.select(selector):
+        holder = found.find_parent("li")
+        if holder is None or holder is scope or scope in holder.parents or holder in _lis(scope):
+            return found
+    return None
+
+
+def _lis(scope: Tag) -> list[Tag]:
+    # The comment's own li: the scope itself, or the li around an inner div.
+    return [scope] if scope.name == "li" else [p for p in [scope.find_parent("li")] if p]
+
+
+def _content(scope: Tag) -> str:
+    content = _own(scope, ".comment-content, .comment-text, .comment-entry")
     if content is None:
-        # Old markup: the paragraphs sit in the body next to author and date.
-        parts = [
-            str(child)
-            for child in body.find_all(["p", "blockquote", "ul", "ol", "pre"], recursive=False)
-            if child.name not in {"ul", "ol"} or "children" not in (child.get("class") or [])
-        ]
-        return clean_html("".join(parts))
+        # Old markup: the paragraphs sit in the body next to author and date
+        # (core before HTML5), or alone in it (Twenty Ten).
+        body = _own(scope, ".comment-body") or scope
+        parts = [str(child) for child in body.find_all(["p", "blockquote", "pre"], recursive=False)]
+        return clean_html("\n".join(parts))
+    content = BeautifulSoup(str(content), "html.parser")
     for extra in content.select(".reply, .comment-reply-link"):
         extra.decompose()
     return clean_html(content.decode_contents())
 
 
 def _comments(
-    tree: Tag, host: str, page: str, tz: timezone | ZoneInfo
+    tree: Tag, host: str, page: str, tz: timezone | ZoneInfo, fallback: datetime | None
 ) -> tuple[list[Item], list[str]]:
     items: list[Item] = []
     problems: list[str] = []
     for li in tree.find_all("li"):
-        cid = _comment_id(li)
-        if cid is None:
-            continue
         classes = set(li.get("class") or [])
+        cid = _comment_id(li)
+        pingback = bool(classes & {"pingback", "trackback"})
+        if cid is None and not pingback:
+            continue
         parent_li = li.find_parent("li")
         parent = _comment_id(parent_li) if parent_li is not None else None
-        inner = li.find(id=f"comment-{cid}") if li.get("id") != f"comment-{cid}" else None
-        body = inner if isinstance(inner, Tag) else li
-        body = body.select_one(".comment-body") or body
+        inner = li.find(id=f"comment-{cid}") if cid and li.get("id") != f"comment-{cid}" else None
+        scope = inner if isinstance(inner, Tag) else li
+        # A pingback has no date in most themes: it gets the date of the
+        # comment before it (or of the post), which keeps the reading order.
+        previous = items[-1].published if items else fallback
         try:
-            items.append(_item(li, body, cid, parent, classes, host, page, tz))
+            items.append(_item(scope, cid, parent, classes, host, page, tz, previous))
         except ValueError as exc:
-            problems.append(f"comment {cid}: {exc}")
+            problems.append(f"comment {cid or '(pingback)'}: {exc}")
     return items, problems
 
 
 def _item(
-    li: Tag,
-    body: Tag,
-    cid: str,
+    scope: Tag,
+    cid: str | None,
     parent: str | None,
     classes: set[str],
     host: str,
     page: str,
     tz: timezone | ZoneInfo,
+    previous: datetime | None,
 ) -> Item:
     pingback = bool(classes & {"pingback", "trackback"})
-    fn = body.select_one(".fn") or body.select_one("cite")
+    fn = _own(scope, ".fn") or _own(scope, "cite")
     link = fn.find("a") if fn is not None else None
     if pingback and link is None:
-        link = body.find("a", href=True)
-    name = clean_text(fn.get_text(" ") if fn is not None else (link.get_text(" ") if link else ""))
-    when_tag = body.find("time", attrs={"datetime": True})
+        link = scope.find("a", href=True)
+    who = fn if fn is not None else link
+    name = clean_text(who.get_text(" ") if who is not None else "")
+    when_tag = _own(scope, "time[datetime]")
+    meta = _own(scope, ".comment-meta, .commentmetadata, .comment-metadata")
     if when_tag is not None:
         when = parse_timestamp(str(when_tag["datetime"]))
-    else:
-        meta = body.select_one(".comment-meta, .commentmetadata, .comment-metadata")
-        if meta is None:
-            raise ValueError("no date (no time[datetime] and no .comment-meta)")
+    elif meta is not None:
         when = parse_date_text(meta.get_text(" "), tz)
+    elif pingback and previous is not None:
+        when = previous
+    else:
+        raise ValueError("no date (no time[datetime] and no .comment-meta)")
     href = safe_url(str(link.get("href") or "")) if link is not None else ""
-    content = "" if pingback else _content(li, body)
-    if pingback and not content:
-        content = clean_html(f'<p><a href="{href}">{name}</a></p>') if href else ""
+    content = "" if pingback else _content(scope)
+    if pingback:
+        content = clean_html(f'<p><a href="{html.escape(href)}">{html.escape(name)}</a></p>')
+    # Twenty Ten prints pingbacks without an id: name them by their link.
+    cid_text = cid or "pingback-" + hashlib.sha256(href.encode()).hexdigest()[:12]
     return Item(
-        id=item_id(host, int(cid)),
+        id=item_id(host, cid_text),
         source=SOURCE,
         kind="mention" if pingback else "comment",
         author=Person(name=name or "Anonymous", url=href),
         published=when,
         content_html=content,
-        url=f"{page}#comment-{cid}",
+        url=f"{page}#comment-{cid}" if cid else href,
         in_reply_to=item_id(host, int(parent)) if parent else None,
         # The theme marks the post author's comments itself.
         extras={"by_author": True} if "bypostauthor" in classes else {},
     )
+
+
+def _post_date(soup: BeautifulSoup) -> datetime | None:
+    meta = soup.find("meta", property="article:published_time")
+    stamp = meta.get("content") if isinstance(meta, Tag) else None
+    if not stamp:
+        entry = soup.select_one("time.entry-date[datetime], .entry-meta time[datetime]")
+        stamp = entry.get("datetime") if isinstance(entry, Tag) else None
+    try:
+        return parse_timestamp(str(stamp)) if stamp else None
+    except ValueError:
+        return None
 
 
 def parse_page(
@@ -184,7 +222,8 @@ def parse_page(
         raise ImportFormatError(
             f"{name}: no WordPress comment list (ol.commentlist or ol.comment-list)"
         )
-    items, problems = _comments(tree, host, url.split("#", 1)[0], _zone(timezone_name))
+    page = url.split("#", 1)[0]
+    items, problems = _comments(tree, host, page, _zone(timezone_name), _post_date(soup))
     title = soup.title.get_text(strip=True) if soup.title else ""
     slug = [p for p in urlsplit(url).path.split("/") if p]
     post = ExportedPost(slug=slug[-1] if slug else "", url=url, title=title, items=tuple(items))
