@@ -274,6 +274,14 @@ class Archive:
                 # Stored exactly as it will read back, so a re-merge is no change.
                 item = _checked(item.id, item)
                 old = merged.get(item.id)
+                if (
+                    old is not None
+                    and old.extras.get("by_author")
+                    and not item.extras.get("by_author")
+                ):
+                    # Found once (an e-mail at import time), it stays: a later
+                    # copy that cannot tell (the live API) does not unsay it.
+                    item = replace(item, extras={**item.extras, "by_author": True})
                 if old is None:
                     added += 1
                 elif _normal(old.to_dict()) != _normal(item.to_dict()):

@@ -300,13 +300,15 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _import_comments(args: argparse.Namespace) -> int:
     from .importers import ImportFormatError
-    from .importers.apply import apply_export, read_export
+    from .importers.apply import ImportWriteError, apply_export, read_export
 
     settings = _settings(args.settings)
     engine = _engine(settings)
     try:
         export = read_export(args.format, args.path, engine, page_url=args.url)
         report = apply_export(engine, site_articles(settings), export, only=args.post)
+    except ImportWriteError as exc:
+        raise UsageError(str(exc)) from exc
     except ImportFormatError as exc:
         raise UsageError(f"{exc}; nothing imported") from exc
     skipped = ", ".join(f"{n} {why}" for why, n in sorted(export.skipped.items()))

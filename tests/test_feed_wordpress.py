@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -99,9 +100,10 @@ def test_bad_feed_urls_say_why(value: str) -> None:
 class FakeWordPress:
     """The REST API of one post, at /wp-json or (pretty=False) ?rest_route=."""
 
-    def __init__(self, server: Server, pretty: bool = True) -> None:
+    def __init__(self, server: Server, pretty: bool = True, prefix: str = "") -> None:
         self.queries: list[dict[str, str]] = []
         self.pretty = pretty
+        self.link = f"{server.url}{prefix}/2019/01/hello-world/"
         server.routes["/wp-json/wp/v2/posts"] = self.pretty_route("/wp/v2/posts")
         server.routes["/wp-json/wp/v2/comments"] = self.pretty_route("/wp/v2/comments")
         server.routes["/"] = self.plain_route
@@ -125,7 +127,9 @@ class FakeWordPress:
         self.queries.append({"route": route, **query})
         if route == "/wp/v2/posts":
             assert query["slug"] == "hello-world"
-            return send(h, 200, (REST / "posts-by-slug.json").read_bytes())
+            posts = json.loads((REST / "posts-by-slug.json").read_text())
+            posts[0]["link"] = self.link  # the post lives on this (loopback) site
+            return send(h, 200, json.dumps(posts).encode())
         page = int(query.get("page", "1"))
         if page > 2:
             return send(h, 200, b"[]", X_WP_Total="4", X_WP_TotalPages="2")
@@ -156,12 +160,14 @@ def test_live_comments_are_paged_and_threaded(server: Server, tmp_path: Path, pr
     host = server.url.split("//", 1)[1]
     alice, marin = record.items[f"wordpress:{host}/12"], record.items[f"wordpress:{host}/13"]
     assert marin.in_reply_to == alice.id and alice.in_reply_to is None
-    assert alice.author.avatar.endswith("?s=96")  # the biggest avatar
+    assert alice.author.avatar.endswith("alice-96.png")  # the biggest avatar
+    assert marin.author.avatar == ""  # Gravatar: a hash of an e-mail address
     assert "<img" not in alice.content_html and "onerror" not in alice.content_html
     assert alice.published == datetime(2019, 1, 8, 10, 15, tzinfo=timezone.utc)
     assert marin.extras == {"by_author": True}  # the post author's own user id
     cursor = record.cursors[f"wordpress:{job.target}"]  # type: ignore[attr-defined]
-    assert cursor["post_id"] == 1 and cursor["api"] == ("wp-json" if pretty else "rest_route")
+    root = f"{server.url}/wp-json/" if pretty else f"{server.url}/?rest_route=/"
+    assert cursor["post_id"] == 1 and cursor["api"] == root
     assert cursor["skipped_entries"] == 1  # the malformed entry
 
     fake.queries.clear()
@@ -204,3 +210,50 @@ def test_a_build_reads_feed_and_wordpress_comments(
     assert [w for w in engage_warnings() if "broken.md" in w and "comments_feed" in w]
     for page in (hello, other):
         assert not page.select(".e-content script")
+
+
+def test_a_blog_in_a_subfolder_is_found_by_its_api_link(server: Server, tmp_path: Path) -> None:
+    # The host's root runs another WordPress, with its own "hello-world".
+    root_posts = [{"id": 99, "author": 1, "link": f"{server.url}/2019/01/hello-world/"}]
+    server.routes["/wp-json/wp/v2/posts"] = lambda h, n: send(
+        h, 200, json.dumps(root_posts).encode()
+    )
+    blog = FakeWordPress(server, prefix="/blog")
+    for route in ("posts", "comments"):
+        server.routes[f"/blog/wp-json/wp/v2/{route}"] = blog.pretty_route(f"/wp/v2/{route}")
+    api = f'<{server.url}/blog/wp-json/>; rel="https://api.w.org/"'
+    server.routes["/blog/2019/01/hello-world/"] = lambda h, n: send(
+        h, 200, b"<html></html>", Link=api
+    )
+    fetcher = Fetcher(
+        Archive(tmp_path / "archive"),
+        {"wordpress": wordpress.WordPressSource(Client(FAST))},
+        clock=lambda: NOW,
+    )
+    job = wordpress.job_for("hello", f"{server.url}/blog/2019/01/hello-world/", NOW)
+    assert fetcher.run([job]).new_items == 3
+    assert {q["route"] for q in blog.queries} == {"/wp/v2/posts", "/wp/v2/comments"}
+    cursor = Archive(tmp_path / "archive").load("hello").cursors[f"wordpress:{job.target}"]
+    assert cursor["api"] == f"{server.url}/blog/wp-json/" and cursor["post_id"] == 1
+
+
+def test_gravatar_addresses_are_not_kept() -> None:
+    # Gravatar's address is a hash of the commenter's e-mail.
+    comment = json.loads((REST / "comments-page1.json").read_text())[1]
+    assert wordpress.parse_comment(comment, "b.example").author.avatar == ""
+    comment["author_avatar_urls"] = {"96": "https://b.example/avatars/alice.png"}
+    assert wordpress.parse_comment(comment, "b.example").author.avatar.endswith("alice.png")
+
+
+def test_feed_authors_never_carry_an_email_and_parents_survive_the_feed_window() -> None:
+    atom = (FEEDS / "wordpress-atom-comments.xml").read_text()
+    atom = atom.replace("<name>Bob</name>", "<name>Bob</name><email>bob@example.com</email>")
+    # Alice's comment has left the feed (the latest 10 only); Marin's
+    # answer to it still names it as its parent.
+    start = atom.index("<entry>")
+    atom = atom[:start] + atom[atom.index("</entry>") + len("</entry>") :]
+    items, _ = feed.parse_feed(atom.encode())
+    by_name = {i.author.name: i for i in items}
+    assert set(by_name) == {"Marin", "Bob"}
+    assert "bob@example.com" not in repr(items)
+    assert by_name["Marin"].in_reply_to == ALICE

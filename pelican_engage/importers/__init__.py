@@ -76,3 +76,15 @@ class SitePosts:
             if slug and slug.casefold() in self.by_slug:
                 return self.by_slug[slug.casefold()]
         return None
+
+
+def orphan_replies(items: Iterable[Item], where: str) -> list[str]:
+    """A line for each reply whose parent is not in the export (deleted,
+    spam or pending there); it is shown as a top-level comment."""
+    ids = {item.id for item in items}
+    return [
+        f"{item.id} on {where}: replies to {item.in_reply_to}, which the export does not "
+        "hold (deleted, spam or pending); shown as a top-level comment"
+        for item in items
+        if item.in_reply_to and item.in_reply_to not in ids
+    ]

@@ -67,6 +67,10 @@ def read_export(fmt: str, path_or_url: str, engine: Engine, page_url: str = "") 
     return parse_page(html, page_url or fetched_url, engine.settings.timezone, name=path_or_url)
 
 
+class ImportWriteError(ImportFormatError):
+    """The archive could not be written part-way through."""
+
+
 @dataclass
 class ImportReport:
     comments: int = 0
@@ -88,7 +92,7 @@ def apply_export(
     plan: dict[str, list[Any]] = {}
     for post in export.posts:
         key = site.find(post)
-        if only and len(export.posts) == 1 and key is None:
+        if only and len(export.posts) == 1:
             key = only  # one page given with --post: that is where it goes
         if key is None or key not in known:
             report.unmapped.append(post.url or post.slug or post.title or "?")
@@ -100,7 +104,10 @@ def apply_export(
         try:
             result = engine.archive.merge(key, items)
         except (ArchiveError, OSError) as exc:
-            raise ImportFormatError(f"{exc}; {report.added} comment(s) imported before it") from exc
+            raise ImportWriteError(
+                f"{exc}; the posts before it were imported ({', '.join(sorted(report.posts))}"
+                "); fix it and import again (what is there already is not doubled)"
+            ) from exc
         report.comments += len(items)
         report.added += result.added
         report.posts.add(key)

@@ -8,17 +8,20 @@ reported as orphans.  E-mails only recognise the author, and are not kept.
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 
 from ..model import AuthorIdentity, Item, Person, parse_timestamp
 from ..sanitize import clean_html, clean_text
-from . import Export, ExportedPost, ImportFormatError
+from . import Export, ExportedPost, ImportFormatError, orphan_replies
 
 NS = "{http://disqus.com}"
 DSQ = "{http://disqus.com/disqus-internals}id"
 SOURCE = "disqus"
+#: The most XML a gzipped export may unpack to (a bomb stops here).
+MAX_XML_BYTES = 512 * 1024 * 1024
 
 
 def _text(element: ET.Element, path: str) -> str:
@@ -29,9 +32,14 @@ def parse_disqus(data: bytes, author: AuthorIdentity, name: str = "export") -> E
     """Every thread of a Disqus export with its live posts (pure)."""
     if data[:2] == b"\x1f\x8b":  # Disqus mails the export as .xml.gz
         try:
-            data = gzip.decompress(data)
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as unzipped:
+                data = unzipped.read(MAX_XML_BYTES + 1)
         except (OSError, EOFError) as exc:
             raise ImportFormatError(f"{name}: broken gzip file ({exc})") from None
+        if len(data) > MAX_XML_BYTES:
+            raise ImportFormatError(
+                f"{name}: unpacks to more than {MAX_XML_BYTES // 2**20} MiB; not read"
+            )
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
@@ -67,6 +75,7 @@ def parse_disqus(data: bytes, author: AuthorIdentity, name: str = "export") -> E
     for thread_id, items in by_thread.items():
         thread = threads[thread_id]
         link = _text(thread, f"{NS}link")
+        problems.extend(orphan_replies(items, link or thread_id))
         posts.append(
             ExportedPost(
                 slug=_text(thread, f"{NS}id"),

@@ -92,16 +92,11 @@ def _comment_id(li: Tag) -> str | None:
 
 def _own(scope: Tag, selector: str) -> Tag | None:
     """The first match of ``selector`` in this comment, not in its replies."""
+    own = scope if scope.name == "li" else scope.find_parent("li")
     for found in scope.select(selector):
-        holder = found.find_parent("li")
-        if holder is None or holder is scope or scope in holder.parents or holder in _lis(scope):
+        if found.find_parent("li") is own:
             return found
     return None
-
-
-def _lis(scope: Tag) -> list[Tag]:
-    # The comment's own li: the scope itself, or the li around an inner div.
-    return [scope] if scope.name == "li" else [p for p in [scope.find_parent("li")] if p]
 
 
 def _content(scope: Tag) -> str:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from ..model import AuthorIdentity, Item, Person
 from ..sanitize import clean_html, clean_text, safe_url
 from ..sources.wordpress import SOURCE, item_id, parse_gmt
-from . import Export, ExportedPost, ImportFormatError
+from . import Export, ExportedPost, ImportFormatError, orphan_replies
 
 _EXPORT_NS = re.compile(r"^http://wordpress\.org/export/1\.\d+/?$")
 _BLOCK = re.compile(r"<(p|div|ul|ol|blockquote|pre|h\d|table)\b", re.IGNORECASE)
@@ -87,6 +87,8 @@ def parse_wxr(data: bytes, author: AuthorIdentity, name: str = "export") -> Expo
             except (ValueError, KeyError) as exc:
                 problems.append(f"comment {cid or '?'} of {entry.findtext('title')!r}: {exc}")
         if items:
+            where = (entry.findtext("link") or "").strip() or text(entry, "post_name")
+            problems.extend(orphan_replies(items, where))
             posts.append(
                 ExportedPost(
                     slug=text(entry, "post_name"),

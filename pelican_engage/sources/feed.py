@@ -79,11 +79,19 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> tuple[l
         parent = None
         if threading and isinstance(entry.get(threading), Mapping):
             ref = str(entry[threading].get("ref") or "")
-            # A reference to the post (not a comment of this feed) is a
-            # top-level comment.
-            parent = f"feed:{ref}" if ref in ids and ref != entry_id else None
+            # A reference to a comment stays even when that comment has left
+            # the feed (WordPress shows the latest 10): the archive has it.
+            # A reference to the post itself makes a top-level comment.
+            if ref != entry_id and (ref in ids or "comment" in ref.casefold()):
+                parent = f"feed:{ref}"
         detail = entry.get("author_detail") or {}
-        name = clean_text(str(entry.get("author") or detail.get("name") or "")) or "Anonymous"
+        # Only the name: feedparser's "author" is "Name (e-mail)" when the
+        # feed gives an address, and RSS <author> is an address.
+        name = clean_text(str(detail.get("name") or ""))
+        if not name:
+            name = clean_text(str(entry.get("author") or ""))
+            name = "" if "@" in name else name
+        name = name or "Anonymous"
         items.append(
             Item(
                 id=f"feed:{entry_id}",

@@ -10,6 +10,7 @@ as the WXR and HTML importers give, so a live fetch and an import merge.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..errors import FetchError
 from ..fetch import Job, Result
-from ..model import Item, Person
+from ..model import Item, Person, normal_url
 from ..sanitize import clean_html, clean_text, safe_url
 
 if TYPE_CHECKING:
@@ -30,6 +31,17 @@ MAX_PAGES = 50
 
 def item_id(host: str, comment_id: object) -> str:
     return f"wordpress:{host}/{comment_id}"
+
+
+def public_avatar(url: str) -> str:
+    """An avatar URL that is safe to publish.
+
+    Gravatar's address is a hash of the commenter's e-mail (and a request to
+    a third party from every reader): it is not kept.
+    """
+    url = safe_url(url)
+    host = urlsplit(url).netloc.casefold()
+    return "" if host == "gravatar.com" or host.endswith(".gravatar.com") else url
 
 
 def parse_gmt(value: str) -> datetime:
@@ -45,7 +57,7 @@ def parse_comment(comment: Mapping[str, Any], host: str, post_author: int = 0) -
     avatar = ""
     if isinstance(avatars, Mapping) and avatars:
         biggest = max(avatars, key=lambda size: int(size) if str(size).isdigit() else 0)
-        avatar = safe_url(str(avatars[biggest]))
+        avatar = public_avatar(str(avatars[biggest]))
     parent = int(comment.get("parent") or 0)
     content = comment.get("content")
     rendered = content.get("rendered") if isinstance(content, Mapping) else ""
@@ -89,6 +101,17 @@ def job_for(post_key: str, url: str, published: datetime) -> Job:
     return Job(post_key, SOURCE, url.strip(), parts.netloc, published)
 
 
+def _same_post(posts: list[Any], url: str) -> Mapping[str, Any]:
+    """The post whose link is ``url`` (a slug is unique per blog, not per host)."""
+    wanted = normal_url(url)
+    for post in posts:
+        if isinstance(post, Mapping) and normal_url(str(post.get("link") or "")) == wanted:
+            return post
+    if len(posts) == 1 and isinstance(posts[0], Mapping) and not posts[0].get("link"):
+        return posts[0]
+    raise ValueError(f"no post at {url} on this WordPress site")
+
+
 def _slug(url: str) -> str:
     path = [p for p in urlsplit(url).path.split("/") if p]
     return path[-1] if path else ""
@@ -102,47 +125,66 @@ class WordPressSource:
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    def _api(self, base: str, style: str, route: str, **params: Any) -> Any:
-        if style == "rest_route":
-            return self.client.get(f"{base}/", params={"rest_route": route, **params})
-        return self.client.get(f"{base}/wp-json{route}", params=params or None)
+    def _api(self, root: str, route: str, **params: Any) -> Any:
+        """GET ``route`` under an API root: ``…/wp-json/`` or ``…/?rest_route=``."""
+        if "rest_route=" in root:
+            return self.client.get(root.split("?", 1)[0], params={"rest_route": route, **params})
+        return self.client.get(root.rstrip("/") + route, params=params or None)
 
-    def _find_post(self, url: str, base: str) -> tuple[str, int, int]:
-        """(API style, post id, post author id) of the post at ``url``."""
+    def _roots(self, url: str) -> list[str]:
+        """Where the REST API may be, best first.
+
+        A WordPress page names its API in a ``Link: <…>; rel="https://api.w.org/"``
+        header, which also finds blogs in a subfolder; otherwise the site
+        root's ``/wp-json/``, then ``/?rest_route=`` (no pretty permalinks).
+        """
+        parts = urlsplit(url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        roots = [f"{base}/wp-json/", f"{base}/?rest_route=/"]
+        try:
+            page = self.client.get(url)
+        except FetchError:
+            return roots
+        links = {k.lower(): v for k, v in page.headers.items()}.get("link", "")
+        for match in re.finditer(r'<([^>]+)>\s*;\s*rel="https://api\.w\.org/"', links):
+            found = safe_url(match[1])
+            if found and urlsplit(found).netloc == parts.netloc:
+                roots.insert(0, found)
+        return roots
+
+    def _find_post(self, url: str) -> tuple[str, int, int]:
+        """(API root, post id, post author id) of the post at ``url``."""
         query = parse_qs(urlsplit(url).query)
-        last: FetchError | None = None
-        for style in ("wp-json", "rest_route"):
+        last: Exception | None = None
+        for root in self._roots(url):
             try:
                 if query.get("p", [""])[0].isdigit():
-                    post = self._api(base, style, f"/wp/v2/posts/{query['p'][0]}").json()
+                    post = self._api(root, f"/wp/v2/posts/{query['p'][0]}").json()
                 else:
-                    found = self._api(base, style, "/wp/v2/posts", slug=_slug(url)).json()
+                    found = self._api(root, "/wp/v2/posts", slug=_slug(url)).json()
                     if not isinstance(found, list):
                         raise FetchError(url, "the REST API did not answer with a list of posts")
-                    if not found:
-                        raise ValueError(f"no WordPress post with the slug {_slug(url)!r}")
-                    post = found[0]
-                return style, int(post["id"]), int(post.get("author") or 0)
-            except FetchError as exc:
-                # No /wp-json (no pretty permalinks) answers 404 or HTML.
+                    post = _same_post(found, url)
+                return root, int(post["id"]), int(post.get("author") or 0)
+            except (FetchError, ValueError) as exc:
+                # No /wp-json (no pretty permalinks) answers 404 or HTML;
+                # another blog on the host has no post at this URL.
                 last = exc
         assert last is not None
         raise last
 
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
         parts = urlsplit(job.target)
-        base = f"{parts.scheme}://{parts.netloc}"
-        if cursor.get("post_id"):
-            style, post_id = str(cursor["api"]), int(cursor["post_id"])
+        if cursor.get("post_id") and str(cursor.get("api", "")).startswith("http"):
+            root, post_id = str(cursor["api"]), int(cursor["post_id"])
             author = int(cursor.get("post_author") or 0)
         else:
-            style, post_id, author = self._find_post(job.target, base)
+            root, post_id, author = self._find_post(job.target)
         items: list[Item] = []
         bad = 0
         for page in range(1, MAX_PAGES + 1):
             answer = self._api(
-                base,
-                style,
+                root,
                 "/wp/v2/comments",
                 post=post_id,
                 per_page=PER_PAGE,
@@ -156,7 +198,7 @@ class WordPressSource:
             total = str(headers.get("x-wp-totalpages") or "1")
             if not found or page >= (int(total) if total.isdigit() else 1):
                 break
-        out: dict[str, Any] = {"api": style, "post_id": post_id, "post_author": author}
+        out: dict[str, Any] = {"api": root, "post_id": post_id, "post_author": author}
         if bad:
             out["skipped_entries"] = bad
         return Result(tuple(items), out)
