@@ -16,6 +16,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from filelock import FileLock
 
-from .model import Item
+from .model import Item, parse_timestamp
 from .sanitize import clean_html, safe_url
 
 SCHEMA = 1
@@ -304,22 +305,53 @@ class Archive:
             return None
         return (stat.st_mtime_ns, stat.st_size)
 
-    def acknowledged(self) -> frozenset[str]:
-        """Item ids the author marked as needing no reply."""
+    def acknowledgements(self) -> dict[str, dict[str, Any]]:
+        """Every acknowledgement: item id -> {note, at, until (a snooze)}."""
         path = self.path / ACKS_FILE
         if not path.exists():
-            return frozenset()
-        return frozenset(str(k) for k in _read_json(path, "acknowledgements")["items"])
+            return {}
+        items = _read_json(path, "acknowledgements")["items"]
+        return {str(k): dict(v) if isinstance(v, dict) else {} for k, v in items.items()}
 
-    def acknowledge(self, item_id: str, note: str = "", at: str = "") -> bool:
-        """Mark ``item_id`` as needing no reply; False if it already was."""
+    def acknowledged(self, now: datetime | None = None) -> frozenset[str]:
+        """Item ids that need no reply now: acknowledged, or snoozed until later."""
+        now = now or datetime.now(timezone.utc)
+        found = set()
+        for item_id, ack in self.acknowledgements().items():
+            until = ack.get("until")
+            if until:
+                try:
+                    if parse_timestamp(str(until)) <= now:
+                        continue  # the snooze is over: waiting again
+                except ValueError:
+                    continue
+            found.add(item_id)
+        return frozenset(found)
+
+    def acknowledge(self, item_id: str, note: str = "", at: str = "", until: str = "") -> bool:
+        """Mark ``item_id`` as needing no reply (or none before ``until``);
+        False if it already was, the same way."""
+        entry = {"note": note, "at": at, **({"until": until} if until else {})}
+        return self._edit_acks(item_id, entry)
+
+    def unacknowledge(self, item_id: str) -> bool:
+        """Make ``item_id`` wait again; False if it was not acknowledged."""
+        return self._edit_acks(item_id, None)
+
+    def _edit_acks(self, item_id: str, entry: dict[str, str] | None) -> bool:
         path = self.path / ACKS_FILE
         with self._lock():
             data: dict[str, Any] = {"schema": SCHEMA, "items": {}}
             if path.exists():
                 data = _read_json(path, "acknowledgements")
-            if item_id in data["items"]:
-                return False
-            data["items"][item_id] = {"note": note, "at": at}
+            old = data["items"].get(item_id)
+            if entry is None:
+                if old is None:
+                    return False
+                del data["items"][item_id]
+            else:
+                if old is not None and old.get("until") == entry.get("until"):
+                    return False
+                data["items"][item_id] = entry
             atomic_write_json(path, data)
             return True

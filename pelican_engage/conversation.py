@@ -8,7 +8,7 @@ limit or loop forever.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -22,6 +22,7 @@ from .model import (
     Post,
     Problem,
     Thread,
+    normal_handle,
 )
 from .sanitize import html_to_text
 
@@ -178,6 +179,7 @@ def build_thread(
     items: Iterable[Item],
     author: AuthorIdentity,
     acknowledged: frozenset[str] = frozenset(),
+    by_mention: bool = True,
 ) -> tuple[Thread, list[Problem]]:
     """Thread ``items`` under ``post`` and work out who is waiting.
 
@@ -208,14 +210,70 @@ def build_thread(
             or mentions_author(item, author)
         )
     )
+    answered = answers_by_mention(ordered, by_author, waiting) if by_mention else {}
     thread = Thread(
         post=post,
         items=tuple(ordered),
         parents=parents,
         by_author=by_author,
-        waiting=waiting,
+        waiting=waiting - set(answered),
+        mention_answers=answered,
     )
     return thread, problems
+
+
+def _addressed(item: Item, text: str) -> bool:
+    """Does the author's ``text`` name the writer of ``item``: an @handle of
+    theirs anywhere, or their name (or first name) opening it ("Antonia,
+    thanks...")?"""
+    handle = normal_handle(item.author.handle)
+    if handle:
+        for form in {handle, handle.split("@", 1)[0]}:
+            if re.search(rf"@{re.escape(form)}(?![\w.@-]*\w)", text, re.IGNORECASE):
+                return True
+    name = " ".join(item.author.name.split())
+    opening = _OPENING.match(text)
+    if not name or not opening:
+        return False
+    said = opening[1].casefold()
+    return said in {name.casefold(), name.split()[0].casefold()}
+
+
+#: The words before the first comma, colon or dash of a reply, after a
+#: greeting ("Hi Antonia, ...").
+_GREETING = r"(?:(?:hi|hello|hey|dear|thanks|thank you|merci|salut|hallo|hola|ciao)\s+)?"
+_WORD = r"[^\W\d][\w'\u2019.-]*"
+_OPENING = re.compile(
+    rf"^\s*{_GREETING}({_WORD}(?:\s+{_WORD})?)\s*[,:!\u2014\u2013-]", re.IGNORECASE
+)
+
+
+def answers_by_mention(
+    ordered: Sequence[Item], by_author: frozenset[str], waiting: frozenset[str]
+) -> dict[str, str]:
+    """Waiting items answered by a later author item that names their writer.
+
+    On a post, the author often answers several people in one comment, or
+    answers on another branch.  Each author item counts as the answer to
+    the latest waiting item, before it, of each person it addresses.
+    """
+    answered: dict[str, str] = {}
+    pending = [i for i in ordered if i.id in waiting]
+    for reply in ordered:
+        if reply.id not in by_author:
+            continue
+        text = html_to_text(reply.content_html)
+        latest: dict[tuple[str, str], Item] = {}
+        for item in pending:
+            if item.id in answered or item.published >= reply.published:
+                continue
+            if _addressed(item, text):
+                who = (item.author.name.casefold(), normal_handle(item.author.handle))
+                if who not in latest or latest[who].published <= item.published:
+                    latest[who] = item
+        for item in latest.values():
+            answered[item.id] = reply.id
+    return answered
 
 
 def _tree(

@@ -179,6 +179,7 @@ class Engine:
                 "urls": sorted(author.urls),
                 "handles": {k: sorted(v) for k, v in author.handles.items()},
                 "depth": self.settings.display_depth,
+                "by_mention": self.settings.answer_by_mention,
                 "timezone": self.settings.timezone,
                 "settings": self.settings.salt,
                 "templates": templates,
@@ -500,6 +501,7 @@ class Engine:
             [*items, *archived],
             self.settings.author,
             acknowledged=self.acknowledged,
+            by_mention=self.settings.answer_by_mention,
         )
         files = {
             name: (stamp, None, (c.problem,), "")

@@ -269,6 +269,9 @@ class Thread:
     parents: Mapping[str, str | None] = field(default_factory=dict, hash=False)
     by_author: frozenset[str] = frozenset()
     waiting: frozenset[str] = frozenset()
+    #: Items answered by an author item that named their writer elsewhere
+    #: in the post (item id -> the answering item's id).
+    mention_answers: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items)

@@ -12,13 +12,56 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .model import Item, Post, Thread, anchor
-from .sanitize import excerpt
+from .sanitize import excerpt, html_to_text
 
 FORMATS = ("text", "json", "markdown", "csv")
+
+
+#: Words that open a question, per language (the site's languages are used).
+QUESTION_WORDS = {
+    "en": "who what when where why how which whose whom can could would should do does did "
+    "is are was were will have has any anyone",
+    "fr": "qui que quoi quand où pourquoi comment quel quelle quels quelles combien est-ce "
+    "peux pouvez as-tu avez-vous",
+    "de": "wer was wann wo warum wie welche welcher welches wieso weshalb kannst können hast "
+    "habt gibt",
+    "es": "qué quién quiénes cuándo dónde por cómo cuál cuáles cuánto puedes puede hay",
+    "it": "chi che cosa quando dove perché come quale quali quanto puoi può",
+    "pt": "quem que quando onde porque por como qual quais quanto pode podes",
+    "nl": "wie wat wanneer waar waarom hoe welke kun kunt heb hebt",
+}
+_SENTENCES = re.compile(r"(?:^|[.!?…]\s+|\n)([^\W\d][\w'-]*)", re.UNICODE)
+
+
+def is_question(text: str, languages: Iterable[str] = ("en",)) -> bool:
+    """Does the text ask something: a question mark, or a sentence opening
+    with a question word of one of the site's languages?"""
+    if any(mark in text for mark in "?\uff1f\u00bf\u061f"):  # also fullwidth, Spanish, Arabic
+        return True
+    words: set[str] = set()
+    for lang in languages:
+        words.update(QUESTION_WORDS.get(lang.split("_")[0].split("-")[0].casefold(), "").split())
+    return any(m[1].casefold() in words for m in _SENTENCES.finditer(text))
+
+
+def age(days: float) -> str:
+    """How long somebody has waited, for people: "3 hours", "1 day", "5 weeks"."""
+    hours = days * 24
+    if hours < 1:
+        count, unit = max(1, round(days * 1440)), "minute"
+    elif hours < 48:
+        count, unit = round(hours), "hour"
+    elif days < 60:
+        count, unit = round(days), "day"
+    elif days < 730:
+        count, unit = round(days / 30.44), "month"
+    else:
+        count, unit = round(days / 365.25), "year"
+    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -26,6 +69,7 @@ class Row:
     item: Item
     post: Post
     waiting_days: float
+    question: bool = False
 
     @property
     def url(self) -> str:
@@ -33,11 +77,17 @@ class Row:
 
     @property
     def reply_url(self) -> str:
+        """Where to answer: the X intent, the Mastodon or Bluesky post, or
+        the comment on the site."""
         return str(self.item.extras.get("reply_url") or self.url)
 
     @property
     def excerpt(self) -> str:
         return excerpt(self.item.content_html)
+
+    @property
+    def age(self) -> str:
+        return age(self.waiting_days)
 
     def to_dict(self) -> dict[str, Any]:
         author = self.item.author
@@ -55,21 +105,72 @@ class Row:
         }
 
 
-def waiting_rows(threads: Iterable[Thread], now: datetime | None = None) -> list[Row]:
-    """Every waiting item, the longest-waiting first."""
+@dataclass(frozen=True)
+class Filters:
+    """What `pelican-engage report` narrows the rows to."""
+
+    post: str = ""
+    source: str = ""
+    older_than: timedelta | None = None
+    since: datetime | None = None
+
+    def keep(self, row: Row, now: datetime) -> bool:
+        item = row.item
+        return (
+            (not self.post or row.post.key == self.post)
+            and (not self.source or item.source == self.source)
+            and (self.older_than is None or now - item.published >= self.older_than)
+            and (self.since is None or item.published >= self.since)
+        )
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdwm])\s*$", re.IGNORECASE)
+
+
+def parse_duration(value: str) -> timedelta:
+    """ "12h", "2d", "3w" or "1m" (30 days); ValueError otherwise."""
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a duration like 12h, 2d, 3w or 1m")
+    hours = {"h": 1, "d": 24, "w": 24 * 7, "m": 24 * 30}[match[2].lower()]
+    return timedelta(hours=float(match[1]) * hours)
+
+
+def waiting_rows(
+    threads: Iterable[Thread],
+    now: datetime | None = None,
+    filters: Filters | None = None,
+    languages: Iterable[str] = ("en",),
+) -> list[Row]:
+    """Every waiting item: questions first, then the longest-waiting."""
     now = now or datetime.now(timezone.utc)
+    languages = tuple(languages)
     rows = [
         Row(
             item=item,
             post=thread.post,
             waiting_days=round(max(0.0, (now - item.published).total_seconds()) / 86400, 1),
+            question=is_question(html_to_text(item.content_html), languages),
         )
         for thread in threads
         for item in thread.items
         if item.id in thread.waiting
     ]
-    rows.sort(key=lambda r: (r.item.published, r.item.id))
+    if filters:
+        rows = [row for row in rows if filters.keep(row, now)]
+    rows.sort(key=lambda r: (not r.question, r.item.published, r.item.id))
     return rows
+
+
+def by_post(rows: Iterable[Row]) -> list[tuple[Post, list[Row]]]:
+    """Rows grouped by post, the post with the longest wait first; in each,
+    questions first, then the oldest."""
+    groups: dict[str, tuple[Post, list[Row]]] = {}
+    for row in rows:
+        groups.setdefault(row.post.key, (row.post, []))[1].append(row)
+    for _post, members in groups.values():
+        members.sort(key=lambda r: (not r.question, r.item.published, r.item.id))
+    return sorted(groups.values(), key=lambda g: (min(r.item.published for r in g[1]), g[0].key))
 
 
 def as_json(rows: list[Row], total_items: int, now: datetime | None = None) -> str:
@@ -82,42 +183,40 @@ def as_json(rows: list[Row], total_items: int, now: datetime | None = None) -> s
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-_COLUMNS = ("days", "who", "source", "post", "excerpt")
-_WIDTHS = {"days": 5, "who": 18, "source": 9, "post": 28}
-
-
-def _cells(row: Row) -> dict[str, str]:
-    return {
-        "days": f"{row.waiting_days:.1f}",
-        "who": row.item.author.name,
-        "source": row.item.source,
-        "post": row.post.title or row.post.key,
-        "excerpt": row.excerpt,
-    }
+_COLUMNS = ("age", "source", "who", "excerpt")
+_WIDTHS = {"age": 10, "source": 10, "who": 20}
 
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def as_text(rows: list[Row], total_items: int, width: int = 110) -> str:
-    """A table for people: one line per item, then its id and link to act on."""
+def as_text(rows: list[Row], total_items: int, width: int = 100) -> str:
+    """A table for people, grouped by post: age, source, who, excerpt, and
+    under each line the id (for ``ack``) and the link to reply."""
     if not rows:
         return f"Nobody is waiting for a reply ({total_items} item(s) checked).\n"
     widths = dict(_WIDTHS, excerpt=max(20, width - sum(_WIDTHS.values()) - 2 * len(_WIDTHS)))
-    lines = [
-        "  ".join(c.upper().ljust(widths[c]) for c in _COLUMNS).rstrip(),
-        "  ".join("-" * widths[c] for c in _COLUMNS),
-    ]
-    indent = " " * (widths["days"] + 2)
-    for row in rows:
-        cells = _cells(row)
-        lines.append(
-            "  ".join(_clip(cells[c], widths[c]).ljust(widths[c]) for c in _COLUMNS).rstrip()
-        )
-        lines.append(f"{indent}{row.item.id}  {row.url}")
-    lines.append("")
-    lines.append(f"{len(rows)} waiting for a reply, of {total_items} item(s).")
+    lines = []
+    indent = " " * (widths["age"] + 2)
+    for post, members in by_post(rows):
+        lines.append(f"{post.title or post.key}  ({post.url or post.key})")
+        for row in members:
+            cells = {
+                "age": row.age,
+                "source": row.item.source,
+                "who": row.item.author.name,
+                "excerpt": ("? " if row.question else "  ") + row.excerpt,
+            }
+            lines.append(
+                "  ".join(_clip(cells[c], widths[c]).ljust(widths[c]) for c in _COLUMNS).rstrip()
+            )
+            lines.append(f"{indent}{row.item.id}  reply: {row.reply_url}")
+        lines.append("")
+    questions = sum(1 for row in rows if row.question)
+    lines.append(
+        f"{len(rows)} waiting for a reply ({questions} question(s)), of {total_items} item(s)."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -130,17 +229,23 @@ def _md(text: str) -> str:
 
 
 def as_markdown(rows: list[Row], total_items: int) -> str:
-    lines = [
-        "| Waiting (days) | Post | Who | Source | Excerpt |",
-        "|---:|---|---|---|---|",
-    ]
-    for row in rows:
-        lines.append(
-            f"| {row.waiting_days:.1f} | [{_md(row.post.title or row.post.key)}](<{row.url}>) "
-            f"| {_md(row.item.author.name)} | {row.item.source} | {_md(row.excerpt)} |"
-        )
-    lines.append("")
-    lines.append(f"{len(rows)} waiting for a reply, of {total_items} item(s).")
+    lines = []
+    for post, members in by_post(rows):
+        lines.append(f"### [{_md(post.title or post.key)}](<{post.url}>)")
+        lines.append("")
+        lines.append("| Waiting | Source | Who | Message | |")
+        lines.append("|---|---|---|---|---|")
+        for row in members:
+            flag = "❓ " if row.question else ""
+            lines.append(
+                f"| {row.age} | {row.item.source} | {_md(row.item.author.name)} "
+                f"| {flag}{_md(row.excerpt)} | [reply](<{row.reply_url}>) |"
+            )
+        lines.append("")
+    questions = sum(1 for row in rows if row.question)
+    lines.append(
+        f"{len(rows)} waiting for a reply ({questions} question(s)), of {total_items} item(s)."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -167,11 +272,14 @@ _CSV_FIELDS = [
     "url",
     "reply_url",
     "excerpt",
+    "question",
 ]
 
 
 def _flat(row: Row) -> dict[str, object]:
-    data = row.to_dict()
+    # The JSON keys are a contract (DESIGN.md); the question flag rides in
+    # the order there, and in its own column here.
+    data = {**row.to_dict(), "question": row.question}
     for group in ("post", "author"):
         data.update({f"{group}_{k}": v for k, v in data.pop(group).items()})
     return {k: _cell(v) for k, v in data.items()}

@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_TWITTER": {},
     "ENGAGE_BLUESKY": {},
     "ENGAGE_WEBMENTION": None,  # None: off; a dict (even {}) turns it on
+    "ENGAGE_ANSWER_BY_MENTION": True,
+    "ENGAGE_REPORT_PAGE": "engage-report/index.html",  # outside the output; None: off
+    "ENGAGE_PEOPLE": [],
 }
 
 _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
@@ -144,6 +147,11 @@ class EngageSettings:
     twitter: TwitterSettings
     bluesky: BlueskySettings
     webmention: WebmentionSettings
+    answer_by_mention: bool
+    #: The author's page of waiting items (and waiting.atom beside it).
+    report_page: Path | None
+    #: Groups of profile URLs and "network:handle" naming one person.
+    people: tuple[tuple[str, ...], ...]
     timezone: str
     siteurl: str
     #: Pelican settings a thread depends on, for the build cache.
@@ -295,6 +303,22 @@ def _webmention(settings: Mapping[str, Any]) -> WebmentionSettings:
     )
 
 
+def _report_page(settings: Mapping[str, Any]) -> Path | None:
+    value = settings.get("ENGAGE_REPORT_PAGE", DEFAULTS["ENGAGE_REPORT_PAGE"])
+    if value is None or value is False:
+        return None
+    if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
+        raise SettingsError("ENGAGE_REPORT_PAGE", f"expected a file path or None, got {value!r}")
+    return Path(value)
+
+
+def _people(settings: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
+    value = settings.get("ENGAGE_PEOPLE") or []
+    if not isinstance(value, (list, tuple)):
+        raise SettingsError("ENGAGE_PEOPLE", f"expected a list of lists, got {value!r}")
+    return tuple(_strings(f"ENGAGE_PEOPLE[{n}]", group) for n, group in enumerate(value))
+
+
 def load(settings: Mapping[str, Any]) -> EngageSettings:
     """Read and check every ``ENGAGE_*`` key of a Pelican settings dict."""
     folder = comments_dir(settings)
@@ -343,6 +367,9 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         twitter=twitter,
         bluesky=_bluesky(settings),
         webmention=_webmention(settings),
+        answer_by_mention=_bool(settings, "ENGAGE_ANSWER_BY_MENTION"),
+        report_page=_report_page(settings),
+        people=_people(settings),
         timezone=str(settings.get("TIMEZONE") or "UTC"),
         siteurl=str(settings.get("SITEURL") or ""),
         salt=json.dumps(

@@ -69,6 +69,7 @@ class Site:
             "OUTPUT_PATH": str(self.output),
             "CACHE_PATH": str(self.root / "cache"),
             "ENGAGE_ARCHIVE_PATH": str(self.root / "archive"),
+            "ENGAGE_REPORT_PAGE": str(self.root / "engage-report" / "index.html"),
             "SITEURL": "https://blog.example",
             "AUTHOR": "Marin",
             "SITENAME": "Test blog",

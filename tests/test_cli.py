@@ -75,21 +75,23 @@ def test_text_report_is_a_readable_table(conf: Path, capsys) -> None:
     code, out, _ = run(capsys, "report", "-s", str(conf))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["DAYS", "WHO", "SOURCE", "POST", "EXCERPT"]
-    assert "Ann Reader" in lines[2] and "First | post" in lines[2]
+    # Grouped by post; Ann asks something, so her line says "?".
+    assert lines[0] == "First | post  (https://blog.example/first-post.html)"
+    assert "Ann Reader" in lines[1] and "? Great, thank you!" in lines[1]
     # Under each row: the id to acknowledge it and the link to answer it.
-    assert lines[3].split() == [
+    assert lines[2].split() == [
         "comment:first-post/c3",
+        "reply:",
         "https://blog.example/first-post.html#engage-comment-first-post-c3",
     ]
-    assert "Carl" in lines[4]
-    assert lines[-1] == "2 waiting for a reply, of 5 item(s)."
+    assert "Carl" in lines[3]
+    assert lines[-1] == "2 waiting for a reply (1 question(s)), of 5 item(s)."
 
 
 def test_markdown_and_csv_print_the_same_rows(conf: Path, capsys) -> None:
     _, md, _ = run(capsys, "report", "-s", str(conf), "--format", "markdown")
     table = [line for line in md.splitlines() if line.startswith("|")]
-    assert len(table) == 2 + 2
+    assert len(table) == 2 + 2  # header, rule, two rows
     assert "First \\| post" in md  # pipes in titles cannot break the table
     _, out, _ = run(capsys, "report", "-s", str(conf), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))

@@ -1,0 +1,232 @@
+"""The relationships behind the conversations: pure functions, no I/O.
+
+Who writes to the author, how often the author answers and how fast, who
+the author wrote to and never heard back from, and how the answer rate
+moves month by month.  One person on several networks counts once when
+their profile URLs or handles are linked (by ENGAGE_PEOPLE, or because two
+of their items share a URL or handle).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .model import ANSWERABLE_KINDS, Item, Person, Thread, normal_handle, normal_url
+
+
+def person_keys(person: Person, source: str) -> set[str]:
+    """Everything that names a person: profile URL, handle on a network."""
+    keys = set()
+    if person.url:
+        keys.add(f"url:{normal_url(person.url)}")
+    if person.handle:
+        keys.add(f"{source}:{normal_handle(person.handle)}")
+    if not keys and person.name:
+        keys.add(f"name:{source}:{person.name.casefold()}")
+    return keys
+
+
+def _link_key(value: str) -> str:
+    value = value.strip()
+    if value.startswith(("http://", "https://")):
+        return f"url:{normal_url(value)}"
+    network, _sep, handle = value.partition(":")
+    return f"{network}:{normal_handle(handle)}"
+
+
+class _Union:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, key: str) -> str:
+        root = key
+        while self.parent.setdefault(root, root) != root:
+            root = self.parent[root]
+        while self.parent[key] != root:  # path compression, iteratively
+            self.parent[key], key = root, self.parent[key]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+@dataclass
+class Relation:
+    """One person, seen from the author's side."""
+
+    name: str
+    urls: set[str] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)
+    messages: int = 0
+    answered: int = 0
+    author_replies: int = 0
+    response_seconds: list[float] = field(default_factory=list)
+    #: Their latest item, and the latest exchange either way.
+    last_message: datetime | None = None
+    last_contact: datetime | None = None
+    #: The author's latest reply to them.
+    last_reply: datetime | None = None
+
+    @property
+    def silent(self) -> bool:
+        """The author wrote to them last, and they never wrote back."""
+        return self.last_reply is not None and (
+            self.last_message is None or self.last_message < self.last_reply
+        )
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.answered / self.messages if self.messages else None
+
+    @property
+    def median_response_days(self) -> float | None:
+        if not self.response_seconds:
+            return None
+        return round(statistics.median(self.response_seconds) / 86400, 1)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "urls": sorted(self.urls),
+            "sources": sorted(self.sources),
+            "messages": self.messages,
+            "answered": self.answered,
+            "author_replies": self.author_replies,
+            "response_rate": None if self.response_rate is None else round(self.response_rate, 2),
+            "median_response_days": self.median_response_days,
+            "last_contact": self.last_contact.isoformat() if self.last_contact else None,
+            "silent": self.silent,
+        }
+
+
+@dataclass
+class Month:
+    month: str
+    messages: int = 0
+    answered: int = 0
+    response_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def answer_rate(self) -> float | None:
+        return self.answered / self.messages if self.messages else None
+
+    @property
+    def median_response_days(self) -> float | None:
+        if not self.response_seconds:
+            return None
+        return round(statistics.median(self.response_seconds) / 86400, 1)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "month": self.month,
+            "messages": self.messages,
+            "answered": self.answered,
+            "answer_rate": None if self.answer_rate is None else round(self.answer_rate, 2),
+            "median_response_days": self.median_response_days,
+        }
+
+
+@dataclass(frozen=True)
+class People:
+    relations: tuple[Relation, ...]
+    months: tuple[Month, ...]
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a
+
+
+def _first_author_answer(
+    item: Item, thread: Thread, children: Mapping[str, list[Item]]
+) -> datetime | None:
+    """The earliest author item in the item's subtree, after it."""
+    best = None
+    stack = list(children.get(item.id, ()))
+    while stack:
+        node = stack.pop()
+        if node.id in thread.by_author and node.published >= item.published:
+            best = node.published if best is None else min(best, node.published)
+        stack.extend(children.get(node.id, ()))
+    return best
+
+
+def relationships(
+    threads: Iterable[Thread],
+    links: Sequence[Sequence[str]] = (),
+    answered_by_mention: Mapping[str, datetime] | None = None,
+) -> People:
+    """Everyone who wrote on the site, merged across networks, with figures.
+
+    ``answered_by_mention`` maps item ids answered by an author item that
+    named them (see conversation.answers_by_mention) to the answer's time.
+    """
+    threads = list(threads)
+    union = _Union()
+    for group in links:
+        keys = [_link_key(v) for v in group if v.strip()]
+        for key in keys[1:]:
+            union.union(keys[0], key)
+    for thread in threads:
+        for item in thread.items:
+            if item.id in thread.by_author:
+                continue
+            keys = sorted(person_keys(item.author, item.source))
+            for key in keys[1:]:
+                union.union(keys[0], key)
+
+    relations: dict[str, Relation] = {}
+    months: dict[str, Month] = {}
+    by_mention = answered_by_mention or {}
+
+    def relation(item: Item) -> Relation:
+        key = union.find(sorted(person_keys(item.author, item.source))[0])
+        found = relations.setdefault(key, Relation(name=item.author.name))
+        if item.author.url:
+            found.urls.add(item.author.url)
+        found.sources.add(item.source)
+        found.last_message = _later(found.last_message, item.published)
+        found.last_contact = _later(found.last_contact, item.published)
+        return found
+
+    for thread in threads:
+        by_id = {item.id: item for item in thread.items}
+        children: dict[str, list[Item]] = defaultdict(list)
+        for item in thread.items:
+            parent = thread.parents.get(item.id)
+            if parent:
+                children[parent].append(item)
+        for item in thread.items:
+            if item.id in thread.by_author:
+                parent = by_id.get(thread.parents.get(item.id) or "")
+                if parent is not None and parent.id not in thread.by_author:
+                    rel = relation(parent)
+                    rel.author_replies += 1
+                    rel.last_reply = _later(rel.last_reply, item.published)
+                    rel.last_contact = _later(rel.last_contact, item.published)
+                continue
+            if item.kind not in ANSWERABLE_KINDS:
+                continue
+            rel = relation(item)
+            rel.messages += 1
+            answer = _first_author_answer(item, thread, children) or by_mention.get(item.id)
+            month = months.setdefault(
+                item.published.strftime("%Y-%m"), Month(item.published.strftime("%Y-%m"))
+            )
+            month.messages += 1
+            if answer is not None:
+                rel.answered += 1
+                month.answered += 1
+                seconds = max(0.0, (answer - item.published).total_seconds())
+                rel.response_seconds.append(seconds)
+                month.response_seconds.append(seconds)
+    ordered = sorted(
+        relations.values(),
+        key=lambda r: (-(r.messages + r.author_replies), r.name.casefold()),
+    )
+    return People(tuple(ordered), tuple(months[m] for m in sorted(months)))
