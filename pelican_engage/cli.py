@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
         "Reads the archive and local comment files; no network.",
     )
     rep.add_argument("--format", choices=report.FORMATS, default="text")
+    rep.add_argument("--post", metavar="KEY", help="only this post key")
+    rep.add_argument("--source", metavar="NAME", help="only this source (local, twitter...)")
+    rep.add_argument("--older-than", metavar="AGE", help="only items older than 12h, 2d, 3w, 1m")
+    rep.add_argument("--since", metavar="DATE", help="only items since DATE (2026-11-01)")
+    rep.add_argument("--fetch", action="store_true", help="fetch what is due first")
     rep.add_argument(
         "--fail-on-waiting",
         action="store_true",
@@ -110,6 +115,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     ack.add_argument("item_id", metavar="ITEM_ID")
     ack.add_argument("--note", default="", help="why no reply is needed")
+
+    snooze = commands.add_parser(
+        "snooze",
+        parents=[common],
+        help="hide an item from the report until a date",
+        description="ITEM_ID leaves the report until DATE, then waits again.",
+    )
+    snooze.add_argument("item_id", metavar="ITEM_ID")
+    snooze.add_argument("--until", required=True, metavar="DATE", help="2026-12-24 or 3d")
+    snooze.add_argument("--note", default="")
+
+    unack = commands.add_parser(
+        "unack",
+        parents=[common],
+        help="make an acknowledged or snoozed item wait again",
+    )
+    unack.add_argument("item_id", metavar="ITEM_ID")
+
+    ppl = commands.add_parser(
+        "people",
+        parents=[common],
+        help="who you talk with: response rates, reply times, silences",
+        description="Everyone who wrote on the site, merged across networks, with "
+        "messages to you, your replies, response rate, median time to your first "
+        "reply and last contact; the people you wrote to who never answered; and "
+        "answer rate and response time by month.",
+    )
+    ppl.add_argument("--format", choices=("text", "json", "markdown", "csv"), default="text")
     return parser
 
 
@@ -183,14 +216,86 @@ def site_threads(settings: dict[str, Any]) -> tuple[list[Thread], Engine]:
     return threads, engine
 
 
+def _date(value: str, name: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{name}: {value!r} is not a date like 2026-11-01") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _languages(settings: dict[str, Any]) -> tuple[str, ...]:
+    return tuple({str(settings.get("DEFAULT_LANG") or "en"), "en"})
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     settings = _settings(args.settings)
+    try:
+        filters = report.Filters(
+            post=args.post or "",
+            source=args.source or "",
+            older_than=report.parse_duration(args.older_than) if args.older_than else None,
+            since=_date(args.since, "--since") if args.since else None,
+        )
+    except ValueError as exc:
+        raise UsageError(f"--older-than: {exc}") from exc
+    if args.fetch:
+        engine = _engine(settings)
+        summary, _jobs = engine.fetch(site_articles(settings))
+        engine.finish(save=False)
+        sys.stderr.write(
+            f"fetched: {summary.new_items} new item(s), {summary.requests} request(s)\n"
+        )
     threads, _engine_used = site_threads(settings)
     now = datetime.now(timezone.utc)
-    rows = report.waiting_rows(threads, now)
+    rows = report.waiting_rows(threads, now, filters, _languages(settings))
     total = sum(len(t.items) for t in threads)
     sys.stdout.write(report.render(args.format, rows, total, now))
     return 1 if args.fail_on_waiting and rows else 0
+
+
+def cmd_snooze(args: argparse.Namespace) -> int:
+    threads, engine = site_threads(_settings(args.settings))
+    _known_item(threads, args.item_id)
+    now = datetime.now(timezone.utc)
+    try:
+        until = now + report.parse_duration(args.until)
+    except ValueError:
+        until = _date(args.until, "--until")
+    if until <= now:
+        raise UsageError(f"--until {args.until} is not in the future")
+    stamp = now.replace(microsecond=0).isoformat()
+    engine.archive.acknowledge(
+        args.item_id, note=args.note, at=stamp, until=until.replace(microsecond=0).isoformat()
+    )
+    sys.stdout.write(f"{args.item_id} snoozed until {until.date().isoformat()}.\n")
+    return 0
+
+
+def cmd_unack(args: argparse.Namespace) -> int:
+    _threads, engine = site_threads(_settings(args.settings))
+    removed = engine.archive.unacknowledge(args.item_id)
+    state = "waits again" if removed else "was not acknowledged"
+    sys.stdout.write(f"{args.item_id} {state}.\n")
+    return 0
+
+
+def cmd_people(args: argparse.Namespace) -> int:
+    from . import people
+
+    settings = _settings(args.settings)
+    threads, engine = site_threads(settings)
+    found = people.relationships(threads, engine.settings.people, engine.settings.author)
+    sys.stdout.write(people.render(args.format, found))
+    return 0
+
+
+def _known_item(threads: list[Thread], item_id: str) -> None:
+    if not any(item.id == item_id for thread in threads for item in thread.items):
+        raise UsageError(
+            f"no item {item_id!r} on this site; "
+            "`pelican-engage report` lists the ids of waiting items"
+        )
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -346,11 +451,7 @@ def _check_comment_folders(args: argparse.Namespace) -> int:
 
 def cmd_ack(args: argparse.Namespace) -> int:
     threads, engine = site_threads(_settings(args.settings))
-    if not any(item.id == args.item_id for thread in threads for item in thread.items):
-        raise UsageError(
-            f"no item {args.item_id!r} on this site; "
-            "`pelican-engage report` lists the ids of waiting items"
-        )
+    _known_item(threads, args.item_id)
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     try:
         added = engine.archive.acknowledge(args.item_id, note=args.note, at=now)
@@ -374,6 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "fetch": cmd_fetch,
         "import": cmd_import,
         "ack": cmd_ack,
+        "snooze": cmd_snooze,
+        "unack": cmd_unack,
+        "people": cmd_people,
     }
     try:
         return commands[args.command](args)

@@ -22,7 +22,7 @@ from .archive import Archive, ArchiveError
 from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
 from .fetch import Job
-from .model import Item, Post, Problem
+from .model import Item, Post, Problem, Thread
 from .render import TEMPLATES
 from .settings import EngageSettings
 from .sources import bluesky, feed, mastodon, twitter, webmention, wordpress
@@ -153,6 +153,8 @@ class Engine:
     acknowledged: frozenset[str] = field(init=False)
     threads: ThreadCache = field(init=False)
     _folders_used: set[str] = field(init=False, default_factory=set)
+    #: The published posts' threads of this build, for the author's page.
+    counted_threads: list[Thread] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.archive = Archive(self.settings.archive_path)
@@ -258,6 +260,7 @@ class Engine:
             self.report(problem)
         result = cached.engagement
         if counted:
+            self.counted_threads.append(result.thread)
             self.posts += 1
             self.items += len(result.thread.items)
             self.waiting += len(result.thread.waiting)

@@ -9,13 +9,27 @@ of their items share a URL or handle).
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .model import ANSWERABLE_KINDS, Item, Person, Thread, normal_handle, normal_url
+from .conversation import mentions_author
+from .model import (
+    ANSWERABLE_KINDS,
+    NAME_ONLY_SOURCES,
+    AuthorIdentity,
+    Item,
+    Person,
+    Thread,
+    normal_handle,
+    normal_url,
+)
 
 
 def person_keys(person: Person, source: str) -> set[str]:
@@ -25,8 +39,11 @@ def person_keys(person: Person, source: str) -> set[str]:
         keys.add(f"url:{normal_url(person.url)}")
     if person.handle:
         keys.add(f"{source}:{normal_handle(person.handle)}")
-    if not keys and person.name:
-        keys.add(f"name:{source}:{person.name.casefold()}")
+    if person.email:  # in memory only (local comment files); never printed
+        keys.add(f"email:{person.email.casefold()}")
+    if person.name and (source in NAME_ONLY_SOURCES or not keys):
+        # Where there is no account, the name is what a person is known by.
+        keys.add(f"name:{source}:{' '.join(person.name.casefold().split())}")
     return keys
 
 
@@ -159,12 +176,14 @@ def _first_author_answer(
 def relationships(
     threads: Iterable[Thread],
     links: Sequence[Sequence[str]] = (),
-    answered_by_mention: Mapping[str, datetime] | None = None,
+    author: AuthorIdentity | None = None,
 ) -> People:
     """Everyone who wrote on the site, merged across networks, with figures.
 
-    ``answered_by_mention`` maps item ids answered by an author item that
-    named them (see conversation.answers_by_mention) to the answer's time.
+    A message "to the author" answers the post or one of the author's
+    items, or names the author (two readers talking are not counted).  It
+    is answered when an author item is in its branch, or named its writer
+    later (thread.mention_answers).
     """
     threads = list(threads)
     union = _Union()
@@ -182,7 +201,6 @@ def relationships(
 
     relations: dict[str, Relation] = {}
     months: dict[str, Month] = {}
-    by_mention = answered_by_mention or {}
 
     def relation(item: Item) -> Relation:
         key = union.find(sorted(person_keys(item.author, item.source))[0])
@@ -213,8 +231,18 @@ def relationships(
             if item.kind not in ANSWERABLE_KINDS:
                 continue
             rel = relation(item)
+            parent = thread.parents.get(item.id)
+            if not (
+                parent is None
+                or parent in thread.by_author
+                or (author is not None and mentions_author(item, author))
+            ):
+                continue
             rel.messages += 1
-            answer = _first_author_answer(item, thread, children) or by_mention.get(item.id)
+            named = by_id.get(thread.mention_answers.get(item.id, ""))
+            answer = _first_author_answer(item, thread, children) or (
+                named.published if named else None
+            )
             month = months.setdefault(
                 item.published.strftime("%Y-%m"), Month(item.published.strftime("%Y-%m"))
             )
@@ -230,3 +258,95 @@ def relationships(
         key=lambda r: (-(r.messages + r.author_replies), r.name.casefold()),
     )
     return People(tuple(ordered), tuple(months[m] for m in sorted(months)))
+
+
+# -- Output ------------------------------------------------------------------
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{round(value * 100)}%"
+
+
+def _days(value: float | None) -> str:
+    return "-" if value is None else f"{value:g} d"
+
+
+def _date(value: datetime | None) -> str:
+    return value.date().isoformat() if value else "-"
+
+
+def as_text(found: People) -> str:
+    lines = [
+        f"{'WHO':<24}  {'MSGS':>4}  {'YOUR REPLIES':>12}  {'ANSWERED':>8}  "
+        f"{'MEDIAN WAIT':>11}  {'LAST CONTACT':<12}  SOURCES"
+    ]
+    for r in found.relations:
+        name = r.name if len(r.name) <= 24 else r.name[:23] + "…"
+        lines.append(
+            f"{name:<24}  {r.messages:>4}  {r.author_replies:>12}  {_rate(r.response_rate):>8}  "
+            f"{_days(r.median_response_days):>11}  {_date(r.last_contact):<12}  "
+            f"{', '.join(sorted(r.sources))}"
+        )
+    silent = [r.name for r in found.relations if r.silent]
+    lines += ["", f"You wrote to them last, and never heard back ({len(silent)}):"]
+    lines += [f"  {name}" for name in silent] or ["  nobody"]
+    lines += ["", f"{'MONTH':<8}  {'MSGS':>4}  {'ANSWERED':>8}  {'MEDIAN WAIT':>11}"]
+    for m in found.months:
+        lines.append(
+            f"{m.month:<8}  {m.messages:>4}  {_rate(m.answer_rate):>8}  "
+            f"{_days(m.median_response_days):>11}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]()<>#|!~])", r"\\\1", " ".join(text.split()))
+
+
+def as_markdown(found: People) -> str:
+    lines = [
+        "| Who | Messages | Your replies | Answered | Median wait | Last contact |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for r in found.relations:
+        lines.append(
+            f"| {_md(r.name)} | {r.messages} | {r.author_replies} | {_rate(r.response_rate)} "
+            f"| {_days(r.median_response_days)} | {_date(r.last_contact)} |"
+        )
+    silent = [_md(r.name) for r in found.relations if r.silent]
+    lines += ["", f"**Never answered back:** {', '.join(silent) or 'nobody'}", ""]
+    lines += ["| Month | Messages | Answered | Median wait |", "|---|---:|---:|---:|"]
+    for m in found.months:
+        lines.append(
+            f"| {m.month} | {m.messages} | {_rate(m.answer_rate)} | "
+            f"{_days(m.median_response_days)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def as_json(found: People) -> str:
+    data = {
+        "people": [r.to_dict() for r in found.relations],
+        "months": [m.to_dict() for m in found.months],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def as_csv(found: People) -> str:
+    buffer = io.StringIO()
+    fields = list(Relation(name="").to_dict())
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for r in found.relations:
+        row = r.to_dict()
+        row["urls"] = " ".join(row["urls"])  # type: ignore[arg-type]
+        row["sources"] = " ".join(row["sources"])  # type: ignore[arg-type]
+        # Names come from strangers: no spreadsheet formulas.
+        name = str(row["name"])
+        row["name"] = "'" + name if name[:1] in ("=", "+", "-", "@") else name
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def render(fmt: str, found: People) -> str:
+    return {"json": as_json, "markdown": as_markdown, "csv": as_csv}.get(fmt, as_text)(found)

@@ -19,6 +19,7 @@ from pelican import signals
 
 from . import render
 from .engine import Engine, article_lists, is_opted_out
+from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
 
 logger = logging.getLogger(__name__)
@@ -165,17 +166,46 @@ def on_finalized(pelican: Any) -> None:
     for problem in engine.unused_comment_folders():
         engine.report(problem)
     engine.finish()
+    oldest = _write_author_page(engine, pelican)
     logger.info(
-        "engage: %d conversation item(s) on %d post(s), %d waiting for your reply; "
-        "%d comment file(s) parsed, %d thread(s) reused, %d problem(s); %.2f s",
+        "engage: %d items on %d posts, %d waiting%s; %d comment file(s) parsed, "
+        "%d thread(s) reused, %d problem(s); %.2f s",
         engine.items,
         engine.posts,
         engine.waiting,
+        f" (oldest {oldest})" if oldest else "",
         engine.local.parsed_files,
         engine.threads.hits,
         len(engine.problems),
         time.perf_counter() - build.started,
     )
+
+
+def _write_author_page(engine: Engine, pelican: Any) -> str:
+    """The author's page and feed of waiting items; the oldest wait, in words."""
+    from datetime import datetime, timezone
+
+    from . import report
+
+    now = datetime.now(timezone.utc)
+    languages = (str(pelican.settings.get("DEFAULT_LANG") or "en"), "en")
+    rows = report.waiting_rows(engine.counted_threads, now, languages=languages)
+    page = engine.settings.report_page
+    if page is not None:
+        from . import author_page, people
+
+        if not page.is_absolute():
+            page = Path.cwd() / page
+        found = people.relationships(
+            engine.counted_threads, engine.settings.people, engine.settings.author
+        )
+        total = sum(len(t.items) for t in engine.counted_threads)
+        try:
+            author_page.write(page, rows, found, now, total, engine.settings.siteurl)
+        except OSError as exc:
+            engine.report(Problem(str(page), f"cannot be written ({exc.strerror or exc})"))
+    oldest = max((row.waiting_days for row in rows), default=None)
+    return report.age(oldest) if oldest is not None else ""
 
 
 _RECEIVERS = (

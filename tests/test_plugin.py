@@ -419,7 +419,7 @@ def test_drafts_get_a_thread_but_are_not_counted_as_waiting(
     site.comment("draft-post", "c1.md", "Early reader", author="A", date="2026-02-01")
     site.build()
     assert len(site.html("drafts/draft-post.html").select("[data-engage-id]")) == 1
-    assert "0 waiting for your reply" in _summary(caplog)
+    assert "0 items on 0 posts, 0 waiting;" in _summary(caplog)
 
 
 def test_social_items_named_like_the_author_are_not_the_author(site: Site) -> None:

@@ -1,0 +1,157 @@
+"""The author's own page of waiting items, its Atom feed, and the monthly chart.
+
+Written by each build to ENGAGE_REPORT_PAGE, outside the published site by
+default: it lists strangers' messages for the author alone.  When the author
+puts it inside the output anyway, it is still never linked, and it says
+``noindex`` to search engines.  The feed beside it (``waiting.atom``) turns a
+feed reader into the author's notifications for a static site.  Everything
+printed is escaped here: excerpts and names are plain text.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+from pathlib import Path
+
+from .people import Month, People
+from .report import Row, by_post
+
+FEED_NAME = "waiting.atom"
+_STYLE = (
+    "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+    "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}"
+    "td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}"
+    ".q{font-weight:600}.muted{color:#666}svg{max-width:100%}"
+)
+
+
+def month_chart(months: Sequence[Month], width: int = 640, height: int = 180) -> str:
+    """An inline SVG: answer rate per month as bars, median days as labels."""
+    shown = list(months)[-24:]
+    if not shown:
+        return ""
+    step = width / len(shown)
+    bars = []
+    for n, month in enumerate(shown):
+        rate = month.answer_rate or 0.0
+        bar = (height - 40) * rate
+        x = n * step + 4
+        y = height - 20 - bar
+        days = month.median_response_days
+        tip = f"{month.month}: {round(rate * 100)}% of {month.messages} answered" + (
+            f", median {days:g} d" if days is not None else ""
+        )
+        bars.append(
+            f'<g><title>{escape(tip)}</title><rect x="{x:.1f}" y="{y:.1f}" '
+            f'width="{max(2.0, step - 8):.1f}" height="{bar:.1f}" fill="#2e7df6"/>'
+            f'<text x="{x:.1f}" y="{height - 6}" font-size="10">{escape(month.month[2:])}</text>'
+            + (
+                f'<text x="{x:.1f}" y="{max(12.0, y - 4):.1f}" font-size="10">{days:g}d</text>'
+                if days is not None
+                else ""
+            )
+            + "</g>"
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        'aria-label="Share of messages answered per month, with the median days to answer">'
+        + "".join(bars)
+        + "</svg>"
+    )
+
+
+def render_page(rows: Sequence[Row], people: People, generated: datetime, total: int) -> str:
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="robots" content="noindex, nofollow">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Waiting for your reply ({len(rows)})</title><style>{_STYLE}</style>",
+        f'<link rel="alternate" type="application/atom+xml" href="{FEED_NAME}">',
+        "</head><body>",
+        f"<h1>Waiting for your reply: {len(rows)}</h1>",
+        f'<p class="muted">Of {total} item(s), as of {escape(generated.isoformat())}. '
+        "Questions first. Not linked from the site.</p>",
+    ]
+    for post, members in by_post(rows):
+        title = escape(post.title or post.key)
+        parts.append(f'<h2><a href="{escape(post.url)}">{title}</a></h2><table>')
+        for row in members:
+            flag = ' class="q"' if row.question else ""
+            parts.append(
+                f"<tr{flag}><td>{escape(row.age)}</td><td>{escape(row.item.source)}</td>"
+                f"<td>{escape(row.item.author.name)}</td><td>{escape(row.excerpt)}</td>"
+                f'<td><a href="{escape(row.reply_url)}">reply</a></td>'
+                f'<td class="muted">{escape(row.item.id)}</td></tr>'
+            )
+        parts.append("</table>")
+    if not rows:
+        parts.append("<p>Nobody is waiting. Well done.</p>")
+    parts.append("<h2>Answer rate by month</h2>")
+    parts.append(month_chart(people.months))
+    parts.append("<table><tr><th>Month</th><th>Messages</th><th>Answered</th><th>Median</th></tr>")
+    for month in people.months:
+        rate = "-" if month.answer_rate is None else f"{round(month.answer_rate * 100)}%"
+        days = month.median_response_days
+        parts.append(
+            f"<tr><td>{month.month}</td><td>{month.messages}</td><td>{rate}</td>"
+            f"<td>{'-' if days is None else f'{days:g} d'}</td></tr>"
+        )
+    parts.append("</table>")
+    silent = [r for r in people.relations if r.silent]
+    if silent:
+        names = ", ".join(escape(r.name) for r in silent)
+        parts.append(f"<h2>You wrote last, no answer yet</h2><p>{names}</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def render_feed(rows: Sequence[Row], generated: datetime, site: str) -> str:
+    """One Atom entry per waiting item, newest first."""
+    stamp = generated.replace(microsecond=0).isoformat()
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom">',
+        f"<title>Waiting for your reply ({len(rows)})</title>",
+        f"<id>urn:pelican-engage:waiting:{escape(site or 'site')}</id>",
+        f"<updated>{stamp}</updated>",
+    ]
+    for row in sorted(rows, key=lambda r: r.item.published, reverse=True):
+        title = f"{row.item.author.name} on {row.post.title or row.post.key}"
+        parts += [
+            "<entry>",
+            f"<id>urn:pelican-engage:{escape(row.item.id)}</id>",
+            f"<title>{'Question: ' if row.question else ''}{escape(title)}</title>",
+            f'<link rel="alternate" href="{escape(row.reply_url)}"/>',
+            f"<updated>{row.item.published.isoformat()}</updated>",
+            f"<author><name>{escape(row.item.author.name)}</name></author>",
+            f'<content type="text">{escape(row.excerpt)}</content>',
+            "</entry>",
+        ]
+    parts.append("</feed>")
+    return "\n".join(parts) + "\n"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write(
+    page: Path, rows: Sequence[Row], people: People, generated: datetime, total: int, site: str
+) -> None:
+    """Write the page and, beside it, the feed."""
+    _write(page, render_page(rows, people, generated, total))
+    _write(page.parent / FEED_NAME, render_feed(rows, generated, site))
