@@ -197,6 +197,17 @@ def build_thread(
     for node, _depth in reversed(preorder):
         author_below[node] = any(c in by_author or author_below[c] for c in children[node])
 
+    by_id = {item.id: item for item in tree_items}
+
+    def reopens(item: Item) -> bool:
+        """Writing again under one's own acknowledged item reopens it."""
+        node = parents[item.id]
+        while node is not None and node not in by_author:
+            if node in acknowledged and by_id[node].author == item.author:
+                return True
+            node = parents[node]
+        return False
+
     waiting = frozenset(
         item.id
         for item in tree_items
@@ -208,6 +219,7 @@ def build_thread(
             parents[item.id] is None
             or parents[item.id] in by_author
             or mentions_author(item, author)
+            or reopens(item)
         )
     )
     answered = answers_by_mention(ordered, by_author, waiting) if by_mention else {}
