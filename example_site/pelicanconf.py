@@ -73,3 +73,15 @@ ENGAGE_SHOW_WAITING = True
 
 # Comment dates, in the same style as the post dates.
 ENGAGE_DATE_FORMAT = "%d %B %Y, %H:%M"
+
+# The same people under other names: Priya comments here and replies on X;
+# Inês is on Mastodon and on X. Linking them makes `pelican-engage people`
+# count each of them once.
+ENGAGE_PEOPLE = [
+    ["https://priya.example/", "twitter:priya_bakes"],
+    ["mastodon:ines@toot.example", "twitter:ines_writes"],
+]
+
+# The page of everyone waiting for me (and waiting.atom, for my feed
+# reader) is written outside the site, next to this file.
+ENGAGE_REPORT_PAGE = "engage-report/index.html"
