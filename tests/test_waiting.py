@@ -240,3 +240,19 @@ def test_a_page_inside_the_output_is_never_linked(site: Site) -> None:
     for html in site.output.rglob("*.html"):
         if "private-x7" not in html.parts:
             assert "private-x7" not in html.read_text(encoding="utf-8")
+
+
+def test_report_fetch_refreshes_the_archive_first(
+    site: Site, server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_fetch import ROOT, serve_mastodon
+
+    serve_mastodon(server)
+    site.article("first-post", mastodon=f"{server.url}/@marin/{ROOT}")
+    monkeypatch.chdir(site.root)
+    conf = site.write_conf(ENGAGE_OFFLINE=False)
+    assert report_ids(capsys, conf) == []  # nothing archived, and no network
+    assert main(["report", "-s", str(conf), "--format", "json", "--fetch"]) == 0
+    out, err = capsys.readouterr()
+    assert "fetched: 5 new item(s)" in err
+    assert json.loads(out)["totals"]["items"] == 5
