@@ -265,16 +265,22 @@ def cmd_snooze(args: argparse.Namespace) -> int:
     if until <= now:
         raise UsageError(f"--until {args.until} is not in the future")
     stamp = now.replace(microsecond=0).isoformat()
-    engine.archive.acknowledge(
-        args.item_id, note=args.note, at=stamp, until=until.replace(microsecond=0).isoformat()
-    )
+    try:
+        engine.archive.acknowledge(
+            args.item_id, note=args.note, at=stamp, until=until.replace(microsecond=0).isoformat()
+        )
+    except (ArchiveError, OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
     sys.stdout.write(f"{args.item_id} snoozed until {until.date().isoformat()}.\n")
     return 0
 
 
 def cmd_unack(args: argparse.Namespace) -> int:
     _threads, engine = site_threads(_settings(args.settings))
-    removed = engine.archive.unacknowledge(args.item_id)
+    try:
+        removed = engine.archive.unacknowledge(args.item_id)
+    except (ArchiveError, OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
     state = "waits again" if removed else "was not acknowledged"
     sys.stdout.write(f"{args.item_id} {state}.\n")
     return 0

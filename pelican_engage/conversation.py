@@ -19,10 +19,12 @@ from .model import (
     AuthorIdentity,
     Item,
     Node,
+    Person,
     Post,
     Problem,
     Thread,
     normal_handle,
+    normal_url,
 )
 from .sanitize import html_to_text
 
@@ -158,6 +160,16 @@ def mentions_author(item: Item, author: AuthorIdentity) -> bool:
 MARKED_SOURCES = frozenset({"wordpress", "disqus"})
 
 
+def _same_person(a: Person, b: Person) -> bool:
+    """The same account or site (an avatar or e-mail may change), or, with
+    neither, the same name."""
+    if a.handle or b.handle:
+        return normal_handle(a.handle) == normal_handle(b.handle)
+    if a.url or b.url:
+        return normal_url(a.url) == normal_url(b.url)
+    return a.name.casefold().strip() == b.name.casefold().strip()
+
+
 def is_by_author(item: Item, author: AuthorIdentity) -> bool:
     """Whether the author wrote ``item``.
 
@@ -203,7 +215,7 @@ def build_thread(
         """Writing again under one's own acknowledged item reopens it."""
         node = parents[item.id]
         while node is not None and node not in by_author:
-            if node in acknowledged and by_id[node].author == item.author:
+            if node in acknowledged and _same_person(by_id[node].author, item.author):
                 return True
             node = parents[node]
         return False
@@ -234,21 +246,24 @@ def build_thread(
     return thread, problems
 
 
-def _addressed(item: Item, text: str) -> bool:
+def _addressed(item: Item, text: str, first_names: Mapping[str, int]) -> bool:
     """Does the author's ``text`` name the writer of ``item``: an @handle of
-    theirs anywhere, or their name (or first name) opening it ("Antonia,
-    thanks...")?"""
+    theirs (past the leading run that every social reply starts with), or
+    their name opening it ("Antonia, thanks...")?  A first name alone counts
+    only when one waiting person on the post has it."""
     handle = normal_handle(item.author.handle)
+    body = _LEADING_HANDLES.sub("", text)
     if handle:
         for form in {handle, handle.split("@", 1)[0]}:
-            if re.search(rf"@{re.escape(form)}(?![\w.@-]*\w)", text, re.IGNORECASE):
+            if re.search(rf"@{re.escape(form)}(?![\w.@-]*\w)", body, re.IGNORECASE):
                 return True
-    name = " ".join(item.author.name.split())
+    name = " ".join(item.author.name.split()).casefold()
     opening = _OPENING.match(text)
     if not name or not opening:
         return False
     said = opening[1].casefold()
-    return said in {name.casefold(), name.split()[0].casefold()}
+    first = name.split()[0]
+    return said == name or (said == first and first_names.get(first, 0) == 1)
 
 
 #: The words before the first comma, colon or dash of a reply, after a
@@ -271,15 +286,26 @@ def answers_by_mention(
     """
     answered: dict[str, str] = {}
     pending = [i for i in ordered if i.id in waiting]
+    by_id = {i.id: i for i in ordered}
+    people = {(i.author.name.casefold(), normal_handle(i.author.handle)) for i in pending}
+    first_names: dict[str, int] = {}
+    for name, _handle in people:
+        if name.split():
+            first_names[name.split()[0]] = first_names.get(name.split()[0], 0) + 1
     for reply in ordered:
         if reply.id not in by_author:
             continue
         text = html_to_text(reply.content_html)
+        # A reply under someone's item answers that item, in its branch; it
+        # names them because the network put their handle first.
+        parent = by_id.get(reply.in_reply_to or "")
         latest: dict[tuple[str, str], Item] = {}
         for item in pending:
             if item.id in answered or item.published >= reply.published:
                 continue
-            if _addressed(item, text):
+            if parent is not None and _same_person(parent.author, item.author):
+                continue
+            if _addressed(item, text, first_names):
                 who = (item.author.name.casefold(), normal_handle(item.author.handle))
                 if who not in latest or latest[who].published <= item.published:
                     latest[who] = item

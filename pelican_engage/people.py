@@ -203,7 +203,8 @@ def relationships(
     months: dict[str, Month] = {}
 
     def relation(item: Item) -> Relation:
-        key = union.find(sorted(person_keys(item.author, item.source))[0])
+        keys = sorted(person_keys(item.author, item.source)) or [f"item:{item.id}"]
+        key = union.find(keys[0])
         found = relations.setdefault(key, Relation(name=item.author.name))
         if item.author.url:
             found.urls.add(item.author.url)

@@ -23,8 +23,7 @@ FORMATS = ("text", "json", "markdown", "csv")
 
 #: Words that open a question, per language (the site's languages are used).
 QUESTION_WORDS = {
-    "en": "who what when where why how which whose whom can could would should do does did "
-    "is are was were will have has any anyone",
+    "en": "who what when where why how which whose whom can could would should do does did is are",
     "fr": "qui que quoi quand où pourquoi comment quel quelle quels quelles combien est-ce "
     "peux pouvez as-tu avez-vous",
     "de": "wer was wann wo warum wie welche welcher welches wieso weshalb kannst können hast "
@@ -45,6 +44,15 @@ def is_question(text: str, languages: Iterable[str] = ("en",)) -> bool:
     words: set[str] = set()
     for lang in languages:
         words.update(QUESTION_WORDS.get(lang.split("_")[0].split("-")[0].casefold(), "").split())
+    # Social replies open with the @handles of the thread: skip them.
+    text = re.sub(r"^(?:\s*@[\w.\-]+(?:@[\w.\-]+)?)+", "", text).lstrip()
+    # "What a great post!" exclaims.
+    text = re.sub(
+        r"\b(what|quel|quelle|was für|qué|che|que)\s+(an?|un|une|ein|eine)\b",
+        "",
+        text,
+        flags=re.IGNORECASE,
+    )
     return any(m[1].casefold() in words for m in _SENTENCES.finditer(text))
 
 

@@ -316,7 +316,19 @@ def _people(settings: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
     value = settings.get("ENGAGE_PEOPLE") or []
     if not isinstance(value, (list, tuple)):
         raise SettingsError("ENGAGE_PEOPLE", f"expected a list of lists, got {value!r}")
-    return tuple(_strings(f"ENGAGE_PEOPLE[{n}]", group) for n, group in enumerate(value))
+    groups = tuple(_strings(f"ENGAGE_PEOPLE[{n}]", group) for n, group in enumerate(value))
+    for n, group in enumerate(groups):
+        for entry in group:
+            network, sep, _handle = entry.partition(":")
+            if not entry.startswith(("http://", "https://")) and (
+                not sep or network not in {*NETWORKS, "local", "webmention"}
+            ):
+                raise SettingsError(
+                    f"ENGAGE_PEOPLE[{n}]",
+                    f"{entry!r} is neither a profile URL nor network:handle "
+                    f"(networks: {', '.join(NETWORKS)})",
+                )
+    return groups
 
 
 def load(settings: Mapping[str, Any]) -> EngageSettings:

@@ -128,3 +128,16 @@ def test_people_command(site: Site, capsys: pytest.CaptureFixture[str], monkeypa
         1,
     )
     assert ann["median_response_days"] == 1.0 and ann["silent"] is False
+
+
+def test_an_item_without_a_name_does_not_break_the_view() -> None:
+    nameless = build_thread(Post("d"), [it("n", Person(""), 1, source="local")], AUTHOR)[0]
+    found = relationships([*threads(), nameless])
+    assert any(r.name == "" for r in found.relations)
+
+
+def test_people_links_must_name_a_network() -> None:
+    from pelican_engage.settings import SettingsError, load
+
+    with pytest.raises(SettingsError, match=r"ENGAGE_PEOPLE\[0\].*neither a profile URL"):
+        load({"PATH": "content", "ENGAGE_PEOPLE": [["@bob", "@bob@m.example"]]})

@@ -256,3 +256,58 @@ def test_report_fetch_refreshes_the_archive_first(
     out, err = capsys.readouterr()
     assert "fetched: 5 new item(s)" in err
     assert json.loads(out)["totals"]["items"] == 5
+
+
+def test_a_reply_in_one_branch_does_not_clear_the_same_persons_other_question() -> None:
+    ann = {"handle": "ann@m.example", "source": "mastodon"}
+    items = [
+        item("q1", "Ann", "How do I import Disqus?", 5, **ann),
+        item("q2", "Ann", "Does it support Bluesky?", 4, **ann),
+        item("r", "Marin", "@ann@m.example yes, since 2.0", 2, "mastodon:q2",
+             handle="marin@social.example", source="mastodon"),
+    ]  # fmt: skip
+    result = thread("p", "P", items)
+    assert result.waiting == {"mastodon:q1"} and result.mention_answers == {}
+
+
+def test_a_shared_first_name_answers_nobody_but_a_full_name_does() -> None:
+    items = [
+        item("a", "Alex Martin", "First", 5),
+        item("b", "Alex Dupont", "Second", 5),
+        item("r", "Marin", "Alex, thanks!", 2),
+        item("r2", "Marin", "Alex Dupont: and you too.", 1),
+    ]
+    result = thread("p", "P", items)
+    assert result.mention_answers == {"local:b": "local:r2"}
+    assert result.waiting == {"local:a"}
+
+
+def test_reopening_follows_the_person_not_their_avatar() -> None:
+    ann = Person("Ann", handle="ann@m.example", avatar="https://m.example/a1.png")
+    first = Item("mastodon:a", "mastodon", "reply", ann, NOW - timedelta(days=3))
+    again = Item(
+        "mastodon:b", "mastodon", "reply", Person("Ann", handle="ann@m.example",
+        avatar="https://m.example/a2.png"), NOW - timedelta(days=1), in_reply_to="mastodon:a",
+    )  # fmt: skip
+    other = Item("mastodon:c", "mastodon", "reply", Person("Bo", handle="bo@m.example"),
+                 NOW, in_reply_to="mastodon:a")  # fmt: skip
+    result = build_thread(Post("p"), [first, again, other], AUTHOR,
+                          acknowledged=frozenset({"mastodon:a"}))[0]  # fmt: skip
+    # Ann writing again reopens; Bo answering Ann is readers talking.
+    assert result.waiting == {"mastodon:b"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@marin how did you do it", True),
+        ("Great post. Have a nice weekend", False),
+        ("Will do, thanks!", False),
+        ("What a great post!", False),
+        ("Was great reading this", False),
+    ],
+)
+def test_question_words_after_the_handles_and_not_in_exclamations(
+    text: str, expected: bool
+) -> None:
+    assert is_question(text, ("en",)) is expected
