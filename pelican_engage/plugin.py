@@ -181,6 +181,11 @@ def on_finalized(pelican: Any) -> None:
     )
 
 
+#: A page whose threads all came from the cache is rewritten only this often
+#: (its ages are in days; a warm build should not pay for it every time).
+_PAGE_REFRESH_SECONDS = 6 * 3600
+
+
 def _write_author_page(engine: Engine, pelican: Any) -> str:
     """The author's page and feed of waiting items; the oldest wait, in words."""
     from datetime import datetime, timezone
@@ -188,14 +193,16 @@ def _write_author_page(engine: Engine, pelican: Any) -> str:
     from . import report
 
     now = datetime.now(timezone.utc)
-    languages = (str(pelican.settings.get("DEFAULT_LANG") or "en"), "en")
-    rows = report.waiting_rows(engine.counted_threads, now, languages=languages)
+    oldest_item = min(
+        (i.published for t in engine.counted_threads for i in t.items if i.id in t.waiting),
+        default=None,
+    )
     page = engine.settings.report_page
-    if page is not None:
+    if page is not None and _page_is_due(engine, page):
         from . import author_page, people
 
-        if not page.is_absolute():
-            page = Path.cwd() / page
+        languages = (str(pelican.settings.get("DEFAULT_LANG") or "en"), "en")
+        rows = report.waiting_rows(engine.counted_threads, now, languages=languages)
         found = people.relationships(
             engine.counted_threads, engine.settings.people, engine.settings.author
         )
@@ -204,8 +211,19 @@ def _write_author_page(engine: Engine, pelican: Any) -> str:
             author_page.write(page, rows, found, now, total, engine.settings.siteurl)
         except OSError as exc:
             engine.report(Problem(str(page), f"cannot be written ({exc.strerror or exc})"))
-    oldest = max((row.waiting_days for row in rows), default=None)
-    return report.age(oldest) if oldest is not None else ""
+    if oldest_item is None:
+        return ""
+    return report.age(max(0.0, (now - oldest_item).total_seconds()) / 86400)
+
+
+def _page_is_due(engine: Engine, page: Path) -> bool:
+    """Rewrite when a thread changed, or the page is a few hours old."""
+    rebuilt = engine.posts - engine.threads.hits
+    try:
+        age = time.time() - page.stat().st_mtime
+    except OSError:
+        return True
+    return rebuilt > 0 or age > _PAGE_REFRESH_SECONDS
 
 
 _RECEIVERS = (

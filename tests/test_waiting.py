@@ -311,3 +311,16 @@ def test_question_words_after_the_handles_and_not_in_exclamations(
     text: str, expected: bool
 ) -> None:
     assert is_question(text, ("en",)) is expected
+
+
+def test_a_warm_build_keeps_a_fresh_page_and_a_change_rewrites_it(site: Site) -> None:
+    site.article("first-post", title="First post")
+    site.comment("first-post", "c1.md", "Hello?", author="Ann", date="2026-01-02")
+    site.build()
+    page = site.root / "engage-report" / "index.html"
+    first = page.stat().st_mtime_ns
+    site.build()  # every thread from the cache, the page a second old
+    assert page.stat().st_mtime_ns == first
+    site.comment("first-post", "c2.md", "Me too?", author="Bo", date="2026-01-03")
+    site.build()
+    assert page.stat().st_mtime_ns != first and "Me too?" in page.read_text(encoding="utf-8")
