@@ -69,6 +69,16 @@ class Result:
     error: Exception | None = None
 
 
+def url_job(post_key: str, source: str, url: str, published: datetime, what: str) -> Job:
+    """The job of a source that is fetched at a URL of the article's metadata."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"{url!r} is not an http(s) URL of {what}")
+    return Job(post_key, source, url.strip(), parts.netloc, published)
+
+
 def _family(source: str) -> str:
     return source.split("-", 1)[0]
 

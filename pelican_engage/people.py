@@ -73,6 +73,14 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def _rate_of(answered: int, messages: int) -> float | None:
+    return answered / messages if messages else None
+
+
+def _median_days(seconds: Sequence[float]) -> float | None:
+    return round(statistics.median(seconds) / 86400, 1) if seconds else None
+
+
 @dataclass
 class Relation:
     """One person, seen from the author's side."""
@@ -99,13 +107,11 @@ class Relation:
 
     @property
     def response_rate(self) -> float | None:
-        return self.answered / self.messages if self.messages else None
+        return _rate_of(self.answered, self.messages)
 
     @property
     def median_response_days(self) -> float | None:
-        if not self.response_seconds:
-            return None
-        return round(statistics.median(self.response_seconds) / 86400, 1)
+        return _median_days(self.response_seconds)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -131,13 +137,11 @@ class Month:
 
     @property
     def answer_rate(self) -> float | None:
-        return self.answered / self.messages if self.messages else None
+        return _rate_of(self.answered, self.messages)
 
     @property
     def median_response_days(self) -> float | None:
-        if not self.response_seconds:
-            return None
-        return round(statistics.median(self.response_seconds) / 86400, 1)
+        return _median_days(self.response_seconds)
 
     def to_dict(self) -> dict[str, object]:
         return {

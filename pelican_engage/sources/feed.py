@@ -13,9 +13,8 @@ import io
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from ..fetch import Job, Result
+from ..fetch import Job, Result, url_job
 from ..model import Item, Person, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url
 
@@ -108,10 +107,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> tuple[l
 
 
 def job_for(post_key: str, url: str, published: datetime) -> Job:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError(f"{url!r} is not an http(s) feed URL")
-    return Job(post_key, SOURCE, url.strip(), parts.netloc, published)
+    return url_job(post_key, SOURCE, url, published, "a feed")
 
 
 class FeedSource:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import FetchError
-from ..fetch import Job, Result
+from ..fetch import Job, Result, url_job
 from ..model import Item, Person, normal_url
 from ..sanitize import clean_html, clean_text, safe_url
 
@@ -95,10 +95,7 @@ def parse_comments(answer: Any, host: str, post_author: int = 0) -> tuple[list[I
 
 
 def job_for(post_key: str, url: str, published: datetime) -> Job:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError(f"{url!r} is not the http(s) URL of a WordPress post")
-    return Job(post_key, SOURCE, url.strip(), parts.netloc, published)
+    return url_job(post_key, SOURCE, url, published, "a WordPress post")
 
 
 def _same_post(posts: list[Any], url: str) -> Mapping[str, Any]:
