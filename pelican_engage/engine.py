@@ -107,6 +107,10 @@ def post_of(article: Any, siteurl: str) -> Post:
     )
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _secret(name: str) -> str:
     """A token from the environment; one with a space or line break inside
     (a pasted file, two values) cannot be sent and is treated as missing."""
@@ -217,13 +221,14 @@ class Engine:
         for name, cursor in cursors.items():
             if not isinstance(cursor, Mapping):
                 continue
-            source = name.split(":", 1)[0]
-            counts = cursor.get("counts") or {}
-            metrics = (cursor.get("announcement") or {}).get("metrics") or {}
+            # The archive is committed and editable: odd values are skipped.
+            source = str(name).split(":", 1)[0]
+            counts = _mapping(cursor.get("counts"))
+            metrics = _mapping(_mapping(cursor.get("announcement")).get("metrics"))
             # Mastodon, Bluesky and X each name them their own way.
             likes = counts.get("favourites") or counts.get("likes") or metrics.get("like_count")
             reposts = counts.get("reblogs") or counts.get("reposts") or metrics.get("retweet_count")
-            which = str(cursor.get("uri") or cursor.get("status") or name.split(":", 1)[1])
+            which = str(cursor.get("uri") or cursor.get("status") or name)
             when = str(cursor.get("fetched_at") or "")
             figures = (
                 when,
@@ -341,7 +346,8 @@ class Engine:
             cursors = self.archive.load(post_key(article)).cursors
         except ArchiveError:
             return []
-        return [str(u) for u in (cursors.get(f"twitter-discover:{target}") or {}).get("found", ())]
+        found = _mapping(cursors.get(f"twitter-discover:{target}")).get("found")
+        return [str(u) for u in found if isinstance(u, str)] if isinstance(found, list) else []
 
     def discovery_jobs(self, articles: Iterable[Any], now: datetime) -> list[Job]:
         """Searches for the author's tweet linking to each young post.
@@ -470,8 +476,8 @@ class Engine:
             cursor = self.archive.load(job.post_key).cursors.get(job.cursor_key) or {}
         except ArchiveError:
             return ""
-        found = cursor.get("found") or []
-        return str(found[0]) if found else ""
+        found = _mapping(cursor).get("found")
+        return str(found[0]) if isinstance(found, list) and found else ""
 
     def opted_out(self, article: Any) -> None:
         """A post with ``engage: off`` still owns its comment folder."""

@@ -79,6 +79,17 @@ def url_job(post_key: str, source: str, url: str, published: datetime, what: str
     return Job(post_key, source, url.strip(), parts.netloc, published)
 
 
+def _when(value: Any) -> datetime | None:
+    """A cursor's fetch time; a hand-edited, unreadable one makes the job due."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
 def _family(source: str) -> str:
     return source.split("-", 1)[0]
 
@@ -159,8 +170,7 @@ class Fetcher:
                 continue  # a damaged archive file is left alone; the build reports it
             if cursor.get("deleted") and not force:
                 continue
-            last = cursor.get("fetched_at")
-            last_at = datetime.fromisoformat(last) if isinstance(last, str) else None
+            last_at = _when(cursor.get("fetched_at"))
             if force or self.refresh.is_due(last_at, job.published, now):
                 selected.append(job)
         return selected

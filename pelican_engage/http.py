@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -117,6 +118,27 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+class _RedactingFilter(logging.Filter):
+    """urllib3 logs every request line at DEBUG (``pelican -D``), query
+    string included, where webmention.io wants its token: it is removed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            cleaned = redact(message, self.secrets)
+            if cleaned != message:
+                record.msg, record.args = cleaned, ()
+        return True
+
+
+_URLLIB3_FILTER = _RedactingFilter()
+logging.getLogger("urllib3.connectionpool").addFilter(_URLLIB3_FILTER)
+
+
 class Client:
     """Fetches with timeouts, bounded retries, rate limits and a size cap.
 
@@ -133,6 +155,7 @@ class Client:
     ) -> None:
         self.settings = settings or HttpSettings()
         self.secrets = tuple(s for s in secrets if s)
+        _URLLIB3_FILTER.secrets.update(self.secrets)
         self._sleep = sleep
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._sessions: dict[tuple[str, int], requests.Session] = {}

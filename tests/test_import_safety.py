@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -102,3 +103,40 @@ def test_post_puts_a_page_where_it_says(site: Site, capsys: pytest.CaptureFixtur
     archive = Archive(site.root / "archive")
     assert archive.load("greetings").items and not archive.load("hello-world").items
     assert "into 1 post(s)" in capsys.readouterr().out
+
+
+def test_odd_cursors_in_a_hand_edited_archive_do_not_break_the_build(site: Site, server) -> None:
+    from tests.loopback import send
+
+    status = f"{server.url}/@marin/1"
+    server.routes["/api/v1/statuses/1"] = lambda h, n: send(h, 503)  # an outage, on loopback
+    site.article("post", mastodon=status)
+    Archive(site.root / "archive").merge(
+        "post",
+        [],
+        {
+            f"mastodon:{status}": {"counts": "many", "fetched_at": "x"},
+            "nocolon": {"announcement": "x", "found": 3},
+            "twitter-discover:https://blog.example/post.html from:marin": {"found": "oops"},
+        },
+    )
+    author = {"names": ["Marin"], "twitter": ["marin"]}
+    site.build(ENGAGE_OFFLINE=True, ENGAGE_TWITTER={"discover": True}, ENGAGE_AUTHOR=author)
+    assert (site.output / "post.html").exists()
+    site.build()  # online: the unreadable fetch time makes the job due
+    assert server.hits["/api/v1/statuses/1"] >= 1
+    assert (site.output / "post.html").exists()
+
+
+def test_a_token_in_a_query_string_is_not_logged_by_urllib3(
+    server, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pelican_engage.http import Client
+    from tests.loopback import send
+
+    server.routes["/api"] = lambda h, n: send(h, 200, b"{}")
+    caplog.set_level(logging.DEBUG)
+    Client(secrets=["wm-canary-9f2"]).get(f"{server.url}/api", params={"token": "wm-canary-9f2"})
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("/api" in line for line in lines)  # urllib3 did log the request
+    assert not any("wm-canary-9f2" in line for line in lines)
