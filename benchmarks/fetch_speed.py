@@ -12,14 +12,14 @@ must send no request at all (everything is within its refresh interval).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+
+from json_server import serve_json
 
 from pelican_engage.archive import Archive
 from pelican_engage.fetch import Fetcher
@@ -51,26 +51,8 @@ def reply(n: int, parent: str) -> dict[str, object]:
 
 
 def serve(latency: float) -> tuple[ThreadingHTTPServer, str]:
-    context = json.dumps({"ancestors": [], "descendants": [reply(1, "1"), reply(2, "1001")]})
-    status = json.dumps(STATUS)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            time.sleep(latency)
-            body = (context if self.path.endswith("/context") else status).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
+    context = {"ancestors": [], "descendants": [reply(1, "1"), reply(2, "1001")]}
+    return serve_json(lambda path: context if path.endswith("/context") else STATUS, latency)
 
 
 def main() -> int:

@@ -16,15 +16,16 @@ Times are compared with the sequential baseline (requests x latency).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from json_server import serve_json
 
 from pelican_engage.archive import Archive
 from pelican_engage.fetch import Fetcher
@@ -68,51 +69,39 @@ def conversation(root: int, replies: int) -> list[dict[str, object]]:
 
 
 def serve(latency: float, replies: int, counts: Counts) -> tuple[ThreadingHTTPServer, str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            time.sleep(latency)
-            url = urlsplit(self.path)
-            query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            if url.path.startswith("/2/tweets/search/"):
-                root = int(query["query"].split(":", 1)[1])
-                tweets = conversation(root, replies)
-                if "since_id" in query:
-                    tweets = [t for t in tweets if int(str(t["id"])) > int(query["since_id"])]
-                start = int(query.get("next_token", "0"))
-                page = tweets[start : start + 100]
-                users = {str(t["author_id"]) for t in page}
-                body: dict[str, object] = {"meta": {"result_count": len(page)}}
-                if page:
-                    body["data"] = page
-                    body["includes"] = {
-                        "users": [{"id": u, "name": f"R {u}", "username": f"r{u}"} for u in users]
-                    }
-                    body["meta"] = {"result_count": len(page), "newest_id": page[0]["id"]}
-                    if start + 100 < len(tweets):
-                        body["meta"]["next_token"] = str(start + 100)  # type: ignore[index]
-                counts.add(len(page), len(users))
-            else:
-                tweet_id = url.path.rsplit("/", 1)[1]
-                body = {
-                    "data": {"id": tweet_id, "conversation_id": tweet_id, "author_id": "1",
-                             "created_at": "2026-11-19T10:00:00.000Z", "text": "New post"},
-                    "includes": {"users": [{"id": "1", "name": "Marin", "username": "marin"}]},
-                }  # fmt: skip
-                counts.add(1, 1)
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def answer(path: str) -> dict[str, object]:
+        url = urlsplit(path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if not url.path.startswith("/2/tweets/search/"):
+            tweet_id = url.path.rsplit("/", 1)[1]
+            counts.add(1, 1)
+            return {
+                "data": {"id": tweet_id, "conversation_id": tweet_id, "author_id": "1",
+                         "created_at": "2026-11-19T10:00:00.000Z", "text": "New post"},
+                "includes": {"users": [{"id": "1", "name": "Marin", "username": "marin"}]},
+            }  # fmt: skip
+        root = int(query["query"].split(":", 1)[1])
+        tweets = conversation(root, replies)
+        if "since_id" in query:
+            tweets = [t for t in tweets if int(str(t["id"])) > int(query["since_id"])]
+        start = int(query.get("next_token", "0"))
+        page = tweets[start : start + 100]
+        users = {str(t["author_id"]) for t in page}
+        counts.add(len(page), len(users))
+        if not page:
+            return {"meta": {"result_count": 0}}
+        meta: dict[str, object] = {"result_count": len(page), "newest_id": page[0]["id"]}
+        if start + 100 < len(tweets):
+            meta["next_token"] = str(start + 100)
+        return {
+            "data": page,
+            "includes": {
+                "users": [{"id": u, "name": f"R {u}", "username": f"r{u}"} for u in users]
+            },
+            "meta": meta,
+        }
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
+    return serve_json(answer, latency)
 
 
 def run(url: str, jobs: list, folder: Path, cap: int, concurrency: int, force: bool) -> tuple:

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import urlsplit
 
 from . import __version__
 from .archive import Archive, ArchiveError
 from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
-from .fetch import Job
+from .fetch import Fetcher, Job, Refresh, Source, Summary
 from .model import Item, Post, Problem, Thread
 from .render import TEMPLATES
 from .settings import EngageSettings
@@ -34,9 +35,6 @@ from .sources.local import (
     Skipped,
     display_path,
 )
-
-if TYPE_CHECKING:
-    from .fetch import Source, Summary
 
 logger = logging.getLogger(__name__)
 
@@ -364,7 +362,7 @@ class Engine:
             published = _published(article)
             if settings.search == "recent" and now - published > twitter.RECENT_WINDOW:
                 continue
-            host = twitter.job_for("", "1", published, settings.api_url).host
+            host = urlsplit(settings.api_url).netloc
             jobs.append(Job(post_key(article), "twitter-discover", target, host, published))
         return jobs
 
@@ -376,8 +374,6 @@ class Engine:
         select: Callable[[Job], bool] | None = None,
     ) -> tuple[Summary, int]:
         """Fetch what is due for ``articles``; the summary and the job count."""
-        from .fetch import Fetcher, Refresh, Summary
-
         articles = list(articles)
         wanted = select or (lambda _job: True)
         jobs = [j for j in self.jobs(articles) if wanted(j)]

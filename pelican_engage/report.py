@@ -57,7 +57,7 @@ def is_question(text: str, languages: Iterable[str] = ("en",)) -> bool:
 
 
 def age(days: float) -> str:
-    """How long somebody has waited, for people: "3 hours", "1 day", "5 weeks"."""
+    """How long somebody has waited, for people: "3 hours", "12 days", "5 months"."""
     hours = days * 24
     if hours < 1:
         count, unit = max(1, round(days * 1440)), "minute"
