@@ -11,6 +11,7 @@ CACHE_PATH and can be deleted at any time.
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import os
 import pickle
@@ -48,7 +49,9 @@ class ThreadCache:
 
     def __init__(self, folder: Path, salt: str, site: str = "") -> None:
         self.path = folder / (f"threads-{site}.pickle" if site else "threads.pickle")
-        self.salt = f"{_FORMAT}:{salt}"
+        # Only a digest is stored: the salt names the author's e-mail
+        # addresses, and cache folders get uploaded (CI artifacts).
+        self.salt = hashlib.sha256(f"{_FORMAT}:{salt}".encode()).hexdigest()
         self._old: dict[str, CachedThread] = {}
         self._new: dict[str, CachedThread] = {}
         self.hits = 0
