@@ -177,6 +177,13 @@ class Engine:
 
     def __post_init__(self) -> None:
         self.archive = Archive(self.settings.archive_path)
+        removed = self.archive.remove_temporary_files()
+        if removed:
+            logger.info(
+                "engage: removed %d temporary file(s) that interrupted writes left in %s",
+                len(removed),
+                display_path(self.settings.archive_path),
+            )
         self.local = LocalComments(
             self.pelican_settings, self.settings.comments_path, self.settings.author.emails
         )
