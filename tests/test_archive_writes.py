@@ -33,6 +33,8 @@ from tests.conftest import Site
 from tests.loopback import Server, send
 
 DATA = Path(__file__).parent / "data" / "mastodon"
+#: Subprocesses import the package the tests import.
+REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
 FAST = HttpSettings(connect_timeout=2, read_timeout=2, backoff=0.01, max_wait=1, retries=0)
 ENOSPC = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -302,8 +304,8 @@ def test_field_case_f10_a_really_full_disk(
         ENGAGE_ARCHIVE_PATH=str(small_tmpfs / "archive"),
         ENGAGE_REFRESH={"min_seconds": 0, "max_seconds": 0, "ratio": 0},
     )
-    env = {**os.environ, "ENGAGE_OFFLINE": ""}
-    env.pop("ENGAGE_OFFLINE")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("ENGAGE_OFFLINE", None)
     command = [sys.executable, "-m", "pelican_engage.cli", "fetch", "-s", str(conf), "--force"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, cwd=site.root)
     assert first.returncode == 0, first.stderr
@@ -402,7 +404,10 @@ def test_field_case_f11_kill_9_mid_write_leaves_nothing_after_the_next_run(
     left = 0
     for _attempt in range(40):
         proc = subprocess.Popen(
-            [sys.executable, "-c", _WRITER, str(archive)], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", _WRITER, str(archive)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
         )
         assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
         time.sleep(rng.uniform(0.05, 0.6))
