@@ -207,8 +207,11 @@ class MergeResult:
 class Archive:
     """The folder of per-post JSON files (ENGAGE_ARCHIVE_PATH)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, unsaved: Path | None = None) -> None:
         self.path = Path(path)
+        #: Where fetched items wait when the archive cannot be written (a
+        #: folder under CACHE_PATH, often on another disk); None: nowhere.
+        self.unsaved = unsaved
         # Records already read and checked, by file and its (mtime, size,
         # inode): a fetch reads each post's file several times (what is due,
         # its cursor, the merge), and re-sanitising it each time was most of
@@ -386,6 +389,42 @@ class Archive:
                 record = PostRecord(key=key, items=merged, cursors=new_cursors)
                 atomic_write_json(self.post_path(key), record.to_dict())
             return result
+
+    def keep_unsaved(self, key: str, items: Iterable[Item]) -> bool:
+        """Keep ``items`` that could not be archived for :meth:`save_unsaved`.
+
+        Only the items: the post's cursors stay as they are in the archive,
+        so the next fetch asks the source again whatever becomes of this
+        copy (it is in the cache, which may be deleted).  False when there
+        is nowhere to keep them, or that cannot be written either.
+        """
+        if self.unsaved is None:
+            return False
+        path = self.unsaved / file_name(key)
+        try:
+            kept = dict(self._read(path, key).items) if path.exists() else {}
+            kept.update((i.id, i) for i in items)
+            atomic_write_json(path, PostRecord(key=key, items=kept).to_dict())
+        except ArchiveError:
+            return False
+        return True
+
+    def save_unsaved(self) -> tuple[int, list[ArchiveError]]:
+        """Archive what :meth:`keep_unsaved` kept; the count of items now
+        archived, and the errors of those still kept (or damaged)."""
+        if self.unsaved is None or not self.unsaved.is_dir():
+            return 0, []
+        saved, errors = 0, []
+        for path in sorted(self.unsaved.glob("*.json")):
+            try:
+                record = self._read(path)
+                saved += self.merge(record.key, record.items.values()).added
+                path.unlink()
+            except ArchiveError as exc:
+                errors.append(exc)
+            except OSError as exc:
+                errors.append(ArchiveError(path, f"cannot be removed ({exc.strerror or exc})"))
+        return saved, errors
 
     def acks_stamp(self) -> tuple[int, int] | None:
         try:

@@ -22,7 +22,7 @@ from . import __version__
 from .archive import Archive, ArchiveError
 from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
-from .fetch import Fetcher, Job, Refresh, Source, Summary
+from .fetch import Fetcher, Job, Refresh, Source, Summary, save_unsaved
 from .model import Item, Post, Problem, Thread
 from .render import TEMPLATES
 from .settings import EngageSettings
@@ -176,7 +176,7 @@ class Engine:
     counted_threads: list[Thread] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
-        self.archive = Archive(self.settings.archive_path)
+        self.archive = Archive(self.settings.archive_path, self.settings.cache_path / "unsaved")
         removed = self.archive.remove_temporary_files()
         if removed:
             logger.info(
@@ -411,6 +411,7 @@ class Engine:
     ) -> tuple[Summary, int]:
         """Fetch what is due for ``articles``; the summary and the job count."""
         articles = list(articles)
+        save_unsaved(self.archive)
         wanted = select or (lambda _job: True)
         jobs = [j for j in self.jobs(articles) if wanted(j)]
         now = datetime.now(timezone.utc)

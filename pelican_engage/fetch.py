@@ -128,6 +128,8 @@ class Summary:
     #: source's): file -> message, and how many fetched items they missed.
     unsaved: dict[str, str] = field(default_factory=dict)
     unsaved_items: int = 0
+    #: Of those, how many wait in the cache for the next run to archive.
+    kept_items: int = 0
 
     def add(self, other: Summary) -> None:
         """Fold in the summary of another run of the same fetch."""
@@ -141,7 +143,22 @@ class Summary:
         for path, message in other.unsaved.items():
             self.unsaved.setdefault(path, message)
         self.unsaved_items += other.unsaved_items
+        self.kept_items += other.kept_items
         self.seconds += other.seconds
+
+
+def save_unsaved(archive: Archive) -> None:
+    """Archive what an earlier fetch could not write (a full disk then)."""
+    saved, errors = archive.save_unsaved()
+    if saved:
+        logger.info("engage: %d item(s) an earlier fetch could not archive are archived now", saved)
+    if errors:
+        first, *more = errors
+        logger.error(
+            "engage: the archive could not be written: %s%s",
+            first,
+            f" (and {len(more)} more file(s))" if more else "",
+        )
 
 
 class Fetcher:
@@ -226,12 +243,16 @@ class Fetcher:
             # A disk problem loses data unless the user acts: said at the
             # default verbosity, once per build, naming the file.
             first, *more = sorted(summary.unsaved.values())
+            kept = ""
+            if summary.kept_items and self.archive.unsaved is not None:
+                kept = f" ({summary.kept_items} kept in {self.archive.unsaved} meanwhile)"
             logger.error(
-                "engage: the archive could not be written: %s%s; %d new item(s) were "
-                "not saved, and are asked for again on the next fetch",
+                "engage: the archive could not be written: %s%s; %d new item(s) are not "
+                "in it%s, and the next fetch asks for them again",
                 first,
                 f" (and {len(more)} more file(s))" if more else "",
                 summary.unsaved_items,
+                kept,
             )
         for source, count in sorted(summary.errors.items()):
             # One line per source per build, however many posts failed.  A
@@ -286,9 +307,12 @@ class Fetcher:
                     known = self.archive.load(job.post_key).items
                 except ArchiveError:
                     known = {}
+                new = [i for i in result.items if i.id not in known]
+                kept = bool(new) and self.archive.keep_unsaved(job.post_key, new)
                 with lock:
                     summary.unsaved[str(exc.path)] = str(exc)
-                    summary.unsaved_items += sum(1 for i in result.items if i.id not in known)
+                    summary.unsaved_items += len(new)
+                    summary.kept_items += len(new) if kept else 0
                     if exc.errno in _DISK_FULL:
                         self.disk_full = True
             else:

@@ -220,6 +220,48 @@ def test_a_full_disk_is_an_archive_error_not_a_network_failure(
     assert all(count >= 15 for count in _parsed(tmp_path / "archive").values())
 
 
+def test_what_could_not_be_archived_waits_in_the_cache_for_the_next_run(
+    server: Server,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The archive's folder refuses writes, the cache (another disk) does not:
+    the new replies wait there, and are archived by the next fetch even if
+    the source is gone by then."""
+    from pelican_engage.fetch import save_unsaved
+
+    ids = ["700000", "700001"]
+    serve_sliding(server, ids)
+    folder, unsaved = tmp_path / "archive", tmp_path / "cache" / "engage" / "unsaved"
+    _fetcher(Archive(folder, unsaved)).run(_jobs(server, ids))
+    before = _parsed(folder)
+    real_replace = os.replace
+
+    def archive_disk_refuses(src: str, dst: str) -> None:
+        if Path(dst).is_relative_to(folder):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", archive_disk_refuses)
+    caplog.set_level(logging.INFO)
+    summary = _fetcher(Archive(folder, unsaved)).run(_jobs(server, ids))
+    assert summary.unsaved_items == summary.kept_items == 10
+    (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert "Permission denied" in error and f"10 kept in {unsaved}" in error
+    assert _parsed(folder) == before
+    assert sorted(p.name for p in unsaved.iterdir()) == ["p0.json", "p1.json"]
+
+    monkeypatch.undo()
+    for path in list(server.routes):  # the source is gone
+        server.routes[path] = lambda h, n: send(h, 410)
+    caplog.clear()
+    save_unsaved(Archive(folder, unsaved))
+    assert _parsed(folder) == {name: count + 5 for name, count in before.items()}
+    assert list(unsaved.iterdir()) == []
+    assert "10 item(s) an earlier fetch could not archive are archived now" in caplog.text
+
+
 def test_the_fetch_command_says_error_and_exits_1_on_a_full_disk(
     server: Server,
     site: Site,

@@ -31,7 +31,14 @@ from cmarkgfm.cmark import Options
 
 from ..model import Item, Person, Problem
 from ..sanitize import clean_html, clean_text, safe_url
-from .local_files import NotRegular, find_folder, is_link, printable_name, read_regular
+from .local_files import (
+    NotRegular,
+    display_path,
+    find_post_folder,
+    list_folder,
+    printable_name,
+    read_regular,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -189,15 +196,6 @@ PARSERS: dict[str, Callable[[str], tuple[dict[str, str], str]]] = {
 }
 
 
-def display_path(path: Path) -> str:
-    """A path as the user would type it: relative when below the cwd."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
-
-
 def _zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
@@ -353,32 +351,7 @@ class LocalComments:
 
     # Reading --------------------------------------------------------------
     def folder_for(self, key: str, slug: str) -> Path | None:
-        return self._find(key, slug)[0]
-
-    def _find(self, key: str, slug: str) -> tuple[Path | None, tuple[Problem, ...]]:
-        """The post's folder, or the refusal of a linked one (or of a linked root)."""
-        if is_link(self.comments_path):
-            return None, (
-                Problem(
-                    display_path(self.comments_path),
-                    "is a symbolic link; comment files are only read from a real "
-                    "folder inside PATH, so none was read",
-                ),
-            )
-        refused = []
-        for name in dict.fromkeys((key, slug)):
-            folder, link = find_folder(self.comments_path, name)
-            if folder is not None:
-                return folder, ()
-            if link is not None:
-                refused.append(
-                    Problem(
-                        printable_name(display_path(link)),
-                        "is a symbolic link; comment folders are never followed "
-                        "through links, so nothing in it was read",
-                    )
-                )
-        return None, tuple(refused)
+        return find_post_folder(self.comments_path, (key, slug))[0]
 
     def scan(self, key: str, slug: str) -> Scan:
         """The post's comment files and their stamps; cheap (no file is read).
@@ -387,28 +360,11 @@ class LocalComments:
         ``/proc/self/environ`` or a key file) or a pipe with a comment's
         name is refused, with a problem naming it, and never opened.
         """
-        folder, refused = self._find(key, slug)
+        folder, refused = find_post_folder(self.comments_path, (key, slug))
         if folder is None:
             return Scan(None, (), refused)
-        origin = display_path(folder)
-        files = []
-        odd = []
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if not self._readable(entry.name):
-                    continue
-                if entry.is_file(follow_symlinks=False):
-                    stat = entry.stat(follow_symlinks=False)
-                    files.append((entry.name, stat.st_mtime_ns, stat.st_size))
-                elif entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
-                    kind = "a symbolic link" if entry.is_symlink() else "not a regular file"
-                    odd.append(
-                        Problem(
-                            os.path.join(origin, printable_name(entry.name)),
-                            f"is {kind}; not read (comment files must be regular files)",
-                        )
-                    )
-        return Scan(folder, tuple(sorted(files)), tuple(sorted(odd, key=str)))
+        files, odd = list_folder(folder, self._readable)
+        return Scan(folder, files, odd)
 
     def read_post(self, key: str, slug: str) -> tuple[list[Item], list[Problem]]:
         items, problems, _parsed = self.read(key, self.scan(key, slug))

@@ -13,10 +13,22 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable, Iterable
 from pathlib import Path, PureWindowsPath
+
+from ..model import Problem
 
 # C0 and C1 controls, and the bidi overrides that make a name read backwards.
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative when below the cwd."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def printable_name(name: str) -> str:
@@ -84,6 +96,54 @@ def find_folder(root: Path, name: str) -> tuple[Path | None, Path | None]:
         if not stat.S_ISDIR(mode):
             return None, None
     return folder, None
+
+
+def find_post_folder(root: Path, names: Iterable[str]) -> tuple[Path | None, tuple[Problem, ...]]:
+    """The first of ``root/<name>`` that is a real folder, or the problems of
+    the linked ones (a linked ``root`` refuses them all)."""
+    if is_link(root):
+        why = "is a symbolic link; comment files are only read from a real folder inside PATH"
+        return None, (Problem(printable_name(display_path(root)), f"{why}, so none was read"),)
+    refused = []
+    for name in dict.fromkeys(names):
+        folder, link = find_folder(root, name)
+        if folder is not None:
+            return folder, ()
+        if link is not None:
+            refused.append(
+                Problem(
+                    printable_name(display_path(link)),
+                    "is a symbolic link; comment folders are never followed "
+                    "through links, so nothing in it was read",
+                )
+            )
+    return None, tuple(refused)
+
+
+def list_folder(
+    folder: Path, wanted: Callable[[str], bool]
+) -> tuple[tuple[tuple[str, int, int], ...], tuple[Problem, ...]]:
+    """(name, mtime_ns, size) of the regular files whose name is ``wanted``,
+    and a problem for each wanted name that is a link, pipe or device."""
+    origin = display_path(folder)
+    files = []
+    odd = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not wanted(entry.name):
+                continue
+            if entry.is_file(follow_symlinks=False):
+                info = entry.stat(follow_symlinks=False)
+                files.append((entry.name, info.st_mtime_ns, info.st_size))
+            elif entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
+                kind = "a symbolic link" if entry.is_symlink() else "not a regular file"
+                odd.append(
+                    Problem(
+                        os.path.join(origin, printable_name(entry.name)),
+                        f"is {kind}; not read (comment files must be regular files)",
+                    )
+                )
+    return tuple(sorted(files)), tuple(sorted(odd, key=str))
 
 
 class NotRegular(Exception):
