@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import pickle
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,30 @@ logger = logging.getLogger(__name__)
 
 #: Bump when the pickled classes change shape, so old caches are not trusted.
 _FORMAT = 3
+#: A temporary file this old is what a killed build left: a write that is
+#: still going on finishes in seconds.
+STALE_SECONDS = 600.0
+
+
+def remove_stale_temporary(folder: Path, prefix: str, now: float | None = None) -> int:
+    """Remove ``<prefix>*`` temporary files older than :data:`STALE_SECONDS`
+    in ``folder`` (left by a ``kill -9`` mid-write); how many went."""
+    now = time.time() if now is None else now
+    removed = 0
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.name.startswith(prefix) or not entry.is_file(follow_symlinks=False):
+                    continue
+                try:
+                    if now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
+                        os.unlink(entry.path)
+                        removed += 1
+                except OSError:
+                    continue
+    except OSError:
+        pass
+    return removed
 
 
 @dataclass
@@ -113,6 +138,7 @@ class ThreadCache:
                     protocol=pickle.HIGHEST_PROTOCOL,
                 )
             os.replace(tmp, self.path)
+            remove_stale_temporary(self.path.parent, f".{self.path.name}.")
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             tmp.unlink(missing_ok=True)
             logger.debug("engage: could not write %s: %s", self.path, exc)

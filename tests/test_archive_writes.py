@@ -463,3 +463,26 @@ def test_field_case_f11_kill_9_mid_write_leaves_nothing_after_the_next_run(
     assert Archive(archive).remove_temporary_files()
     assert _temporary(archive) == []
     assert _parsed(archive)  # every file that is there parses
+
+
+def test_old_leftovers_in_the_cache_and_report_folders_go_recent_ones_stay(site: Site) -> None:
+    """The build cache and the author's page are written the same way; a
+    killed build leaves their temporary files too.  An old one is debris, a
+    fresh one may be another build's write in progress."""
+    site.article("p0")
+    site.comment("p0", "c1.md", "Hello?", author="Ann", date="2026-01-03")
+    site.build(ENGAGE_OFFLINE=True)
+    cache = next((site.root / "cache" / "engage").glob("threads*.pickle"))
+    page = site.root / "engage-report" / "index.html"
+    old_time = time.time() - 3600
+    leftovers = {}
+    for folder, name in ((cache.parent, cache.name), (page.parent, page.name)):
+        for age, suffix in (("old", "a1b2c3d4.tmp"), ("new", "e5f6g7h8.tmp")):
+            path = folder / f".{name}.{suffix}"
+            path.write_bytes(b"cut off")
+            if age == "old":
+                os.utime(path, (old_time, old_time))
+            leftovers[path] = age
+    site.comment("p0", "c2.md", "Again?", author="Bo", date="2026-01-04")  # both are rewritten
+    site.build(ENGAGE_OFFLINE=True)
+    assert {p: p.exists() for p in leftovers} == {p: a == "new" for p, a in leftovers.items()}
