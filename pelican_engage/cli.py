@@ -329,7 +329,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     for key, url in summary.discovered:
         sys.stdout.write(f"  {key} was announced on X; add to its metadata:  tweet: {url}\n")
     engine.finish(save=False)
-    return 0
+    # The archive could not be written (full disk...): fetched data was lost.
+    return 1 if summary.unsaved else 0
 
 
 @contextmanager

@@ -10,6 +10,7 @@ one line per source.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from .archive import Archive, ArchiveError
+from .archive import Archive, ArchiveError, ArchiveWriteError
 from .errors import AccessDenied, FetchError, SourceUnavailable
 from .model import Item
 
@@ -90,6 +91,12 @@ def _when(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+#: Write errors that every other archive file would meet too.
+_DISK_FULL = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS") if hasattr(errno, name)
+)
+
+
 def _family(source: str) -> str:
     return source.split("-", 1)[0]
 
@@ -117,6 +124,12 @@ class Summary:
     denied: set[str] = field(default_factory=set)
     #: (post key, announcement URL) found by discovery in this fetch.
     discovered: list[tuple[str, str]] = field(default_factory=list)
+    #: Archive files that could not be written (a disk problem, not a
+    #: source's): file -> message, and how many fetched items they missed.
+    unsaved: dict[str, str] = field(default_factory=dict)
+    unsaved_items: int = 0
+    #: Of those, how many wait in the cache for the next run to archive.
+    kept_items: int = 0
 
     def add(self, other: Summary) -> None:
         """Fold in the summary of another run of the same fetch."""
@@ -127,7 +140,25 @@ class Summary:
         self.denied |= other.denied
         for source, message in other.messages.items():
             self.messages.setdefault(source, message)
+        for path, message in other.unsaved.items():
+            self.unsaved.setdefault(path, message)
+        self.unsaved_items += other.unsaved_items
+        self.kept_items += other.kept_items
         self.seconds += other.seconds
+
+
+def save_unsaved(archive: Archive) -> None:
+    """Archive what an earlier fetch could not write (a full disk then)."""
+    saved, errors = archive.save_unsaved()
+    if saved:
+        logger.info("engage: %d item(s) an earlier fetch could not archive are archived now", saved)
+    if errors:
+        first, *more = errors
+        logger.error(
+            "engage: the archive could not be written: %s%s",
+            first,
+            f" (and {len(more)} more file(s))" if more else "",
+        )
 
 
 class Fetcher:
@@ -157,6 +188,8 @@ class Fetcher:
         #: Source families ("twitter" for twitter and twitter-discover)
         #: that cannot work in this build any more.
         self.deferred: set[str] = set()
+        #: The archive's disk is full (or read-only): fetching more is waste.
+        self.disk_full = False
         self._deadline: float | None = None
 
     def due(self, jobs: Iterable[Job], force: bool = False) -> list[Job]:
@@ -187,7 +220,11 @@ class Fetcher:
 
         def one(job: Job) -> None:
             try:
-                if time.monotonic() > deadline or _family(job.source) in self.deferred:
+                if (
+                    time.monotonic() > deadline
+                    or _family(job.source) in self.deferred
+                    or self.disk_full
+                ):
                     with lock:
                         summary.skipped += 1
                     return
@@ -202,6 +239,21 @@ class Fetcher:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             list(pool.map(one, jobs))
         summary.seconds = time.monotonic() - started
+        if summary.unsaved:
+            # A disk problem loses data unless the user acts: said at the
+            # default verbosity, once per build, naming the file.
+            first, *more = sorted(summary.unsaved.values())
+            kept = ""
+            if summary.kept_items and self.archive.unsaved is not None:
+                kept = f" ({summary.kept_items} kept in {self.archive.unsaved} meanwhile)"
+            logger.error(
+                "engage: the archive could not be written: %s%s; %d new item(s) are not "
+                "in it%s, and the next fetch asks for them again",
+                first,
+                f" (and {len(more)} more file(s))" if more else "",
+                summary.unsaved_items,
+                kept,
+            )
         for source, count in sorted(summary.errors.items()):
             # One line per source per build, however many posts failed.  A
             # rejected token or missing access is for the user to fix.
@@ -244,9 +296,28 @@ class Fetcher:
             # so the job stays due; an unchanged cursor is not rewritten.
             new_cursor = {**cursor, **result.cursor}
         if result.items or new_cursor != cursor:
-            merged = self.archive.merge(job.post_key, result.items, {job.cursor_key: new_cursor})
-            with lock:
-                summary.new_items += merged.added
+            try:
+                merged = self.archive.merge(
+                    job.post_key, result.items, {job.cursor_key: new_cursor}
+                )
+            except ArchiveWriteError as exc:
+                # The source did its part: the cursor is not moved on, so
+                # the next fetch asks for the same items again.
+                try:
+                    known = self.archive.load(job.post_key).items
+                except ArchiveError:
+                    known = {}
+                new = [i for i in result.items if i.id not in known]
+                kept = bool(new) and self.archive.keep_unsaved(job.post_key, new)
+                with lock:
+                    summary.unsaved[str(exc.path)] = str(exc)
+                    summary.unsaved_items += len(new)
+                    summary.kept_items += len(new) if kept else 0
+                    if exc.errno in _DISK_FULL:
+                        self.disk_full = True
+            else:
+                with lock:
+                    summary.new_items += merged.added
         if result.error is not None:
             raise result.error
 
