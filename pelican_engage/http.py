@@ -330,7 +330,7 @@ class Client:
             sent["If-Modified-Since"] = last_modified
         started = time.monotonic()
         own = started + self.settings.total_timeout
-        budget = self.deadline if self.deadline is not None else own
+        budget = self.deadline if self.deadline is not None else float("inf")
         deadline = min(own, budget)
         tries = self.settings.retries + 1
         for attempt in range(tries):
