@@ -326,6 +326,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     )
     for source, message in sorted(summary.messages.items()):
         sys.stdout.write(f"  {source}: {message}\n")
+    for line in summary.hosts.values():
+        sys.stdout.write(f"  {line}\n")
     for key, url in summary.discovered:
         sys.stdout.write(f"  {key} was announced on X; add to its metadata:  tweet: {url}\n")
     engine.finish(save=False)

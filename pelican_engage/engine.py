@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from . import __version__
 from .archive import Archive, ArchiveError
+from .backoff import HostBackoff
 from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
 from .fetch import Fetcher, Job, Refresh, Source, Summary, save_unsaved
@@ -434,6 +435,19 @@ class Engine:
         from .http import Client
 
         m_token = _secret(self.settings.mastodon_token_env)
+        if (
+            m_token
+            and not self.settings.mastodon_hosts
+            and any(j.source == "mastodon" for j in jobs)
+        ):
+            self.report(
+                Problem(
+                    "ENGAGE_MASTODON",
+                    f"${self.settings.mastodon_token_env} holds a token but no 'host' says "
+                    "which server issued it, so it is sent to none; add e.g. "
+                    "'host': 'mastodon.social'",
+                )
+            )
         wm = self.settings.webmention
         wm_token = _secret(wm.token_env)
         clients = {
@@ -446,7 +460,10 @@ class Engine:
         }
         sources: dict[str, Source] = {
             "mastodon": mastodon.MastodonSource(
-                clients["mastodon"], token=m_token, reactions=self.settings.mastodon_reactions
+                clients["mastodon"],
+                token=m_token,
+                reactions=self.settings.mastodon_reactions,
+                hosts=self.settings.mastodon_hosts,
             ),
             "bluesky": bluesky.BlueskySource(
                 clients["bluesky"],
@@ -475,7 +492,13 @@ class Engine:
             refresh=Refresh(**self.settings.refresh),
             concurrency=self.settings.concurrency,
             budget_seconds=self.settings.fetch_budget,
+            backoff=HostBackoff(self.settings.cache_path / "hosts.json"),
+            retry_hosts=force,
         )
+        # One wall clock for the whole fetch: every request stops with it.
+        deadline = fetcher.start()
+        for client in clients.values():
+            client.deadline = deadline
         by_key = {post_key(a): a for a in articles}
         due = fetcher.due(discovery, force=force)
         if due:
