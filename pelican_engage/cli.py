@@ -7,7 +7,9 @@ configuration error.
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ from .engine import Engine, article_lists, is_opted_out, post_key
 from .fetch import Job
 from .model import Thread
 from .settings import SettingsError, load, prepare_settings
+from .sources import bluesky, feed, local, mastodon, twitter, webmention, wordpress
 
 logger = logging.getLogger("pelican_engage")
 
@@ -31,6 +34,27 @@ IMPORT_FORMATS = (
     "disqus",
     "twitter-archive",
     "pelican-comment-system",
+)
+
+
+#: What ``report --source`` takes: the sources items come from.
+REPORT_SOURCES = tuple(
+    sorted(
+        {
+            "disqus",  # imported only
+            *(m.SOURCE for m in (bluesky, feed, local, mastodon, twitter, webmention, wordpress)),
+        }
+    )
+)
+#: What ``fetch --source`` takes: the sources that fetch.
+FETCH_SOURCES = (
+    "bluesky",
+    "feed",
+    "mastodon",
+    "twitter",
+    "twitter-discover",
+    "webmention",
+    "wordpress",
 )
 
 
@@ -61,10 +85,22 @@ def _parser() -> argparse.ArgumentParser:
         description="List comments and replies still waiting for the author's answer. "
         "Reads the archive and local comment files; no network.",
     )
-    rep.add_argument("--format", choices=report.FORMATS, default="text")
+    rep.add_argument(
+        "--format",
+        choices=report.FORMATS,
+        default="text",
+        help="text (default), json, markdown or csv",
+    )
     rep.add_argument("--post", metavar="KEY", help="only this post key")
-    rep.add_argument("--source", metavar="NAME", help="only this source (local, twitter...)")
-    rep.add_argument("--older-than", metavar="AGE", help="only items older than 12h, 2d, 3w, 1m")
+    rep.add_argument(
+        "--source",
+        choices=REPORT_SOURCES,
+        metavar="NAME",
+        help=f"only this source: {', '.join(REPORT_SOURCES)}",
+    )
+    rep.add_argument(
+        "--older-than", metavar="AGE", help="only items older than AGE: 30min, 12h, 2d, 3w, 1mo"
+    )
     rep.add_argument("--since", metavar="DATE", help="only items since DATE (2026-11-01)")
     rep.add_argument("--fetch", action="store_true", help="fetch what is due first")
     rep.add_argument(
@@ -78,15 +114,16 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="fetch replies from the networks into the archive",
         description="Fetch the replies that are due (by each post's refresh interval) "
-        "into the archive, in parallel, with a progress bar and a summary.",
+        "into the archive, in parallel, with a progress bar and a summary. Nothing is "
+        "sent when ENGAGE_OFFLINE is set. Exit status 1 when every fetch failed.",
     )
     fetch.add_argument("--force", action="store_true", help="ignore refresh intervals")
     fetch.add_argument("--post", metavar="KEY", help="only this post key")
     fetch.add_argument(
         "--source",
+        choices=FETCH_SOURCES,
         metavar="NAME",
-        help="only this source: mastodon, twitter, twitter-discover, bluesky, webmention, feed, "
-        "wordpress",
+        help=f"only this source: {', '.join(FETCH_SOURCES)}",
     )
 
     imp = commands.add_parser(
@@ -124,12 +161,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     snooze.add_argument("item_id", metavar="ITEM_ID")
     snooze.add_argument("--until", required=True, metavar="DATE", help="2026-12-24 or 3d")
-    snooze.add_argument("--note", default="")
+    snooze.add_argument("--note", default="", help="why it can wait")
 
     unack = commands.add_parser(
         "unack",
         parents=[common],
         help="make an acknowledged or snoozed item wait again",
+        description="Remove ITEM_ID's acknowledgement or snooze from the archive, so the "
+        "report lists it again while it waits.",
     )
     unack.add_argument("item_id", metavar="ITEM_ID")
 
@@ -142,7 +181,12 @@ def _parser() -> argparse.ArgumentParser:
         "reply and last contact; the people you wrote to who never answered; and "
         "answer rate and response time by month.",
     )
-    ppl.add_argument("--format", choices=("text", "json", "markdown", "csv"), default="text")
+    ppl.add_argument(
+        "--format",
+        choices=("text", "json", "markdown", "csv"),
+        default="text",
+        help="text (default), json, markdown or csv",
+    )
     return parser
 
 
@@ -156,7 +200,9 @@ def _settings(path: str) -> dict[str, Any]:
         settings = read_settings(str(settings_file))
     except Exception as exc:  # a broken settings file can raise anything
         raise UsageError(f"{path}: {exc}") from exc
-    prepare_settings(settings)
+    # Relative archive and report paths are the settings file's, as Pelican
+    # makes PATH: the command finds the same archive from any folder.
+    prepare_settings(settings, folder=os.path.dirname(os.path.abspath(path)))
     return settings
 
 
@@ -199,12 +245,38 @@ def site_articles(settings: dict[str, Any]) -> list[Any]:
     return [article for article, _published in article_lists(generator)]
 
 
-def site_threads(settings: dict[str, Any]) -> tuple[list[Thread], Engine]:
+def _warn_missing_archive(engine: Engine) -> None:
+    folder = engine.settings.archive_path
+    if not folder.is_dir():
+        sys.stderr.write(
+            f"pelican-engage: warning: the archive folder {folder} does not exist "
+            "(ENGAGE_ARCHIVE_PATH, relative to the settings file); only local comment "
+            "files are read\n"
+        )
+
+
+def _check_post(key: str | None, articles: list[Any]) -> None:
+    """``--post`` must name a post of the site: a typo is not an empty result."""
+    if not key:
+        return
+    keys = sorted({post_key(a) for a in articles if not is_opted_out(a)})
+    if key in keys:
+        return
+    close = difflib.get_close_matches(key, keys, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    shown = ", ".join(keys[:40]) + (f" and {len(keys) - 40} more" if len(keys) > 40 else "")
+    raise UsageError(f"--post {key!r}: no such post; {hint}post keys: {shown or 'none'}")
+
+
+def site_threads(
+    settings: dict[str, Any], articles: list[Any] | None = None
+) -> tuple[list[Thread], Engine]:
     """Build the thread of every published article."""
     engine = _engine(settings)
+    _warn_missing_archive(engine)
     threads = []
     seen: set[str] = set()
-    for article in site_articles(settings):
+    for article in site_articles(settings) if articles is None else articles:
         if is_opted_out(article):
             continue
         result = engine.engage(article)
@@ -239,14 +311,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(f"--older-than: {exc}") from exc
+    articles = site_articles(settings)
+    _check_post(args.post, articles)
     if args.fetch:
         engine = _engine(settings)
-        summary, _jobs = engine.fetch(site_articles(settings))
-        engine.finish(save=False)
-        sys.stderr.write(
-            f"fetched: {summary.new_items} new item(s), {summary.requests} request(s)\n"
-        )
-    threads, _engine_used = site_threads(settings)
+        if engine.settings.offline:
+            sys.stderr.write(f"{OFFLINE}; the report reads the archive as it is\n")
+        else:
+            summary, _jobs = engine.fetch(articles)
+            engine.finish(save=False)
+            sys.stderr.write(
+                f"fetched: {summary.new_items} new item(s), {summary.requests} request(s)\n"
+            )
+    threads, _engine_used = site_threads(settings, articles)
     now = datetime.now(timezone.utc)
     rows = report.waiting_rows(threads, now, filters, _languages(settings))
     total = sum(len(t.items) for t in threads)
@@ -304,10 +381,30 @@ def _known_item(threads: list[Thread], item_id: str) -> None:
         )
 
 
+OFFLINE = "offline (ENGAGE_OFFLINE, in the settings or the environment): no request sent"
+
+
+def _damaged(engine: Engine, jobs: list[Job]) -> list[str]:
+    """The archive files of these jobs' posts that cannot be read: their
+    jobs are skipped (the file is never overwritten), and the user told."""
+    found = []
+    for key in sorted({job.post_key for job in jobs}):
+        try:
+            engine.archive.load(key)
+        except ArchiveError as exc:
+            found.append(str(exc))
+    return found
+
+
 def cmd_fetch(args: argparse.Namespace) -> int:
     settings = _settings(args.settings)
     engine = _engine(settings)
+    if engine.settings.offline:
+        # Offline is a promise about the network; --force is about intervals.
+        sys.stdout.write(f"{OFFLINE}; nothing fetched\n")
+        return 0
     articles = site_articles(settings)
+    _check_post(args.post, articles)
 
     def wanted(job: Job) -> bool:
         return (not args.post or job.post_key == args.post) and (
@@ -315,6 +412,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         )
 
     jobs = [j for j in engine.jobs(articles) if wanted(j)]
+    damaged = _damaged(engine, jobs)
     with _progress(len(jobs)) as advance:
         summary, _count = engine.fetch(articles, force=args.force, progress=advance, select=wanted)
     errors = sum(summary.errors.values())
@@ -328,25 +426,71 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         sys.stdout.write(f"  {source}: {message}\n")
     for key, url in summary.discovered:
         sys.stdout.write(f"  {key} was announced on X; add to its metadata:  tweet: {url}\n")
+    if damaged:
+        sys.stdout.write(
+            f"  skipped {len(damaged)} post(s) whose archive file is damaged "
+            "(fix or move it away; it is never overwritten):\n"
+        )
+        for problem in damaged:
+            sys.stdout.write(f"    {problem}\n")
     engine.finish(save=False)
-    return 0
+    attempted = summary.jobs - summary.skipped
+    return 1 if attempted > 0 and errors >= attempted else 0
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[Job], None]]:
-    """A rich progress bar on a terminal; a plain line per job otherwise."""
-    if not sys.stderr.isatty():
+def _progress(
+    total: int, terminal: bool | None = None
+) -> Iterator[Callable[[Job, str, int], None]]:
+    """A rich progress bar on a terminal; a plain line per job otherwise.
 
-        def line(job: Job) -> None:
-            sys.stderr.write(f"fetched {job.source} {job.post_key}\n")
+    Both say how many jobs are done of how many, the requests sent and the
+    errors so far, and the post of the job that just ended.
+    """
+    done = errors = 0
+
+    def count(outcome: str) -> None:
+        nonlocal done, errors
+        done += 1
+        errors += outcome == "failed"
+
+    if not (sys.stderr.isatty() if terminal is None else terminal):
+
+        def line(job: Job, outcome: str, requests: int) -> None:
+            count(outcome)
+            verb = {"ok": "fetched", "failed": "failed"}.get(outcome, "skipped")
+            sys.stderr.write(
+                f"{verb} {job.source} {job.post_key} ({done}/{total} done, "
+                f"{requests} request(s), {errors} error(s))\n"
+            )
 
         yield line
         return
-    from rich.progress import Progress
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(transient=True) as progress:
-        task = progress.add_task("fetching", total=total)
-        yield lambda job: progress.advance(task)
+    columns = (
+        TextColumn("fetching"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[requests]} request(s), {task.fields[errors]} error(s)"),
+        TextColumn("{task.fields[post]}"),
+    )
+    console = Console(file=sys.stderr, force_terminal=True)
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("fetching", total=total, requests=0, errors=0, post="")
+
+        def bar(job: Job, outcome: str, requests: int) -> None:
+            count(outcome)
+            progress.update(
+                task,
+                advance=1,
+                requests=requests,
+                errors=errors,
+                post=f"{job.source} {job.post_key}",
+            )
+
+        yield bar
 
 
 def cmd_import(args: argparse.Namespace) -> int:

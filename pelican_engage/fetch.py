@@ -175,9 +175,13 @@ class Fetcher:
                 selected.append(job)
         return selected
 
-    def run(self, jobs: list[Job], progress: Callable[[Job], None] | None = None) -> Summary:
+    def run(self, jobs: list[Job], progress: Callable[[Job, str], None] | None = None) -> Summary:
         """Fetch ``jobs``; a Fetcher serves one build, so a source deferred
-        (or the time budget spent) in one run stays so in the next."""
+        (or the time budget spent) in one run stays so in the next.
+
+        ``progress(job, outcome)`` is called as each job ends, with outcome
+        ``"ok"``, ``"failed"`` or ``"skipped"`` (budget spent, source deferred).
+        """
         summary = Summary(jobs=len(jobs))
         started = time.monotonic()
         if self._deadline is None:
@@ -186,18 +190,21 @@ class Fetcher:
         lock = threading.Lock()
 
         def one(job: Job) -> None:
+            outcome = "ok"
             try:
                 if time.monotonic() > deadline or _family(job.source) in self.deferred:
+                    outcome = "skipped"
                     with lock:
                         summary.skipped += 1
                     return
                 self._run_one(job, summary, lock)
             except Exception as exc:  # a hostile answer must not fail the build
+                outcome = "failed"
                 with lock:
                     self._failed(job, exc, summary)
             finally:
                 if progress:
-                    progress(job)
+                    progress(job, outcome)
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             list(pool.map(one, jobs))

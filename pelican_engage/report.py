@@ -132,16 +132,27 @@ class Filters:
         )
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdwm])\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
+#: Units and their length in hours.  "m" is refused: minutes or months?
+_UNITS = {
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), 1 / 60),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 1),
+    **dict.fromkeys(("d", "day", "days"), 24),
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), 24 * 7),
+    **dict.fromkeys(("mo", "month", "months"), 24 * 30),
+}
 
 
 def parse_duration(value: str) -> timedelta:
-    """ "12h", "2d", "3w" or "1m" (30 days); ValueError otherwise."""
+    """ "30min", "12h", "2d", "3w" or "1mo" (30 days); ValueError otherwise,
+    also for the ambiguous "1m"."""
     match = _DURATION.match(value)
-    if not match:
-        raise ValueError(f"{value!r} is not a duration like 12h, 2d, 3w or 1m")
-    hours = {"h": 1, "d": 24, "w": 24 * 7, "m": 24 * 30}[match[2].lower()]
-    return timedelta(hours=float(match[1]) * hours)
+    unit = match[2].lower() if match else ""
+    if unit == "m":
+        raise ValueError(f"{value!r} is ambiguous: write {match[1]}min or {match[1]}mo")
+    if not match or unit not in _UNITS:
+        raise ValueError(f"{value!r} is not a duration like 30min, 12h, 2d, 3w or 1mo")
+    return timedelta(hours=float(match[1]) * _UNITS[unit])
 
 
 def waiting_rows(
