@@ -509,6 +509,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except twitter_archive.ArchiveFormatError as exc:
         raise UsageError(f"{exc}; nothing imported") from exc
     articles = [a for a in site_articles(settings) if not is_opted_out(a)]
+    _check_post(args.post, articles)
     keys = {post_key(a) for a in articles}
     wanted = (lambda key: key == args.post) if args.post else (lambda key: key in keys)
     announcements = {
@@ -559,9 +560,11 @@ def _import_comments(args: argparse.Namespace) -> int:
 
     settings = _settings(args.settings)
     engine = _engine(settings)
+    articles = site_articles(settings)
+    _check_post(args.post, articles)
     try:
         export = read_export(args.format, args.path, engine, page_url=args.url)
-        report = apply_export(engine, site_articles(settings), export, only=args.post)
+        report = apply_export(engine, articles, export, only=args.post)
     except ImportWriteError as exc:
         raise UsageError(str(exc)) from exc
     except ImportFormatError as exc:
