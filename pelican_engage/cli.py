@@ -139,7 +139,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "format", choices=IMPORT_FORMATS, metavar="FORMAT", help=", ".join(IMPORT_FORMATS)
     )
-    imp.add_argument("path", metavar="PATH_OR_URL", nargs="?", default="")
+    imp.add_argument(
+        "path", metavar="PATH_OR_URL", nargs="?", default="", help="the export file, folder or URL"
+    )
     imp.add_argument("--post", metavar="KEY", help="only this post key (or: the post of a page)")
     imp.add_argument("--url", default="", help="wordpress-html: the page's URL, for a saved file")
 
@@ -150,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Record in the archive that ITEM_ID needs no reply, so the "
         "report stops listing it. The file is meant to be committed.",
     )
-    ack.add_argument("item_id", metavar="ITEM_ID")
+    ack.add_argument("item_id", metavar="ITEM_ID", help="an id from the report")
     ack.add_argument("--note", default="", help="why no reply is needed")
 
     snooze = commands.add_parser(
@@ -159,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
         help="hide an item from the report until a date",
         description="ITEM_ID leaves the report until DATE, then waits again.",
     )
-    snooze.add_argument("item_id", metavar="ITEM_ID")
+    snooze.add_argument("item_id", metavar="ITEM_ID", help="an id from the report")
     snooze.add_argument("--until", required=True, metavar="DATE", help="2026-12-24 or 3d")
     snooze.add_argument("--note", default="", help="why it can wait")
 
@@ -170,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Remove ITEM_ID's acknowledgement or snooze from the archive, so the "
         "report lists it again while it waits.",
     )
-    unack.add_argument("item_id", metavar="ITEM_ID")
+    unack.add_argument("item_id", metavar="ITEM_ID", help="an acknowledged or snoozed id")
 
     ppl = commands.add_parser(
         "people",
@@ -245,9 +247,12 @@ def site_articles(settings: dict[str, Any]) -> list[Any]:
     return [article for article, _published in article_lists(generator)]
 
 
-def _warn_missing_archive(engine: Engine) -> None:
+def _warn_missing_archive(engine: Engine, articles: list[Any]) -> None:
+    """Say so when the archive is missing but the site has replies to keep
+    there (announcements, feeds, webmentions); a site of local comments
+    needs none."""
     folder = engine.settings.archive_path
-    if not folder.is_dir():
+    if not folder.is_dir() and engine.jobs(articles):
         sys.stderr.write(
             f"pelican-engage: warning: the archive folder {folder} does not exist "
             "(ENGAGE_ARCHIVE_PATH, relative to the settings file); only local comment "
@@ -273,10 +278,11 @@ def site_threads(
 ) -> tuple[list[Thread], Engine]:
     """Build the thread of every published article."""
     engine = _engine(settings)
-    _warn_missing_archive(engine)
+    articles = site_articles(settings) if articles is None else articles
+    _warn_missing_archive(engine, articles)
     threads = []
     seen: set[str] = set()
-    for article in site_articles(settings) if articles is None else articles:
+    for article in articles:
         if is_opted_out(article):
             continue
         result = engine.engage(article)
@@ -504,12 +510,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     settings = _settings(args.settings)
     engine = _engine(settings)
+    articles = [a for a in site_articles(settings) if not is_opted_out(a)]
+    _check_post(args.post, articles)
     try:
         archive = twitter_archive.read_archive(Path(args.path))
     except twitter_archive.ArchiveFormatError as exc:
         raise UsageError(f"{exc}; nothing imported") from exc
-    articles = [a for a in site_articles(settings) if not is_opted_out(a)]
-    _check_post(args.post, articles)
     keys = {post_key(a) for a in articles}
     wanted = (lambda key: key == args.post) if args.post else (lambda key: key in keys)
     announcements = {

@@ -104,13 +104,6 @@ def on_article_generator_init(generator: Any) -> None:
     except SettingsError as exc:
         logger.error("engage: setting %s; conversations are left out of this build", exc)
         engine = None
-    if engine is not None and engine.settings.offline and not engine.settings.archive_path.is_dir():
-        # Offline, the archive is all there is of the networks' replies.
-        logger.warning(
-            "engage: the archive folder %s does not exist (ENGAGE_ARCHIVE_PATH, relative to "
-            "the settings file); offline, only local comments are shown",
-            engine.settings.archive_path,
-        )
     _builds[_site(generator.output_path)] = _Build(engine=engine, env=generator.env)
 
 
@@ -118,8 +111,16 @@ def on_article_generator_finalized(generator: Any) -> None:
     build = _builds.get(_site(generator.output_path))
     if build is None or build.engine is None:
         return
+    published = [a for a, published in article_lists(generator) if published]
     if not build.engine.settings.offline:
-        _fetch(build.engine, [a for a, published in article_lists(generator) if published])
+        _fetch(build.engine, published)
+    elif not build.engine.settings.archive_path.is_dir() and build.engine.jobs(published):
+        # Offline, the archive is all there is of the networks' replies.
+        logger.warning(
+            "engage: the archive folder %s does not exist (ENGAGE_ARCHIVE_PATH, relative to "
+            "the settings file); offline, only local comments are shown",
+            build.engine.settings.archive_path,
+        )
     seen: set[int] = set()
     for article, published in article_lists(generator, drafts=True):
         if id(article) in seen:

@@ -363,7 +363,7 @@ def _unknown(settings: Mapping[str, Any]) -> None:
         return
     named = []
     for key in unknown:
-        close = difflib.get_close_matches(key, list(DEFAULTS), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(key, list(DEFAULTS), n=1, cutoff=0.8)
         named.append(f"{key} (did you mean {close[0]}?)" if close else key)
     raise SettingsError(
         unknown[0],

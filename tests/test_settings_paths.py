@@ -104,11 +104,18 @@ def test_a_relative_settings_path_works_too(
 
 
 def test_a_missing_archive_folder_is_told(site: Site, elsewhere: Path, capsys) -> None:
-    site.article("post")
+    site.article("post", mastodon="https://social.example/@marin/1")
     conf = _conf(site, ENGAGE_ARCHIVE_PATH="archive")
     assert main(["report", "-s", str(conf)]) == 0
     _out, err = capsys.readouterr()
     assert f"the archive folder {site.root / 'archive'} does not exist" in err
+
+
+def test_a_site_of_local_comments_needs_no_archive(site: Site, elsewhere: Path, capsys) -> None:
+    site.article("post")
+    site.comment("post", "c1.md", "Hi", author="Ann", date="2026-01-03")
+    assert main(["report", "-s", str(_conf(site))]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_a_build_finds_the_archive_and_writes_the_page_from_the_settings_folder(
@@ -128,7 +135,7 @@ def test_a_build_finds_the_archive_and_writes_the_page_from_the_settings_folder(
 def test_an_offline_build_warns_when_the_archive_folder_is_missing(
     site: Site, elsewhere: Path, engage_warnings
 ) -> None:
-    site.article("post")
+    site.article("post", mastodon="https://social.example/@marin/1")
     conf = _conf(site, ENGAGE_ARCHIVE_PATH="archive", ENGAGE_OFFLINE=True)
     Pelican(read_settings(str(conf))).run()
     assert any(str(site.root / "archive") in w for w in engage_warnings())
