@@ -7,22 +7,27 @@ configuration error.
 from __future__ import annotations
 
 import argparse
-import difflib
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from . import __version__, report
 from .archive import ArchiveError
-from .engine import Engine, article_lists, is_opted_out, post_key
+from .cli_import import cmd_import
+from .cli_site import (  # site_articles and site_threads: also for scripts and tests
+    UsageError,
+    check_post,
+    make_engine,
+    read_site_settings,
+    site_articles,
+    site_threads,
+)
+from .engine import Engine
 from .fetch import Job
 from .model import Thread
-from .settings import SettingsError, load, prepare_settings
 from .sources import bluesky, feed, local, mastodon, twitter, webmention, wordpress
 
 logger = logging.getLogger("pelican_engage")
@@ -56,10 +61,6 @@ FETCH_SOURCES = (
     "webmention",
     "wordpress",
 )
-
-
-class UsageError(Exception):
-    """Bad arguments or settings: exit status 2."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -192,108 +193,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(path: str) -> dict[str, Any]:
-    settings_file = Path(path)
-    if not settings_file.is_file():
-        raise UsageError(f"settings file {path} not found (use -s pelicanconf.py)")
-    from pelican.settings import read_settings
-
-    try:
-        settings = read_settings(str(settings_file))
-    except Exception as exc:  # a broken settings file can raise anything
-        raise UsageError(f"{path}: {exc}") from exc
-    # Relative archive and report paths are the settings file's, as Pelican
-    # makes PATH: the command finds the same archive from any folder.
-    prepare_settings(settings, folder=os.path.dirname(os.path.abspath(path)))
-    return settings
-
-
-def _engine(settings: dict[str, Any]) -> Engine:
-    try:
-        return Engine(load(settings), settings)
-    except SettingsError as exc:
-        raise UsageError(f"setting {exc}") from exc
-
-
-def site_articles(settings: dict[str, Any]) -> list[Any]:
-    """The site's published articles, read as Pelican would.
-
-    The site's plugins are loaded first, because readers and slugs can come
-    from them; this plugin's own receivers are then disconnected, since the
-    command does its work directly.
-    """
-    from pelican import Pelican
-    from pelican.generators import ArticlesGenerator
-
-    from . import plugin
-
-    Pelican(settings)
-    plugin.unregister()
-    context = dict(settings)
-    context.update(
-        generated_content={},
-        static_links=set(),
-        static_content={},
-        localsiteurl=settings.get("SITEURL", ""),
-    )
-    generator = ArticlesGenerator(
-        context=context,
-        settings=settings,
-        path=settings["PATH"],
-        theme=settings["THEME"],
-        output_path=settings["OUTPUT_PATH"],
-    )
-    generator.generate_context()
-    return [article for article, _published in article_lists(generator)]
-
-
-def _warn_missing_archive(engine: Engine, articles: list[Any]) -> None:
-    """Say so when the archive is missing but the site has replies to keep
-    there (announcements, feeds, webmentions); a site of local comments
-    needs none."""
-    folder = engine.settings.archive_path
-    if not folder.is_dir() and engine.jobs(articles):
-        sys.stderr.write(
-            f"pelican-engage: warning: the archive folder {folder} does not exist "
-            "(ENGAGE_ARCHIVE_PATH, relative to the settings file); only local comment "
-            "files are read\n"
-        )
-
-
-def _check_post(key: str | None, articles: list[Any]) -> None:
-    """``--post`` must name a post of the site: a typo is not an empty result."""
-    if not key:
-        return
-    keys = sorted({post_key(a) for a in articles if not is_opted_out(a)})
-    if key in keys:
-        return
-    close = difflib.get_close_matches(key, keys, n=1)
-    hint = f"did you mean {close[0]}? " if close else ""
-    shown = ", ".join(keys[:40]) + (f" and {len(keys) - 40} more" if len(keys) > 40 else "")
-    raise UsageError(f"--post {key!r}: no such post; {hint}post keys: {shown or 'none'}")
-
-
-def site_threads(
-    settings: dict[str, Any], articles: list[Any] | None = None
-) -> tuple[list[Thread], Engine]:
-    """Build the thread of every published article."""
-    engine = _engine(settings)
-    articles = site_articles(settings) if articles is None else articles
-    _warn_missing_archive(engine, articles)
-    threads = []
-    seen: set[str] = set()
-    for article in articles:
-        if is_opted_out(article):
-            continue
-        result = engine.engage(article)
-        if result.thread.post.key not in seen:
-            seen.add(result.thread.post.key)
-            threads.append(result.thread)
-    # The build's cache is keyed by its own SITEURL and drafts; leave it be.
-    engine.finish(save=False)
-    return threads, engine
-
-
 def _date(value: str, name: str) -> datetime:
     try:
         when = datetime.fromisoformat(value.strip())
@@ -307,7 +206,7 @@ def _languages(settings: dict[str, Any]) -> tuple[str, ...]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    settings = _settings(args.settings)
+    settings = read_site_settings(args.settings)
     try:
         filters = report.Filters(
             post=args.post or "",
@@ -318,9 +217,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--older-than: {exc}") from exc
     articles = site_articles(settings)
-    _check_post(args.post, articles)
+    check_post(args.post, articles)
     if args.fetch:
-        engine = _engine(settings)
+        engine = make_engine(settings)
         if engine.settings.offline:
             sys.stderr.write(f"{OFFLINE}; the report reads the archive as it is\n")
         else:
@@ -338,7 +237,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_snooze(args: argparse.Namespace) -> int:
-    threads, engine = site_threads(_settings(args.settings))
+    threads, engine = site_threads(read_site_settings(args.settings))
     _known_item(threads, args.item_id)
     now = datetime.now(timezone.utc)
     try:
@@ -359,7 +258,7 @@ def cmd_snooze(args: argparse.Namespace) -> int:
 
 
 def cmd_unack(args: argparse.Namespace) -> int:
-    _threads, engine = site_threads(_settings(args.settings))
+    _threads, engine = site_threads(read_site_settings(args.settings))
     try:
         removed = engine.archive.unacknowledge(args.item_id)
     except (ArchiveError, OSError, ValueError) as exc:
@@ -372,7 +271,7 @@ def cmd_unack(args: argparse.Namespace) -> int:
 def cmd_people(args: argparse.Namespace) -> int:
     from . import people
 
-    settings = _settings(args.settings)
+    settings = read_site_settings(args.settings)
     threads, engine = site_threads(settings)
     found = people.relationships(threads, engine.settings.people, engine.settings.author)
     sys.stdout.write(people.render(args.format, found))
@@ -403,14 +302,14 @@ def _damaged(engine: Engine, jobs: list[Job]) -> list[str]:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    settings = _settings(args.settings)
-    engine = _engine(settings)
+    settings = read_site_settings(args.settings)
+    engine = make_engine(settings)
     if engine.settings.offline:
         # Offline is a promise about the network; --force is about intervals.
         sys.stdout.write(f"{OFFLINE}; nothing fetched\n")
         return 0
     articles = site_articles(settings)
-    _check_post(args.post, articles)
+    check_post(args.post, articles)
 
     def wanted(job: Job) -> bool:
         return (not args.post or job.post_key == args.post) and (
@@ -499,117 +398,8 @@ def _progress(
         yield bar
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    if args.format == "pelican-comment-system":
-        return _check_comment_folders(args)
-    if not args.path:
-        raise UsageError(f"import {args.format} needs a PATH_OR_URL")
-    if args.format != "twitter-archive":
-        return _import_comments(args)
-    from .importers import twitter_archive
-
-    settings = _settings(args.settings)
-    engine = _engine(settings)
-    articles = [a for a in site_articles(settings) if not is_opted_out(a)]
-    _check_post(args.post, articles)
-    try:
-        archive = twitter_archive.read_archive(Path(args.path))
-    except twitter_archive.ArchiveFormatError as exc:
-        raise UsageError(f"{exc}; nothing imported") from exc
-    keys = {post_key(a) for a in articles}
-    wanted = (lambda key: key == args.post) if args.post else (lambda key: key in keys)
-    announcements = {
-        job.target: job.post_key
-        for job in engine.jobs(articles)
-        if job.source == "twitter" and wanted(job.post_key)
-    }
-    archived: dict[str, str] = {}
-    for key in filter(wanted, engine.archive.keys()):
-        try:
-            items = engine.archive.load(key).items
-        except ArchiveError as exc:
-            raise UsageError(f"{exc}; nothing imported") from exc
-        archived.update(
-            {
-                item_id.removeprefix("twitter:"): key
-                for item_id in items
-                if item_id.startswith("twitter:")
-            }
-        )
-    plan = twitter_archive.plan_import(archive, announcements, archived)
-    added = 0
-    for key, items in sorted(plan.additions.items()):
-        try:
-            added += engine.archive.merge(key, items).added
-        except (ArchiveError, OSError) as exc:
-            raise UsageError(f"{exc}; {added} reply(ies) imported before it") from exc
-    owner = archive.owner
-    sys.stdout.write(
-        f"Read {plan.tweets} tweet(s) by @{owner.handle} from {', '.join(archive.files)}.\n"
-        f"Added {added} of your replies to {len(plan.additions)} post(s); "
-        f"{plan.already} already archived; {plan.unplaced_replies} reply(ies) to tweets "
-        "outside the archived conversations left out.\n"
-    )
-    for problem in plan.bad[:10]:
-        sys.stdout.write(f"  skipped {problem}\n")
-    if owner.handle.casefold() not in engine.settings.author.handles.get("twitter", frozenset()):
-        sys.stderr.write(
-            f"pelican-engage: @{owner.handle} is not in ENGAGE_AUTHOR['twitter']; add it, "
-            "or these replies will not count as yours\n"
-        )
-    return 0
-
-
-def _import_comments(args: argparse.Namespace) -> int:
-    from .importers import ImportFormatError
-    from .importers.apply import ImportWriteError, apply_export, read_export
-
-    settings = _settings(args.settings)
-    engine = _engine(settings)
-    articles = site_articles(settings)
-    _check_post(args.post, articles)
-    try:
-        export = read_export(args.format, args.path, engine, page_url=args.url)
-        report = apply_export(engine, articles, export, only=args.post)
-    except ImportWriteError as exc:
-        raise UsageError(str(exc)) from exc
-    except ImportFormatError as exc:
-        raise UsageError(f"{exc}; nothing imported") from exc
-    skipped = ", ".join(f"{n} {why}" for why, n in sorted(export.skipped.items()))
-    sys.stdout.write(
-        f"Read {sum(len(p.items) for p in export.posts)} comment(s) on {len(export.posts)} "
-        f"post(s); imported {report.comments} into {len(report.posts)} post(s), "
-        f"{report.added} new.\n"
-    )
-    if skipped:
-        sys.stdout.write(f"Left out: {skipped}.\n")
-    if report.unmapped:
-        sys.stdout.write(
-            f"{len(report.unmapped)} exported post(s) match no article (by URL, path or "
-            "slug); give --post KEY, or set engage_key on the article:\n"
-        )
-        for post in report.unmapped:
-            sys.stdout.write(f"  {post}\n")
-    for problem in export.problems:
-        sys.stdout.write(f"  {problem}\n")
-    return 0
-
-
-def _check_comment_folders(args: argparse.Namespace) -> int:
-    """Comment folders are read in place: check them as a build would."""
-    threads, engine = site_threads(_settings(args.settings))
-    problems = [*engine.problems, *engine.unused_comment_folders()]
-    files = engine.local.parsed_files
-    sys.stdout.write(
-        f"{files} comment file(s) read in {len(threads)} post(s); {len(problems)} problem(s).\n"
-    )
-    for problem in problems:
-        sys.stdout.write(f"  {problem}\n")
-    return 1 if problems else 0
-
-
 def cmd_ack(args: argparse.Namespace) -> int:
-    threads, engine = site_threads(_settings(args.settings))
+    threads, engine = site_threads(read_site_settings(args.settings))
     _known_item(threads, args.item_id)
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     try:
