@@ -407,10 +407,14 @@ class Engine:
         self,
         articles: Iterable[Any],
         force: bool = False,
-        progress: Callable[[Job], None] | None = None,
+        progress: Callable[[Job, str, int], None] | None = None,
         select: Callable[[Job], bool] | None = None,
     ) -> tuple[Summary, int]:
-        """Fetch what is due for ``articles``; the summary and the job count."""
+        """Fetch what is due for ``articles``; the summary and the job count.
+
+        ``progress(job, outcome, requests)`` is called as each job ends: its
+        outcome (see :meth:`Fetcher.run`) and the requests sent so far.
+        """
         articles = list(articles)
         save_unsaved(self.archive)
         wanted = select or (lambda _job: True)
@@ -486,6 +490,11 @@ class Engine:
                 token_env=tw.token_env,
             )
             sources.update({x.name: x, "twitter-discover": twitter.TwitterDiscovery(x)})
+
+        def tick(job: Job, outcome: str) -> None:
+            if progress:
+                progress(job, outcome, sum(c.requests for c in clients.values()))
+
         fetcher = Fetcher(
             self.archive,
             sources,
@@ -502,7 +511,7 @@ class Engine:
         by_key = {post_key(a): a for a in articles}
         due = fetcher.due(discovery, force=force)
         if due:
-            summary.add(fetcher.run(due, progress=progress))
+            summary.add(fetcher.run(due, progress=tick))
             for job in due:
                 announced = self._found(job)
                 if announced:
@@ -512,7 +521,7 @@ class Engine:
                 jobs += [j for j in self.jobs([by_key[job_key]]) if wanted(j)]
         due = fetcher.due(jobs, force=force)
         if due:
-            summary.add(fetcher.run(due, progress=progress))
+            summary.add(fetcher.run(due, progress=tick))
         for name, client in clients.items():
             if client.requests:
                 summary.requests_by_source[name] = client.requests

@@ -243,10 +243,15 @@ class Fetcher:
             self._deadline = time.monotonic() + self.budget_seconds
         return self._deadline
 
-    def run(self, jobs: list[Job], progress: Callable[[Job], None] | None = None) -> Summary:
+    def run(self, jobs: list[Job], progress: Callable[[Job, str], None] | None = None) -> Summary:
         """Fetch ``jobs``; a Fetcher serves one build, so a source deferred,
         a host that did not answer or the time budget spent in one run stays
-        so in the next."""
+        so in the next.
+
+        ``progress(job, outcome)`` is called as each job ends, with outcome
+        ``"ok"``, ``"failed"`` or ``"skipped"`` (budget spent, source or host
+        deferred, disk full).
+        """
         summary = Summary(jobs=len(jobs))
         started = time.monotonic()
         deadline = self.start()
@@ -256,21 +261,25 @@ class Fetcher:
 
         def one(job: Job) -> None:
             nonlocal late
+            outcome = "ok"
             try:
                 if _family(job.source) in self.deferred or self.disk_full:
+                    outcome = "skipped"
                     with lock:
                         summary.skipped += 1
                     return
                 if not self._on_host(job, summary, lock, deadline):
+                    outcome = "skipped"
                     with lock:
                         summary.skipped += 1
                         late += 1
             except Exception as exc:  # a hostile answer must not fail the build
+                outcome = "failed"
                 with lock:
                     self._failed(job, exc, summary)
             finally:
                 if progress:
-                    progress(job)
+                    progress(job, outcome)
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             list(pool.map(one, jobs))
@@ -314,7 +323,7 @@ class Fetcher:
         return summary
 
     def _hold_resting(
-        self, jobs: list[Job], summary: Summary, progress: Callable[[Job], None] | None
+        self, jobs: list[Job], summary: Summary, progress: Callable[[Job, str], None] | None
     ) -> list[Job]:
         """The jobs to run; those of hosts resting after earlier builds wait,
         with one line per host."""
@@ -340,7 +349,7 @@ class Fetcher:
             logger.info("engage: %s; %d fetch(es) skipped", summary.hosts[host], len(waiting))
             for job in waiting:
                 if progress:
-                    progress(job)
+                    progress(job, "skipped")
         return kept
 
     def _on_host(self, job: Job, summary: Summary, lock: threading.Lock, deadline: float) -> bool:
