@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from .archive import Archive, ArchiveError
 from .errors import AccessDenied, FetchError, SourceUnavailable
-from .model import Item
+from .model import Item, Tombstone, parse_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,10 @@ class Result:
     #: A failure after some data came: the items are kept, then this is
     #: handled as if it had been raised.
     error: Exception | None = None
+    #: Ids of archived items the network *confirmed* are gone (a 404/410 or
+    #: not-found answer for that very item); they become tombstones.  Never
+    #: ids merely missing from an answer.
+    gone: tuple[str, ...] = ()
 
 
 def url_job(post_key: str, source: str, url: str, published: datetime, what: str) -> Job:
@@ -84,10 +88,9 @@ def _when(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_timestamp(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _family(source: str) -> str:
@@ -117,6 +120,8 @@ class Summary:
     denied: set[str] = field(default_factory=set)
     #: (post key, announcement URL) found by discovery in this fetch.
     discovered: list[tuple[str, str]] = field(default_factory=list)
+    #: Archived items the networks confirmed deleted, now tombstones.
+    deleted: list[Tombstone] = field(default_factory=list)
 
     def add(self, other: Summary) -> None:
         """Fold in the summary of another run of the same fetch."""
@@ -125,6 +130,7 @@ class Summary:
         self.new_items += other.new_items
         self.errors.update(other.errors)
         self.denied |= other.denied
+        self.deleted += other.deleted
         for source, message in other.messages.items():
             self.messages.setdefault(source, message)
         self.seconds += other.seconds
@@ -202,6 +208,9 @@ class Fetcher:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             list(pool.map(one, jobs))
         summary.seconds = time.monotonic() - started
+        for stone in summary.deleted:
+            # Named, so the author can follow a reply that left the page.
+            logger.info("engage: %s: %s was deleted upstream; withdrawn", stone.source, stone.id)
         for source, count in sorted(summary.errors.items()):
             # One line per source per build, however many posts failed.  A
             # rejected token or missing access is for the user to fix.
@@ -247,6 +256,10 @@ class Fetcher:
             merged = self.archive.merge(job.post_key, result.items, {job.cursor_key: new_cursor})
             with lock:
                 summary.new_items += merged.added
+        if result.gone:
+            stones = self.archive.tombstone(job.post_key, result.gone, "deleted")
+            with lock:
+                summary.deleted += stones
         if result.error is not None:
             raise result.error
 
