@@ -409,7 +409,11 @@ class Engine:
         }
         sources: dict[str, Source] = {
             "mastodon": mastodon.MastodonSource(
-                clients["mastodon"], token=m_token, reactions=self.settings.mastodon_reactions
+                clients["mastodon"],
+                token=m_token,
+                reactions=self.settings.mastodon_reactions,
+                unlisted=self.settings.mastodon_unlisted,
+                token_env=self.settings.mastodon_token_env,
             ),
             "bluesky": bluesky.BlueskySource(
                 clients["bluesky"],

@@ -71,6 +71,9 @@ class Result:
     #: not-found answer for that very item); they become tombstones.  Never
     #: ids merely missing from an answer.
     gone: tuple[str, ...] = ()
+    #: Something the user can act on about an answer that came back short
+    #: ("60 of 75 replies; a token ... raises the limit"); logged once.
+    notice: str = ""
 
 
 def url_job(post_key: str, source: str, url: str, published: datetime, what: str) -> Job:
@@ -122,6 +125,8 @@ class Summary:
     discovered: list[tuple[str, str]] = field(default_factory=list)
     #: Archived items the networks confirmed deleted, now tombstones.
     deleted: list[Tombstone] = field(default_factory=list)
+    #: (source, post key, notice) of answers that came back short.
+    notices: list[tuple[str, str, str]] = field(default_factory=list)
 
     def add(self, other: Summary) -> None:
         """Fold in the summary of another run of the same fetch."""
@@ -131,6 +136,7 @@ class Summary:
         self.errors.update(other.errors)
         self.denied |= other.denied
         self.deleted += other.deleted
+        self.notices += other.notices
         for source, message in other.messages.items():
             self.messages.setdefault(source, message)
         self.seconds += other.seconds
@@ -208,6 +214,8 @@ class Fetcher:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             list(pool.map(one, jobs))
         summary.seconds = time.monotonic() - started
+        for source, post, notice in summary.notices:
+            logger.warning("engage: %s: %s: %s", source, post, notice)
         for stone in summary.deleted:
             # Named, so the author can follow a reply that left the page.
             logger.info("engage: %s: %s was deleted upstream; withdrawn", stone.source, stone.id)
@@ -256,6 +264,9 @@ class Fetcher:
             merged = self.archive.merge(job.post_key, result.items, {job.cursor_key: new_cursor})
             with lock:
                 summary.new_items += merged.added
+        if result.notice:
+            with lock:
+                summary.notices.append((job.source, job.post_key, result.notice))
         if result.gone:
             stones = self.archive.tombstone(job.post_key, result.gone, "deleted")
             with lock:

@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
-_MASTODON_KEYS = {"token_env", "reactions"}
+_MASTODON_KEYS = {"token_env", "reactions", "unlisted"}
 _TWITTER_KEYS = {"api_url", "token_env", "search", "max_requests", "discover"}
 _BLUESKY_KEYS = {"api_url", "reactions"}
 _WEBMENTION_KEYS = {"api_url", "token_env"}
@@ -144,6 +144,8 @@ class EngageSettings:
     refresh: Mapping[str, float]
     mastodon_token_env: str
     mastodon_reactions: bool
+    #: Publish unlisted ("quiet public") Mastodon replies too; off by default.
+    mastodon_unlisted: bool
     twitter: TwitterSettings
     bluesky: BlueskySettings
     webmention: WebmentionSettings
@@ -376,6 +378,7 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         refresh={k: float(v) for k, v in refresh.items()},
         mastodon_token_env=token_env,
         mastodon_reactions=bool(mastodon.get("reactions", True)),
+        mastodon_unlisted=bool(mastodon.get("unlisted", False)),
         twitter=twitter,
         bluesky=_bluesky(settings),
         webmention=_webmention(settings),

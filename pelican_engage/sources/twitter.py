@@ -230,7 +230,10 @@ class TwitterSource:
             # Later pages hold only new tweets: remember which ones are ours.
             branch = {*info.get("branch", ()), *(i.id.removeprefix("twitter:") for i in items)}
             info["branch"] = sorted(branch, key=lambda t: (len(t), t))
-        return Result(tuple(items), out, error)
+        # X said "Could not find tweet" for these ids (a reply's parent):
+        # confirmed gone, so archived copies become tombstones.
+        gone -= {root, *versions_}
+        return Result(tuple(items), out, error, gone=tuple(f"twitter:{i}" for i in sorted(gone)))
 
     def _conversation(
         self, root: str, info: dict[str, Any], conversation: str, since: str, edits: list[str]
