@@ -88,7 +88,10 @@ def parse_instance_domain(answer: Any) -> str:
     ``/api/v1/instance`` (``uri``); "" when the answer has none."""
     if not isinstance(answer, Mapping):
         return ""
-    value = str(answer.get("domain") or answer.get("uri") or "").strip().casefold()
+    value = answer.get("domain") or answer.get("uri")
+    if not isinstance(value, str):
+        return ""
+    value = value.strip().casefold()
     value = value.removeprefix("https://").removeprefix("http://").rstrip("/")
     return value if _DOMAIN.match(value) else ""
 
