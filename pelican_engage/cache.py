@@ -24,7 +24,7 @@ from .model import Problem
 logger = logging.getLogger(__name__)
 
 #: Bump when the pickled classes change shape, so old caches are not trusted.
-_FORMAT = 3
+_FORMAT = 4
 
 
 @dataclass

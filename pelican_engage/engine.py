@@ -19,11 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import __version__
-from .archive import Archive, ArchiveError
+from .archive import Archive, ArchiveError, is_forgotten
 from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
 from .fetch import Fetcher, Job, Refresh, Source, Summary
-from .model import Item, Post, Problem, Thread
+from .model import Item, Post, Problem, Thread, Tombstone
 from .render import TEMPLATES
 from .settings import EngageSettings
 from .sources import bluesky, feed, mastodon, twitter, webmention, wordpress
@@ -153,6 +153,8 @@ class Engine:
     archive: Archive = field(init=False)
     local: LocalComments = field(init=False)
     acknowledged: frozenset[str] = field(init=False)
+    #: Digests of the people erased on request (``forget --person``).
+    forgotten: frozenset[str] = field(init=False)
     threads: ThreadCache = field(init=False)
     _folders_used: set[str] = field(init=False, default_factory=set)
     #: The published posts' threads of this build, for the author's page.
@@ -166,6 +168,11 @@ class Engine:
         except ArchiveError as exc:
             self.report(Problem("", str(exc)))
             self.acknowledged = frozenset()
+        try:
+            self.forgotten = self.archive.forgotten()
+        except ArchiveError as exc:
+            self.report(Problem("", str(exc)))
+            self.forgotten = frozenset()
         # i18n_subsites builds one site per language into the same CACHE_PATH,
         # nested in each other: each language keeps its own cache file.
         site = re.sub(r"[^A-Za-z0-9_-]", "_", str(self.pelican_settings.get("DEFAULT_LANG") or ""))
@@ -189,6 +196,7 @@ class Engine:
                 "templates": templates,
                 "acks": self.archive.acks_stamp(),
                 "acknowledged": sorted(self.acknowledged),
+                "forgotten": self.archive.forgotten_stamp(),
             },
             sort_keys=True,
         )
@@ -204,6 +212,21 @@ class Engine:
             return list(self.archive.load(key).items.values()), []
         except ArchiveError as exc:
             return [], [Problem("", str(exc))]
+
+    def tombstones(self, key: str, items: Iterable[Item] = ()) -> list[Tombstone]:
+        """The post's tombstones, and stand-in ones for ``items`` (local
+        comments) by people erased on request."""
+        try:
+            stones = list(self.archive.load(key).tombstones.values())
+        except ArchiveError:
+            stones = []  # the build reports the damaged file already
+        if self.forgotten:
+            stones += [
+                Tombstone(i.id, i.source, i.published, "forgotten", i.in_reply_to)
+                for i in items
+                if is_forgotten(i, self.forgotten)
+            ]
+        return stones
 
     def _announced(self, key: str) -> dict[str, dict[str, int]]:
         """Like and repost counts each network gave for the announcements.
@@ -511,6 +534,7 @@ class Engine:
             self.settings.author,
             acknowledged=self.acknowledged,
             by_mention=self.settings.answer_by_mention,
+            tombstones=self.tombstones(post.key, items),
         )
         files = {
             name: (stamp, None, (c.problem,), "")

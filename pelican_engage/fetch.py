@@ -74,6 +74,10 @@ class Result:
     #: Something the user can act on about an answer that came back short
     #: ("60 of 75 replies; a token ... raises the limit"); logged once.
     notice: str = ""
+    #: Every item id of an answer known to be whole (None: partial or
+    #: unknown).  Only then may a source's ``confirm_gone`` look for
+    #: archived items missing from it, and ask the network about each.
+    complete: frozenset[str] | None = None
 
 
 def url_job(post_key: str, source: str, url: str, published: datetime, what: str) -> Job:
@@ -101,6 +105,10 @@ def _family(source: str) -> str:
 
 
 class Source(Protocol):
+    """A source; it may also have ``confirm_gone(job, result, archived) ->
+    ids``, asked after a fetch with archived items missing from a complete
+    answer, which returns those the network confirms are deleted."""
+
     name: str
 
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result: ...
@@ -267,8 +275,16 @@ class Fetcher:
         if result.notice:
             with lock:
                 summary.notices.append((job.source, job.post_key, result.notice))
-        if result.gone:
-            stones = self.archive.tombstone(job.post_key, result.gone, "deleted")
+        archived = self.archive.load(job.post_key).items
+        gone = set(result.gone)
+        confirm = getattr(source, "confirm_gone", None)
+        if confirm is not None and result.error is None and result.complete is not None:
+            with self._host(job.host):
+                gone.update(confirm(job, result, archived))
+        # Only archived items: a deletion seen before we archived it is moot.
+        gone &= set(archived)
+        if gone:
+            stones = self.archive.tombstone(job.post_key, sorted(gone), "deleted")
             with lock:
                 summary.deleted += stones
         if result.error is not None:

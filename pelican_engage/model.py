@@ -301,6 +301,8 @@ class Node:
     #: Shown flat past the display depth, so it names its parent's author.
     flat: bool = False
     reply_to_name: str = ""
+    #: "deleted" or "withheld": a stand-in with no author and no content.
+    placeholder: str = ""
 
     @property
     def id(self) -> str:
@@ -325,6 +327,13 @@ class Thread:
     #: Items answered by an author item that named their writer elsewhere
     #: in the post (item id -> the answering item's id).
     mention_answers: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: Items the network says not to show (hidden by the post's author,
+    #: labelled, not public): id -> why.  Never in ``items``, never waiting.
+    hidden: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: Stand-ins for deleted or withheld items whose replies are still shown:
+    #: no author, no content, ``extras["placeholder"]`` says why.  Only the
+    #: nested view shows them; ``parents`` places them.
+    placeholders: tuple[Item, ...] = ()
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items)

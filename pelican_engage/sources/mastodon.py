@@ -142,6 +142,9 @@ def parse_status(
         "favourites": int(status.get("favourites_count") or 0),
         "reblogs": int(status.get("reblogs_count") or 0),
         "reply_url": url,
+        # The announcement it belongs to, so a deletion check asks only
+        # about the replies of the thread that was fetched whole.
+        "root": ref.id,
     }
     if status.get("visibility") == "unlisted":
         extras["visibility"] = "unlisted"
@@ -345,23 +348,17 @@ class MastodonSource:
         cursor_out: dict[str, Any] = {"status": ref.item_id, "unlisted": self.unlisted}
         items: list[Item] = []
         notice = ""
-        gone: tuple[str, ...] = ()
-        seen = [str(i) for i in cursor.get("seen") or () if isinstance(i, str)]
+        complete: frozenset[str] | None = None
         if not answer.not_modified:
             statuses = {str(s["id"]): s for s in _descendants(answer.json())}
             state = self._complete(ref, root, statuses)
             published = [s for s in statuses.values() if s.get("visibility", "public") in PUBLIC]
             items = [parse_status(s, ref, domain, self.unlisted) for s in published]
-            now = {str(s["id"]) for s in published}
-            missing = [i for i in seen if i not in now]
-            lost: list[str] = []
-            if state.complete and missing:
-                # Only a complete thread tells that an archived reply left it;
-                # then the server is asked about that very status.
-                lost = self._deleted(ref, missing[:DELETION_CHECKS])
-                gone = tuple(f"mastodon:{ref.host}/{i}" for i in lost)
-            seen = sorted({*now, *(i for i in missing if i not in lost)}, key=lambda i: (len(i), i))
-            if not state.complete:
+            if state.complete:
+                # Only a whole thread tells that an archived reply left it
+                # (see confirm_gone).
+                complete = frozenset(item.id for item in items)
+            else:
                 cursor_out["incomplete"] = [state.returned, state.expected]
                 if not self.headers:
                     notice = (
@@ -388,9 +385,28 @@ class MastodonSource:
             cursor_out["context_etag"] = etag
         if domain:
             cursor_out["domain"] = domain
-        if seen:
-            cursor_out["seen"] = seen
-        return Result(tuple(items), cursor_out, gone=gone, notice=notice)
+        return Result(tuple(items), cursor_out, notice=notice, complete=complete)
+
+    def confirm_gone(self, job: Job, result: Result, archived: Mapping[str, Item]) -> list[str]:
+        """Archived replies of this announcement missing from its whole
+        context that the server answers 404/410 for: deleted upstream.
+
+        A reply merely missing (the server's limits, a block) still
+        answers, and stays.  At most DELETION_CHECKS are asked per fetch.
+        """
+        ref = parse_status_url(job.target)
+        prefix = f"mastodon:{ref.host}/"
+        if result.complete is None:
+            return []
+        missing = [
+            item_id.removeprefix(prefix)
+            for item_id, item in archived.items()
+            if item_id.startswith(prefix)
+            and item.kind == "reply"
+            and str((item.extras or {}).get("root", ref.id)) == ref.id
+            and item_id not in result.complete
+        ]
+        return [prefix + i for i in self._deleted(ref, missing[:DELETION_CHECKS])]
 
     def _complete(
         self, ref: StatusRef, root: Mapping[str, Any], statuses: dict[str, Mapping[str, Any]]
