@@ -191,6 +191,7 @@ class Engine:
                 "handles": {k: sorted(v) for k, v in author.handles.items()},
                 "depth": self.settings.display_depth,
                 "by_mention": self.settings.answer_by_mention,
+                "mastodon_unlisted": self.settings.mastodon_unlisted,
                 "timezone": self.settings.timezone,
                 "settings": self.settings.salt,
                 "templates": templates,
@@ -528,6 +529,7 @@ class Engine:
     def _build(self, post: Post, scan: Scan, fingerprint: Any) -> CachedThread:
         items, problems, parsed = self.local.read(post.key, scan, self._previous(post.key))
         archived, archive_problems = self.archived_items(post.key)
+        archived = mastodon.apply_visibility(archived, self.settings.mastodon_unlisted)
         thread, more = build_thread(
             post,
             [*items, *archived],

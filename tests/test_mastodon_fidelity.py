@@ -206,6 +206,16 @@ def test_unlisted_replies_are_published_when_the_setting_says_so(
     page = build(site, server, "113900000000000001", ENGAGE_MASTODON={"unlisted": True})
     names = [li.select_one(".p-name").get_text(strip=True) for li in page.select("li.engage-item")]
     assert names == ["Pub", "Quiet"]
+    # The setting holds at once, even in a build that fetches nothing.
+    hits = sum(server.hits.values())
+    for unlisted, expected in ((False, ["Pub"]), (True, ["Pub", "Quiet"])):
+        site.build(ENGAGE_OFFLINE=True, ENGAGE_MASTODON={"unlisted": unlisted})
+        page = site.html("p.html")
+        shown = [
+            li.select_one(".p-name").get_text(strip=True) for li in page.select("li.engage-item")
+        ]
+        assert shown == expected
+    assert sum(server.hits.values()) == hits
 
 
 def test_an_unlisted_reply_by_the_author_still_answers(

@@ -259,3 +259,28 @@ def test_an_edited_reply_answered_under_its_new_version_is_not_waiting(
     assert answer["data-engage-parent"] == "twitter:1862500400000000000"
     assert len(page.select("li.engage-item")) == 4
     assert "twitter:1862500400000000000" not in report(conf, capsys)
+
+
+def test_a_tweet_x_says_it_cannot_find_becomes_a_tombstone(
+    site: Site, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply's parent answers "Could not find tweet": the archived copy
+    goes, and the reply under it stays, under a "deleted" placeholder."""
+    gone = "twitter:1862500200000000000"
+    archive = Archive(site.root / "archive")
+    answer = json.loads((CASES / "edited-reply" / "search-1862500000000000001.json").read_text())
+    # Archived when it still existed (the search then listed it).
+    old = dict(answer["data"][3], id="1862500200000000000", text="@marin I said something")
+    old["edit_history_tweet_ids"] = ["1862500200000000000"]
+    (kept,) = parse_search({**answer, "data": [old], "errors": []}, "1862500000000000001")
+    assert kept.id == gone
+    archive.merge("p", [kept])
+    _x, page, _conf = build_case(site, server, monkeypatch, "edited-reply", "1862500000000000001")
+    record = Archive(site.root / "archive").load("p")
+    assert gone not in record.items and gone in record.tombstones
+    assert "I said something" not in page.decode()
+    cy = item(page, "twitter:1862501200000000000")
+    placeholder = cy.find_parent("li", class_="engage-placeholder-deleted")
+    assert placeholder is not None and "This reply was deleted." in placeholder.get_text()
+    # A tweet X cannot find that was never archived leaves no trace.
+    assert set(record.tombstones) == {gone}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -161,6 +161,22 @@ def parse_status(
         in_reply_to=in_reply_to,
         extras=extras,
     )
+
+
+def apply_visibility(items: Iterable[Item], unlisted: bool) -> list[Item]:
+    """``items`` with their unlisted Mastodon replies withheld, or not, as
+    ENGAGE_MASTODON["unlisted"] says now: it may have changed since they
+    were fetched, and a build (even offline) follows it at once."""
+    out = []
+    for item in items:
+        extras = item.extras or {}
+        if item.source == SOURCE and extras.get("visibility") == "unlisted":
+            kept = {k: v for k, v in extras.items() if k != "withheld"}
+            wanted = kept if unlisted else {**kept, "withheld": "unlisted"}
+            if wanted != extras:
+                item = replace(item, extras=wanted)
+        out.append(item)
+    return out
 
 
 def _descendants(context: Mapping[str, Any]) -> list[Mapping[str, Any]]:
