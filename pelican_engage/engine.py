@@ -438,6 +438,7 @@ class Engine:
                 reactions=self.settings.mastodon_reactions,
                 unlisted=self.settings.mastodon_unlisted,
                 token_env=self.settings.mastodon_token_env,
+                author_handles=self.settings.author.handles.get("mastodon", ()),
             ),
             "bluesky": bluesky.BlueskySource(
                 clients["bluesky"],

@@ -19,7 +19,7 @@ import pytest
 
 from pelican_engage.archive import Archive
 from pelican_engage.cli import main
-from pelican_engage.sources.mastodon import parse_instance_domain
+from pelican_engage.sources.mastodon import announcer_domain, parse_instance_domain
 from tests.conftest import Site
 from tests.loopback import Server, send
 
@@ -152,6 +152,40 @@ def test_the_authors_replies_on_a_split_domain_server_are_marked(
     # The domain is kept: the next fetch does not ask again.
     site.build(ENGAGE_REFRESH={"min_seconds": 0, "max_seconds": 0}, **settings)
     assert server.hits["/api/v2/instance"] == 1
+
+
+def test_without_an_instance_answer_the_announcers_handle_gives_the_domain(
+    site: Site, server: Server
+) -> None:
+    """f09 exactly as the field case serves it: no /api/v2/instance.  The
+    announcement named in the metadata is Zoë's (local acct ``zoe``), and
+    ``zoe@zoe.example`` is the one author handle with that name."""
+    CaseMastodon(server, "f09-split-domain")
+    del server.routes["/api/v2/instance"]
+    settings = {"ENGAGE_AUTHOR": {"names": ["Zoë"], "mastodon": ["zoe@zoe.example"]}}
+    shown = items(build(site, server, "113500000000000001", **settings))
+    assert "engage-by-author" in shown[f"mastodon:{host(server)}/113500000000000011"]["class"]
+    assert "engage-waiting" not in shown[f"mastodon:{host(server)}/113500000000000010"]["class"]
+    # A guess is not kept: a later fetch asks the server again.
+    cursor = next(iter(Archive(site.root / "archive").load("p").cursors.values()))
+    assert "domain" not in cursor
+
+
+@pytest.mark.parametrize(
+    ("handles", "domain"),
+    [
+        (["zoe@zoe.example"], "zoe.example"),
+        (["@Zoe@Zoe.Example", "marin@other.example"], "zoe.example"),
+        (["zoe@a.example", "zoe@b.example"], ""),  # which one? no guess
+        (["anna@zoe.example"], ""),  # someone else announced the post
+        (["zoe"], ""),
+    ],
+)
+def test_announcer_domain_guess(handles: list[str], domain: str) -> None:
+    root = {"account": {"id": "1", "username": "zoe", "acct": "zoe"}}
+    assert announcer_domain(root, handles) == domain
+    remote = {"account": {"id": "1", "username": "zoe", "acct": "zoe@else.example"}}
+    assert announcer_domain(remote, handles) == ""
 
 
 @pytest.mark.parametrize(

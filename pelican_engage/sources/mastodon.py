@@ -96,6 +96,28 @@ def parse_instance_domain(answer: Any) -> str:
     return value if _DOMAIN.match(value) else ""
 
 
+def announcer_domain(root: Mapping[str, Any], author_handles: Iterable[str]) -> str:
+    """The account domain of the server, guessed from the announcement.
+
+    For servers that do not say (no ``/api/v2/instance``): the article's
+    metadata names the author's own announcement, so when it was posted by
+    a local account (``acct`` without a domain) whose name is the user part
+    of exactly one of the author's handles (``zoe`` and ``zoe@zoe.example``),
+    that handle's domain is this server's.  "" otherwise.
+    """
+    account = root.get("account") if isinstance(root, Mapping) else None
+    acct = str(account.get("acct") or "") if isinstance(account, Mapping) else ""
+    if not acct or "@" in acct:
+        return ""
+    domains = {
+        handle.rsplit("@", 1)[1]
+        for handle in (h.strip().lstrip("@").casefold() for h in author_handles)
+        if "@" in handle and handle.rsplit("@", 1)[0] == acct.casefold()
+    }
+    (domain,) = domains if len(domains) == 1 else ("",)
+    return domain if _DOMAIN.match(domain) else ""
+
+
 def parse_account(account: Mapping[str, Any], host: str, domain: str = "") -> Person:
     name = clean_text(str(account.get("display_name") or "")) or str(account.get("username") or "")
     return Person(
@@ -300,12 +322,14 @@ class MastodonSource:
         reactions: bool = True,
         unlisted: bool = False,
         token_env: str = "ENGAGE_MASTODON_TOKEN",
+        author_handles: Iterable[str] = (),
     ) -> None:
         self.client = client
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.reactions = reactions
         self.unlisted = unlisted
         self.token_env = token_env
+        self.author_handles = frozenset(author_handles)
         #: Account domain of each server (host -> domain), asked once a build.
         self._domains: dict[str, str] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -351,6 +375,9 @@ class MastodonSource:
                 return Result((), {"deleted": True})
             raise
         domain = self.domain(ref, cursor)
+        # Local accounts' domain; a guess (see announcer_domain) only when
+        # the server does not say, and never kept in the cursor.
+        local = domain or announcer_domain(root, self.author_handles)
         # The context is the big answer; its ETag lets an unchanged thread
         # come back as a bodiless 304 (which means "no change", never "no
         # replies": archived items stay as they are).
@@ -369,7 +396,7 @@ class MastodonSource:
             statuses = {str(s["id"]): s for s in _descendants(answer.json())}
             state = self._complete(ref, root, statuses)
             published = [s for s in statuses.values() if s.get("visibility", "public") in PUBLIC]
-            items = [parse_status(s, ref, domain, self.unlisted) for s in published]
+            items = [parse_status(s, ref, local, self.unlisted) for s in published]
             if state.complete:
                 # Only a whole thread tells that an archived reply left it
                 # (see confirm_gone).
@@ -391,7 +418,7 @@ class MastodonSource:
             ):
                 if int(root.get(count_key) or 0) > 0:
                     accounts = self._get(f"{api}/{path}", limit=80)
-                    items.extend(parse_reactions(accounts, ref, kind, published_at, domain))
+                    items.extend(parse_reactions(accounts, ref, kind, published_at, local))
         cursor_out["counts"] = {
             "replies": int(root.get("replies_count") or 0),
             "favourites": int(root.get("favourites_count") or 0),
