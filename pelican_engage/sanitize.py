@@ -193,15 +193,19 @@ def media_html(media: list[tuple[str, str, str]]) -> str:
     ``media`` lists (kind, description, href): the network's kind
     ("image", "photo", "gifv", "video", "audio"...), the alt text the
     writer gave (plain text, may be empty) and the page or file on the
-    network that shows it.  Each becomes ``[image: description]`` (or
-    ``[image]``) linking there; no remote image is ever loaded, so readers'
-    addresses do not leak to the media host.
+    network that shows it.  Each becomes a paragraph
+    ``<p class="engage-media"><a href=…>[image] description</a></p>`` (as
+    Bluesky's pictures are shown); no remote image is ever loaded, so
+    readers' addresses do not leak to the media host.
     """
-    links = []
+    parts = []
     for kind, description, href in media:
         word = _MEDIA_WORDS.get(kind.casefold(), "attachment")
+        # Alt text is plain text: shown as typed ("<3" too), escaped once.
         said = " ".join(_CONTROL.sub("", description).split())
-        label = html.escape(f"[{word}: {said}]" if said else f"[{word}]", quote=False)
+        label = html.escape(f"[{word}] {said}".strip(), quote=False)
         url = safe_url(href)
-        links.append(f'<a href="{html.escape(url)}">{label}</a>' if url else label)
-    return clean_html(f"<p>{' '.join(links)}</p>") if links else ""
+        if url:
+            label = f'<a href="{html.escape(url)}" rel="{LINK_REL}">{label}</a>'
+        parts.append(f'<p class="engage-media">{label}</p>')
+    return "".join(parts)

@@ -81,7 +81,7 @@ def test_a_media_only_reply_shows_its_description_as_a_link(site: Site, server: 
     reply = items(page)[f"mastodon:{host(server)}/113700000000000002"]
     (link,) = reply.select(".e-content a")
     assert link.get_text() == (
-        "[image: My loaf after following your schedule: open crumb, dark crust]"
+        "[image] My loaf after following your schedule: open crumb, dark crust"
     )
     assert link["href"] == "https://bakers.example/media/9.jpg"
     assert not page.select(".engage img[src*='bakers.example']")
