@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 
 from pelican_engage.archive import Archive
 from pelican_engage.cli import main
@@ -284,3 +285,39 @@ def test_a_tweet_x_says_it_cannot_find_becomes_a_tombstone(
     assert placeholder is not None and "This reply was deleted." in placeholder.get_text()
     # A tweet X cannot find that was never archived leaves no trace.
     assert set(record.tombstones) == {gone}
+
+
+def test_a_long_post_with_a_picture_shows_the_whole_text_and_the_picture() -> None:
+    media = {"3_9": {"media_key": "3_9", "type": "photo", "alt_text": "A map"}}
+    long_text = "@marin " + "word " * 60 + "see https://t.co/Map1Map1Ma"
+    tweet = {
+        "id": "1862600000000000002",
+        "text": "@marin " + "word " * 50 + "wo… https://t.co/Map1Map1Ma",
+        "created_at": "2024-11-29T10:00:00.000Z",
+        "attachments": {"media_keys": ["3_9"]},
+        "entities": {
+            "urls": [
+                {
+                    "start": 260,
+                    "end": 283,
+                    "url": "https://t.co/Map1Map1Ma",
+                    "expanded_url": "https://x.com/ann/status/1862600000000000002/photo/1",
+                    "display_url": "pic.x.com/Map1Map1Ma",
+                    "media_key": "3_9",
+                }
+            ]
+        },
+        "note_tweet": {
+            "text": long_text,
+            "entities": {"mentions": [{"start": 0, "end": 6, "username": "marin"}]},
+        },
+    }
+    answer = {"data": [tweet], "includes": {"media": list(media.values())}}
+    (reply,) = parse_search(answer, "1862600000000000001")
+    soup = BeautifulSoup(reply.content_html, "html.parser")
+    assert soup.get_text(" ", strip=True).startswith("@marin " + "word " * 60 + "see")
+    assert "t.co" not in reply.content_html and "pic.x.com" not in reply.content_html
+    mention, link = soup.select("a")
+    assert mention["href"] == "https://x.com/marin"
+    assert link.get_text() == "[image] A map"
+    assert link["href"] == "https://x.com/ann/status/1862600000000000002/photo/1"

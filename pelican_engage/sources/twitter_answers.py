@@ -94,9 +94,13 @@ def tweet_content(tweet: Mapping[str, Any], media: Mapping[str, Any], page: str)
         text, entities = str(note["text"]), _dict(note.get("entities")) or own
     else:
         text, entities = str(tweet.get("text") or ""), own
-    attached = _media_of(
-        tweet, {"urls": [*_entities(own, "urls"), *_entities(entities, "urls")]}, media, page
-    )
+    urls = [*_entities(own, "urls"), *_entities(entities, "urls")]
+    attached = _media_of(tweet, {"urls": urls}, media, page)
+    if attached and entities is not own:
+        # The media's t.co link may end the long text too; its entity is
+        # only in ``entities`` of the short one (it is then found by token).
+        extra = [e for e in _entities(own, "urls") if e.get("media_key")]
+        entities = {**entities, "urls": [*_entities(entities, "urls"), *extra]}
     return tweet_html(text, entities, drop_media=bool(attached)) + media_html(attached)
 
 
