@@ -250,7 +250,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     now = datetime.now(timezone.utc)
     rows = report.waiting_rows(threads, now, filters, _languages(settings))
     total = sum(len(t.items) for t in threads)
-    sys.stdout.write(report.render(args.format, rows, total, now))
+    hidden = sum(len(t.hidden) for t in threads)
+    sys.stdout.write(report.render(args.format, rows, total, now, hidden=hidden))
     return 1 if args.fail_on_waiting and rows else 0
 
 
