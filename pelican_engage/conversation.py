@@ -379,7 +379,8 @@ def _nodes(
         return Node(
             item=item,
             parent=parent,
-            reply_to_name=by_id[parent].author.name if parent else "",
+            # A placeholder has no author to name.
+            reply_to_name=(by_id[parent].author.name or "a reply not shown") if parent else "",
             depth=depth,
             by_author=item_id in by_author,
             waiting=item_id in waiting,

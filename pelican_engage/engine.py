@@ -149,6 +149,8 @@ class Engine:
     problems: list[Problem] = field(default_factory=list)
     items: int = 0
     waiting: int = 0
+    #: Items not shown as their network asks (hidden replies, labels...).
+    hidden: int = 0
     posts: int = 0
     archive: Archive = field(init=False)
     local: LocalComments = field(init=False)
@@ -291,6 +293,7 @@ class Engine:
             self.posts += 1
             self.items += len(result.thread.items)
             self.waiting += len(result.thread.waiting)
+            self.hidden += len(result.thread.hidden)
         return result
 
     def _origin(self, article: Any) -> str:
