@@ -297,3 +297,40 @@ def _deep_reference(text: str) -> Any:
 def test_json_errors_are_value_errors(text: str) -> None:
     with pytest.raises(ValueError):
         loads("[" * 2000 + text + "]" * 2000)
+
+
+@pytest.mark.parametrize(
+    ("posts_answer", "withdrawn"),
+    [
+        ((404, b'{"error": "NotFound", "message": "Post not found"}'), True),
+        ((200, b'{"posts": []}'), True),
+        ((404, b"<html>Not Found</html>"), False),  # a proxy's page says nothing of the post
+        ((200, b'{"feed": []}'), False),
+    ],
+)
+def test_f08_with_the_recorded_answers(
+    site: Site,
+    server: Server,
+    capsys: pytest.CaptureFixture[str],
+    posts_answer: tuple[int, bytes],
+    withdrawn: bool,
+) -> None:
+    """The field case's two thread answers; getPosts as the server has it."""
+    answers = {"now": "deleted-before.json"}
+    server.routes["/xrpc/app.bsky.feed.getPostThread"] = lambda h, n: send(
+        h, 200, (DATA / answers["now"]).read_bytes(), Content_Type="application/json"
+    )
+    server.routes["/xrpc/app.bsky.feed.getPosts"] = lambda h, n: send(h, *posts_answer)
+    site.article("moving", bluesky=ROOT)
+    site.build(**settings(server))
+    assert shown(site) == [f"bluesky:{REGRET}"]
+    answers["now"] = "deleted-after.json"
+    out = fetch(site, server, capsys)
+    site.build(**settings(server))
+    if withdrawn:
+        assert f"bluesky:{REGRET} was deleted upstream; withdrawn" in out
+        assert shown(site) == []
+    else:
+        # Not confirmed: kept, and the fetch says it could not check.
+        assert "deleted upstream" not in out and "bluesky:" in out
+        assert shown(site) == [f"bluesky:{REGRET}"]
