@@ -94,6 +94,8 @@ def test_forget_one_item_and_its_local_file(
     run(site, server, capsys, "fetch", "--force")
     site.build(**settings(server))
     assert ids(site) == [f"bluesky:{OTHER}", f"bluesky:{QUINN}"]
+    status, _out, err = run(site, server, capsys, "forget", f"bluesky:{QUINN2}")
+    assert status == 2 and "already a tombstone" in err
 
 
 @pytest.mark.parametrize(
