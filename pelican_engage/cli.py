@@ -12,15 +12,24 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from . import __version__, report
 from .archive import ArchiveError
-from .engine import Engine, article_lists, is_opted_out, post_key
+from .cli_forget import cmd_forget
+from .cli_import import cmd_import
+from .cli_site import (  # site_articles and site_threads: also for scripts and tests
+    UsageError,
+    check_post,
+    make_engine,
+    read_site_settings,
+    site_articles,
+    site_threads,
+)
+from .engine import Engine
 from .fetch import Job
 from .model import Thread
-from .settings import SettingsError, load, prepare_settings
+from .sources import bluesky, feed, local, mastodon, twitter, webmention, wordpress
 
 logger = logging.getLogger("pelican_engage")
 
@@ -34,8 +43,25 @@ IMPORT_FORMATS = (
 )
 
 
-class UsageError(Exception):
-    """Bad arguments or settings: exit status 2."""
+#: What ``report --source`` takes: the sources items come from.
+REPORT_SOURCES = tuple(
+    sorted(
+        {
+            "disqus",  # imported only
+            *(m.SOURCE for m in (bluesky, feed, local, mastodon, twitter, webmention, wordpress)),
+        }
+    )
+)
+#: What ``fetch --source`` takes: the sources that fetch.
+FETCH_SOURCES = (
+    "bluesky",
+    "feed",
+    "mastodon",
+    "twitter",
+    "twitter-discover",
+    "webmention",
+    "wordpress",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,10 +87,22 @@ def _parser() -> argparse.ArgumentParser:
         description="List comments and replies still waiting for the author's answer. "
         "Reads the archive and local comment files; no network.",
     )
-    rep.add_argument("--format", choices=report.FORMATS, default="text")
+    rep.add_argument(
+        "--format",
+        choices=report.FORMATS,
+        default="text",
+        help="text (default), json, markdown or csv",
+    )
     rep.add_argument("--post", metavar="KEY", help="only this post key")
-    rep.add_argument("--source", metavar="NAME", help="only this source (local, twitter...)")
-    rep.add_argument("--older-than", metavar="AGE", help="only items older than 12h, 2d, 3w, 1m")
+    rep.add_argument(
+        "--source",
+        choices=REPORT_SOURCES,
+        metavar="NAME",
+        help=f"only this source: {', '.join(REPORT_SOURCES)}",
+    )
+    rep.add_argument(
+        "--older-than", metavar="AGE", help="only items older than AGE: 30min, 12h, 2d, 3w, 1mo"
+    )
     rep.add_argument("--since", metavar="DATE", help="only items since DATE (2026-11-01)")
     rep.add_argument("--fetch", action="store_true", help="fetch what is due first")
     rep.add_argument(
@@ -78,15 +116,16 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="fetch replies from the networks into the archive",
         description="Fetch the replies that are due (by each post's refresh interval) "
-        "into the archive, in parallel, with a progress bar and a summary.",
+        "into the archive, in parallel, with a progress bar and a summary. Nothing is "
+        "sent when ENGAGE_OFFLINE is set. Exit status 1 when every fetch failed.",
     )
     fetch.add_argument("--force", action="store_true", help="ignore refresh intervals")
     fetch.add_argument("--post", metavar="KEY", help="only this post key")
     fetch.add_argument(
         "--source",
+        choices=FETCH_SOURCES,
         metavar="NAME",
-        help="only this source: mastodon, twitter, twitter-discover, bluesky, webmention, feed, "
-        "wordpress",
+        help=f"only this source: {', '.join(FETCH_SOURCES)}",
     )
 
     imp = commands.add_parser(
@@ -102,7 +141,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "format", choices=IMPORT_FORMATS, metavar="FORMAT", help=", ".join(IMPORT_FORMATS)
     )
-    imp.add_argument("path", metavar="PATH_OR_URL", nargs="?", default="")
+    imp.add_argument(
+        "path", metavar="PATH_OR_URL", nargs="?", default="", help="the export file, folder or URL"
+    )
     imp.add_argument("--post", metavar="KEY", help="only this post key (or: the post of a page)")
     imp.add_argument("--url", default="", help="wordpress-html: the page's URL, for a saved file")
 
@@ -113,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Record in the archive that ITEM_ID needs no reply, so the "
         "report stops listing it. The file is meant to be committed.",
     )
-    ack.add_argument("item_id", metavar="ITEM_ID")
+    ack.add_argument("item_id", metavar="ITEM_ID", help="an id from the report")
     ack.add_argument("--note", default="", help="why no reply is needed")
 
     snooze = commands.add_parser(
@@ -122,16 +163,18 @@ def _parser() -> argparse.ArgumentParser:
         help="hide an item from the report until a date",
         description="ITEM_ID leaves the report until DATE, then waits again.",
     )
-    snooze.add_argument("item_id", metavar="ITEM_ID")
+    snooze.add_argument("item_id", metavar="ITEM_ID", help="an id from the report")
     snooze.add_argument("--until", required=True, metavar="DATE", help="2026-12-24 or 3d")
-    snooze.add_argument("--note", default="")
+    snooze.add_argument("--note", default="", help="why it can wait")
 
     unack = commands.add_parser(
         "unack",
         parents=[common],
         help="make an acknowledged or snoozed item wait again",
+        description="Remove ITEM_ID's acknowledgement or snooze from the archive, so the "
+        "report lists it again while it waits.",
     )
-    unack.add_argument("item_id", metavar="ITEM_ID")
+    unack.add_argument("item_id", metavar="ITEM_ID", help="an acknowledged or snoozed id")
 
     forget = commands.add_parser(
         "forget",
@@ -142,8 +185,15 @@ def _parser() -> argparse.ArgumentParser:
         "showing it and no later fetch or import brings it back. For a person who asks "
         "to be removed. Commit the archive afterwards.",
     )
-    forget.add_argument("item_id", metavar="ITEM_ID", nargs="?", default="")
-    forget.add_argument("--person", metavar="URL_OR_HANDLE", default="")
+    forget.add_argument(
+        "item_id", metavar="ITEM_ID", nargs="?", default="", help="the item to erase"
+    )
+    forget.add_argument(
+        "--person",
+        metavar="URL_OR_HANDLE",
+        default="",
+        help="erase everything by this person: a profile URL, a handle or a DID",
+    )
 
     ppl = commands.add_parser(
         "people",
@@ -154,78 +204,13 @@ def _parser() -> argparse.ArgumentParser:
         "reply and last contact; the people you wrote to who never answered; and "
         "answer rate and response time by month.",
     )
-    ppl.add_argument("--format", choices=("text", "json", "markdown", "csv"), default="text")
+    ppl.add_argument(
+        "--format",
+        choices=("text", "json", "markdown", "csv"),
+        default="text",
+        help="text (default), json, markdown or csv",
+    )
     return parser
-
-
-def _settings(path: str) -> dict[str, Any]:
-    settings_file = Path(path)
-    if not settings_file.is_file():
-        raise UsageError(f"settings file {path} not found (use -s pelicanconf.py)")
-    from pelican.settings import read_settings
-
-    try:
-        settings = read_settings(str(settings_file))
-    except Exception as exc:  # a broken settings file can raise anything
-        raise UsageError(f"{path}: {exc}") from exc
-    prepare_settings(settings)
-    return settings
-
-
-def _engine(settings: dict[str, Any]) -> Engine:
-    try:
-        return Engine(load(settings), settings)
-    except SettingsError as exc:
-        raise UsageError(f"setting {exc}") from exc
-
-
-def site_articles(settings: dict[str, Any]) -> list[Any]:
-    """The site's published articles, read as Pelican would.
-
-    The site's plugins are loaded first, because readers and slugs can come
-    from them; this plugin's own receivers are then disconnected, since the
-    command does its work directly.
-    """
-    from pelican import Pelican
-    from pelican.generators import ArticlesGenerator
-
-    from . import plugin
-
-    Pelican(settings)
-    plugin.unregister()
-    context = dict(settings)
-    context.update(
-        generated_content={},
-        static_links=set(),
-        static_content={},
-        localsiteurl=settings.get("SITEURL", ""),
-    )
-    generator = ArticlesGenerator(
-        context=context,
-        settings=settings,
-        path=settings["PATH"],
-        theme=settings["THEME"],
-        output_path=settings["OUTPUT_PATH"],
-    )
-    generator.generate_context()
-    return [article for article, _published in article_lists(generator)]
-
-
-def site_threads(settings: dict[str, Any]) -> tuple[list[Thread], Engine]:
-    """Build the thread of every published article."""
-    engine = _engine(settings)
-    threads = []
-    seen: set[str] = set()
-    for article in site_articles(settings):
-        if is_opted_out(article):
-            continue
-        result = engine.engage(article)
-        if result.thread.post.key not in seen:
-            seen.add(result.thread.post.key)
-            threads.append(result.thread)
-    # The build's cache is keyed by its own SITEURL and drafts; leave it be.
-    engine.finish(save=False)
-    return threads, engine
 
 
 def _date(value: str, name: str) -> datetime:
@@ -241,7 +226,7 @@ def _languages(settings: dict[str, Any]) -> tuple[str, ...]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    settings = _settings(args.settings)
+    settings = read_site_settings(args.settings)
     try:
         filters = report.Filters(
             post=args.post or "",
@@ -251,14 +236,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(f"--older-than: {exc}") from exc
+    articles = site_articles(settings)
+    check_post(args.post, articles)
     if args.fetch:
-        engine = _engine(settings)
-        summary, _jobs = engine.fetch(site_articles(settings))
-        engine.finish(save=False)
-        sys.stderr.write(
-            f"fetched: {summary.new_items} new item(s), {summary.requests} request(s)\n"
-        )
-    threads, _engine_used = site_threads(settings)
+        engine = make_engine(settings)
+        if engine.settings.offline:
+            sys.stderr.write(f"{OFFLINE}; the report reads the archive as it is\n")
+        else:
+            summary, _jobs = engine.fetch(articles)
+            engine.finish(save=False)
+            sys.stderr.write(
+                f"fetched: {summary.new_items} new item(s), {summary.requests} request(s)\n"
+            )
+    threads, _engine_used = site_threads(settings, articles)
     now = datetime.now(timezone.utc)
     rows = report.waiting_rows(threads, now, filters, _languages(settings))
     total = sum(len(t.items) for t in threads)
@@ -268,7 +258,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_snooze(args: argparse.Namespace) -> int:
-    threads, engine = site_threads(_settings(args.settings))
+    threads, engine = site_threads(read_site_settings(args.settings))
     _known_item(threads, args.item_id)
     now = datetime.now(timezone.utc)
     try:
@@ -289,7 +279,7 @@ def cmd_snooze(args: argparse.Namespace) -> int:
 
 
 def cmd_unack(args: argparse.Namespace) -> int:
-    _threads, engine = site_threads(_settings(args.settings))
+    _threads, engine = site_threads(read_site_settings(args.settings))
     try:
         removed = engine.archive.unacknowledge(args.item_id)
     except (ArchiveError, OSError, ValueError) as exc:
@@ -302,7 +292,7 @@ def cmd_unack(args: argparse.Namespace) -> int:
 def cmd_people(args: argparse.Namespace) -> int:
     from . import people
 
-    settings = _settings(args.settings)
+    settings = read_site_settings(args.settings)
     threads, engine = site_threads(settings)
     found = people.relationships(threads, engine.settings.people, engine.settings.author)
     sys.stdout.write(people.render(args.format, found))
@@ -317,10 +307,30 @@ def _known_item(threads: list[Thread], item_id: str) -> None:
         )
 
 
+OFFLINE = "offline (ENGAGE_OFFLINE, in the settings or the environment): no request sent"
+
+
+def _damaged(engine: Engine, jobs: list[Job]) -> list[str]:
+    """The archive files of these jobs' posts that cannot be read: their
+    jobs are skipped (the file is never overwritten), and the user told."""
+    found = []
+    for key in sorted({job.post_key for job in jobs}):
+        try:
+            engine.archive.load(key)
+        except ArchiveError as exc:
+            found.append(str(exc))
+    return found
+
+
 def cmd_fetch(args: argparse.Namespace) -> int:
-    settings = _settings(args.settings)
-    engine = _engine(settings)
+    settings = read_site_settings(args.settings)
+    engine = make_engine(settings)
+    if engine.settings.offline:
+        # Offline is a promise about the network; --force is about intervals.
+        sys.stdout.write(f"{OFFLINE}; nothing fetched\n")
+        return 0
     articles = site_articles(settings)
+    check_post(args.post, articles)
 
     def wanted(job: Job) -> bool:
         return (not args.post or job.post_key == args.post) and (
@@ -328,6 +338,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         )
 
     jobs = [j for j in engine.jobs(articles) if wanted(j)]
+    damaged = _damaged(engine, jobs)
     with _progress(len(jobs)) as advance:
         summary, _count = engine.fetch(articles, force=args.force, progress=advance, select=wanted)
     errors = sum(summary.errors.values())
@@ -339,167 +350,83 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     )
     for source, message in sorted(summary.messages.items()):
         sys.stdout.write(f"  {source}: {message}\n")
+    for line in summary.hosts.values():
+        sys.stdout.write(f"  {line}\n")
     for key, url in summary.discovered:
         sys.stdout.write(f"  {key} was announced on X; add to its metadata:  tweet: {url}\n")
+    if damaged:
+        sys.stdout.write(
+            f"  skipped {len(damaged)} post(s) whose archive file is damaged "
+            "(fix or move it away; it is never overwritten):\n"
+        )
+        for problem in damaged:
+            sys.stdout.write(f"    {problem}\n")
     for stone in summary.deleted:
         sys.stdout.write(f"  {stone.source}: {stone.id} was deleted upstream; withdrawn\n")
     engine.finish(save=False)
-    return 0
-
-
-def cmd_forget(args: argparse.Namespace) -> int:
-    from .forget import ForgetError, forget_item, forget_person
-
-    if bool(args.item_id) == bool(args.person):
-        raise UsageError("forget takes either ITEM_ID or --person URL_OR_HANDLE")
-    threads, engine = site_threads(_settings(args.settings))
-    try:
-        if args.person:
-            done = forget_person(engine.archive, args.person, threads)
-            sys.stdout.write(
-                f"Forgot {done.items} item(s) by {args.person} in {done.posts} post(s); "
-                "later fetches and imports leave them out.\n"
-            )
-        else:
-            done = forget_item(engine.archive, args.item_id, threads)
-            sys.stdout.write(f"{args.item_id} forgotten in {done.posts} post(s).\n")
-    except ForgetError as exc:
-        raise UsageError(str(exc)) from exc
-    for path in done.files:
-        sys.stdout.write(f"  also delete the comment file {path}\n")
-    return 0
+    attempted = summary.jobs - summary.skipped
+    # 1 when the archive could not be written (full disk...: fetched data was
+    # lost) or when every request failed; a partial failure keeps what came.
+    return 1 if summary.unsaved or (attempted > 0 and errors >= attempted) else 0
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[Job], None]]:
-    """A rich progress bar on a terminal; a plain line per job otherwise."""
-    if not sys.stderr.isatty():
+def _progress(
+    total: int, terminal: bool | None = None
+) -> Iterator[Callable[[Job, str, int], None]]:
+    """A rich progress bar on a terminal; a plain line per job otherwise.
 
-        def line(job: Job) -> None:
-            sys.stderr.write(f"fetched {job.source} {job.post_key}\n")
+    Both say how many jobs are done of how many, the requests sent and the
+    errors so far, and the post of the job that just ended.
+    """
+    done = errors = 0
+
+    def count(outcome: str) -> None:
+        nonlocal done, errors
+        done += 1
+        errors += outcome == "failed"
+
+    if not (sys.stderr.isatty() if terminal is None else terminal):
+
+        def line(job: Job, outcome: str, requests: int) -> None:
+            count(outcome)
+            verb = {"ok": "fetched", "failed": "failed"}.get(outcome, "skipped")
+            sys.stderr.write(
+                f"{verb} {job.source} {job.post_key} ({done}/{total} done, "
+                f"{requests} request(s), {errors} error(s))\n"
+            )
 
         yield line
         return
-    from rich.progress import Progress
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(transient=True) as progress:
-        task = progress.add_task("fetching", total=total)
-        yield lambda job: progress.advance(task)
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    if args.format == "pelican-comment-system":
-        return _check_comment_folders(args)
-    if not args.path:
-        raise UsageError(f"import {args.format} needs a PATH_OR_URL")
-    if args.format != "twitter-archive":
-        return _import_comments(args)
-    from .importers import twitter_archive
-
-    settings = _settings(args.settings)
-    engine = _engine(settings)
-    try:
-        archive = twitter_archive.read_archive(Path(args.path))
-    except twitter_archive.ArchiveFormatError as exc:
-        raise UsageError(f"{exc}; nothing imported") from exc
-    articles = [a for a in site_articles(settings) if not is_opted_out(a)]
-    keys = {post_key(a) for a in articles}
-    wanted = (lambda key: key == args.post) if args.post else (lambda key: key in keys)
-    announcements = {
-        job.target: job.post_key
-        for job in engine.jobs(articles)
-        if job.source == "twitter" and wanted(job.post_key)
-    }
-    archived: dict[str, str] = {}
-    for key in filter(wanted, engine.archive.keys()):
-        try:
-            items = engine.archive.load(key).items
-        except ArchiveError as exc:
-            raise UsageError(f"{exc}; nothing imported") from exc
-        archived.update(
-            {
-                item_id.removeprefix("twitter:"): key
-                for item_id in items
-                if item_id.startswith("twitter:")
-            }
-        )
-    plan = twitter_archive.plan_import(archive, announcements, archived)
-    added = 0
-    for key, items in sorted(plan.additions.items()):
-        try:
-            added += engine.archive.merge(key, items).added
-        except (ArchiveError, OSError) as exc:
-            raise UsageError(f"{exc}; {added} reply(ies) imported before it") from exc
-    owner = archive.owner
-    sys.stdout.write(
-        f"Read {plan.tweets} tweet(s) by @{owner.handle} from {', '.join(archive.files)}.\n"
-        f"Added {added} of your replies to {len(plan.additions)} post(s); "
-        f"{plan.already} already archived; {plan.unplaced_replies} reply(ies) to tweets "
-        "outside the archived conversations left out.\n"
+    columns = (
+        TextColumn("fetching"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[requests]} request(s), {task.fields[errors]} error(s)"),
+        TextColumn("{task.fields[post]}"),
     )
-    for problem in plan.bad[:10]:
-        sys.stdout.write(f"  skipped {problem}\n")
-    if owner.handle.casefold() not in engine.settings.author.handles.get("twitter", frozenset()):
-        sys.stderr.write(
-            f"pelican-engage: @{owner.handle} is not in ENGAGE_AUTHOR['twitter']; add it, "
-            "or these replies will not count as yours\n"
-        )
-    return 0
+    console = Console(file=sys.stderr, force_terminal=True)
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("fetching", total=total, requests=0, errors=0, post="")
 
+        def bar(job: Job, outcome: str, requests: int) -> None:
+            count(outcome)
+            progress.update(
+                task,
+                advance=1,
+                requests=requests,
+                errors=errors,
+                post=f"{job.source} {job.post_key}",
+            )
 
-def _import_comments(args: argparse.Namespace) -> int:
-    from .importers import ImportFormatError
-    from .importers.apply import ImportWriteError, apply_export, read_export
-
-    settings = _settings(args.settings)
-    engine = _engine(settings)
-    try:
-        export = read_export(args.format, args.path, engine, page_url=args.url)
-        report = apply_export(engine, site_articles(settings), export, only=args.post)
-    except ImportWriteError as exc:
-        raise UsageError(str(exc)) from exc
-    except ImportFormatError as exc:
-        raise UsageError(f"{exc}; nothing imported") from exc
-    skipped = ", ".join(f"{n} {why}" for why, n in sorted(export.skipped.items()))
-    sys.stdout.write(
-        f"Read {sum(len(p.items) for p in export.posts)} comment(s) on {len(export.posts)} "
-        f"post(s); imported {report.comments} into {len(report.posts)} post(s), "
-        f"{report.added} new.\n"
-    )
-    if skipped:
-        sys.stdout.write(f"Left out: {skipped}.\n")
-    if report.refused:
-        sys.stdout.write(
-            f"Left out {report.refused} comment(s) deleted or erased earlier (tombstones; "
-            "see `pelican-engage forget`).\n"
-        )
-    if report.unmapped:
-        sys.stdout.write(
-            f"{len(report.unmapped)} exported post(s) match no article (by URL, path or "
-            "slug); give --post KEY, or set engage_key on the article:\n"
-        )
-        for post in report.unmapped:
-            sys.stdout.write(f"  {post}\n")
-    for problem in export.problems:
-        sys.stdout.write(f"  {problem}\n")
-    return 0
-
-
-def _check_comment_folders(args: argparse.Namespace) -> int:
-    """Comment folders are read in place: check them as a build would."""
-    threads, engine = site_threads(_settings(args.settings))
-    problems = [*engine.problems, *engine.unused_comment_folders()]
-    files = engine.local.parsed_files
-    sys.stdout.write(
-        f"{files} comment file(s) read in {len(threads)} post(s); {len(problems)} problem(s).\n"
-    )
-    for problem in problems:
-        sys.stdout.write(f"  {problem}\n")
-    return 1 if problems else 0
+        yield bar
 
 
 def cmd_ack(args: argparse.Namespace) -> int:
-    threads, engine = site_threads(_settings(args.settings))
+    threads, engine = site_threads(read_site_settings(args.settings))
     _known_item(threads, args.item_id)
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     try:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,6 +28,7 @@ from .model import (
     normal_handle,
     normal_url,
 )
+from .textsafe import json_text, md_text, one_line
 
 
 def person_keys(person: Person, source: str) -> set[str]:
@@ -286,13 +285,14 @@ def as_text(found: People) -> str:
         f"{'MEDIAN WAIT':>11}  {'LAST CONTACT':<12}  SOURCES"
     ]
     for r in found.relations:
-        name = r.name if len(r.name) <= 24 else r.name[:23] + "…"
+        name = one_line(r.name)
+        name = name if len(name) <= 24 else name[:23] + "…"
         lines.append(
             f"{name:<24}  {r.messages:>4}  {r.author_replies:>12}  {_rate(r.response_rate):>8}  "
             f"{_days(r.median_response_days):>11}  {_date(r.last_contact):<12}  "
             f"{', '.join(sorted(r.sources))}"
         )
-    silent = [r.name for r in found.relations if r.silent]
+    silent = [one_line(r.name) for r in found.relations if r.silent]
     lines += ["", f"You wrote to them last, and never heard back ({len(silent)}):"]
     lines += [f"  {name}" for name in silent] or ["  nobody"]
     lines += ["", f"{'MONTH':<8}  {'MSGS':>4}  {'ANSWERED':>8}  {'MEDIAN WAIT':>11}"]
@@ -304,10 +304,6 @@ def as_text(found: People) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]()<>#|!~])", r"\\\1", " ".join(text.split()))
-
-
 def as_markdown(found: People) -> str:
     lines = [
         "| Who | Messages | Your replies | Answered | Median wait | Last contact |",
@@ -315,10 +311,10 @@ def as_markdown(found: People) -> str:
     ]
     for r in found.relations:
         lines.append(
-            f"| {_md(r.name)} | {r.messages} | {r.author_replies} | {_rate(r.response_rate)} "
+            f"| {md_text(r.name)} | {r.messages} | {r.author_replies} | {_rate(r.response_rate)} "
             f"| {_days(r.median_response_days)} | {_date(r.last_contact)} |"
         )
-    silent = [_md(r.name) for r in found.relations if r.silent]
+    silent = [md_text(r.name) for r in found.relations if r.silent]
     lines += ["", f"**Never answered back:** {', '.join(silent) or 'nobody'}", ""]
     lines += ["| Month | Messages | Answered | Median wait |", "|---|---:|---:|---:|"]
     for m in found.months:
@@ -334,7 +330,7 @@ def as_json(found: People) -> str:
         "people": [r.to_dict() for r in found.relations],
         "months": [m.to_dict() for m in found.months],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_text(data) + "\n"
 
 
 def as_csv(found: People) -> str:
@@ -346,9 +342,11 @@ def as_csv(found: People) -> str:
         row = r.to_dict()
         row["urls"] = " ".join(row["urls"])  # type: ignore[arg-type]
         row["sources"] = " ".join(row["sources"])  # type: ignore[arg-type]
-        # Names come from strangers: no spreadsheet formulas.
-        name = str(row["name"])
-        row["name"] = "'" + name if name[:1] in ("=", "+", "-", "@") else name
+        # Names and URLs come from strangers: no controls, no spreadsheet
+        # formulas (controls first, so none can hide a formula's "=").
+        for key in ("name", "urls"):
+            value = one_line(str(row[key]))
+            row[key] = "'" + value if value[:1] in ("=", "+", "-", "@") else value
         writer.writerow(row)
     return buffer.getvalue()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,8 +53,45 @@ def _build_for_file(path: str) -> _Build | None:
     return _builds[found] if found else None
 
 
+#: Settings Pelican makes absolute against the settings file's folder.
+_PELICAN_PATHS = ("PATH", "OUTPUT_PATH", "CACHE_PATH")
+
+
+def settings_folder(settings: dict[str, Any]) -> str | None:
+    """The folder of the settings file these settings were read from.
+
+    Pelican resolves a relative PATH against it but does not pass it on.
+    ``read_settings`` loads the file as a module (left in ``sys.modules``,
+    as Python does for every import); the module whose relative PATH (or
+    OUTPUT_PATH, CACHE_PATH) resolves from its own folder to exactly the
+    path Pelican uses is the one.  None when no module proves it (settings
+    built in code): relative paths then stay relative to the current folder.
+    """
+    found = set()
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        # A settings file is a top-level module named after its file.
+        if not isinstance(file, str) or os.path.basename(file) != f"{name}.py":
+            continue
+        folder = os.path.dirname(os.path.abspath(file))
+        names = vars(module)  # not getattr: no module __getattr__ runs
+        for key in _PELICAN_PATHS:
+            value = names.get(key)
+            used = settings.get(key)
+            if (
+                isinstance(value, str)
+                and value
+                and not os.path.isabs(value)
+                and isinstance(used, str)
+                and os.path.abspath(os.path.join(folder, value)) == os.path.abspath(used)
+            ):
+                found.add(folder)
+                break
+    return found.pop() if len(found) == 1 else None
+
+
 def on_initialized(pelican: Any) -> None:
-    prepare_settings(pelican.settings)
+    prepare_settings(pelican.settings, folder=settings_folder(pelican.settings))
 
 
 def on_generator_init(generator: Any) -> None:
@@ -73,8 +111,16 @@ def on_article_generator_finalized(generator: Any) -> None:
     build = _builds.get(_site(generator.output_path))
     if build is None or build.engine is None:
         return
+    published = [a for a, published in article_lists(generator) if published]
     if not build.engine.settings.offline:
-        _fetch(build.engine, [a for a, published in article_lists(generator) if published])
+        _fetch(build.engine, published)
+    elif not build.engine.settings.archive_path.is_dir() and build.engine.jobs(published):
+        # Offline, the archive is all there is of the networks' replies.
+        logger.warning(
+            "engage: the archive folder %s does not exist (ENGAGE_ARCHIVE_PATH, relative to "
+            "the settings file); offline, only local comments are shown",
+            build.engine.settings.archive_path,
+        )
     seen: set[int] = set()
     for article, published in article_lists(generator, drafts=True):
         if id(article) in seen:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from .model import Item, Post, Thread, anchor
 from .sanitize import excerpt, html_to_text
+from .textsafe import json_text, md_link, md_text, one_line
 
 FORMATS = ("text", "json", "markdown", "csv")
 
@@ -132,16 +132,27 @@ class Filters:
         )
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdwm])\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
+#: Units and their length in hours.  "m" is refused: minutes or months?
+_UNITS = {
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), 1 / 60),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 1),
+    **dict.fromkeys(("d", "day", "days"), 24),
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), 24 * 7),
+    **dict.fromkeys(("mo", "month", "months"), 24 * 30),
+}
 
 
 def parse_duration(value: str) -> timedelta:
-    """ "12h", "2d", "3w" or "1m" (30 days); ValueError otherwise."""
+    """ "30min", "12h", "2d", "3w" or "1mo" (30 days); ValueError otherwise,
+    also for the ambiguous "1m"."""
     match = _DURATION.match(value)
-    if not match:
-        raise ValueError(f"{value!r} is not a duration like 12h, 2d, 3w or 1m")
-    hours = {"h": 1, "d": 24, "w": 24 * 7, "m": 24 * 30}[match[2].lower()]
-    return timedelta(hours=float(match[1]) * hours)
+    unit = match[2].lower() if match else ""
+    if unit == "m":
+        raise ValueError(f"{value!r} is ambiguous: write {match[1]}min or {match[1]}mo")
+    if not match or unit not in _UNITS:
+        raise ValueError(f"{value!r} is not a duration like 30min, 12h, 2d, 3w or 1mo")
+    return timedelta(hours=float(match[1]) * _UNITS[unit])
 
 
 def waiting_rows(
@@ -190,7 +201,7 @@ def as_json(rows: list[Row], total_items: int, now: datetime | None = None, hidd
         "waiting": [row.to_dict() for row in rows],
         "totals": {"items": total_items, "waiting": len(rows), "hidden": hidden},
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_text(data) + "\n"
 
 
 _COLUMNS = ("age", "source", "who", "excerpt")
@@ -214,18 +225,18 @@ def as_text(rows: list[Row], total_items: int, width: int = 100, hidden: int = 0
     lines = []
     indent = " " * (widths["age"] + 2)
     for post, members in by_post(rows):
-        lines.append(f"{post.title or post.key}  ({post.url or post.key})")
+        lines.append(f"{one_line(post.title or post.key)}  ({one_line(post.url or post.key)})")
         for row in members:
             cells = {
                 "age": row.age,
                 "source": row.item.source,
-                "who": row.item.author.name,
-                "excerpt": ("? " if row.question else "  ") + row.excerpt,
+                "who": one_line(row.item.author.name),
+                "excerpt": ("? " if row.question else "  ") + one_line(row.excerpt),
             }
             lines.append(
                 "  ".join(_clip(cells[c], widths[c]).ljust(widths[c]) for c in _COLUMNS).rstrip()
             )
-            lines.append(f"{indent}{row.item.id}  reply: {row.reply_url}")
+            lines.append(f"{indent}{one_line(row.item.id)}  reply: {one_line(row.reply_url)}")
         lines.append("")
     questions = sum(1 for row in rows if row.question)
     lines.append(
@@ -235,26 +246,18 @@ def as_text(rows: list[Row], total_items: int, width: int = 100, hidden: int = 0
     return "\n".join(lines) + "\n"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#|!~])")
-
-
-def _md(text: str) -> str:
-    """Text as literal Markdown: strangers' names must not become markup."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
-
-
 def as_markdown(rows: list[Row], total_items: int, hidden: int = 0) -> str:
     lines = []
     for post, members in by_post(rows):
-        lines.append(f"### [{_md(post.title or post.key)}](<{post.url}>)")
+        lines.append(f"### {md_link(post.title or post.key, post.url)}")
         lines.append("")
         lines.append("| Waiting | Source | Who | Message | |")
         lines.append("|---|---|---|---|---|")
         for row in members:
             flag = "❓ " if row.question else ""
             lines.append(
-                f"| {row.age} | {row.item.source} | {_md(row.item.author.name)} "
-                f"| {flag}{_md(row.excerpt)} | [reply](<{row.reply_url}>) |"
+                f"| {row.age} | {md_text(row.item.source)} | {md_text(row.item.author.name)} "
+                f"| {flag}{md_text(row.excerpt)} | {md_link('reply', row.reply_url)} |"
             )
         lines.append("")
     questions = sum(1 for row in rows if row.question)
@@ -267,10 +270,12 @@ def as_markdown(rows: list[Row], total_items: int, hidden: int = 0) -> str:
 
 def _cell(value: object) -> object:
     # A cell starting with = + - @ is a formula to a spreadsheet; comments
-    # are written by strangers.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    # are written by strangers.  Controls go first, so that none can hide
+    # the formula's first character.
+    if not isinstance(value, str):
+        return value
+    value = one_line(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 _CSV_FIELDS = [

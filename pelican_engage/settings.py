@@ -8,7 +8,9 @@ message names the key.
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -43,8 +45,13 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_PEOPLE": [],
 }
 
+#: Settings given as paths relative to the settings file's folder.
+RELATIVE_PATHS = ("ENGAGE_ARCHIVE_PATH", "ENGAGE_REPORT_PAGE")
+
 _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
-_MASTODON_KEYS = {"token_env", "reactions"}
+#: ENGAGE_REFRESH's defaults (the same as fetch.Refresh's).
+_REFRESH_DEFAULTS = {"min_seconds": 3600.0, "max_seconds": 7 * 86400.0, "ratio": 0.1}
+_MASTODON_KEYS = {"token_env", "reactions", "host", "hosts"}
 _TWITTER_KEYS = {"api_url", "token_env", "search", "max_requests", "discover"}
 _BLUESKY_KEYS = {"api_url", "reactions"}
 _WEBMENTION_KEYS = {"api_url", "token_env"}
@@ -156,6 +163,9 @@ class EngageSettings:
     siteurl: str
     #: Pelican settings a thread depends on, for the build cache.
     salt: str
+    #: The Mastodon server(s) the token is for ("host" or "host:port"); the
+    #: token goes to no other server, and to none when this is empty.
+    mastodon_hosts: tuple[str, ...] = ()
 
     @property
     def comments_path(self) -> Path:
@@ -179,13 +189,31 @@ def comments_dir(settings: Mapping[str, Any]) -> str:
     return folder.strip().strip("/")
 
 
-def prepare_settings(settings: dict[str, Any]) -> None:
-    """Keep comment files out of the site, and give templates our defaults.
+def resolve_paths(settings: dict[str, Any], folder: str | os.PathLike[str]) -> None:
+    """Make a relative ENGAGE_ARCHIVE_PATH and ENGAGE_REPORT_PAGE (or their
+    defaults) absolute, against ``folder``: the settings file's folder, as
+    Pelican does for PATH.  Values of a wrong type are left to :func:`load`.
+    """
+    for key in RELATIVE_PATHS:
+        value = settings.get(key, DEFAULTS[key])
+        if isinstance(value, (str, os.PathLike)) and str(value).strip():
+            path = Path(value).expanduser()
+            if not path.is_absolute():
+                settings[key] = str(Path(os.path.abspath(Path(folder) / path)))
+
+
+def prepare_settings(
+    settings: dict[str, Any], folder: str | os.PathLike[str] | None = None
+) -> None:
+    """Keep comment files out of the site, give templates our defaults, and
+    resolve our relative paths against ``folder`` (the settings file's).
 
     Runs at ``initialized``, before the generators read anything (the CLI
     calls it too).  Comment files must never become articles or pages, nor
     be copied as static files: they hold commenters' e-mail addresses.
     """
+    if folder is not None:
+        resolve_paths(settings, folder)
     try:
         folder = comments_dir(settings)
     except SettingsError:
@@ -303,6 +331,29 @@ def _webmention(settings: Mapping[str, Any]) -> WebmentionSettings:
     )
 
 
+def _mastodon_hosts(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """ENGAGE_MASTODON's "host" and "hosts", as lower-case ``name[:port]``."""
+    key = "ENGAGE_MASTODON"
+    section = _section(settings, key, _MASTODON_KEYS)
+    found: list[str] = []
+    for name in ("host", "hosts"):
+        for value in _strings(f"{key}[{name!r}]", section.get(name)):
+            parts = urlsplit(f"//{value}")
+            try:
+                parts.port  # noqa: B018 - a bad port raises here
+                bad = not parts.hostname or any(c in value for c in "/@?# \\")
+            except ValueError:
+                bad = True
+            if bad:
+                raise SettingsError(
+                    f"{key}[{name!r}]",
+                    "expected a server's host name such as 'mastodon.social' (with ':port' "
+                    f"when it is not the default; no https://, no path), got {value!r}",
+                )
+            found.append(value.lower())
+    return tuple(dict.fromkeys(found))
+
+
 def _report_page(settings: Mapping[str, Any]) -> Path | None:
     value = settings.get("ENGAGE_REPORT_PAGE", DEFAULTS["ENGAGE_REPORT_PAGE"])
     if value is None or value is False:
@@ -331,8 +382,57 @@ def _people(settings: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
     return groups
 
 
+def _unknown(settings: Mapping[str, Any]) -> None:
+    """A top-level ENGAGE_* key we do not know is a typo: name the closest."""
+    unknown = sorted(k for k in settings if k.startswith("ENGAGE_") and k not in DEFAULTS)
+    if not unknown:
+        return
+    named = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, list(DEFAULTS), n=1, cutoff=0.8)
+        named.append(f"{key} (did you mean {close[0]}?)" if close else key)
+    raise SettingsError(
+        unknown[0],
+        f"unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(named)}; "
+        "the README's configuration reference lists them all",
+    )
+
+
+def _refresh(settings: Mapping[str, Any]) -> dict[str, float]:
+    """ENGAGE_REFRESH: finite numbers >= 0 (0: no minimum, fetch every
+    build), and min_seconds <= max_seconds."""
+    key = "ENGAGE_REFRESH"
+    refresh = _section(settings, key, _REFRESH_KEYS)
+    values = {
+        name: float(_number(refresh, name, minimum=0, name=f"{key}[{name!r}]")) for name in refresh
+    }
+    for name, value in values.items():
+        if not math.isfinite(value):
+            raise SettingsError(f"{key}[{name!r}]", f"expected a finite number, got {value!r}")
+    low = values.get("min_seconds", _REFRESH_DEFAULTS["min_seconds"])
+    high = values.get("max_seconds", _REFRESH_DEFAULTS["max_seconds"])
+    if low > high:
+        raise SettingsError(
+            key,
+            f"min_seconds ({low:g}) is more than max_seconds ({high:g}); "
+            "the interval would never be within both",
+        )
+    return values
+
+
+def _mastodon(settings: Mapping[str, Any]) -> tuple[str, bool]:
+    """ENGAGE_MASTODON: the token's variable name, and whether to fetch reactions."""
+    key = "ENGAGE_MASTODON"
+    section = _section(settings, key, _MASTODON_KEYS)
+    reactions = section.get("reactions", True)
+    if not isinstance(reactions, bool):
+        raise SettingsError(f"{key}['reactions']", f"expected True or False, got {reactions!r}")
+    return _env_name(section, key, "ENGAGE_MASTODON_TOKEN"), reactions
+
+
 def load(settings: Mapping[str, Any]) -> EngageSettings:
     """Read and check every ``ENGAGE_*`` key of a Pelican settings dict."""
+    _unknown(settings)
     folder = comments_dir(settings)
     depth = settings.get("ENGAGE_DISPLAY_DEPTH", DEFAULTS["ENGAGE_DISPLAY_DEPTH"])
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
@@ -347,11 +447,8 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         )
     concurrency = _number(settings, "ENGAGE_CONCURRENCY", minimum=1, whole=True)
     budget = _number(settings, "ENGAGE_FETCH_BUDGET", minimum=1)
-    refresh = _section(settings, "ENGAGE_REFRESH", _REFRESH_KEYS)
-    for key in refresh:
-        _number(refresh, key, minimum=0, name=f"ENGAGE_REFRESH[{key!r}]")
-    mastodon = _section(settings, "ENGAGE_MASTODON", _MASTODON_KEYS)
-    token_env = _env_name(mastodon, "ENGAGE_MASTODON", "ENGAGE_MASTODON_TOKEN")
+    refresh = _refresh(settings)
+    token_env, mastodon_reactions = _mastodon(settings)
     twitter = _twitter(settings)
     offline = _bool(settings, "ENGAGE_OFFLINE") or os.environ.get(
         "ENGAGE_OFFLINE", ""
@@ -373,9 +470,9 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         date_format=date_format,
         concurrency=int(concurrency),
         fetch_budget=float(budget),
-        refresh={k: float(v) for k, v in refresh.items()},
+        refresh=refresh,
         mastodon_token_env=token_env,
-        mastodon_reactions=bool(mastodon.get("reactions", True)),
+        mastodon_reactions=mastodon_reactions,
         twitter=twitter,
         bluesky=_bluesky(settings),
         webmention=_webmention(settings),
@@ -389,4 +486,5 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
             sort_keys=True,
             default=str,
         ),
+        mastodon_hosts=_mastodon_hosts(settings),
     )

@@ -600,3 +600,50 @@ def test_import_works_on_a_site_with_a_non_english_locale(
     code, out, _ = import_archive(capsys, ARCHIVES / "tweets-js", conf)
     assert code == 0
     assert "Added 4 of your replies to 2 post(s)" in out and "skipped" not in out
+
+
+# -- Only FOLDER/data/ (or the zip's data/) is read, never a whole tree ----------
+
+
+def test_a_folder_is_read_from_its_data_folder_only(tmp_path: Path) -> None:
+    folder = copy_archive("tweets-js", tmp_path)
+    # Another archive's files deeper in the tree (a backup, a second download)
+    # are not this archive's: their tweets must not join it.
+    stray = folder / "backup" / "old" / "data"
+    shutil.copytree(ARCHIVES / "split" / "data", stray)
+    (stray / "tweets-part3.js").write_text((stray / "tweets-part2.js").read_text())
+    archive = read_archive(folder)
+    assert ids(archive) == TWEETS_JS
+    assert archive.files == ("data/tweets.js",)
+
+
+def test_a_tree_without_data_at_its_top_is_not_searched(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(ARCHIVES / "tweets-js", home / "Downloads" / "twitter-2026" / "unpacked")
+    with pytest.raises(ArchiveFormatError, match=r"no data/ folder") as raised:
+        read_archive(home)
+    assert "did you mean" not in str(raised.value)
+    # One level down is named, not read.
+    shutil.copytree(ARCHIVES / "tweets-js", home / "archive")
+    with pytest.raises(ArchiveFormatError, match=r"did you mean .*home/archive\?"):
+        read_archive(home)
+
+
+def test_a_zip_is_read_from_its_data_folder_only(tmp_path: Path) -> None:
+    packed = zip_folder(ARCHIVES / "tweets-js", tmp_path / "twitter.zip")
+    with zipfile.ZipFile(packed, "a") as archive:
+        part = (ARCHIVES / "split" / "data" / "tweets-part2.js").read_bytes()
+        archive.writestr(f"{TOP}media/old/data/tweets-part9.js", part)
+    assert ids(read_archive(packed)) == TWEETS_JS
+    deeper = zip_folder(ARCHIVES / "tweets-js", tmp_path / "deep.zip", top="a/b/")
+    with pytest.raises(ArchiveFormatError, match="not an X archive"):
+        read_archive(deeper)
+
+
+def test_a_zip_with_two_archives_says_so(tmp_path: Path) -> None:
+    packed = zip_folder(ARCHIVES / "tweets-js", tmp_path / "two.zip")
+    with zipfile.ZipFile(packed, "a") as archive:
+        for file in sorted((ARCHIVES / "split").rglob("*.js")):
+            archive.write(file, "other/" + file.relative_to(ARCHIVES / "split").as_posix())
+    with pytest.raises(ArchiveFormatError, match=r"more than one data/ folder"):
+        read_archive(packed)

@@ -122,21 +122,44 @@ def _read_capped(read: Any, size: int, name: str) -> str:
         raise ArchiveFormatError(f"{name}: not UTF-8 ({exc.reason})") from None
 
 
-def _data_files(names: Iterable[str]) -> dict[str, str]:
-    """Archive file name -> member, for the files under a ``data/`` folder."""
-    found = {}
+def _data_files(names: Iterable[str], shown: str) -> dict[str, str]:
+    """Archive file name -> member, for the files right under the zip's
+    ``data/`` folder: at its top, or in the one folder a download puts
+    everything in.  Nothing deeper is read."""
+    by_top: dict[str, dict[str, str]] = {}
     for member in names:
-        path = PurePosixPath(member)
-        if len(path.parts) >= 2 and path.parts[-2] == "data":
-            found.setdefault(path.name, member)
-    return found
+        parts = PurePosixPath(member).parts
+        if len(parts) == 2 and parts[0] == "data":
+            by_top.setdefault("", {}).setdefault(parts[1], member)
+        elif len(parts) == 3 and parts[1] == "data":
+            by_top.setdefault(parts[0], {}).setdefault(parts[2], member)
+    if "" in by_top:
+        return by_top[""]
+    if len(by_top) > 1:
+        folders = ", ".join(f"{top}/data/" for top in sorted(by_top))
+        raise ArchiveFormatError(f"{shown}: more than one data/ folder ({folders}); unzip one")
+    return next(iter(by_top.values()), {})
+
+
+def _folder_files(path: Path, shown: str) -> dict[str, Path]:
+    """File name -> path, for the ``*.js`` files of ``path/data/`` only:
+    an X archive keeps its data there, and a whole tree (a home folder
+    given by mistake) is never walked."""
+    data = path / "data"
+    if not data.is_dir():
+        # One level down is a common slip (the folder holding the download):
+        # named, not searched further.
+        inside = sorted(c.name for c in path.iterdir() if (c / "data" / "account.js").is_file())
+        hint = f"; did you mean {path / inside[0]}?" if len(inside) == 1 else ""
+        raise ArchiveFormatError(f"{shown}: no data/ folder, so not an X archive{hint}")
+    return {p.name: p for p in sorted(data.glob("*.js")) if p.is_file()}
 
 
 def read_archive(path: Path) -> TwitterArchive:
     """Read a zip or unpacked folder; ArchiveFormatError names what is wrong."""
     shown = str(path)
     if path.is_dir():
-        members = {p.name: p for p in path.glob("**/data/*.js")}
+        members = _folder_files(path, shown)
 
         def text(name: str) -> tuple[str, str]:
             file = members[name]
@@ -146,7 +169,7 @@ def read_archive(path: Path) -> TwitterArchive:
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
-            located = _data_files(infos)
+            located = _data_files(infos, shown)
 
             def unzip(name: str) -> tuple[str, str]:
                 info = infos[located[name]]

@@ -1,0 +1,132 @@
+"""``pelican-engage import``: exports into the archive, and the comment folders checked."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .archive import ArchiveError
+from .cli_site import (
+    UsageError,
+    check_post,
+    make_engine,
+    read_site_settings,
+    site_articles,
+    site_threads,
+)
+from .engine import is_opted_out, post_key
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    if args.format == "pelican-comment-system":
+        return _check_comment_folders(args)
+    if not args.path:
+        raise UsageError(f"import {args.format} needs a PATH_OR_URL")
+    if args.format != "twitter-archive":
+        return _import_comments(args)
+    from .importers import twitter_archive
+
+    settings = read_site_settings(args.settings)
+    engine = make_engine(settings)
+    articles = [a for a in site_articles(settings) if not is_opted_out(a)]
+    check_post(args.post, articles)
+    try:
+        archive = twitter_archive.read_archive(Path(args.path))
+    except twitter_archive.ArchiveFormatError as exc:
+        raise UsageError(f"{exc}; nothing imported") from exc
+    keys = {post_key(a) for a in articles}
+    wanted = (lambda key: key == args.post) if args.post else (lambda key: key in keys)
+    announcements = {
+        job.target: job.post_key
+        for job in engine.jobs(articles)
+        if job.source == "twitter" and wanted(job.post_key)
+    }
+    archived: dict[str, str] = {}
+    for key in filter(wanted, engine.archive.keys()):
+        try:
+            items = engine.archive.load(key).items
+        except ArchiveError as exc:
+            raise UsageError(f"{exc}; nothing imported") from exc
+        archived.update(
+            {
+                item_id.removeprefix("twitter:"): key
+                for item_id in items
+                if item_id.startswith("twitter:")
+            }
+        )
+    plan = twitter_archive.plan_import(archive, announcements, archived)
+    added = 0
+    for key, items in sorted(plan.additions.items()):
+        try:
+            added += engine.archive.merge(key, items).added
+        except (ArchiveError, OSError) as exc:
+            raise UsageError(f"{exc}; {added} reply(ies) imported before it") from exc
+    owner = archive.owner
+    sys.stdout.write(
+        f"Read {plan.tweets} tweet(s) by @{owner.handle} from {', '.join(archive.files)}.\n"
+        f"Added {added} of your replies to {len(plan.additions)} post(s); "
+        f"{plan.already} already archived; {plan.unplaced_replies} reply(ies) to tweets "
+        "outside the archived conversations left out.\n"
+    )
+    for problem in plan.bad[:10]:
+        sys.stdout.write(f"  skipped {problem}\n")
+    if owner.handle.casefold() not in engine.settings.author.handles.get("twitter", frozenset()):
+        sys.stderr.write(
+            f"pelican-engage: @{owner.handle} is not in ENGAGE_AUTHOR['twitter']; add it, "
+            "or these replies will not count as yours\n"
+        )
+    return 0
+
+
+def _import_comments(args: argparse.Namespace) -> int:
+    from .importers import ImportFormatError
+    from .importers.apply import ImportWriteError, apply_export, read_export
+
+    settings = read_site_settings(args.settings)
+    engine = make_engine(settings)
+    articles = site_articles(settings)
+    check_post(args.post, articles)
+    try:
+        export = read_export(args.format, args.path, engine, page_url=args.url)
+        report = apply_export(engine, articles, export, only=args.post)
+    except ImportWriteError as exc:
+        raise UsageError(str(exc)) from exc
+    except ImportFormatError as exc:
+        raise UsageError(f"{exc}; nothing imported") from exc
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(export.skipped.items()))
+    sys.stdout.write(
+        f"Read {sum(len(p.items) for p in export.posts)} comment(s) on {len(export.posts)} "
+        f"post(s); imported {report.comments} into {len(report.posts)} post(s), "
+        f"{report.added} new.\n"
+    )
+    if skipped:
+        sys.stdout.write(f"Left out: {skipped}.\n")
+    if report.refused:
+        sys.stdout.write(
+            f"Left out {report.refused} comment(s) deleted or erased earlier (tombstones; "
+            "see `pelican-engage forget`).\n"
+        )
+    if report.unmapped:
+        sys.stdout.write(
+            f"{len(report.unmapped)} exported post(s) match no article (by URL, path or "
+            "slug); give --post KEY, or set engage_key on the article:\n"
+        )
+        for post in report.unmapped:
+            sys.stdout.write(f"  {post}\n")
+    for problem in export.problems:
+        sys.stdout.write(f"  {problem}\n")
+    return 0
+
+
+def _check_comment_folders(args: argparse.Namespace) -> int:
+    """Comment folders are read in place: check them as a build would."""
+    threads, engine = site_threads(read_site_settings(args.settings))
+    problems = [*engine.problems, *engine.unused_comment_folders()]
+    files = engine.local.parsed_files
+    sys.stdout.write(
+        f"{files} comment file(s) read in {len(threads)} post(s); {len(problems)} problem(s).\n"
+    )
+    for problem in problems:
+        sys.stdout.write(f"  {problem}\n")
+    return 1 if problems else 0

@@ -1,0 +1,609 @@
+"""Every setting is wired: a non-default value changes what the product does.
+
+``WIRED`` holds one check per top-level setting of ``settings.DEFAULTS`` and
+per key of each dict setting; :func:`test_every_setting_has_a_check` fails
+when a setting (or a key) is added without one, and when the README's
+configuration reference and the defaults table disagree.  Each check runs
+the product twice, with the default and with another value, and asserts
+the difference a user would see: on the page, in the archive, in the
+report, or in the requests a loopback server receives.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pelican.settings import read_settings
+
+from pelican_engage import cli, settings
+from pelican_engage.archive import Archive
+from pelican_engage.conversation import build_thread
+from pelican_engage.engine import Engine
+from pelican_engage.fetch import Summary
+from pelican_engage.model import Item, Person, Post
+from tests.conftest import Site
+from tests.loopback import Server
+from tests.test_bluesky import FakeAppView
+from tests.test_fetch import serve_mastodon
+from tests.test_twitter import ROOT as TWEET
+from tests.test_twitter import FakeX
+from tests.test_webmention import FakeWebmentionIO
+
+README = Path(__file__).parent.parent / "README.md"
+TOOT = "110000000000000001"
+BSKY = "https://bsky.app/profile/marin.example/post/3l6oveex3ii2l"
+
+
+@dataclass
+class Rig:
+    """A site, a loopback server and the environment, for one check."""
+
+    site: Site
+    server: Server
+    monkeypatch: pytest.MonkeyPatch
+
+    def settings(self, **overrides: Any) -> dict[str, Any]:
+        result = read_settings(override=self.site.settings(**overrides))
+        settings.prepare_settings(result)
+        return result
+
+    def engine(self, **overrides: Any) -> tuple[Engine, list[Any]]:
+        pelican = self.settings(**overrides)
+        return Engine(settings.load(pelican), pelican), cli.site_articles(pelican)
+
+    def fetch(self, force: bool = True, **overrides: Any) -> Summary:
+        engine, articles = self.engine(**overrides)
+        summary, _jobs = engine.fetch(articles, force=force)
+        return summary
+
+    def threads(self, **overrides: Any) -> list[Any]:
+        return cli.site_threads(self.settings(**overrides))[0]
+
+    def waiting(self, **overrides: Any) -> set[str]:
+        return {i for t in self.threads(**overrides) for i in t.waiting}
+
+    def page(self, name: str = "post.html", **overrides: Any) -> str:
+        self.site.build(**overrides)
+        return (self.site.output / name).read_text(encoding="utf-8")
+
+    def archive_reply(self, folder: Path, key: str = "post") -> None:
+        Archive(folder).merge(
+            key,
+            [
+                Item(
+                    id="mastodon:social.example/9",
+                    source="mastodon",
+                    kind="reply",
+                    author=Person(name="Ann", handle="ann@social.example"),
+                    published=datetime(2026, 1, 3, tzinfo=timezone.utc),
+                    content_html="<p>From the archive?</p>",
+                )
+            ],
+        )
+
+    def paths(self) -> list[str]:
+        return [p for p, n in self.server.hits.items() for _ in range(n)]
+
+
+WIRED: dict[str, Callable[[Rig], None]] = {}
+
+
+def wired(*names: str) -> Callable[[Callable[[Rig], None]], Callable[[Rig], None]]:
+    def register(check: Callable[[Rig], None]) -> Callable[[Rig], None]:
+        for name in names:
+            WIRED[name] = check
+        return check
+
+    return register
+
+
+# -- Who the author is ------------------------------------------------------------------
+
+
+@wired("ENGAGE_AUTHOR")
+def _author(rig: Rig) -> None:
+    rig.site.article("post")
+    rig.site.comment("post", "c1.md", "Hello", author="Ann", date="2026-01-03")
+    assert rig.waiting() == {"comment:post/c1"}
+    assert rig.waiting(ENGAGE_AUTHOR={"names": ["Ann"]}) == set()
+
+
+_IDENTITIES = {
+    "names": ("local", Person(name="Ann"), ["Ann"]),
+    "emails": ("local", Person(name="A.", email="ann@mail.example"), ["ann@mail.example"]),
+    "urls": ("wordpress", Person(name="A.", url="https://ann.example/"), ["https://ann.example"]),
+    "twitter": ("twitter", Person(name="A.", handle="ann_x"), ["@ann_x"]),
+    "mastodon": (
+        "mastodon",
+        Person(name="A.", handle="ann@social.example"),
+        ["ann@social.example"],
+    ),
+    "bluesky": ("bluesky", Person(name="A.", handle="ann.example"), ["ann.example"]),
+}
+
+
+def _identity_check(key: str) -> Callable[[Rig], None]:
+    source, person, value = _IDENTITIES[key]
+
+    def check(rig: Rig) -> None:
+        item = Item(
+            id=f"{source}:1",
+            source=source,
+            kind="comment",
+            author=person,
+            published=datetime(2026, 1, 3, tzinfo=timezone.utc),
+            content_html="<p>Hi</p>",
+        )
+        post = Post("post", "Post", "https://blog.example/post.html")
+        for setting, mine in ((None, False), ({key: value}, True)):
+            author = settings.load({"AUTHOR": "Marin", "ENGAGE_AUTHOR": setting}).author
+            thread, _ = build_thread(post, [item], author)
+            assert (item.id in thread.by_author) is mine, (key, setting)
+
+    return check
+
+
+for _key in _IDENTITIES:
+    WIRED[f"ENGAGE_AUTHOR[{_key!r}]"] = _identity_check(_key)
+
+
+@wired("ENGAGE_ANSWER_BY_MENTION")
+def _by_mention(rig: Rig) -> None:
+    rig.site.article("post")
+    rig.site.comment("post", "c1.md", "A question?", author="Ann", date="2026-01-03")
+    rig.site.comment("post", "c2.md", "Ann, thanks!", author="Marin", date="2026-01-04")
+    assert rig.waiting() == set()
+    assert rig.waiting(ENGAGE_ANSWER_BY_MENTION=False) == {"comment:post/c1"}
+
+
+@wired("ENGAGE_PEOPLE")
+def _people(rig: Rig) -> None:
+    rig.site.article("post")
+    archive = Archive(rig.site.root / "archive")
+    for n, (source, handle) in enumerate((("mastodon", "ann@social.example"), ("twitter", "ann"))):
+        item = Item(
+            id=f"{source}:{n}",
+            source=source,
+            kind="reply",
+            author=Person(name=f"Ann {n}", handle=handle),
+            published=datetime(2026, 1, 3, tzinfo=timezone.utc),
+            content_html="<p>Hi</p>",
+        )
+        archive.merge("post", [item])
+
+    def people(**overrides: Any) -> int:
+        from pelican_engage import people as people_module
+
+        threads, engine = cli.site_threads(rig.settings(**overrides))
+        found = people_module.relationships(threads, engine.settings.people, engine.settings.author)
+        return len(found.relations)
+
+    assert people() == 2
+    assert people(ENGAGE_PEOPLE=[["mastodon:ann@social.example", "twitter:ann"]]) == 1
+
+
+# -- Where things are ----------------------------------------------------------------------
+
+
+@wired("ENGAGE_ARCHIVE_PATH")
+def _archive_path(rig: Rig) -> None:
+    rig.site.article("post")
+    other = rig.site.root / "other-archive"
+    rig.archive_reply(other)
+    assert rig.waiting() == set()
+    assert rig.waiting(ENGAGE_ARCHIVE_PATH=str(other)) == {"mastodon:social.example/9"}
+
+
+@wired("ENGAGE_COMMENTS_PATH")
+def _comments_path(rig: Rig) -> None:
+    rig.site.article("post")
+    folder = rig.site.content / "talk" / "post"
+    folder.mkdir(parents=True)
+    (folder / "c1.md").write_text("author: Ann\ndate: 2026-01-03\n\nHi?\n", encoding="utf-8")
+    assert rig.waiting() == set()
+    assert rig.waiting(ENGAGE_COMMENTS_PATH="talk") == {"comment:post/c1"}
+
+
+@wired("ENGAGE_REPORT_PAGE")
+def _report_page(rig: Rig) -> None:
+    rig.site.article("post")
+    rig.site.build()
+    default = rig.site.root / "engage-report" / "index.html"
+    assert default.is_file()
+    default.unlink()
+    mine = rig.site.root / "private" / "waiting.html"
+    rig.site.build(ENGAGE_REPORT_PAGE=str(mine))
+    assert mine.is_file() and not default.exists()
+    mine.unlink()
+    rig.site.build(ENGAGE_REPORT_PAGE=None)
+    assert not mine.exists() and not default.exists()
+
+
+# -- The page ----------------------------------------------------------------------------
+
+
+def _one_comment(rig: Rig) -> None:
+    rig.site.article("post")
+    rig.site.comment("post", "c1.md", "Hello?", author="Ann", date="2026-01-03 10:20")
+
+
+@wired("ENGAGE_INJECT")
+def _inject(rig: Rig) -> None:
+    _one_comment(rig)
+    assert '<section class="engage' in rig.page()
+    assert '<section class="engage' not in rig.page(ENGAGE_INJECT=False)
+
+
+@wired("ENGAGE_CSS")
+def _css(rig: Rig) -> None:
+    _one_comment(rig)
+    css = rig.site.output / "engage" / "engage.css"
+    page = rig.page(ENGAGE_CSS=False)
+    assert "engage/engage.css" not in page and not css.exists()
+    page = rig.page()
+    assert "engage/engage.css" in page and css.is_file()
+
+
+@wired("ENGAGE_SHOW_WAITING")
+def _show_waiting(rig: Rig) -> None:
+    # DESIGN.md: readers must not learn whom the author has not answered,
+    # from the page or its source, unless the author wants it shown.
+    _one_comment(rig)
+    page = rig.page()
+    assert "engage-waiting" not in page and "Waiting for a reply" not in page
+    page = rig.page(ENGAGE_SHOW_WAITING=True)
+    assert re.search(r'class="[^"]*engage-waiting[^"]*"[^>]*data-engage-id="comment:post/c1"', page)
+    assert '<span class="engage-waiting-flag">Waiting for a reply</span>' in page
+
+
+@wired("ENGAGE_DATE_FORMAT")
+def _date_format(rig: Rig) -> None:
+    _one_comment(rig)
+    assert ">2026-01-03 10:20</time>" in rig.page()
+    assert ">03.01.2026</time>" in rig.page(ENGAGE_DATE_FORMAT="%d.%m.%Y")
+
+
+@wired("ENGAGE_DISPLAY_DEPTH")
+def _display_depth(rig: Rig) -> None:
+    rig.site.article("post")
+    rig.site.comment("post", "c1.md", "One?", author="Ann", date="2026-01-03")
+    rig.site.comment("post", "c2.md", "Two", author="Bo", date="2026-01-04", replyto="c1md")
+    nested = re.compile(r'data-engage-id="comment:post/c1".*<ol[^>]*>\s*<li[^>]*c2', re.S)
+    assert nested.search(rig.page())
+    assert not nested.search(rig.page(ENGAGE_DISPLAY_DEPTH=1))
+
+
+# -- Fetching ------------------------------------------------------------------------------
+
+
+def _announced(rig: Rig, count: int = 1) -> None:
+    for n in range(count):
+        status = str(int(TOOT) + 10 * n)
+        serve_mastodon(rig.server, status)
+        rig.site.article(f"post-{n}" if n else "post", mastodon=f"{rig.server.url}/@marin/{status}")
+
+
+@wired("ENGAGE_OFFLINE")
+def _offline(rig: Rig) -> None:
+    _announced(rig)
+    rig.site.build(ENGAGE_OFFLINE=True)
+    assert rig.server.hits == {}
+    rig.site.build()
+    assert rig.server.hits
+
+
+@wired("ENGAGE_CONCURRENCY")
+def _concurrency(rig: Rig) -> None:
+    _announced(rig, 4)
+    lock, now, peak = threading.Lock(), [0], [0]
+    for n in range(4):
+        path = f"/api/v1/statuses/{int(TOOT) + 10 * n}"
+        answer = rig.server.routes[path]
+
+        def slow(h: Any, hit: int, answer: Any = answer) -> None:
+            with lock:
+                now[0] += 1
+                peak[0] = max(peak[0], now[0])
+            time.sleep(0.15)
+            with lock:
+                now[0] -= 1
+            answer(h, hit)
+
+        rig.server.routes[path] = slow
+    rig.fetch()
+    assert peak[0] > 1
+    peak[0] = 0
+    rig.fetch(ENGAGE_CONCURRENCY=1)
+    assert peak[0] == 1
+
+
+@wired("ENGAGE_FETCH_BUDGET")
+def _budget(rig: Rig) -> None:
+    _announced(rig, 3)
+    path = f"/api/v1/statuses/{TOOT}"
+    answer = rig.server.routes[path]
+
+    def slow(h: Any, hit: int) -> None:
+        time.sleep(1.2)
+        answer(h, hit)
+
+    rig.server.routes[path] = slow
+    assert rig.fetch(ENGAGE_CONCURRENCY=1).skipped == 0
+    assert rig.fetch(ENGAGE_CONCURRENCY=1, ENGAGE_FETCH_BUDGET=1).skipped >= 1
+
+
+def _fetched_ago(rig: Rig, key: str, ago: timedelta) -> None:
+    """Pretend the last fetch of ``key``'s announcement was ``ago``."""
+    archive = Archive(rig.site.root / "archive")
+    cursors = dict(archive.load(key).cursors)
+    when = (datetime.now(timezone.utc) - ago).replace(microsecond=0).isoformat()
+    archive.merge(key, [], {k: {**v, "fetched_at": when} for k, v in cursors.items()})
+
+
+@wired("ENGAGE_REFRESH")
+def _refresh(rig: Rig) -> None:
+    _announced(rig)
+    assert rig.fetch(force=False).jobs == 1
+    assert rig.fetch(force=False).jobs == 0  # fetched a moment ago
+    assert rig.fetch(force=False, ENGAGE_REFRESH={"min_seconds": 0, "max_seconds": 0}).jobs == 1
+
+
+@wired("ENGAGE_REFRESH['max_seconds']")
+def _refresh_max(rig: Rig) -> None:
+    _announced(rig)  # a post of 2026-01-02: old, so its interval is the maximum
+    rig.fetch()
+    _fetched_ago(rig, "post", timedelta(days=2))
+    assert rig.fetch(force=False).jobs == 0  # a week by default
+    assert rig.fetch(force=False, ENGAGE_REFRESH={"max_seconds": 86400}).jobs == 1
+
+
+@wired("ENGAGE_REFRESH['ratio']")
+def _refresh_ratio(rig: Rig) -> None:
+    _announced(rig)
+    rig.fetch()
+    _fetched_ago(rig, "post", timedelta(hours=2))
+    assert rig.fetch(force=False).jobs == 0
+    # A tiny ratio of the post's age is under the hour minimum: due after 2 h.
+    assert rig.fetch(force=False, ENGAGE_REFRESH={"ratio": 0.0001}).jobs == 1
+
+
+@wired("ENGAGE_REFRESH['min_seconds']")
+def _refresh_min(rig: Rig) -> None:
+    serve_mastodon(rig.server, TOOT)
+    posted = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    (rig.site.content / "post.md").write_text(
+        f"Title: Young\nDate: {posted}\nSlug: post\n"
+        f"mastodon: {rig.server.url}/@marin/{TOOT}\n\nNew.\n",
+        encoding="utf-8",
+    )
+    rig.fetch(TIMEZONE="UTC")
+    _fetched_ago(rig, "post", timedelta(minutes=30))
+    # A tenth of an hour-old post's age is 6 minutes; the hour minimum wins.
+    assert rig.fetch(force=False).jobs == 0
+    assert rig.fetch(force=False, ENGAGE_REFRESH={"min_seconds": 600}).jobs == 1
+
+
+def _mastodon_host(rig: Rig) -> dict[str, str]:
+    # A token goes only to its own server where settings can name it.
+    if "host" in settings._MASTODON_KEYS:
+        return {"host": rig.server.url.split("//", 1)[1]}
+    return {}
+
+
+@wired("ENGAGE_MASTODON", "ENGAGE_MASTODON['reactions']")
+def _mastodon_reactions(rig: Rig) -> None:
+    _announced(rig)
+    favourites = f"/api/v1/statuses/{TOOT}/favourited_by"
+    rig.fetch()
+    assert rig.server.hits.get(favourites) == 1
+    rig.fetch(ENGAGE_MASTODON={"reactions": False})
+    assert rig.server.hits.get(favourites) == 1
+
+
+@wired("ENGAGE_MASTODON['token_env']")
+def _mastodon_token_env(rig: Rig) -> None:
+    _announced(rig)
+    rig.monkeypatch.delenv("ENGAGE_MASTODON_TOKEN", raising=False)
+    rig.monkeypatch.setenv("MY_MASTODON", "tok-123")
+    rig.fetch(ENGAGE_MASTODON=_mastodon_host(rig))
+    assert not any("Authorization" in h for h in rig.server.seen)
+    rig.fetch(ENGAGE_MASTODON={"token_env": "MY_MASTODON", **_mastodon_host(rig)})
+    assert any(h.get("Authorization") == "Bearer tok-123" for h in rig.server.seen)
+
+
+def _mastodon_token_host(key: str) -> Callable[[Rig], None]:
+    """ENGAGE_MASTODON["host"] (or "hosts"): the token goes to that server only."""
+
+    def check(rig: Rig) -> None:
+        other = Server()
+        try:
+            serve_mastodon(rig.server, TOOT)
+            serve_mastodon(other, TOOT)
+            rig.site.article("post", mastodon=f"{rig.server.url}/@marin/{TOOT}")
+            rig.site.article("other", mastodon=f"{other.url}/@marin/{TOOT}")
+            rig.monkeypatch.setenv("MY_MASTODON", "tok-123")
+            for mine, theirs in ((rig.server, other), (other, rig.server)):
+                host = mine.url.split("//", 1)[1]
+                mine.seen.clear()
+                theirs.seen.clear()
+                value = [host] if key == "hosts" else host
+                rig.fetch(ENGAGE_MASTODON={"token_env": "MY_MASTODON", key: value})
+                assert any(h.get("Authorization") == "Bearer tok-123" for h in mine.seen)
+                assert theirs.seen and not any("Authorization" in h for h in theirs.seen)
+        finally:
+            other.close()
+
+    return check
+
+
+for _key in ("host", "hosts"):
+    if _key in settings._MASTODON_KEYS:  # the key arrives with token-to-host binding
+        WIRED[f"ENGAGE_MASTODON[{_key!r}]"] = _mastodon_token_host(_key)
+
+
+def _tweeted(rig: Rig) -> FakeX:
+    rig.site.article("post", tweet=TWEET)
+    rig.monkeypatch.delenv("ENGAGE_TWITTER_BEARER_TOKEN", raising=False)
+    rig.monkeypatch.setenv("MY_X", "x-token")
+    return FakeX(rig.server)
+
+
+@wired("ENGAGE_TWITTER", "ENGAGE_TWITTER['api_url']")
+def _twitter_api_url(rig: Rig) -> None:
+    fake = _tweeted(rig)
+    engine, articles = rig.engine()
+    assert {j.host for j in engine.jobs(articles)} == {"api.x.com"}
+    rig.fetch(ENGAGE_TWITTER={"api_url": rig.server.url, "token_env": "MY_X"})
+    assert fake.queries and fake.auth[0] == "Bearer x-token"
+
+
+@wired("ENGAGE_TWITTER['token_env']")
+def _twitter_token_env(rig: Rig) -> None:
+    fake = _tweeted(rig)
+    summary = rig.fetch(ENGAGE_TWITTER={"api_url": rig.server.url})
+    assert fake.queries == [] and "no bearer token" in summary.messages["twitter"]
+    rig.fetch(ENGAGE_TWITTER={"api_url": rig.server.url, "token_env": "MY_X"})
+    assert fake.queries
+
+
+@wired("ENGAGE_TWITTER['search']")
+def _twitter_search(rig: Rig) -> None:
+    fake = _tweeted(rig)
+    base = {"api_url": rig.server.url, "token_env": "MY_X"}
+    rig.fetch(ENGAGE_TWITTER=base)
+    assert {q["path"] for q in fake.queries if "search" in q["path"]} == {"/2/tweets/search/recent"}
+    fake.queries.clear()
+    rig.fetch(ENGAGE_TWITTER={**base, "search": "all"})
+    assert {q["path"] for q in fake.queries if "search" in q["path"]} == {"/2/tweets/search/all"}
+
+
+@wired("ENGAGE_TWITTER['max_requests']")
+def _twitter_max_requests(rig: Rig) -> None:
+    fake = _tweeted(rig)
+    base = {"api_url": rig.server.url, "token_env": "MY_X"}
+    rig.fetch(ENGAGE_TWITTER=base)
+    assert len(fake.queries) > 1
+    fake.queries.clear()
+    rig.fetch(ENGAGE_TWITTER={**base, "max_requests": 1})
+    assert len(fake.queries) == 1
+
+
+@wired("ENGAGE_TWITTER['discover']")
+def _twitter_discover(rig: Rig) -> None:
+    posted = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    (rig.site.content / "fresh.md").write_text(
+        f"Title: Fresh\nDate: {posted}\nSlug: fresh\n\nNew.\n", encoding="utf-8"
+    )
+    author = {"names": ["Marin"], "twitter": ["marin"]}
+    now = datetime.now(timezone.utc)
+    engine, articles = rig.engine(ENGAGE_AUTHOR=author)
+    assert engine.discovery_jobs(articles, now) == []
+    engine, articles = rig.engine(ENGAGE_AUTHOR=author, ENGAGE_TWITTER={"discover": True})
+    (job,) = engine.discovery_jobs(articles, now)
+    assert job.post_key == "fresh" and job.target.endswith("from:marin")
+
+
+@wired("ENGAGE_BLUESKY", "ENGAGE_BLUESKY['api_url']")
+def _bluesky_api_url(rig: Rig) -> None:
+    appview = FakeAppView(rig.server)
+    rig.site.article("post", bluesky=BSKY)
+    engine, articles = rig.engine()
+    assert {j.host for j in engine.jobs(articles)} == {"public.api.bsky.app"}
+    rig.fetch(ENGAGE_BLUESKY={"api_url": rig.server.url})
+    assert appview.queries
+
+
+@wired("ENGAGE_BLUESKY['reactions']")
+def _bluesky_reactions(rig: Rig) -> None:
+    appview = FakeAppView(rig.server)
+    rig.site.article("post", bluesky=BSKY)
+
+    def likes(**bluesky: Any) -> int:
+        appview.queries.clear()
+        rig.fetch(ENGAGE_BLUESKY={"api_url": rig.server.url, **bluesky})
+        return sum(1 for q in appview.queries if q["method"].endswith("getLikes"))
+
+    assert likes() == 1
+    assert likes(reactions=False) == 0
+
+
+@wired("ENGAGE_WEBMENTION", "ENGAGE_WEBMENTION['api_url']")
+def _webmention(rig: Rig) -> None:
+    fake = FakeWebmentionIO(rig.server)
+    rig.site.article("post")
+    engine, articles = rig.engine()
+    assert engine.jobs(articles) == []  # None: off
+    engine, articles = rig.engine(ENGAGE_WEBMENTION={})
+    assert {j.host for j in engine.jobs(articles)} == {"webmention.io"}
+    rig.fetch(ENGAGE_WEBMENTION={"api_url": rig.server.url})
+    assert fake.queries
+
+
+@wired("ENGAGE_WEBMENTION['token_env']")
+def _webmention_token_env(rig: Rig) -> None:
+    fake = FakeWebmentionIO(rig.server)
+    rig.site.article("post")
+    rig.monkeypatch.delenv("ENGAGE_WEBMENTION_TOKEN", raising=False)
+    rig.monkeypatch.setenv("MY_WM", "wm-token")
+    rig.fetch(ENGAGE_WEBMENTION={"api_url": rig.server.url})
+    assert fake.queries and not any("token" in q for q in fake.queries)
+    fake.queries.clear()
+    rig.fetch(ENGAGE_WEBMENTION={"api_url": rig.server.url, "token_env": "MY_WM"})
+    assert fake.queries and all(q.get("token") == ["wm-token"] for q in fake.queries)
+
+
+# -- The table of checks -------------------------------------------------------------------
+
+
+def _documented_keys() -> set[str]:
+    sections = {
+        "ENGAGE_AUTHOR": settings._AUTHOR_KEYS,
+        "ENGAGE_REFRESH": settings._REFRESH_KEYS,
+        "ENGAGE_MASTODON": settings._MASTODON_KEYS,
+        "ENGAGE_TWITTER": settings._TWITTER_KEYS,
+        "ENGAGE_BLUESKY": settings._BLUESKY_KEYS,
+        "ENGAGE_WEBMENTION": settings._WEBMENTION_KEYS,
+    }
+    keys = {f"{name}[{key!r}]" for name, known in sections.items() for key in known}
+    return set(settings.DEFAULTS) | keys
+
+
+def _readme_settings() -> set[str]:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `(ENGAGE_[A-Z_]+)` \|", section, re.MULTILINE))
+
+
+def test_every_setting_has_a_check() -> None:
+    assert sorted(_documented_keys() - set(WIRED)) == [], "settings without a wiring check"
+    assert sorted(set(WIRED) - _documented_keys()) == [], "checks of settings that are gone"
+    assert _readme_settings() == set(settings.DEFAULTS), "README and DEFAULTS differ"
+
+
+@pytest.fixture
+def rig(site: Site, server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
+    monkeypatch.chdir(site.root)
+    monkeypatch.delenv("ENGAGE_OFFLINE", raising=False)
+    yield Rig(site, server, monkeypatch)
+
+
+@pytest.mark.parametrize("name", sorted(WIRED))
+def test_a_non_default_value_changes_behaviour(name: str, rig: Rig) -> None:
+    WIRED[name](rig)
+
+
+def test_the_archive_has_what_a_fetch_brought(rig: Rig) -> None:
+    # The fetch checks above read their effects from the server and the
+    # summary; this one makes sure such a fetch really lands in the archive.
+    _announced(rig)
+    rig.fetch()
+    record = Archive(rig.site.root / "archive").load("post")
+    assert f"mastodon:{rig.server.url.split('//', 1)[1]}/110000000000000002" in record.items
