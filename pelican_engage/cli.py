@@ -16,6 +16,7 @@ from typing import Any
 
 from . import __version__, report
 from .archive import ArchiveError
+from .cli_forget import cmd_forget
 from .cli_import import cmd_import
 from .cli_site import (  # site_articles and site_threads: also for scripts and tests
     UsageError,
@@ -191,7 +192,7 @@ def _parser() -> argparse.ArgumentParser:
         "--person",
         metavar="URL_OR_HANDLE",
         default="",
-        help="erase everything by this person (profile URL, handle or DID)",
+        help="erase everything by this person: a profile URL, a handle or a DID",
     )
 
     ppl = commands.add_parser(
@@ -367,29 +368,6 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     # 1 when the archive could not be written (full disk...: fetched data was
     # lost) or when every request failed; a partial failure keeps what came.
     return 1 if summary.unsaved or (attempted > 0 and errors >= attempted) else 0
-
-
-def cmd_forget(args: argparse.Namespace) -> int:
-    from .forget import ForgetError, forget_item, forget_person
-
-    if bool(args.item_id) == bool(args.person):
-        raise UsageError("forget takes either ITEM_ID or --person URL_OR_HANDLE")
-    threads, engine = site_threads(read_site_settings(args.settings))
-    try:
-        if args.person:
-            done = forget_person(engine.archive, args.person, threads)
-            sys.stdout.write(
-                f"Forgot {done.items} item(s) by {args.person} in {done.posts} post(s); "
-                "later fetches and imports leave them out.\n"
-            )
-        else:
-            done = forget_item(engine.archive, args.item_id, threads)
-            sys.stdout.write(f"{args.item_id} forgotten in {done.posts} post(s).\n")
-    except ForgetError as exc:
-        raise UsageError(str(exc)) from exc
-    for path in done.files:
-        sys.stdout.write(f"  also delete the comment file {path}\n")
-    return 0
 
 
 @contextmanager

@@ -102,6 +102,11 @@ def _import_comments(args: argparse.Namespace) -> int:
     )
     if skipped:
         sys.stdout.write(f"Left out: {skipped}.\n")
+    if report.refused:
+        sys.stdout.write(
+            f"Left out {report.refused} comment(s) deleted or erased earlier (tombstones; "
+            "see `pelican-engage forget`).\n"
+        )
     if report.unmapped:
         sys.stdout.write(
             f"{len(report.unmapped)} exported post(s) match no article (by URL, path or "

@@ -53,7 +53,9 @@ def consent(
     for stone in stones.values():
         stand_in = Item(stone.id, stone.source, "reply", Person(""), stone.at)
         stone_keys |= item_keys(stand_in)
-    kept = [i for i in items if i.id not in stones and not (item_keys(i) & stone_keys)]
+    kept = [
+        i for i in items if i.id not in stones and not (stone_keys and item_keys(i) & stone_keys)
+    ]
     by_id = {item.id: item for item in kept}
     children: dict[str, list[str]] = {}
     for item in kept:

@@ -506,14 +506,19 @@ class Fetcher:
         gone = set(result.gone)
         confirm = getattr(source, "confirm_gone", None)
         if confirm is not None and result.error is None and result.complete is not None:
-            # The job holds a slot of its host already (see _on_host).
-            gone.update(confirm(job, result, archived))
+            gone.update(confirm(job, result, archived))  # in this job's host slot
         # Only archived items: a deletion seen before we archived it is moot.
         gone &= set(archived)
         if gone:
-            stones = self.archive.tombstone(job.post_key, sorted(gone), "deleted")
-            with lock:
-                summary.deleted += stones
+            try:
+                stones = self.archive.tombstone(job.post_key, sorted(gone), "deleted")
+            except ArchiveWriteError as exc:
+                # The next fetch confirms them again.
+                with lock:
+                    summary.unsaved[str(exc.path)] = str(exc)
+            else:
+                with lock:
+                    summary.deleted += stones
         if result.error is not None:
             raise result.error
 

@@ -41,9 +41,14 @@ def forget_item(archive: Archive, item_id: str, threads: Iterable[Thread]) -> Fo
             keys[thread.post.key] = None
     try:
         archived = archive.keys()
+        gone = False
         for key in archived:
-            if item_id in archive.load(key).items:
+            record = archive.load(key)
+            if item_id in record.items:
                 keys[key] = None
+            gone = gone or item_id in record.tombstones
+        if not keys and gone:
+            raise ForgetError(f"{item_id} is already a tombstone: deleted or forgotten before")
         if not keys:
             raise ForgetError(
                 f"no item {item_id!r} on this site or in the archive; "

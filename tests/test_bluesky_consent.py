@@ -117,3 +117,25 @@ def test_bluesky_case(
     assert set(expected["shown"]) <= set(archived)
     assert len(archived) == len(expected["shown"]) + expected["hidden"]
     assert engage_warnings() == []
+
+
+def test_the_text_report_and_the_build_line_count_hidden_replies(
+    site: Site, server: Server, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    serve_thread(server, (CASES / "hidden-reply.json").read_bytes())
+    site.article(
+        "p", bluesky=json.loads((CASES / "hidden-reply.json").read_text())["thread"]["post"]["uri"]
+    )
+    settings = {
+        "ENGAGE_AUTHOR": AUTHOR,
+        "ENGAGE_BLUESKY": {"api_url": server.url, "reactions": False},
+    }
+    caplog.set_level("INFO", logger="pelican_engage")
+    site.build(**settings)
+    assert ", 1 hidden;" in caplog.text
+    conf = site.write_conf(**settings)
+    capsys.readouterr()
+    assert main(["report", "-s", str(conf)]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("of 1 item(s); 1 hidden as their network asks.")
+    assert "Rude" not in out and "Nobody cares" not in out

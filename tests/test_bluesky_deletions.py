@@ -145,10 +145,11 @@ def shown(site: Site) -> list[str]:
     return [li["data-engage-id"] for li in site.html("moving.html").select("li.engage-item")]
 
 
-def fetch(site: Site, server: Server, capsys: pytest.CaptureFixture[str]) -> str:
+def fetch(site: Site, server: Server, capsys: pytest.CaptureFixture[str], status: int = 0) -> str:
+    """``fetch --force``; its exit status is 1 when every fetch failed."""
     conf = site.write_conf(**settings(server))
     capsys.readouterr()
-    assert main(["fetch", "-s", str(conf), "--force"]) == 0
+    assert main(["fetch", "-s", str(conf), "--force"]) == status
     return capsys.readouterr().out
 
 
@@ -196,7 +197,7 @@ def test_a_reply_missing_from_the_thread_but_still_there_stays(
     # getPosts failing confirms nothing either.
     appview.fail_posts = True
     del appview.posts[REGRET]
-    fetch(site, server, capsys)
+    assert "getPosts: server error 502" in fetch(site, server, capsys, status=1)
     assert list(Archive(site.root / "archive").load("moving").items) == [f"bluesky:{REGRET}"]
 
 
@@ -297,3 +298,40 @@ def _deep_reference(text: str) -> Any:
 def test_json_errors_are_value_errors(text: str) -> None:
     with pytest.raises(ValueError):
         loads("[" * 2000 + text + "]" * 2000)
+
+
+@pytest.mark.parametrize(
+    ("posts_answer", "withdrawn"),
+    [
+        ((404, b'{"error": "NotFound", "message": "Post not found"}'), True),
+        ((200, b'{"posts": []}'), True),
+        ((404, b"<html>Not Found</html>"), False),  # a proxy's page says nothing of the post
+        ((200, b'{"feed": []}'), False),
+    ],
+)
+def test_f08_with_the_recorded_answers(
+    site: Site,
+    server: Server,
+    capsys: pytest.CaptureFixture[str],
+    posts_answer: tuple[int, bytes],
+    withdrawn: bool,
+) -> None:
+    """The field case's two thread answers; getPosts as the server has it."""
+    answers = {"now": "deleted-before.json"}
+    server.routes["/xrpc/app.bsky.feed.getPostThread"] = lambda h, n: send(
+        h, 200, (DATA / answers["now"]).read_bytes(), Content_Type="application/json"
+    )
+    server.routes["/xrpc/app.bsky.feed.getPosts"] = lambda h, n: send(h, *posts_answer)
+    site.article("moving", bluesky=ROOT)
+    site.build(**settings(server))
+    assert shown(site) == [f"bluesky:{REGRET}"]
+    answers["now"] = "deleted-after.json"
+    out = fetch(site, server, capsys, status=0 if withdrawn else 1)
+    site.build(**settings(server))
+    if withdrawn:
+        assert f"bluesky:{REGRET} was deleted upstream; withdrawn" in out
+        assert shown(site) == []
+    else:
+        # Not confirmed: kept, and the fetch says it could not check.
+        assert "deleted upstream" not in out and "bluesky:" in out
+        assert shown(site) == [f"bluesky:{REGRET}"]

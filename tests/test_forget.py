@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from pelican_engage.cli import main
 from tests.conftest import Site
 from tests.loopback import Server
 from tests.test_bluesky_deletions import ROOT, TreeAppView, post, settings
+from tests.test_importers_cli import SETTINGS, WXR, do_import, wp
 
 QUINN = "at://did:plc:quinn00000000000000000aa/app.bsky.feed.post/q1"
 QUINN2 = "at://did:plc:quinn00000000000000000aa/app.bsky.feed.post/q2"
@@ -92,6 +94,8 @@ def test_forget_one_item_and_its_local_file(
     run(site, server, capsys, "fetch", "--force")
     site.build(**settings(server))
     assert ids(site) == [f"bluesky:{OTHER}", f"bluesky:{QUINN}"]
+    status, _out, err = run(site, server, capsys, "forget", f"bluesky:{QUINN2}")
+    assert status == 2 and "already a tombstone" in err
 
 
 @pytest.mark.parametrize(
@@ -124,3 +128,20 @@ def test_forget_a_commenter_by_their_website(
     site.build(**settings(server))
     assert "comment:moving/c1" not in ids(site)
     assert "A local comment by Quinn" not in (site.output / "moving.html").read_text()
+
+
+def test_an_import_leaves_out_what_was_forgotten_and_says_so(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.article("hello-world", "Hello, world")
+    site.article("renamed-post", url="2013/07/old-name/", save_as="2013/07/old-name/index.html")
+    monkeypatch.chdir(site.root)
+    conf: Path = site.write_conf(**SETTINGS)
+    assert do_import(capsys, conf, "wordpress-wxr", WXR)[0] == 0
+    assert main(["forget", wp(19), "-s", str(conf)]) == 0
+    capsys.readouterr()
+    code, out, err = do_import(capsys, conf, "wordpress-wxr", WXR)
+    assert code == 0, err
+    assert "imported 10 into 2 post(s), 0 new." in out
+    assert "Left out 1 comment(s) deleted or erased earlier" in out
+    assert wp(19) not in Archive(conf.parent / "archive").load("hello-world").items

@@ -75,6 +75,8 @@ class ImportWriteError(ImportFormatError):
 class ImportReport:
     comments: int = 0
     added: int = 0
+    #: Left out: deleted upstream or erased (tombstones, forgotten people).
+    refused: int = 0
     posts: set[str] = field(default_factory=set)
     unmapped: list[str] = field(default_factory=list)
 
@@ -110,5 +112,6 @@ def apply_export(
             ) from exc
         report.comments += len(items)
         report.added += result.added
+        report.refused += result.refused
         report.posts.add(key)
     return report

@@ -422,18 +422,27 @@ class BlueskySource:
         gone = []
         for start in range(0, len(missing), POSTS_BATCH):
             batch = missing[start : start + POSTS_BATCH]
-            try:
-                answer = self._xrpc("app.bsky.feed.getPosts", uris=batch)
-            except FetchError:
-                # An outage proves nothing; the thread itself was archived,
-                # and the next fetch asks again.
-                return tuple(gone)
-            posts = answer.get("posts") if isinstance(answer, Mapping) else None
-            if not isinstance(posts, list):
-                return ()  # not an answer we understand: nothing is confirmed
-            alive = {str(p.get("uri")) for p in posts if isinstance(p, Mapping)}
+            alive = self._existing(batch)
             gone += [f"bluesky:{u}" for u in batch if u not in alive]
         return tuple(gone)
+
+    def _existing(self, uris: list[str]) -> set[str]:
+        """Which of ``uris`` getPosts returns.  An XRPC ``NotFound`` error
+        for the request says none of them exists (asked one by one when
+        there are several); any other failure confirms nothing, and raises."""
+        url = f"{self.api_url}/xrpc/app.bsky.feed.getPosts"
+        try:
+            answer = self._xrpc("app.bsky.feed.getPosts", uris=uris)
+        except FetchError as exc:
+            if exc.status not in (400, 404) or b'"NotFound"' not in exc.body:
+                raise
+            if len(uris) == 1:
+                return set()
+            return {u for uri in uris for u in self._existing([uri])}
+        posts = answer.get("posts") if isinstance(answer, Mapping) else None
+        if not isinstance(posts, list):
+            raise FetchError(url, "answered without a 'posts' list; no deletion confirmed")
+        return {str(p.get("uri")) for p in posts if isinstance(p, Mapping)}
 
 
 def _record(post: Mapping[str, Any]) -> Mapping[str, Any]:
