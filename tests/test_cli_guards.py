@@ -50,6 +50,12 @@ def test_an_unknown_setting_far_from_any_is_still_an_error() -> None:
     load({**DEFAULTS, "OTHER_PLUGIN_SETTING": 1})
 
 
+def test_a_token_pasted_into_settings_is_named_but_not_echoed() -> None:
+    with pytest.raises(SettingsError, match="environment variable holding a secret") as raised:
+        load({"ENGAGE_MASTODON_TOKEN": "s3cr3t-value"})
+    assert "s3cr3t" not in str(raised.value)
+
+
 def test_an_unknown_setting_stops_the_cli_and_the_build_says_so(
     site: Site, capsys, engage_warnings, caplog
 ) -> None:
