@@ -318,7 +318,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     jobs = [j for j in engine.jobs(articles) if wanted(j)]
     damaged = _damaged(engine, jobs)
-    with _progress(len(jobs)) as advance:
+    with _progress() as advance:
         summary, _count = engine.fetch(articles, force=args.force, progress=advance, select=wanted)
     errors = sum(summary.errors.values())
     per_source = ", ".join(f"{n}: {c}" for n, c in sorted(summary.requests_by_source.items()))
@@ -344,13 +344,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _progress(
-    total: int, terminal: bool | None = None
-) -> Iterator[Callable[[Job, str, int], None]]:
+def _progress(terminal: bool | None = None) -> Iterator[Callable[[Job, str, int, int], None]]:
     """A rich progress bar on a terminal; a plain line per job otherwise.
 
-    Both say how many jobs are done of how many, the requests sent and the
-    errors so far, and the post of the job that just ended.
+    Both say how many jobs are done of how many are due, the requests sent
+    and the errors so far, and the post of the job that just ended.
     """
     done = errors = 0
 
@@ -361,11 +359,11 @@ def _progress(
 
     if not (sys.stderr.isatty() if terminal is None else terminal):
 
-        def line(job: Job, outcome: str, requests: int) -> None:
+        def line(job: Job, outcome: str, requests: int, due: int) -> None:
             count(outcome)
             verb = {"ok": "fetched", "failed": "failed"}.get(outcome, "skipped")
             sys.stderr.write(
-                f"{verb} {job.source} {job.post_key} ({done}/{total} done, "
+                f"{verb} {job.source} {job.post_key} ({done}/{due} done, "
                 f"{requests} request(s), {errors} error(s))\n"
             )
 
@@ -383,13 +381,15 @@ def _progress(
     )
     console = Console(file=sys.stderr, force_terminal=True)
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("fetching", total=total, requests=0, errors=0, post="")
+        # The total is known once the due jobs are: at the first one's end.
+        task = progress.add_task("fetching", total=None, requests=0, errors=0, post="")
 
-        def bar(job: Job, outcome: str, requests: int) -> None:
+        def bar(job: Job, outcome: str, requests: int, due: int) -> None:
             count(outcome)
             progress.update(
                 task,
-                advance=1,
+                total=due,
+                completed=done,
                 requests=requests,
                 errors=errors,
                 post=f"{job.source} {job.post_key}",
