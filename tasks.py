@@ -14,7 +14,8 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
+# ENGAGE_VENV lets CI keep one environment per Python (e.g. .venv-3.10 beside .venv).
+VENV = ROOT / os.environ.get("ENGAGE_VENV", ".venv")
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
@@ -54,7 +55,8 @@ def test() -> None:
     setup("[test]")
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
-    run(BIN / "pytest", *sys.argv[2:])
+    # Both cores: the suite is mostly Pelican builds and loopback servers, each test isolated.
+    run(BIN / "pytest", "-n", os.environ.get("ENGAGE_TEST_WORKERS", "auto"), *sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,12 +50,33 @@ class ArchiveError(Exception):
         self.path = path
 
 
+class ArchiveWriteError(ArchiveError):
+    """An archive file could not be written (full disk, permissions, a lock
+    held too long): the file on disk is as it was, and what was to be
+    written is not in it.  A disk problem, never a source's failure."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        super().__init__(path, f"cannot be written ({exc.strerror or exc})")
+        self.errno = exc.errno
+
+
+#: Temporary files of ``atomic_write_json``: ".<name>.json.<random>.tmp".
+_TEMPORARY = re.compile(r"^\..+\.json\.[^.]+\.tmp$")
+
+
 def atomic_write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as stable, diff-friendly JSON, all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` as stable, diff-friendly JSON, all or nothing.
+
+    Raises :class:`ArchiveWriteError` naming ``path`` when the disk refuses
+    (no space, no permission); the old file is then unchanged, and no
+    temporary file is left behind.  A process killed mid-write leaves one,
+    which :meth:`Archive.remove_temporary_files` clears on the next run.
+    """
     text = json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = ""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         # mkstemp makes the file private; a committed archive is ordinary data.
         os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -62,8 +84,13 @@ def atomic_write_json(path: Path, data: Any) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise ArchiveWriteError(path, exc) from exc
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
     # The rename itself must survive a power cut too.
     if hasattr(os, "O_DIRECTORY"):
@@ -180,26 +207,90 @@ class MergeResult:
 class Archive:
     """The folder of per-post JSON files (ENGAGE_ARCHIVE_PATH)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, unsaved: Path | None = None) -> None:
         self.path = Path(path)
+        #: Where fetched items wait when the archive cannot be written (a
+        #: folder under CACHE_PATH, often on another disk); None: nowhere.
+        self.unsaved = unsaved
         # Records already read and checked, by file and its (mtime, size,
         # inode): a fetch reads each post's file several times (what is due,
         # its cursor, the merge), and re-sanitising it each time was most of
         # the cost of a fetch that found nothing new.
         self._records: dict[Path, tuple[tuple[int, int, int], PostRecord]] = {}
+        self._cleaned = False
 
     def post_path(self, key: str) -> Path:
         return self.path / "posts" / file_name(key)
 
-    def _lock(self) -> FileLock:
+    def _lock(self, timeout: float = _LOCK_TIMEOUT) -> FileLock:
         from filelock import FileLock  # only builds that write pay for the import
 
         # The lock file lives outside the archive so it is never committed;
         # every process on this machine derives the same name from the path.
-        self.path.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
         lock = Path(tempfile.gettempdir()) / f"pelican-engage-{digest}.lock"
-        return FileLock(str(lock), timeout=_LOCK_TIMEOUT)
+        return FileLock(str(lock), timeout=timeout)
+
+    @contextmanager
+    def _writing(self, path: Path) -> Iterator[None]:
+        """Hold the lock to write ``path``; any OSError on the way (a folder
+        that cannot be made, a lock held for a minute) is an
+        :class:`ArchiveWriteError` naming it.  The first write of a process
+        first clears what interrupted writes left."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            lock = self._lock()
+            lock.acquire()
+        except OSError as exc:  # filelock's Timeout is a TimeoutError
+            raise ArchiveWriteError(path, exc) from exc
+        try:
+            if not self._cleaned:
+                self._remove_temporary_files()
+            yield
+        finally:
+            lock.release()
+
+    def remove_temporary_files(self) -> list[Path]:
+        """Remove the temporary files that killed writes left (``kill -9``,
+        a power cut), which would otherwise be committed with the archive.
+
+        Only under the archive's lock, so a write in progress in another
+        process keeps its file; when that process holds the lock, nothing
+        is done now (its own first write clears them).  Cheap when there
+        are none: one listing of the folder.  Returns the removed files.
+        """
+        if self._cleaned or not self._temporary_files():
+            return []
+        try:
+            lock = self._lock(timeout=0)
+            lock.acquire()
+        except OSError:
+            return []
+        try:
+            return self._remove_temporary_files()
+        finally:
+            lock.release()
+
+    def _temporary_files(self) -> list[Path]:
+        found = []
+        for folder in (self.path, self.path / "posts"):
+            try:
+                with os.scandir(folder) as entries:
+                    found += [Path(e.path) for e in entries if _TEMPORARY.match(e.name)]
+            except OSError:
+                continue
+        return found
+
+    def _remove_temporary_files(self) -> list[Path]:
+        removed = []
+        for path in self._temporary_files():
+            try:
+                path.unlink()
+                removed.append(path)
+            except OSError:
+                continue  # a read-only archive: nothing we could write either
+        self._cleaned = True
+        return removed
 
     def keys(self) -> list[str]:
         folder = self.path / "posts"
@@ -265,9 +356,10 @@ class Archive:
         """Add or update ``items``; nothing already archived is ever dropped.
 
         An item that a source stopped returning (deleted upstream, fallen
-        out of a search window, a partial page) stays as it was.
+        out of a search window, a partial page) stays as it was.  Raises
+        :class:`ArchiveWriteError` when the file cannot be written.
         """
-        with self._lock():
+        with self._writing(self.post_path(key)):
             record = self.load(key)
             merged = dict(record.items)
             added = updated = 0
@@ -297,6 +389,42 @@ class Archive:
                 record = PostRecord(key=key, items=merged, cursors=new_cursors)
                 atomic_write_json(self.post_path(key), record.to_dict())
             return result
+
+    def keep_unsaved(self, key: str, items: Iterable[Item]) -> bool:
+        """Keep ``items`` that could not be archived for :meth:`save_unsaved`.
+
+        Only the items: the post's cursors stay as they are in the archive,
+        so the next fetch asks the source again whatever becomes of this
+        copy (it is in the cache, which may be deleted).  False when there
+        is nowhere to keep them, or that cannot be written either.
+        """
+        if self.unsaved is None:
+            return False
+        path = self.unsaved / file_name(key)
+        try:
+            kept = dict(self._read(path, key).items) if path.exists() else {}
+            kept.update((i.id, i) for i in items)
+            atomic_write_json(path, PostRecord(key=key, items=kept).to_dict())
+        except ArchiveError:
+            return False
+        return True
+
+    def save_unsaved(self) -> tuple[int, list[ArchiveError]]:
+        """Archive what :meth:`keep_unsaved` kept; the count of items now
+        archived, and the errors of those still kept (or damaged)."""
+        if self.unsaved is None or not self.unsaved.is_dir():
+            return 0, []
+        saved, errors = 0, []
+        for path in sorted(self.unsaved.glob("*.json")):
+            try:
+                record = self._read(path)
+                saved += self.merge(record.key, record.items.values()).added
+                path.unlink()
+            except ArchiveError as exc:
+                errors.append(exc)
+            except OSError as exc:
+                errors.append(ArchiveError(path, f"cannot be removed ({exc.strerror or exc})"))
+        return saved, errors
 
     def acks_stamp(self) -> tuple[int, int] | None:
         try:
@@ -340,7 +468,7 @@ class Archive:
 
     def _edit_acks(self, item_id: str, entry: dict[str, str] | None) -> bool:
         path = self.path / ACKS_FILE
-        with self._lock():
+        with self._writing(path):
             data: dict[str, Any] = {"schema": SCHEMA, "items": {}}
             if path.exists():
                 data = _read_json(path, "acknowledgements")

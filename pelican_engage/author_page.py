@@ -17,6 +17,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from .cache import remove_stale_temporary
 from .people import Month, People
 from .report import Row, by_post
 
@@ -147,6 +148,7 @@ def _write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    remove_stale_temporary(path.parent, f".{path.name}.")
 
 
 def write(

@@ -11,9 +11,11 @@ CACHE_PATH and can be deleted at any time.
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import os
 import pickle
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,30 @@ logger = logging.getLogger(__name__)
 
 #: Bump when the pickled classes change shape, so old caches are not trusted.
 _FORMAT = 3
+#: A temporary file this old is what a killed build left: a write that is
+#: still going on finishes in seconds.
+STALE_SECONDS = 600.0
+
+
+def remove_stale_temporary(folder: Path, prefix: str, now: float | None = None) -> int:
+    """Remove ``<prefix>*`` temporary files older than :data:`STALE_SECONDS`
+    in ``folder`` (left by a ``kill -9`` mid-write); how many went."""
+    now = time.time() if now is None else now
+    removed = 0
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.name.startswith(prefix) or not entry.is_file(follow_symlinks=False):
+                    continue
+                try:
+                    if now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
+                        os.unlink(entry.path)
+                        removed += 1
+                except OSError:
+                    continue
+    except OSError:
+        pass
+    return removed
 
 
 @dataclass
@@ -48,7 +74,9 @@ class ThreadCache:
 
     def __init__(self, folder: Path, salt: str, site: str = "") -> None:
         self.path = folder / (f"threads-{site}.pickle" if site else "threads.pickle")
-        self.salt = f"{_FORMAT}:{salt}"
+        # Only a digest is stored: the salt names the author's e-mail
+        # addresses, and cache folders get uploaded (CI artifacts).
+        self.salt = hashlib.sha256(f"{_FORMAT}:{salt}".encode()).hexdigest()
         self._old: dict[str, CachedThread] = {}
         self._new: dict[str, CachedThread] = {}
         self.hits = 0
@@ -110,6 +138,7 @@ class ThreadCache:
                     protocol=pickle.HIGHEST_PROTOCOL,
                 )
             os.replace(tmp, self.path)
+            remove_stale_temporary(self.path.parent, f".{self.path.name}.")
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             tmp.unlink(missing_ok=True)
             logger.debug("engage: could not write %s: %s", self.path, exc)

@@ -118,7 +118,11 @@ def _parser() -> argparse.ArgumentParser:
         "into the archive, in parallel, with a progress bar and a summary. Nothing is "
         "sent when ENGAGE_OFFLINE is set. Exit status 1 when every fetch failed.",
     )
-    fetch.add_argument("--force", action="store_true", help="ignore refresh intervals")
+    fetch.add_argument(
+        "--force",
+        action="store_true",
+        help="ignore refresh intervals, and try hosts that did not answer lately",
+    )
     fetch.add_argument("--post", metavar="KEY", help="only this post key")
     fetch.add_argument(
         "--source",
@@ -329,6 +333,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     )
     for source, message in sorted(summary.messages.items()):
         sys.stdout.write(f"  {source}: {message}\n")
+    for line in summary.hosts.values():
+        sys.stdout.write(f"  {line}\n")
     for key, url in summary.discovered:
         sys.stdout.write(f"  {key} was announced on X; add to its metadata:  tweet: {url}\n")
     if damaged:
@@ -340,7 +346,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             sys.stdout.write(f"    {problem}\n")
     engine.finish(save=False)
     attempted = summary.jobs - summary.skipped
-    return 1 if attempted > 0 and errors >= attempted else 0
+    # The archive could not be written (full disk...): fetched data was
+    # lost; or every fetch tried failed (the network or the API is down).
+    return 1 if summary.unsaved or (attempted > 0 and errors >= attempted) else 0
 
 
 @contextmanager

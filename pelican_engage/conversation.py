@@ -155,9 +155,10 @@ def mentions_author(item: Item, author: AuthorIdentity) -> bool:
 
 
 #: Sources whose own data says which comments the post's author wrote (the
-#: user id in WordPress, the e-mail at import time).  It comes from the
-#: author's own site or export, and the mark is all the archive keeps.
-MARKED_SOURCES = frozenset({"wordpress", "disqus"})
+#: user id in WordPress, the e-mail at import time or in a local comment
+#: file).  It comes from the author's own site, export or files, and the
+#: mark is all the archive and the build cache keep.
+MARKED_SOURCES = frozenset({"wordpress", "disqus", "local"})
 
 
 def _same_person(a: Person, b: Person) -> bool:

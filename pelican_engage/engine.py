@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 
 from . import __version__
 from .archive import Archive, ArchiveError
+from .backoff import HostBackoff
 from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
-from .fetch import Fetcher, Job, Refresh, Source, Summary
+from .fetch import Fetcher, Job, Refresh, Source, Summary, save_unsaved
 from .model import Item, Post, Problem, Thread
 from .render import TEMPLATES
 from .settings import EngageSettings
@@ -35,20 +36,37 @@ from .sources.local import (
     Skipped,
     display_path,
 )
+from .sources.local_files import key_problem, printable_name
 
 logger = logging.getLogger(__name__)
 
 _OFF = {"off", "no", "false", "0", "disabled"}
 
 
+def _engage_key(article: Any) -> str:
+    metadata = getattr(article, "metadata", {}) or {}
+    return str(metadata.get("engage_key") or "").strip()
+
+
+def engage_key_problem(article: Any) -> str:
+    """Why the article's ``engage_key`` is refused ("" when it is fine or unset).
+
+    The key names the post's comment folder, so a path in it ("../..",
+    "/etc") could read files from anywhere on the machine.
+    """
+    explicit = _engage_key(article)
+    why = key_problem(explicit) if explicit else ""
+    return f"metadata 'engage_key' {explicit!r} {why}; ignored, the slug is used" if why else ""
+
+
 def post_key(article: Any) -> str:
     """The article's slug, plus ``-<lang>`` for a translation.
 
-    Metadata ``engage_key`` wins, so a renamed post keeps its thread.
+    Metadata ``engage_key`` wins, so a renamed post keeps its thread,
+    unless it is refused (see :func:`engage_key_problem`).
     """
-    metadata = getattr(article, "metadata", {}) or {}
-    explicit = str(metadata.get("engage_key") or "").strip()
-    if explicit:
+    explicit = _engage_key(article)
+    if explicit and not key_problem(explicit):
         return explicit
     key = str(article.slug)
     if not getattr(article, "in_default_lang", True):
@@ -57,8 +75,8 @@ def post_key(article: Any) -> str:
 
 
 def has_engage_key(article: Any) -> bool:
-    metadata = getattr(article, "metadata", {}) or {}
-    return bool(str(metadata.get("engage_key") or "").strip())
+    explicit = _engage_key(article)
+    return bool(explicit) and not key_problem(explicit)
 
 
 def is_opted_out(article: Any) -> bool:
@@ -159,8 +177,17 @@ class Engine:
     counted_threads: list[Thread] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
-        self.archive = Archive(self.settings.archive_path)
-        self.local = LocalComments(self.pelican_settings, self.settings.comments_path)
+        self.archive = Archive(self.settings.archive_path, self.settings.cache_path / "unsaved")
+        removed = self.archive.remove_temporary_files()
+        if removed:
+            logger.info(
+                "engage: removed %d temporary file(s) that interrupted writes left in %s",
+                len(removed),
+                display_path(self.settings.archive_path),
+            )
+        self.local = LocalComments(
+            self.pelican_settings, self.settings.comments_path, self.settings.author.emails
+        )
         try:
             self.acknowledged = self.archive.acknowledged()
         except ArchiveError as exc:
@@ -245,6 +272,8 @@ class Engine:
     def engage(self, article: Any, counted: bool = True) -> Engagement:
         """The article's conversation; ``counted`` adds it to the build's totals."""
         post = post_of(article, self.settings.siteurl)
+        if engage_key_problem(article):
+            self.report(Problem(self._origin(article), engage_key_problem(article)))
         found = tuple(("twitter", url) for url in self._discovered(article))
         if found:
             post = replace(post, announcements=post.announcements + found)
@@ -254,7 +283,15 @@ class Engine:
         scan = self.local.scan(post.key, str(article.slug) if explicit else post.key)
         if scan.folder is not None:
             self._folders_used.add(scan.folder.name)
-        fingerprint = (post, str(scan.folder), scan.files, self.archive.stamp(post.key))
+        elif scan.refused:  # told as a link, not again as "matches no article"
+            self._folders_used.update({post.key, str(article.slug)})
+        fingerprint = (
+            post,
+            str(scan.folder),
+            scan.files,
+            scan.refused,
+            self.archive.stamp(post.key),
+        )
         cached = self.threads.get(post.key, fingerprint)
         if cached is None:
             cached = self._build(post, scan, fingerprint)
@@ -380,6 +417,7 @@ class Engine:
         the number of due jobs.
         """
         articles = list(articles)
+        save_unsaved(self.archive)
         wanted = select or (lambda _job: True)
         jobs = [j for j in self.jobs(articles) if wanted(j)]
         now = datetime.now(timezone.utc)
@@ -402,6 +440,19 @@ class Engine:
         from .http import Client
 
         m_token = _secret(self.settings.mastodon_token_env)
+        if (
+            m_token
+            and not self.settings.mastodon_hosts
+            and any(j.source == "mastodon" for j in jobs)
+        ):
+            self.report(
+                Problem(
+                    "ENGAGE_MASTODON",
+                    f"${self.settings.mastodon_token_env} holds a token but no 'host' says "
+                    "which server issued it, so it is sent to none; add e.g. "
+                    "'host': 'mastodon.social'",
+                )
+            )
         wm = self.settings.webmention
         wm_token = _secret(wm.token_env)
         clients = {
@@ -414,7 +465,10 @@ class Engine:
         }
         sources: dict[str, Source] = {
             "mastodon": mastodon.MastodonSource(
-                clients["mastodon"], token=m_token, reactions=self.settings.mastodon_reactions
+                clients["mastodon"],
+                token=m_token,
+                reactions=self.settings.mastodon_reactions,
+                hosts=self.settings.mastodon_hosts,
             ),
             "bluesky": bluesky.BlueskySource(
                 clients["bluesky"],
@@ -450,7 +504,13 @@ class Engine:
             refresh=Refresh(**self.settings.refresh),
             concurrency=self.settings.concurrency,
             budget_seconds=self.settings.fetch_budget,
+            backoff=HostBackoff(self.settings.cache_path / "hosts.json"),
+            retry_hosts=force,
         )
+        # One wall clock for the whole fetch: every request stops with it.
+        deadline = fetcher.start()
+        for client in clients.values():
+            client.deadline = deadline
         by_key = {post_key(a): a for a in articles}
         due = fetcher.due(discovery, force=force)
         planned += len(due)
@@ -504,9 +564,9 @@ class Engine:
             return []
         return [
             Problem(
-                display_path(folder),
+                printable_name(display_path(folder)),
                 "matches no article, so its comments are not shown; if the post was "
-                f"renamed, add 'engage_key: {folder.name}' to its metadata",
+                f"renamed, add 'engage_key: {printable_name(folder.name)}' to its metadata",
             )
             for folder in sorted(root.iterdir())
             if folder.is_dir() and folder.name not in self._folders_used

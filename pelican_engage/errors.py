@@ -22,6 +22,7 @@ class FetchError(Exception):
     ) -> None:
         super().__init__(f"{url}: {problem}")
         self.url = url
+        self.problem = problem
         self.status = status
         self.body = body
 
@@ -44,3 +45,14 @@ class RateLimited(SourceUnavailable):
 class AccessDenied(SourceUnavailable):
     """The service refused our credentials or access level: the user must
     fix a token or an account, so it is told as a warning."""
+
+
+class Unreachable(FetchError):
+    """The host did not answer: no connection, a timeout, or no complete
+    answer within the request's deadline.  The fetch engine skips the
+    host's other jobs in the build and backs off across builds."""
+
+
+class OutOfTime(FetchError):
+    """The build's fetch budget (ENGAGE_FETCH_BUDGET) ran out before or
+    during this request; the host is not to blame."""

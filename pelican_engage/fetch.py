@@ -10,6 +10,7 @@ one line per source.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -20,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from .archive import Archive, ArchiveError
-from .errors import AccessDenied, FetchError, SourceUnavailable
+from .archive import Archive, ArchiveError, ArchiveWriteError
+from .backoff import HostBackoff
+from .errors import AccessDenied, FetchError, OutOfTime, SourceUnavailable, Unreachable
 from .model import Item
 
 logger = logging.getLogger(__name__)
@@ -90,6 +92,12 @@ def _when(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+#: Write errors that every other archive file would meet too.
+_DISK_FULL = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS") if hasattr(errno, name)
+)
+
+
 def _family(source: str) -> str:
     return source.split("-", 1)[0]
 
@@ -117,6 +125,14 @@ class Summary:
     denied: set[str] = field(default_factory=set)
     #: (post key, announcement URL) found by discovery in this fetch.
     discovered: list[tuple[str, str]] = field(default_factory=list)
+    #: Archive files that could not be written (a disk problem, not a
+    #: source's): file -> message, and how many fetched items they missed.
+    unsaved: dict[str, str] = field(default_factory=dict)
+    unsaved_items: int = 0
+    #: Of those, how many wait in the cache for the next run to archive.
+    kept_items: int = 0
+    #: One line per host that did not answer, saying when it is tried again.
+    hosts: dict[str, str] = field(default_factory=dict)
 
     def add(self, other: Summary) -> None:
         """Fold in the summary of another run of the same fetch."""
@@ -127,7 +143,44 @@ class Summary:
         self.denied |= other.denied
         for source, message in other.messages.items():
             self.messages.setdefault(source, message)
+        for path, message in other.unsaved.items():
+            self.unsaved.setdefault(path, message)
+        self.unsaved_items += other.unsaved_items
+        self.kept_items += other.kept_items
+        self.hosts.update(other.hosts)
         self.seconds += other.seconds
+
+
+def save_unsaved(archive: Archive) -> None:
+    """Archive what an earlier fetch could not write (a full disk then)."""
+    saved, errors = archive.save_unsaved()
+    if saved:
+        logger.info("engage: %d item(s) an earlier fetch could not archive are archived now", saved)
+    if errors:
+        first, *more = errors
+        logger.error(
+            "engage: the archive could not be written: %s%s",
+            first,
+            f" (and {len(more)} more file(s))" if more else "",
+        )
+
+
+@dataclass
+class _Host:
+    """A host in one build: its slots, and whether it answers.
+
+    The first job on a host runs alone (the probe): when the host does not
+    answer, its other jobs are skipped at once instead of each waiting for
+    its own timeout.
+    """
+
+    slots: threading.Semaphore
+    probed: threading.Event = field(default_factory=threading.Event)
+    claimed: bool = False
+    #: Why it did not answer in this build ("" while it answers).
+    down: str = ""
+    retry_at: datetime | None = None
+    skipped: int = 0
 
 
 class Fetcher:
@@ -142,6 +195,8 @@ class Fetcher:
         per_host: int = 4,
         budget_seconds: float = 120.0,
         clock: Callable[[], datetime] | None = None,
+        backoff: HostBackoff | None = None,
+        retry_hosts: bool = False,
     ) -> None:
         self.archive = archive
         self.sources = sources
@@ -150,13 +205,19 @@ class Fetcher:
         self.per_host = max(1, per_host)
         self.budget_seconds = budget_seconds
         self._clock = clock or (lambda: datetime.now(timezone.utc))
-        self._hosts: dict[str, threading.Semaphore] = defaultdict(
-            lambda: threading.Semaphore(self.per_host)
+        self._hosts: dict[str, _Host] = defaultdict(
+            lambda: _Host(threading.Semaphore(self.per_host))
         )
         self._hosts_lock = threading.Lock()
+        #: Hosts that did not answer in earlier builds (None: not remembered).
+        self.backoff = backoff
+        #: ``fetch --force``: try resting hosts anyway.
+        self.retry_hosts = retry_hosts
         #: Source families ("twitter" for twitter and twitter-discover)
         #: that cannot work in this build any more.
         self.deferred: set[str] = set()
+        #: The archive's disk is full (or read-only): fetching more is waste.
+        self.disk_full = False
         self._deadline: float | None = None
 
     def due(self, jobs: Iterable[Job], force: bool = False) -> list[Job]:
@@ -175,29 +236,45 @@ class Fetcher:
                 selected.append(job)
         return selected
 
+    def start(self) -> float:
+        """Start the budget clock (once per build); the ``time.monotonic()``
+        deadline, which the engine also gives its HTTP clients."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.budget_seconds
+        return self._deadline
+
     def run(self, jobs: list[Job], progress: Callable[[Job, str], None] | None = None) -> Summary:
-        """Fetch ``jobs``; a Fetcher serves one build, so a source deferred
-        (or the time budget spent) in one run stays so in the next.
+        """Fetch ``jobs``; a Fetcher serves one build, so a source deferred,
+        a host that did not answer or the time budget spent in one run stays
+        so in the next.
 
         ``progress(job, outcome)`` is called as each job ends, with outcome
-        ``"ok"``, ``"failed"`` or ``"skipped"`` (budget spent, source deferred).
+        ``"ok"``, ``"failed"`` or ``"skipped"`` (budget spent, source
+        deferred, host resting or down, disk full).
         """
         summary = Summary(jobs=len(jobs))
         started = time.monotonic()
-        if self._deadline is None:
-            self._deadline = started + self.budget_seconds
-        deadline = self._deadline
+        deadline = self.start()
         lock = threading.Lock()
+        late = 0
+        jobs = self._hold_resting(jobs, summary, progress)
 
         def one(job: Job) -> None:
+            nonlocal late
             outcome = "ok"
             try:
-                if time.monotonic() > deadline or _family(job.source) in self.deferred:
+                if _family(job.source) in self.deferred or self.disk_full:
                     outcome = "skipped"
                     with lock:
                         summary.skipped += 1
                     return
-                self._run_one(job, summary, lock)
+                ran = self._on_host(job, summary, lock, deadline)
+                if ran != "ok":
+                    outcome = "skipped"
+                if ran == "late":
+                    with lock:
+                        summary.skipped += 1
+                        late += 1
             except Exception as exc:  # a hostile answer must not fail the build
                 outcome = "failed"
                 with lock:
@@ -209,6 +286,21 @@ class Fetcher:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             list(pool.map(one, jobs))
         summary.seconds = time.monotonic() - started
+        if summary.unsaved:
+            # A disk problem loses data unless the user acts: said at the
+            # default verbosity, once per build, naming the file.
+            first, *more = sorted(summary.unsaved.values())
+            kept = ""
+            if summary.kept_items and self.archive.unsaved is not None:
+                kept = f" ({summary.kept_items} kept in {self.archive.unsaved} meanwhile)"
+            logger.error(
+                "engage: the archive could not be written: %s%s; %d new item(s) are not "
+                "in it%s, and the next fetch asks for them again",
+                first,
+                f" (and {len(more)} more file(s))" if more else "",
+                summary.unsaved_items,
+                kept,
+            )
         for source, count in sorted(summary.errors.items()):
             # One line per source per build, however many posts failed.  A
             # rejected token or missing access is for the user to fix.
@@ -220,7 +312,113 @@ class Fetcher:
                 sum(1 for j in jobs if j.source == source),
                 summary.messages.get(source, ""),
             )
+        self._tell_down(jobs, summary)
+        if late:
+            logger.info(
+                "engage: the fetch budget (ENGAGE_FETCH_BUDGET, %g s) is spent; "
+                "%d fetch(es) left for the next build",
+                self.budget_seconds,
+                late,
+            )
+        if self.backoff is not None:
+            self.backoff.save()
         return summary
+
+    def _hold_resting(
+        self, jobs: list[Job], summary: Summary, progress: Callable[[Job, str], None] | None
+    ) -> list[Job]:
+        """The jobs to run; those of hosts resting after earlier builds wait,
+        with one line per host."""
+        if self.backoff is None or self.retry_hosts:
+            return jobs
+        now = self._clock()
+        kept: list[Job] = []
+        held: dict[str, list[Job]] = defaultdict(list)
+        for job in jobs:
+            down = self.backoff.resting(job.host, now)
+            if down is None:
+                kept.append(job)
+                continue
+            held[job.host].append(job)
+            if job.host not in summary.hosts:
+                summary.hosts[job.host] = (
+                    f"{job.host} did not answer on the last try ({down.problem}); "
+                    f"next try after {_at(down.retry_at)} "
+                    "(`pelican-engage fetch --force` tries now)"
+                )
+        for host, waiting in held.items():
+            summary.skipped += len(waiting)
+            logger.info("engage: %s; %d fetch(es) skipped", summary.hosts[host], len(waiting))
+            for job in waiting:
+                if progress:
+                    progress(job, "skipped")
+        return kept
+
+    def _on_host(self, job: Job, summary: Summary, lock: threading.Lock, deadline: float) -> str:
+        """Run ``job`` in a slot of its host: ``"ok"``, ``"late"`` when the
+        budget ran out first, ``"down"`` when the host stopped answering
+        (counted as skipped here).  Raises what the job raised."""
+        if time.monotonic() > deadline:
+            return "late"
+        host = self._host(job.host)
+        with self._hosts_lock:
+            probe, host.claimed = not host.claimed, True
+        try:
+            if not probe:
+                host.probed.wait(max(0.0, deadline - time.monotonic()))
+            if host.down:
+                with lock:
+                    summary.skipped += 1
+                    host.skipped += 1
+                return "down"
+            with host.slots:
+                # Waiting for the slot may have taken the rest of the budget.
+                if time.monotonic() > deadline:
+                    return "late"
+                try:
+                    self._run_one(job, summary, lock)
+                except Unreachable as exc:
+                    self._went_down(job.host, host, exc)
+                    raise
+                except OutOfTime:
+                    raise
+                except Exception:
+                    self._answered(job.host)
+                    raise
+                self._answered(job.host)
+                return "ok"
+        finally:
+            if probe:
+                host.probed.set()
+
+    def _answered(self, name: str) -> None:
+        if self.backoff is not None:
+            self.backoff.answered(name)
+
+    def _went_down(self, name: str, host: _Host, exc: Unreachable) -> None:
+        with self._hosts_lock:
+            if host.down:
+                return
+            host.down = exc.problem
+        if self.backoff is not None:
+            host.retry_at = self.backoff.failed(name, host.down, self._clock()).retry_at
+
+    def _tell_down(self, jobs: list[Job], summary: Summary) -> None:
+        """One line per host that stopped answering in this run."""
+        for name in sorted({j.host for j in jobs}):
+            host = self._host(name)
+            if not host.down or name in summary.hosts:
+                continue
+            when = (
+                f"next try after {_at(host.retry_at)}"
+                if host.retry_at
+                else "next try in the next build"
+            )
+            summary.hosts[name] = (
+                f"{name} did not answer ({host.down}); {host.skipped} more fetch(es) "
+                f"skipped, {when} (`pelican-engage fetch --force` tries now)"
+            )
+            logger.info("engage: %s", summary.hosts[name])
 
     def _failed(self, job: Job, exc: BaseException, summary: Summary) -> None:
         summary.errors[job.source] += 1
@@ -241,8 +439,7 @@ class Fetcher:
     def _run_one(self, job: Job, summary: Summary, lock: threading.Lock) -> None:
         source = self.sources[job.source]
         cursor = self.archive.load(job.post_key).cursors.get(job.cursor_key) or {}
-        with self._host(job.host):
-            result = source.fetch(job, cursor)
+        result = source.fetch(job, cursor)
         if result.error is None:
             new_cursor = dict(result.cursor)
             new_cursor["fetched_at"] = self._clock().replace(microsecond=0).isoformat()
@@ -251,12 +448,35 @@ class Fetcher:
             # so the job stays due; an unchanged cursor is not rewritten.
             new_cursor = {**cursor, **result.cursor}
         if result.items or new_cursor != cursor:
-            merged = self.archive.merge(job.post_key, result.items, {job.cursor_key: new_cursor})
-            with lock:
-                summary.new_items += merged.added
+            try:
+                merged = self.archive.merge(
+                    job.post_key, result.items, {job.cursor_key: new_cursor}
+                )
+            except ArchiveWriteError as exc:
+                # The source did its part: the cursor is not moved on, so
+                # the next fetch asks for the same items again.
+                try:
+                    known = self.archive.load(job.post_key).items
+                except ArchiveError:
+                    known = {}
+                new = [i for i in result.items if i.id not in known]
+                kept = bool(new) and self.archive.keep_unsaved(job.post_key, new)
+                with lock:
+                    summary.unsaved[str(exc.path)] = str(exc)
+                    summary.unsaved_items += len(new)
+                    summary.kept_items += len(new) if kept else 0
+                    if exc.errno in _DISK_FULL:
+                        self.disk_full = True
+            else:
+                with lock:
+                    summary.new_items += merged.added
         if result.error is not None:
             raise result.error
 
-    def _host(self, host: str) -> threading.Semaphore:
+    def _host(self, host: str) -> _Host:
         with self._hosts_lock:
             return self._hosts[host]
+
+
+def _at(when: datetime | None) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if when else "?"

@@ -11,23 +11,39 @@ in its User-Agent.  Secrets are removed from every message it produces.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
+import requests.adapters
+import urllib3.connection
+import urllib3.connectionpool
+from requests.utils import requote_uri
 
 from . import __version__
-from .errors import FetchError, RateLimited, SourceUnavailable
+from .errors import FetchError, OutOfTime, RateLimited, SourceUnavailable, Unreachable
+from .netpolicy import redirect_refusal
 
-__all__ = ["Client", "FetchError", "HttpSettings", "RateLimited", "Response", "SourceUnavailable"]
+__all__ = [
+    "Client",
+    "FetchError",
+    "HttpSettings",
+    "OutOfTime",
+    "RateLimited",
+    "Response",
+    "SourceUnavailable",
+    "Unreachable",
+]
 
 PROJECT_URL = "https://github.com/pelican-engage/pelican-engage"
 USER_AGENT = f"pelican-engage/{__version__} (+{PROJECT_URL})"
@@ -48,6 +64,9 @@ class HttpSettings:
     #: The longest rate-limit wait worth sleeping through; longer defers.
     max_wait: float = 30.0
     max_redirects: int = 5
+    #: Seconds for a whole request (connect, headers, body, redirects):
+    #: read_timeout alone applies per socket read, which a trickle never trips.
+    total_timeout: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -139,11 +158,117 @@ _URLLIB3_FILTER = _RedactingFilter()
 logging.getLogger("urllib3.connectionpool").addFilter(_URLLIB3_FILTER)
 
 
+class _Watch:
+    """Shuts a request's sockets when its deadline passes.
+
+    Socket timeouts apply per read, so a server that trickles a byte now
+    and then never trips them; shutting the socket down from a timer
+    thread ends the blocked read at once, in the headers or the body.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.fired:
+                _shut(sock)
+            else:
+                self._sockets.append(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    # The plain socket's shutdown: an SSL socket's would also drop its TLS
+    # state under the reading thread's feet.  OSError: already closed, or
+    # detached into a TLS socket (which is watched too).
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_current = threading.local()
+
+
+def _watch(sock: Any) -> None:
+    watch = getattr(_current, "watch", None)
+    if watch is not None and isinstance(sock, socket.socket):
+        watch.add(sock)
+
+
+class _Watched:
+    """Hands each connection's socket to the current request's watch: new
+    ones as soon as they exist (connect and TLS handshake), reused ones
+    when the answer is awaited."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        _watch(sock)
+        return sock
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        _watch(getattr(self, "sock", None))
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+class _HTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection  # type: ignore[assignment]
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter with watched connections (also through an HTTP proxy)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = dict(_POOLS)
+        return manager
+
+
+class _Expired(Exception):
+    """The request's deadline passed (raised inside the client only)."""
+
+
 class Client:
-    """Fetches with timeouts, bounded retries, rate limits and a size cap.
+    """Fetches with timeouts, a deadline, bounded retries, rate limits,
+    checked redirects and a size cap.
 
     Sessions are kept per host and per thread (requests does not promise
     that a Session is thread safe), so connections to one host are reused.
+    ``deadline`` (a ``time.monotonic()`` value, set by the fetch engine from
+    ENGAGE_FETCH_BUDGET) stops every request, wherever it is, when the
+    build's fetch time is spent.
     """
 
     def __init__(
@@ -161,6 +286,7 @@ class Client:
         self._sessions: dict[tuple[str, int], requests.Session] = {}
         self._lock = threading.Lock()
         self.requests = 0
+        self.deadline: float | None = None
 
     def _session(self, url: str) -> requests.Session:
         key = (urlsplit(url).netloc, threading.get_ident())
@@ -169,7 +295,9 @@ class Client:
             if session is None:
                 session = requests.Session()
                 session.headers["User-Agent"] = USER_AGENT
-                session.max_redirects = self.settings.max_redirects
+                adapter = _Adapter()
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
                 self._sessions[key] = session
             return session
 
@@ -187,44 +315,64 @@ class Client:
         etag: str = "",
         last_modified: str = "",
     ) -> Response:
-        """GET ``url``; 304 (with ``etag``/``last_modified``) is a Response."""
+        """GET ``url``; 304 (with ``etag``/``last_modified``) is a Response.
+
+        Raises :class:`Unreachable` when the host does not answer (no
+        connection, a timeout, no whole answer within ``total_timeout``
+        seconds), :class:`OutOfTime` when the fetch budget runs out,
+        :class:`RateLimited` and :class:`FetchError` otherwise.
+        """
         shown = redact(url, self.secrets)
         sent = dict(headers or {})
         if etag:
             sent["If-None-Match"] = etag
         if last_modified:
             sent["If-Modified-Since"] = last_modified
+        started = time.monotonic()
+        own = started + self.settings.total_timeout
+        budget = self.deadline if self.deadline is not None else float("inf")
+        deadline = min(own, budget)
         tries = self.settings.retries + 1
         for attempt in range(tries):
             last = attempt == tries - 1
+            if time.monotonic() >= budget:
+                raise OutOfTime(shown, "not asked: the fetch budget is spent")
+            trail: list[str] = []
             try:
-                response = self._fetch(url, params, sent)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if last:
-                    problem = "timed out" if isinstance(exc, requests.Timeout) else "cannot connect"
-                    raise FetchError(shown, problem) from None
-                self._sleep(self.settings.backoff * 2**attempt)
+                response = self._fetch(url, params, sent, deadline, trail)
+            except _Expired:
+                if budget <= own:
+                    raise OutOfTime(
+                        shown, f"stopped{_via(trail)}: the fetch budget ran out"
+                    ) from None
+                raise Unreachable(
+                    shown,
+                    f"no complete answer{_via(trail)} within "
+                    f"{self.settings.total_timeout:g} s; stopped",
+                ) from None
+            except requests.Timeout:
+                # Asking again would only wait as long again.
+                raise Unreachable(shown, f"timed out{_via(trail)}") from None
+            except requests.ConnectionError:
+                if last or not self._pause(self.settings.backoff * 2**attempt, deadline):
+                    raise Unreachable(shown, f"cannot connect{_via(trail)}") from None
                 continue
-            except requests.TooManyRedirects:
-                raise FetchError(shown, "too many redirects") from None
             except (requests.RequestException, ValueError) as exc:
                 # Invalid URLs or headers: requests quotes them, secrets and all.
                 problem = redact(f"{type(exc).__name__}: {exc}", self.secrets)
-                raise FetchError(shown, problem) from None
+                raise FetchError(shown, problem + _via(trail)) from None
             if response.status == 429 or (
                 response.status == 503 and "retry-after" in {k.lower() for k in response.headers}
             ):
                 now = self._clock()
                 reset = parse_reset(response.headers, now)
                 wait = (reset - now).total_seconds() if reset else self.settings.backoff
-                if last or wait > self.settings.max_wait:
+                if last or wait > self.settings.max_wait or not self._pause(wait, deadline):
                     raise RateLimited(shown, reset)
-                self._sleep(max(0.0, wait))
                 continue
             if response.status in _RETRY_STATUSES:
-                if last:
+                if last or not self._pause(self.settings.backoff * 2**attempt, deadline):
                     raise FetchError(shown, f"server error {response.status}", response.status)
-                self._sleep(self.settings.backoff * 2**attempt)
                 continue
             if response.status >= 400:
                 body = redact(response.body[:_ERROR_BODY].decode("utf-8", "replace"), self.secrets)
@@ -234,29 +382,121 @@ class Client:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _pause(self, seconds: float, deadline: float) -> bool:
+        """Sleep before another try; False when the deadline comes first."""
+        if time.monotonic() + max(0.0, seconds) >= deadline:
+            return False
+        self._sleep(max(0.0, seconds))
+        return True
+
     def _fetch(
-        self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str]
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        deadline: float,
+        trail: list[str],
     ) -> Response:
+        """One try, following redirects by hand so that each target is
+        checked before it is connected to; ``trail`` collects the targets."""
+        watch = _Watch(deadline)
+        _current.watch = watch
+        try:
+            current, sent = url, dict(headers)
+            for _hop in range(self.settings.max_redirects + 1):
+                response = self._one(current, params, sent, deadline, watch)
+                if isinstance(response, Response):
+                    return response
+                target, source = response, current
+                shown = redact(target, self.secrets)
+                trail.append(shown)
+                refusal = redirect_refusal(source, target)
+                if refusal:
+                    raise FetchError(
+                        redact(url, self.secrets), f"redirect to {shown} refused: {refusal}"
+                    )
+                if _origin(target) != _origin(source):
+                    # A token is for the server it was made for, never the next one.
+                    sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
+                current, params = target, None
+            raise FetchError(redact(url, self.secrets), "too many redirects")
+        finally:
+            _current.watch = None
+            watch.cancel()
+
+    def _one(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        deadline: float,
+        watch: _Watch,
+    ) -> Response | str:
+        """The answer, or the URL a redirect points to."""
         self.requests += 1
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
-        with self._session(url).get(
-            url, params=params, headers=headers, timeout=timeout, stream=True
-        ) as raw:
-            declared = raw.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > self.settings.max_bytes:
-                raise FetchError(redact(url, self.secrets), self._too_big(), raw.status_code)
-            chunks, size = [], 0
-            for chunk in raw.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > self.settings.max_bytes:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Expired
+        timeout = (
+            min(self.settings.connect_timeout, remaining),
+            min(self.settings.read_timeout, remaining),
+        )
+        session = self._session(url)
+        try:
+            with session.get(
+                url,
+                params=params,
+                headers=headers,
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+            ) as raw:
+                target = session.get_redirect_target(raw)
+                if target and raw.status_code in _REDIRECTS:
+                    return requote_uri(urljoin(raw.url, target))
+                declared = raw.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > self.settings.max_bytes:
                     raise FetchError(redact(url, self.secrets), self._too_big(), raw.status_code)
-                chunks.append(chunk)
-            return Response(
-                url=redact(raw.url, self.secrets),
-                status=raw.status_code,
-                headers=dict(raw.headers),
-                body=b"".join(chunks),
-            )
+                chunks, size = [], 0
+                for chunk in raw.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > self.settings.max_bytes:
+                        raise FetchError(
+                            redact(url, self.secrets), self._too_big(), raw.status_code
+                        )
+                    if time.monotonic() > deadline:
+                        raise _Expired
+                    chunks.append(chunk)
+                if watch.fired:
+                    raise _Expired  # the body may have been cut short
+                return Response(
+                    url=redact(raw.url, self.secrets),
+                    status=raw.status_code,
+                    headers=dict(raw.headers),
+                    body=b"".join(chunks),
+                )
+        except (requests.RequestException, OSError):
+            if watch.fired or time.monotonic() > deadline:
+                raise _Expired from None
+            raise
 
     def _too_big(self) -> str:
         return f"answer larger than {self.settings.max_bytes // 1024} KiB; ignored"
+
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _via(trail: list[str]) -> str:
+    """ " (redirected to …)" when the failure happened after a redirect."""
+    return f" (redirected to {trail[-1]})" if trail else ""

@@ -51,7 +51,7 @@ RELATIVE_PATHS = ("ENGAGE_ARCHIVE_PATH", "ENGAGE_REPORT_PAGE")
 _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
 #: ENGAGE_REFRESH's defaults (the same as fetch.Refresh's).
 _REFRESH_DEFAULTS = {"min_seconds": 3600.0, "max_seconds": 7 * 86400.0, "ratio": 0.1}
-_MASTODON_KEYS = {"token_env", "reactions"}
+_MASTODON_KEYS = {"token_env", "reactions", "host", "hosts"}
 _TWITTER_KEYS = {"api_url", "token_env", "search", "max_requests", "discover"}
 _BLUESKY_KEYS = {"api_url", "reactions"}
 _WEBMENTION_KEYS = {"api_url", "token_env"}
@@ -163,6 +163,9 @@ class EngageSettings:
     siteurl: str
     #: Pelican settings a thread depends on, for the build cache.
     salt: str
+    #: The Mastodon server(s) the token is for ("host" or "host:port"); the
+    #: token goes to no other server, and to none when this is empty.
+    mastodon_hosts: tuple[str, ...] = ()
 
     @property
     def comments_path(self) -> Path:
@@ -328,6 +331,29 @@ def _webmention(settings: Mapping[str, Any]) -> WebmentionSettings:
     )
 
 
+def _mastodon_hosts(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """ENGAGE_MASTODON's "host" and "hosts", as lower-case ``name[:port]``."""
+    key = "ENGAGE_MASTODON"
+    section = _section(settings, key, _MASTODON_KEYS)
+    found: list[str] = []
+    for name in ("host", "hosts"):
+        for value in _strings(f"{key}[{name!r}]", section.get(name)):
+            parts = urlsplit(f"//{value}")
+            try:
+                parts.port  # noqa: B018 - a bad port raises here
+                bad = not parts.hostname or any(c in value for c in "/@?# \\")
+            except ValueError:
+                bad = True
+            if bad:
+                raise SettingsError(
+                    f"{key}[{name!r}]",
+                    "expected a server's host name such as 'mastodon.social' (with ':port' "
+                    f"when it is not the default; no https://, no path), got {value!r}",
+                )
+            found.append(value.lower())
+    return tuple(dict.fromkeys(found))
+
+
 def _report_page(settings: Mapping[str, Any]) -> Path | None:
     value = settings.get("ENGAGE_REPORT_PAGE", DEFAULTS["ENGAGE_REPORT_PAGE"])
     if value is None or value is False:
@@ -469,4 +495,5 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
             sort_keys=True,
             default=str,
         ),
+        mastodon_hosts=_mastodon_hosts(settings),
     )

@@ -12,7 +12,7 @@ Handler = Callable[[BaseHTTPRequestHandler, int], None]
 class Server:
     """Answers each path with a handler; ``hits`` counts requests per path."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Handler] = {}
         self.hits: dict[str, int] = {}
         self.seen: list[dict[str, str]] = []
@@ -28,9 +28,9 @@ class Server:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self.httpd = ThreadingHTTPServer((host, 0), RequestHandler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.url = f"http://{host}:{self.httpd.server_port}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self) -> None:

@@ -70,9 +70,27 @@ def test_parse_comment_builds_the_item() -> None:
     assert item.source == "local"
     assert item.author.name == "Ann"
     assert item.author.url == "https://ann.example"
-    assert item.author.email == "ann@x.example"
     assert item.published == datetime(2026, 2, 1, 10, tzinfo=timezone.utc)
-    assert "email" not in item.to_dict()["author"]
+    # The address only tells whether the author wrote it; it is never kept.
+    assert item.author.email == ""
+    assert "ann@x.example" not in repr(item.to_dict(private=True))
+    assert not item.extras.get("by_author")
+
+
+def test_the_authors_email_leaves_a_mark_not_the_address() -> None:
+    meta = {"author": "M", "date": "2026-02-01", "email": " Marin@Blog.Example "}
+    parsed = parse_comment(
+        "post",
+        "c1",
+        "comments/post/c1.md",
+        meta,
+        "<p>hi</p>",
+        timezone.utc,
+        datetime(2026, 1, 1, tzinfo=timezone.utc),
+        author_emails=frozenset({"marin@blog.example"}),
+    )
+    assert parsed.item.extras == {"by_author": True}
+    assert "blog.example" not in repr(parsed.item.to_dict(private=True))
 
 
 @pytest.mark.parametrize(

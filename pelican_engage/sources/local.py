@@ -31,6 +31,14 @@ from cmarkgfm.cmark import Options
 
 from ..model import Item, Person, Problem
 from ..sanitize import clean_html, clean_text, safe_url
+from .local_files import (
+    NotRegular,
+    display_path,
+    find_post_folder,
+    list_folder,
+    printable_name,
+    read_regular,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -188,15 +196,6 @@ PARSERS: dict[str, Callable[[str], tuple[dict[str, str], str]]] = {
 }
 
 
-def display_path(path: Path) -> str:
-    """A path as the user would type it: relative when below the cwd."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
-
-
 def _zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
@@ -230,8 +229,14 @@ def parse_comment(
     zone: tzinfo,
     fallback_date: datetime,
     decode_problem: str = "",
+    author_emails: frozenset[str] = frozenset(),
 ) -> ParsedComment:
-    """Build the item of one comment from its metadata and rendered body."""
+    """Build the item of one comment from its metadata and rendered body.
+
+    The ``email`` field only tells whether the site's author wrote it
+    (``author_emails``, case-folded): the item keeps that mark, never the
+    address, so no cache or page can hold it.
+    """
     problems = [decode_problem] if decode_problem else []
     author = clean_text(str(meta.get("author") or ""))
     if not author:
@@ -248,18 +253,16 @@ def parse_comment(
         published = fallback_date
     website = str(meta.get("website") or meta.get("url") or "")
     replyto = str(meta.get("replyto") or "").strip() or None
+    email = str(meta.get("email") or "").strip().casefold()
     item = Item(
         id=f"comment:{post_key}/{stem}",
         source=SOURCE,
         kind="comment",
-        author=Person(
-            name=author,
-            url=safe_url(website),
-            email=str(meta.get("email") or "").strip(),
-        ),
+        author=Person(name=author, url=safe_url(website)),
         published=published,
         content_html=clean_html(body_html),
         origin=origin,
+        extras={"by_author": True} if email and email in author_emails else {},
     )
     return ParsedComment(item=item, replyto=replyto, problems=tuple(problems))
 
@@ -323,41 +326,45 @@ Parsed = tuple[tuple[int, int, str], "ParsedComment | Skipped"]
 
 @dataclass(frozen=True)
 class Scan:
-    """A post's comment folder: file names with modification time and size."""
+    """A post's comment folder: file names with modification time and size,
+    and the entries refused without being read (links, pipes...)."""
 
     folder: Path | None
     files: tuple[tuple[str, int, int], ...]
+    refused: tuple[Problem, ...] = ()
 
 
 class LocalComments:
     """Reads the comment folder of each post."""
 
-    def __init__(self, pelican_settings: Mapping[str, Any], comments_path: Path):
+    def __init__(
+        self,
+        pelican_settings: Mapping[str, Any],
+        comments_path: Path,
+        author_emails: frozenset[str] = frozenset(),
+    ):
         self.settings = pelican_settings
         self.comments_path = comments_path
+        self.author_emails = author_emails
         self.zone = _zone(str(pelican_settings.get("TIMEZONE") or "UTC"))
         self.parsed_files = 0
 
     # Reading --------------------------------------------------------------
     def folder_for(self, key: str, slug: str) -> Path | None:
-        for name in dict.fromkeys((key, slug)):
-            folder = self.comments_path / name
-            if folder.is_dir():
-                return folder
-        return None
+        return find_post_folder(self.comments_path, (key, slug))[0]
 
     def scan(self, key: str, slug: str) -> Scan:
-        """The post's comment files and their stamps; cheap (no file is read)."""
-        folder = self.folder_for(key, slug)
+        """The post's comment files and their stamps; cheap (no file is read).
+
+        Only regular files count: a symbolic link (which could point at
+        ``/proc/self/environ`` or a key file) or a pipe with a comment's
+        name is refused, with a problem naming it, and never opened.
+        """
+        folder, refused = find_post_folder(self.comments_path, (key, slug))
         if folder is None:
-            return Scan(None, ())
-        with os.scandir(folder) as entries:
-            files = []
-            for entry in entries:
-                if entry.is_file() and self._readable(entry.name):
-                    stat = entry.stat()
-                    files.append((entry.name, stat.st_mtime_ns, stat.st_size))
-        return Scan(folder, tuple(sorted(files)))
+            return Scan(None, (), refused)
+        files, odd = list_folder(folder, self._readable)
+        return Scan(folder, files, odd)
 
     def read_post(self, key: str, slug: str) -> tuple[list[Item], list[Problem]]:
         items, problems, _parsed = self.read(key, self.scan(key, slug))
@@ -372,20 +379,24 @@ class LocalComments:
         caller to keep as the next build's ``previous``).
         """
         if scan.folder is None:
-            return [], [], {}
+            return [], list(scan.refused), {}
         previous = previous or {}
         parsed: dict[str, Parsed] = {}
-        problems: list[Problem] = []
+        problems: list[Problem] = list(scan.refused)
         by_id: dict[str, str] = {}
+        shown: dict[str, str] = {}
         origin = display_path(scan.folder)
         for name, mtime_ns, size in scan.files:
             stamp = (mtime_ns, size, key)
-            file_origin = os.path.join(origin, name)
+            # The name as text (a name that is not UTF-8 would break every
+            # page it is written to); it makes the id and the messages.
+            shown[name] = printable_name(name)
+            file_origin = os.path.join(origin, shown[name])
             earlier = previous.get(name)
             if earlier is not None and earlier[0] == stamp:
                 result = earlier[1]
             else:
-                result = self._parse_file(key, Path(scan.folder, name), file_origin, size)
+                result = self._parse_file(key, Path(scan.folder, name), file_origin, shown[name])
             parsed[name] = (stamp, result)
             if isinstance(result, Skipped):
                 problems.append(Problem(file_origin, result.problem))
@@ -394,13 +405,15 @@ class LocalComments:
             if result.item.id in by_id:
                 # c1.md and c1.rst: keep both, the later one under its full name.
                 other = by_id[result.item.id]
-                result = replace(result, item=replace(result.item, id=f"comment:{key}/{name}"))
+                result = replace(
+                    result, item=replace(result.item, id=f"comment:{key}/{shown[name]}")
+                )
                 parsed[name] = (stamp, result)
                 notes.append(f"has the same name as {other}; its id is {result.item.id}")
-            by_id[result.item.id] = name
+            by_id[result.item.id] = shown[name]
             if notes:
                 problems.append(Problem(file_origin, "; ".join(notes)))
-        comments = [(n, c) for n, (_s, c) in parsed.items() if isinstance(c, ParsedComment)]
+        comments = [(shown[n], c) for n, (_s, c) in parsed.items() if isinstance(c, ParsedComment)]
         items, link_problems = link_replies(comments, self._slugify)
         return items, problems + link_problems, parsed
 
@@ -415,13 +428,15 @@ class LocalComments:
 
         return slugify(value, regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", []))
 
-    def _parse_file(self, key: str, path: Path, origin: str, size: int) -> ParsedComment | Skipped:
+    def _parse_file(self, key: str, path: Path, origin: str, name: str) -> ParsedComment | Skipped:
+        """Parse one file; ``name`` is its printable name (see ``printable_name``)."""
         self.parsed_files += 1
-        if size > MAX_FILE_BYTES:
-            return Skipped(f"is larger than {MAX_FILE_BYTES // 1024} KiB; skipped")
         try:
-            raw = path.read_bytes()
-            mtime = path.stat().st_mtime
+            raw, mtime = read_regular(path, MAX_FILE_BYTES)
+        except NotRegular as exc:
+            return Skipped(f"{exc}; not read (comment files must be regular files)")
+        except ValueError as exc:
+            return Skipped(f"{exc}; skipped")
         except OSError as exc:
             return Skipped(f"cannot be read ({exc.strerror or exc}); skipped")
         decode_problem = ""
@@ -441,7 +456,15 @@ class LocalComments:
         if not body_html.strip():
             return Skipped("has no text; skipped")
         fallback = datetime.fromtimestamp(int(mtime), timezone.utc)
-        stem = path.name.rsplit(".", 1)[0]
+        stem = name.rsplit(".", 1)[0]
         return parse_comment(
-            key, stem, origin, meta, body_html, self.zone, fallback, decode_problem
+            key,
+            stem,
+            origin,
+            meta,
+            body_html,
+            self.zone,
+            fallback,
+            decode_problem,
+            author_emails=self.author_emails,
         )

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from ..errors import FetchError
 from ..fetch import Job, Result
 from ..model import Item, Person, parse_timestamp
+from ..netpolicy import token_host_matches
 from ..sanitize import clean_html, clean_text, safe_url, text_to_html
 
 if TYPE_CHECKING:
@@ -151,18 +152,31 @@ class MastodonSource:
     """Fetches an announcement's replies (and its favourites and boosts).
 
     The token, when there is one, comes from the environment only; it opens
-    servers in authorized-fetch mode and raises the context limits.
+    servers in authorized-fetch mode and raises the context limits.  It is
+    sent only to ``hosts`` (the server that issued it): statuses on other
+    servers are asked without it, as anyone may.
     """
 
     name = SOURCE
 
-    def __init__(self, client: Client, token: str = "", reactions: bool = True) -> None:
+    def __init__(
+        self,
+        client: Client,
+        token: str = "",
+        reactions: bool = True,
+        hosts: tuple[str, ...] = (),
+    ) -> None:
         self.client = client
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.hosts = hosts
         self.reactions = reactions
 
+    def _auth(self, url: str) -> dict[str, str]:
+        """The token's header for its own server's URLs; nothing elsewhere."""
+        return self.headers if token_host_matches(url, self.hosts) else {}
+
     def _get(self, url: str, **params: Any) -> Any:
-        return self.client.get(url, params=params or None, headers=self.headers).json()
+        return self.client.get(url, params=params or None, headers=self._auth(url)).json()
 
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
         ref = parse_status_url(job.target)
@@ -178,7 +192,7 @@ class MastodonSource:
         # come back as a bodiless 304 (which means "no change", never "no
         # replies": archived items stay as they are).
         answer = self.client.get(
-            f"{api}/context", headers=self.headers, etag=str(cursor.get("context_etag") or "")
+            f"{api}/context", headers=self._auth(api), etag=str(cursor.get("context_etag") or "")
         )
         items = [] if answer.not_modified else parse_context(answer.json(), ref)
         etag = answer.headers.get("ETag") or str(cursor.get("context_etag") or "")

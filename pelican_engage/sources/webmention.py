@@ -178,6 +178,10 @@ class WebmentionSource:
                         f"(HTTP {exc.status}); check it on webmention.io/settings",
                         exc.status,
                     ) from None
+                if items:
+                    # Earlier pages are kept; the cursor stays, so the rest
+                    # is asked again next time.
+                    return Result(tuple(items), {}, error=exc)
                 raise
             found, problems, top = parse_feed(answer)
             items.extend(found)
