@@ -246,6 +246,8 @@ def cmd_snooze(args: argparse.Namespace) -> int:
     now = datetime.now(timezone.utc)
     try:
         until = now + report.parse_duration(args.until)
+    except report.AmbiguousDuration as exc:
+        raise UsageError(f"--until: {exc}") from exc
     except ValueError:
         until = _date(args.until, "--until")
     if until <= now:

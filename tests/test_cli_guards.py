@@ -201,6 +201,9 @@ def test_older_than_1m_is_refused_on_the_command_line(conf: Path, capsys) -> Non
     assert main(["report", "-s", str(conf), "--older-than", "1m"]) == 2
     assert "ambiguous: write 1min or 1mo" in capsys.readouterr().err
     assert main(["report", "-s", str(conf), "--older-than", "1mo", "--format", "json"]) == 0
+    capsys.readouterr()
+    assert main(["snooze", "comment:first-post/c1", "-s", str(conf), "--until", "1m"]) == 2
+    assert "--until: '1m' is ambiguous" in capsys.readouterr().err
 
 
 # -- Offline means offline ------------------------------------------------------------
