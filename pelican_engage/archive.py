@@ -123,9 +123,20 @@ def _read_json(path: Path, kind: str) -> dict[str, Any]:
     version asks for an upgrade whatever its layout.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ArchiveError(path, f"cannot be read ({exc}); left as it is") from exc
+    if "\\ud" in text or "\\uD" in text:
+        # A "\udcff" escape alone is no character: it would stop the build
+        # where the page is written.  (Escaped pairs, e.g. emoji, are fine.)
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = exc.object[exc.start : exc.end].encode("utf-8", "backslashreplace").decode()
+            raise ArchiveError(
+                path, f"holds an escaped lone surrogate ({bad}), which is not text; left as it is"
+            ) from exc
     schema = data.get("schema") if isinstance(data, dict) else None
     if isinstance(schema, int) and schema > SCHEMA:
         raise ArchiveError(

@@ -348,8 +348,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             sys.stdout.write(f"    {problem}\n")
     engine.finish(save=False)
     attempted = summary.jobs - summary.skipped
-    # The archive could not be written (full disk...): fetched data was
-    # lost; or every fetch tried failed (the network or the API is down).
+    # 1 when the archive could not be written (full disk...: fetched data was
+    # lost) or when every request failed; a partial failure keeps what came.
     return 1 if summary.unsaved or (attempted > 0 and errors >= attempted) else 0
 
 

@@ -486,3 +486,46 @@ def test_old_leftovers_in_the_cache_and_report_folders_go_recent_ones_stay(site:
     site.comment("p0", "c2.md", "Again?", author="Bo", date="2026-01-04")  # both are rewritten
     site.build(ENGAGE_OFFLINE=True)
     assert {p: p.exists() for p in leftovers} == {p: a == "new" for p, a in leftovers.items()}
+
+
+# Reading back what was edited by hand ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("id", "mastodon:s.example/1\udcff"), ("name", "Eve\ud800")],
+)
+def test_an_archive_file_with_a_lone_surrogate_is_refused_not_a_crash(
+    site: Site, field: str, value: str, engage_warnings: Callable[[], list[str]]
+) -> None:
+    """``"\\udcff"`` is valid JSON but no character: like a file name that is
+    not UTF-8 (F2), it used to stop the build where the page was written."""
+
+    def record(key: str, item_id: str, name: str) -> str:
+        item = {
+            "id": item_id,
+            "source": "mastodon",
+            "kind": "reply",
+            "author": {"name": name, "handle": "", "url": "", "avatar": ""},
+            "published": "2026-01-03T10:00:00+00:00",
+            "content_html": "<p>Hi \U0001f600</p>",  # written as an escaped pair: fine
+            "in_reply_to": None,
+        }
+        data = {"schema": 1, "post": key, "cursors": {}, "items": {item_id: item}}
+        return json.dumps(data, ensure_ascii=True)  # lone surrogates become escapes
+
+    posts = site.root / "archive" / "posts"
+    posts.mkdir(parents=True)
+    odd = {"id": "mastodon:s.example/1", "name": "Eve", field: value}
+    (posts / "post.json").write_text(record("post", odd["id"], odd["name"]))
+    (posts / "fine.json").write_text(record("fine", "mastodon:s.example/2", "Zoe"))
+    assert "\\ud83d\\ude00" in (posts / "fine.json").read_text()
+    site.article("fine")
+    site.article("post")
+    site.comment("post", "c1.md", "Hello.", author="Ann", date="2026-01-03")
+    site.build(ENGAGE_OFFLINE=True)
+    (warning,) = engage_warnings()
+    assert "post.json: holds an escaped lone surrogate (\\ud" in warning
+    assert "Hello." in site.html("post.html").select_one(".engage").get_text()
+    # The neighbour, with an escaped emoji, is read.
+    assert "Hi \U0001f600" in site.html("fine.html").select_one(".engage").get_text()

@@ -222,7 +222,7 @@ def test_builds_and_fetch_force(
     assert main(["fetch", "-s", str(conf)]) == 0
     assert len(silent.accepted) == 1
     assert f"{silent.host} did not answer on the last try" in capsys.readouterr().out
-    # --force tries the host; every fetch tried failed, so the exit status is 1.
+    # --force asks the silent host again; every request failing is exit 1.
     assert main(["fetch", "-s", str(conf), "--force"]) == 1
     assert len(silent.accepted) == 2
     assert f"{silent.host} did not answer (timed out); 2 more" in capsys.readouterr().out
