@@ -25,11 +25,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from filelock import FileLock
 
-from .model import Item, parse_timestamp
+from .model import (
+    Item,
+    Person,
+    Tombstone,
+    normal_handle,
+    normal_url,
+    parse_timestamp,
+    profile_handle,
+)
 from .sanitize import clean_html, safe_url
 
 SCHEMA = 1
 ACKS_FILE = "acknowledged.json"
+#: People erased on request, as digests of their handles and profile URLs.
+FORGOTTEN_FILE = "forgotten.json"
 _LOCK_TIMEOUT = 60.0
 
 
@@ -188,6 +198,41 @@ def _normal(data: Any) -> Any:
     return json.loads(json.dumps(data))
 
 
+def identities(person: Person, extras: Mapping[str, Any] | None = None) -> set[str]:
+    """The normalised handles, profile URLs and DIDs a person is known by."""
+    found = set()
+    if person.handle:
+        found.add("handle:" + normal_handle(person.handle))
+    if person.url:
+        found.add("url:" + normal_url(person.url))
+        profile = profile_handle(person.url)
+        if profile:
+            found.add("handle:" + normal_handle(profile[1]))
+    did = str((extras or {}).get("did") or "")
+    if did.startswith("did:"):
+        found.add("handle:" + did.casefold())
+    found.discard("handle:")
+    found.discard("url:")
+    return found
+
+
+def identities_of(value: str) -> set[str]:
+    """What ``forget --person`` was given: a profile URL, a handle or a DID."""
+    value = value.strip()
+    if value.startswith(("http://", "https://")):
+        return identities(Person(name="", url=value))
+    return identities(Person(name="", handle=value), {"did": value})
+
+
+def _digest(identity: str) -> str:
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
+
+def is_forgotten(item: Item, forgotten: frozenset[str]) -> bool:
+    """Is ``item`` by a person erased on request (``forgotten``: digests)?"""
+    return any(_digest(i) in forgotten for i in identities(item.author, item.extras))
+
+
 @dataclass(frozen=True)
 class PostRecord:
     """What the archive knows about one post."""
@@ -195,20 +240,28 @@ class PostRecord:
     key: str
     items: Mapping[str, Item] = field(default_factory=dict)
     cursors: Mapping[str, Any] = field(default_factory=dict)
+    #: Items gone upstream or erased: kept so that nothing brings them back.
+    tombstones: Mapping[str, Tombstone] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "schema": SCHEMA,
             "post": self.key,
             "items": {i: item.to_dict() for i, item in sorted(self.items.items())},
             "cursors": dict(self.cursors),
         }
+        if self.tombstones:
+            # Only when there are any: files without deletions stay as they were.
+            data["tombstones"] = {i: t.to_dict() for i, t in sorted(self.tombstones.items())}
+        return data
 
 
 @dataclass(frozen=True)
 class MergeResult:
     added: int = 0
     updated: int = 0
+    #: Items left out because they are tombstoned or their author was forgotten.
+    refused: int = 0
 
     @property
     def changed(self) -> bool:
@@ -348,6 +401,12 @@ class Archive:
             cursors = data.get("cursors") or {}
             if not isinstance(cursors, dict):
                 raise TypeError(f"cursors are a {type(cursors).__name__}, not an object")
+            tombstones = {
+                str(i): Tombstone.from_dict(d) for i, d in (data.get("tombstones") or {}).items()
+            }
+            # A tombstone wins over an item of the same id (one added back
+            # by hand, or by an older version of pelican-engage).
+            items = {i: item for i, item in items.items() if i not in tombstones}
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ArchiveError(path, f"holds malformed data ({exc}); left as it is") from exc
         stored = str(data.get("post", path.stem))
@@ -355,7 +414,10 @@ class Archive:
             raise ArchiveError(path, f"belongs to post {stored!r}, not {key!r}; left as it is")
         # Read-only views: a loaded record may be shared by later loads.
         return PostRecord(
-            key=stored, items=MappingProxyType(items), cursors=MappingProxyType(cursors)
+            key=stored,
+            items=MappingProxyType(items),
+            cursors=MappingProxyType(cursors),
+            tombstones=MappingProxyType(tombstones),
         )
 
     def merge(
@@ -367,14 +429,20 @@ class Archive:
         """Add or update ``items``; nothing already archived is ever dropped.
 
         An item that a source stopped returning (deleted upstream, fallen
-        out of a search window, a partial page) stays as it was.  Raises
+        out of a search window, a partial page) stays as it was.  Only
+        :meth:`tombstone` removes one, and a tombstoned item, or one by a
+        forgotten person, is never added again (``refused``).  Raises
         :class:`ArchiveWriteError` when the file cannot be written.
         """
+        forgotten = self.forgotten()
         with self._writing(self.post_path(key)):
             record = self.load(key)
             merged = dict(record.items)
-            added = updated = 0
+            added = updated = refused = 0
             for item in items:
+                if item.id in record.tombstones or (forgotten and is_forgotten(item, forgotten)):
+                    refused += 1
+                    continue
                 # Stored exactly as it will read back, so a re-merge is no change.
                 item = _checked(item.id, item)
                 old = merged.get(item.id)
@@ -395,9 +463,9 @@ class Archive:
                 merged[item.id] = item
             new_cursors = dict(record.cursors)
             new_cursors.update(cursors or {})
-            result = MergeResult(added, updated)
+            result = MergeResult(added, updated, refused)
             if result.changed or new_cursors != dict(record.cursors):
-                record = PostRecord(key=key, items=merged, cursors=new_cursors)
+                record = replace(record, items=merged, cursors=new_cursors)
                 atomic_write_json(self.post_path(key), record.to_dict())
             return result
 
@@ -436,6 +504,81 @@ class Archive:
             except OSError as exc:
                 errors.append(ArchiveError(path, f"cannot be removed ({exc.strerror or exc})"))
         return saved, errors
+
+    def tombstone(
+        self,
+        key: str,
+        item_ids: Iterable[str],
+        reason: str = "deleted",
+        at: datetime | None = None,
+    ) -> list[Tombstone]:
+        """Replace items of post ``key`` by tombstones; the new tombstones.
+
+        Call it only when the network *confirmed* an item is gone (a 404 or
+        410 for that very item, a not-found answer), with ``reason``
+        "deleted", or for an erasure request, with "forgotten".  The item's
+        content and author are dropped from the file; its replies stay.  An
+        id not archived (a local comment, an item not fetched yet) gets a
+        tombstone too, so no later fetch or import adds it.  Ids already
+        tombstoned are left as they are.
+        """
+        at = (at or datetime.now(timezone.utc)).replace(microsecond=0)
+        with self._writing(self.post_path(key)):
+            record = self.load(key)
+            items = dict(record.items)
+            tombstones = dict(record.tombstones)
+            new = []
+            for item_id in dict.fromkeys(item_ids):
+                if item_id in tombstones:
+                    continue
+                item = items.pop(item_id, None)
+                stone = Tombstone(
+                    id=item_id,
+                    source=item.source if item else item_id.split(":", 1)[0],
+                    at=at,
+                    reason=reason,
+                    in_reply_to=item.in_reply_to if item else None,
+                )
+                tombstones[item_id] = stone
+                new.append(stone)
+            if new:
+                record = replace(record, items=items, tombstones=tombstones)
+                atomic_write_json(self.post_path(key), record.to_dict())
+            return new
+
+    def forgotten_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = (self.path / FORGOTTEN_FILE).stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def forgotten(self) -> frozenset[str]:
+        """Digests of the identities of people erased on request."""
+        path = self.path / FORGOTTEN_FILE
+        if not path.exists():
+            return frozenset()
+        return frozenset(str(k) for k in _read_json(path, "forgotten people")["items"])
+
+    def forget_person(self, identities: Iterable[str], at: str = "") -> int:
+        """Remember that the person known by ``identities`` (handles, profile
+        URLs, DIDs, from :func:`identities`) asked to be erased; the number
+        of identities new to the file.  Only digests are written: the file
+        is committed, and must not itself name the person."""
+        path = self.path / FORGOTTEN_FILE
+        with self._writing(path):
+            data: dict[str, Any] = {"schema": SCHEMA, "items": {}}
+            if path.exists():
+                data = _read_json(path, "forgotten people")
+            new = 0
+            for identity in identities:
+                digest = _digest(identity)
+                if digest not in data["items"]:
+                    data["items"][digest] = {"at": at}
+                    new += 1
+            if new:
+                atomic_write_json(path, data)
+            return new
 
     def acks_stamp(self) -> tuple[int, int] | None:
         try:

@@ -26,7 +26,7 @@ from .model import Problem
 logger = logging.getLogger(__name__)
 
 #: Bump when the pickled classes change shape, so old caches are not trusted.
-_FORMAT = 3
+_FORMAT = 4
 #: A temporary file this old is what a killed build left: a write that is
 #: still going on finishes in seconds.
 STALE_SECONDS = 600.0

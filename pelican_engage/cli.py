@@ -179,6 +179,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     unack.add_argument("item_id", metavar="ITEM_ID", help="an acknowledged or snoozed id")
 
+    forget = commands.add_parser(
+        "forget",
+        parents=[common],
+        help="erase an item, or everything by one person, for good",
+        description="Replace ITEM_ID (or every item by the person given with --person: "
+        "a profile URL, a handle or a DID) by a tombstone in the archive: the page stops "
+        "showing it and no later fetch or import brings it back. For a person who asks "
+        "to be removed. Commit the archive afterwards.",
+    )
+    forget.add_argument(
+        "item_id", metavar="ITEM_ID", nargs="?", default="", help="the item to erase"
+    )
+    forget.add_argument(
+        "--person",
+        metavar="URL_OR_HANDLE",
+        default="",
+        help="erase everything by this person (profile URL, handle or DID)",
+    )
+
     ppl = commands.add_parser(
         "people",
         parents=[common],
@@ -236,7 +255,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     now = datetime.now(timezone.utc)
     rows = report.waiting_rows(threads, now, filters, _languages(settings))
     total = sum(len(t.items) for t in threads)
-    sys.stdout.write(report.render(args.format, rows, total, now))
+    hidden = sum(len(t.hidden) for t in threads)
+    sys.stdout.write(report.render(args.format, rows, total, now, hidden=hidden))
     return 1 if args.fail_on_waiting and rows else 0
 
 
@@ -339,6 +359,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         sys.stdout.write(f"  {line}\n")
     for key, url in summary.discovered:
         sys.stdout.write(f"  {key} was announced on X; add to its metadata:  tweet: {url}\n")
+    for stone in summary.deleted:
+        sys.stdout.write(f"  {stone.source}: {stone.id} was deleted upstream; withdrawn\n")
     if damaged:
         sys.stdout.write(
             f"  skipped {len(damaged)} post(s) whose archive file is damaged "
@@ -351,6 +373,29 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     # 1 when the archive could not be written (full disk...: fetched data was
     # lost) or when every request failed; a partial failure keeps what came.
     return 1 if summary.unsaved or (attempted > 0 and errors >= attempted) else 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from .forget import ForgetError, forget_item, forget_person
+
+    if bool(args.item_id) == bool(args.person):
+        raise UsageError("forget takes either ITEM_ID or --person URL_OR_HANDLE")
+    threads, engine = site_threads(read_site_settings(args.settings))
+    try:
+        if args.person:
+            done = forget_person(engine.archive, args.person, threads)
+            sys.stdout.write(
+                f"Forgot {done.items} item(s) by {args.person} in {done.posts} post(s); "
+                "later fetches and imports leave them out.\n"
+            )
+        else:
+            done = forget_item(engine.archive, args.item_id, threads)
+            sys.stdout.write(f"{args.item_id} forgotten in {done.posts} post(s).\n")
+    except ForgetError as exc:
+        raise UsageError(str(exc)) from exc
+    for path in done.files:
+        sys.stdout.write(f"  also delete the comment file {path}\n")
+    return 0
 
 
 @contextmanager
@@ -437,6 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "snooze": cmd_snooze,
         "unack": cmd_unack,
         "people": cmd_people,
+        "forget": cmd_forget,
     }
     try:
         return commands[args.command](args)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from .consent import consent
 from .dedup import dedupe, vouched
 from .model import (
     ANSWERABLE_KINDS,
@@ -23,6 +24,7 @@ from .model import (
     Post,
     Problem,
     Thread,
+    Tombstone,
     normal_handle,
     normal_url,
 )
@@ -193,29 +195,37 @@ def build_thread(
     author: AuthorIdentity,
     acknowledged: frozenset[str] = frozenset(),
     by_mention: bool = True,
+    tombstones: Iterable[Tombstone] = (),
 ) -> tuple[Thread, list[Problem]]:
     """Thread ``items`` under ``post`` and work out who is waiting.
 
     The same reply reached by two paths (a native fetch and a webmention)
-    counts once.
+    counts once.  What the network does not show (see :func:`consent`) is
+    left out of the thread, and never waits.
     """
     unique, _aliases = dedupe(items)
-    ordered = _sorted(unique)
-    tree_items = [i for i in ordered if i.kind in CONVERSATION_KINDS]
+    shown = consent(unique, tombstones, lambda item: is_by_author(item, author))
+    ordered = _sorted(shown.visible)
+    stand_ins = {item.id: item for item in shown.placeholders}
+    tree_items = _sorted(
+        [*(i for i in ordered if i.kind in CONVERSATION_KINDS), *stand_ins.values()]
+    )
     parents, problems = resolve_parents(tree_items)
     children, preorder = _tree(tree_items, parents)
     by_author = frozenset(i.id for i in ordered if is_by_author(i, author))
+    # A withheld answer by the author still answers (it is just not shown).
+    answering = by_author | (shown.withheld_by_author & set(stand_ins))
 
     author_below: dict[str, bool] = {}
     for node, _depth in reversed(preorder):
-        author_below[node] = any(c in by_author or author_below[c] for c in children[node])
+        author_below[node] = any(c in answering or author_below[c] for c in children[node])
 
     by_id = {item.id: item for item in tree_items}
 
     def reopens(item: Item) -> bool:
         """Writing again under one's own acknowledged item reopens it."""
         node = parents[item.id]
-        while node is not None and node not in by_author:
+        while node is not None and node not in answering:
             if node in acknowledged and _same_person(by_id[node].author, item.author):
                 return True
             node = parents[node]
@@ -225,12 +235,13 @@ def build_thread(
         item.id
         for item in tree_items
         if item.kind in ANSWERABLE_KINDS
+        and item.id not in stand_ins
         and item.id not in by_author
         and item.id not in acknowledged
         and not author_below[item.id]
         and (
             parents[item.id] is None
-            or parents[item.id] in by_author
+            or parents[item.id] in answering
             or mentions_author(item, author)
             or reopens(item)
         )
@@ -243,6 +254,8 @@ def build_thread(
         by_author=by_author,
         waiting=waiting - set(answered),
         mention_answers=answered,
+        hidden=shown.hidden,
+        placeholders=tuple(stand_ins.values()),
     )
     return thread, problems
 
@@ -334,9 +347,11 @@ def _tree(
 
 def tree_view(thread: Thread, display_depth: int = 5) -> tuple[Node, ...]:
     """The thread as nested nodes for templates, at most ``display_depth`` deep."""
-    tree_items = [i for i in thread.items if i.id in thread.parents]
+    tree_items = _sorted(
+        [*(i for i in thread.items if i.id in thread.parents), *thread.placeholders]
+    )
     children, preorder = _tree(tree_items, thread.parents)
-    by_id = {item.id: item for item in thread.items}
+    by_id = {item.id: item for item in tree_items}
     return _nodes(
         preorder, children, thread.parents, by_id, thread.by_author, thread.waiting, display_depth
     )
@@ -361,15 +376,18 @@ def _nodes(
 
     def node(item_id: str, depth: int, kids: tuple[Node, ...] = (), flat: bool = False) -> Node:
         parent = parents[item_id]
+        item = by_id[item_id]
         return Node(
-            item=by_id[item_id],
+            item=item,
             parent=parent,
-            reply_to_name=by_id[parent].author.name if parent else "",
+            # A placeholder has no author to name.
+            reply_to_name=(by_id[parent].author.name or "a reply not shown") if parent else "",
             depth=depth,
             by_author=item_id in by_author,
             waiting=item_id in waiting,
             children=kids,
             flat=flat,
+            placeholder=str((item.extras or {}).get("placeholder") or ""),
         )
 
     if last < 0:
@@ -427,5 +445,6 @@ def engagement(
                 counts[kind] = counts.get(kind, 0) + extra
     counts["conversation"] = sum(1 for i in thread.items if i.kind in CONVERSATION_KINDS)
     counts["waiting"] = len(thread.waiting)
+    counts["hidden"] = len(thread.hidden)
     waiting = tuple(i for i in thread.items if i.id in thread.waiting)
     return Engagement(thread=thread, counts=counts, waiting=waiting, display_depth=display_depth)

@@ -19,12 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import __version__
-from .archive import Archive, ArchiveError
+from .archive import Archive, ArchiveError, is_forgotten
 from .backoff import HostBackoff
 from .cache import CachedThread, ThreadCache
 from .conversation import Engagement, build_thread, engagement
 from .fetch import Fetcher, Job, Refresh, Source, Summary, save_unsaved
-from .model import Item, Post, Problem, Thread
+from .model import Item, Post, Problem, Thread, Tombstone
 from .render import TEMPLATES
 from .settings import EngageSettings
 from .sources import bluesky, feed, mastodon, twitter, webmention, wordpress
@@ -167,10 +167,14 @@ class Engine:
     problems: list[Problem] = field(default_factory=list)
     items: int = 0
     waiting: int = 0
+    #: Items not shown as their network asks (hidden replies, labels...).
+    hidden: int = 0
     posts: int = 0
     archive: Archive = field(init=False)
     local: LocalComments = field(init=False)
     acknowledged: frozenset[str] = field(init=False)
+    #: Digests of the people erased on request (``forget --person``).
+    forgotten: frozenset[str] = field(init=False)
     threads: ThreadCache = field(init=False)
     _folders_used: set[str] = field(init=False, default_factory=set)
     #: The published posts' threads of this build, for the author's page.
@@ -193,6 +197,11 @@ class Engine:
         except ArchiveError as exc:
             self.report(Problem("", str(exc)))
             self.acknowledged = frozenset()
+        try:
+            self.forgotten = self.archive.forgotten()
+        except ArchiveError as exc:
+            self.report(Problem("", str(exc)))
+            self.forgotten = frozenset()
         # i18n_subsites builds one site per language into the same CACHE_PATH,
         # nested in each other: each language keeps its own cache file.
         site = re.sub(r"[^A-Za-z0-9_-]", "_", str(self.pelican_settings.get("DEFAULT_LANG") or ""))
@@ -211,11 +220,13 @@ class Engine:
                 "handles": {k: sorted(v) for k, v in author.handles.items()},
                 "depth": self.settings.display_depth,
                 "by_mention": self.settings.answer_by_mention,
+                "mastodon_unlisted": self.settings.mastodon_unlisted,
                 "timezone": self.settings.timezone,
                 "settings": self.settings.salt,
                 "templates": templates,
                 "acks": self.archive.acks_stamp(),
                 "acknowledged": sorted(self.acknowledged),
+                "forgotten": self.archive.forgotten_stamp(),
             },
             sort_keys=True,
         )
@@ -231,6 +242,21 @@ class Engine:
             return list(self.archive.load(key).items.values()), []
         except ArchiveError as exc:
             return [], [Problem("", str(exc))]
+
+    def tombstones(self, key: str, items: Iterable[Item] = ()) -> list[Tombstone]:
+        """The post's tombstones, and stand-in ones for ``items`` (local
+        comments) by people erased on request."""
+        try:
+            stones = list(self.archive.load(key).tombstones.values())
+        except ArchiveError:
+            stones = []  # the build reports the damaged file already
+        if self.forgotten:
+            stones += [
+                Tombstone(i.id, i.source, i.published, "forgotten", i.in_reply_to)
+                for i in items
+                if is_forgotten(i, self.forgotten)
+            ]
+        return stones
 
     def _announced(self, key: str) -> dict[str, dict[str, int]]:
         """Like and repost counts each network gave for the announcements.
@@ -304,6 +330,7 @@ class Engine:
             self.posts += 1
             self.items += len(result.thread.items)
             self.waiting += len(result.thread.waiting)
+            self.hidden += len(result.thread.hidden)
         return result
 
     def _origin(self, article: Any) -> str:
@@ -469,6 +496,9 @@ class Engine:
                 token=m_token,
                 reactions=self.settings.mastodon_reactions,
                 hosts=self.settings.mastodon_hosts,
+                unlisted=self.settings.mastodon_unlisted,
+                token_env=self.settings.mastodon_token_env,
+                author_handles=self.settings.author.handles.get("mastodon", ()),
             ),
             "bluesky": bluesky.BlueskySource(
                 clients["bluesky"],
@@ -575,12 +605,14 @@ class Engine:
     def _build(self, post: Post, scan: Scan, fingerprint: Any) -> CachedThread:
         items, problems, parsed = self.local.read(post.key, scan, self._previous(post.key))
         archived, archive_problems = self.archived_items(post.key)
+        archived = mastodon.apply_visibility(archived, self.settings.mastodon_unlisted)
         thread, more = build_thread(
             post,
             [*items, *archived],
             self.settings.author,
             acknowledged=self.acknowledged,
             by_mention=self.settings.answer_by_mention,
+            tombstones=self.tombstones(post.key, items),
         )
         files = {
             name: (stamp, None, (c.problem,), "")

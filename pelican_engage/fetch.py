@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from .archive import Archive, ArchiveError, ArchiveWriteError
 from .backoff import HostBackoff
 from .errors import AccessDenied, FetchError, OutOfTime, SourceUnavailable, Unreachable
-from .model import Item
+from .model import Item, Tombstone, parse_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,17 @@ class Result:
     #: A failure after some data came: the items are kept, then this is
     #: handled as if it had been raised.
     error: Exception | None = None
+    #: Ids of archived items the network *confirmed* are gone (a 404/410 or
+    #: not-found answer for that very item); they become tombstones.  Never
+    #: ids merely missing from an answer.
+    gone: tuple[str, ...] = ()
+    #: Something the user can act on about an answer that came back short
+    #: ("60 of 75 replies; a token ... raises the limit"); logged once.
+    notice: str = ""
+    #: Every item id of an answer known to be whole (None: partial or
+    #: unknown).  Only then may a source's ``confirm_gone`` look for
+    #: archived items missing from it, and ask the network about each.
+    complete: frozenset[str] | None = None
 
 
 def url_job(post_key: str, source: str, url: str, published: datetime, what: str) -> Job:
@@ -86,10 +97,9 @@ def _when(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_timestamp(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 #: Write errors that every other archive file would meet too.
@@ -103,6 +113,10 @@ def _family(source: str) -> str:
 
 
 class Source(Protocol):
+    """A source; it may also have ``confirm_gone(job, result, archived) ->
+    ids``, asked after a fetch with archived items missing from a complete
+    answer, which returns those the network confirms are deleted."""
+
     name: str
 
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result: ...
@@ -133,6 +147,10 @@ class Summary:
     kept_items: int = 0
     #: One line per host that did not answer, saying when it is tried again.
     hosts: dict[str, str] = field(default_factory=dict)
+    #: Archived items the networks confirmed deleted, now tombstones.
+    deleted: list[Tombstone] = field(default_factory=list)
+    #: (source, post key, notice) of answers that came back short.
+    notices: list[tuple[str, str, str]] = field(default_factory=list)
 
     def add(self, other: Summary) -> None:
         """Fold in the summary of another run of the same fetch."""
@@ -141,6 +159,8 @@ class Summary:
         self.new_items += other.new_items
         self.errors.update(other.errors)
         self.denied |= other.denied
+        self.deleted += other.deleted
+        self.notices += other.notices
         for source, message in other.messages.items():
             self.messages.setdefault(source, message)
         for path, message in other.unsaved.items():
@@ -301,6 +321,11 @@ class Fetcher:
                 summary.unsaved_items,
                 kept,
             )
+        for source, post, notice in summary.notices:
+            logger.warning("engage: %s: %s: %s", source, post, notice)
+        for stone in summary.deleted:
+            # Named, so the author can follow a reply that left the page.
+            logger.info("engage: %s: %s was deleted upstream; withdrawn", stone.source, stone.id)
         for source, count in sorted(summary.errors.items()):
             # One line per source per build, however many posts failed.  A
             # rejected token or missing access is for the user to fix.
@@ -447,6 +472,7 @@ class Fetcher:
             # What came before the failure is kept, and the old fetch time,
             # so the job stays due; an unchanged cursor is not rewritten.
             new_cursor = {**cursor, **result.cursor}
+        unsaved = False
         if result.items or new_cursor != cursor:
             try:
                 merged = self.archive.merge(
@@ -467,9 +493,30 @@ class Fetcher:
                     summary.kept_items += len(new) if kept else 0
                     if exc.errno in _DISK_FULL:
                         self.disk_full = True
+                unsaved = True
             else:
                 with lock:
                     summary.new_items += merged.added
+        if unsaved:
+            # Nothing was archived, so there is nothing to tombstone either.
+            if result.error is not None:
+                raise result.error
+            return
+        if result.notice:
+            with lock:
+                summary.notices.append((job.source, job.post_key, result.notice))
+        archived = self.archive.load(job.post_key).items
+        gone = set(result.gone)
+        confirm = getattr(source, "confirm_gone", None)
+        if confirm is not None and result.error is None and result.complete is not None:
+            # The job holds a slot of its host already (see _on_host).
+            gone.update(confirm(job, result, archived))
+        # Only archived items: a deletion seen before we archived it is moot.
+        gone &= set(archived)
+        if gone:
+            stones = self.archive.tombstone(job.post_key, sorted(gone), "deleted")
+            with lock:
+                summary.deleted += stones
         if result.error is not None:
             raise result.error
 

@@ -197,6 +197,59 @@ class AuthorIdentity:
         return bool(folded) and folded in {n.casefold() for n in self.names}
 
 
+#: Why an item became a tombstone: the network confirmed it is gone, or the
+#: blog's author erased it on request (``pelican-engage forget``).
+TOMBSTONE_REASONS = ("deleted", "forgotten")
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """What the archive keeps of an item that is gone: enough to keep it gone.
+
+    No content and no author, by design.  ``in_reply_to`` (an item id, or
+    ``None`` for the post) only places the "deleted" placeholder that the
+    item's surviving replies hang under.  ``at`` is when it was confirmed gone.
+    """
+
+    id: str
+    source: str
+    at: datetime
+    reason: str = "deleted"
+    in_reply_to: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.reason not in TOMBSTONE_REASONS:
+            raise ValueError(f"unknown tombstone reason {self.reason!r} for {self.id}")
+        if self.at.tzinfo is None:
+            raise ValueError(f"tombstone {self.id} has a naive time")
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "source": self.source,
+            "at": self.at.isoformat(),
+            "reason": self.reason,
+        }
+        if self.in_reply_to:
+            data["in_reply_to"] = self.in_reply_to
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Tombstone:
+        parent = data.get("in_reply_to")
+        if not isinstance(data.get("id"), str) or (
+            parent is not None and not isinstance(parent, str)
+        ):
+            raise ValueError(f"tombstone {data.get('id')!r} is malformed")
+        return cls(
+            id=data["id"],
+            source=str(data.get("source") or data["id"].split(":", 1)[0]),
+            at=parse_timestamp(str(data["at"])),
+            reason=str(data.get("reason") or "deleted"),
+            in_reply_to=parent or None,
+        )
+
+
 @dataclass(frozen=True)
 class Problem:
     """Something wrong with the input that the user should hear about once."""
@@ -248,6 +301,8 @@ class Node:
     #: Shown flat past the display depth, so it names its parent's author.
     flat: bool = False
     reply_to_name: str = ""
+    #: "deleted" or "withheld": a stand-in with no author and no content.
+    placeholder: str = ""
 
     @property
     def id(self) -> str:
@@ -272,6 +327,13 @@ class Thread:
     #: Items answered by an author item that named their writer elsewhere
     #: in the post (item id -> the answering item's id).
     mention_answers: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: Items the network says not to show (hidden by the post's author,
+    #: labelled, not public): id -> why.  Never in ``items``, never waiting.
+    hidden: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: Stand-ins for deleted or withheld items whose replies are still shown:
+    #: no author, no content, ``extras["placeholder"]`` says why.  Only the
+    #: nested view shows them; ``parents`` places them.
+    placeholders: tuple[Item, ...] = ()
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items)
@@ -315,12 +377,32 @@ def anchor(item_id: str) -> str:
     return "engage-" + safe.strip("-")
 
 
-_ISO_Z = re.compile(r"Z$")
+_ISOFORMAT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?(?:[+-]\d\d:\d\d)?")
 
 
 def parse_timestamp(value: str) -> datetime:
-    """Parse an ISO 8601 timestamp; a missing zone is taken as UTC."""
-    parsed = datetime.fromisoformat(_ISO_Z.sub("+00:00", value.strip()))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
+    """An ISO 8601 / RFC 3339 timestamp as an aware datetime; no zone is UTC.
+
+    Networks send forms that ``datetime.fromisoformat`` on Python 3.10
+    refuses: a "Z" zone, a one-digit fraction ("02.1Z"), nanoseconds from Go
+    clients ("00.123456789Z", cut to microseconds).  dateutil's ``isoparse``
+    reads them all, on every Python.  ValueError when it is no timestamp.
+    """
+    value = value.strip()
+    if _ISOFORMAT.fullmatch(value):
+        # What the archive wrote (isoformat()): fast, and read alike everywhere.
+        parsed = datetime.fromisoformat(value)
+    else:
+        # Anything else takes the same path on every Python, so that what
+        # 3.10 would refuse is tested on 3.11 too.
+        from dateutil.parser import isoparse  # a Pelican dependency already
+
+        try:
+            parsed = isoparse(value)
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"{value!r} is not an ISO 8601 timestamp") from exc
+    offset = parsed.utcoffset()
+    # The standard library's zone objects: they compare, pickle and print
+    # like those of the rest of the archive.
+    zone = timezone.utc if not offset else timezone(offset)
+    return parsed.replace(tzinfo=zone)

@@ -214,12 +214,13 @@ def on_finalized(pelican: Any) -> None:
     engine.finish()
     oldest = _write_author_page(engine, pelican)
     logger.info(
-        "engage: %d items on %d posts, %d waiting%s; %d comment file(s) parsed, "
+        "engage: %d items on %d posts, %d waiting%s%s; %d comment file(s) parsed, "
         "%d thread(s) reused, %d problem(s); %.2f s",
         engine.items,
         engine.posts,
         engine.waiting,
         f" (oldest {oldest})" if oldest else "",
+        f", {engine.hidden} hidden" if engine.hidden else "",
         engine.local.parsed_files,
         engine.threads.hits,
         len(engine.problems),

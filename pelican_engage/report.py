@@ -196,12 +196,14 @@ def by_post(rows: Iterable[Row]) -> list[tuple[Post, list[Row]]]:
     return sorted(groups.values(), key=lambda g: (min(r.item.published for r in g[1]), g[0].key))
 
 
-def as_json(rows: list[Row], total_items: int, now: datetime | None = None) -> str:
+def as_json(rows: list[Row], total_items: int, now: datetime | None = None, hidden: int = 0) -> str:
+    """``hidden``: items the networks say not to show (never rows, never in
+    ``items``)."""
     now = now or datetime.now(timezone.utc)
     data = {
         "generated_at": now.replace(microsecond=0).isoformat(),
         "waiting": [row.to_dict() for row in rows],
-        "totals": {"items": total_items, "waiting": len(rows)},
+        "totals": {"items": total_items, "waiting": len(rows), "hidden": hidden},
     }
     return json_text(data) + "\n"
 
@@ -214,11 +216,15 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def as_text(rows: list[Row], total_items: int, width: int = 100) -> str:
+def _hidden(hidden: int) -> str:
+    return f"; {hidden} hidden as their network asks" if hidden else ""
+
+
+def as_text(rows: list[Row], total_items: int, width: int = 100, hidden: int = 0) -> str:
     """A table for people, grouped by post: age, source, who, excerpt, and
     under each line the id (for ``ack``) and the link to reply."""
     if not rows:
-        return f"Nobody is waiting for a reply ({total_items} item(s) checked).\n"
+        return f"Nobody is waiting for a reply ({total_items} item(s) checked{_hidden(hidden)}).\n"
     widths = dict(_WIDTHS, excerpt=max(20, width - sum(_WIDTHS.values()) - 2 * len(_WIDTHS)))
     lines = []
     indent = " " * (widths["age"] + 2)
@@ -238,12 +244,13 @@ def as_text(rows: list[Row], total_items: int, width: int = 100) -> str:
         lines.append("")
     questions = sum(1 for row in rows if row.question)
     lines.append(
-        f"{len(rows)} waiting for a reply ({questions} question(s)), of {total_items} item(s)."
+        f"{len(rows)} waiting for a reply ({questions} question(s)), of {total_items} item(s)"
+        f"{_hidden(hidden)}."
     )
     return "\n".join(lines) + "\n"
 
 
-def as_markdown(rows: list[Row], total_items: int) -> str:
+def as_markdown(rows: list[Row], total_items: int, hidden: int = 0) -> str:
     lines = []
     for post, members in by_post(rows):
         lines.append(f"### {md_link(post.title or post.key, post.url)}")
@@ -259,7 +266,8 @@ def as_markdown(rows: list[Row], total_items: int) -> str:
         lines.append("")
     questions = sum(1 for row in rows if row.question)
     lines.append(
-        f"{len(rows)} waiting for a reply ({questions} question(s)), of {total_items} item(s)."
+        f"{len(rows)} waiting for a reply ({questions} question(s)), of {total_items} item(s)"
+        f"{_hidden(hidden)}."
     )
     return "\n".join(lines) + "\n"
 
@@ -310,11 +318,14 @@ def as_csv(rows: list[Row]) -> str:
     return buffer.getvalue()
 
 
-def render(fmt: str, rows: list[Row], total_items: int, now: datetime | None = None) -> str:
+def render(
+    fmt: str, rows: list[Row], total_items: int, now: datetime | None = None, hidden: int = 0
+) -> str:
+    """``hidden`` counts the items not shown as their network asks."""
     if fmt == "json":
-        return as_json(rows, total_items, now)
+        return as_json(rows, total_items, now, hidden)
     if fmt == "markdown":
-        return as_markdown(rows, total_items)
+        return as_markdown(rows, total_items, hidden)
     if fmt == "csv":
         return as_csv(rows)
-    return as_text(rows, total_items)
+    return as_text(rows, total_items, hidden=hidden)

@@ -153,11 +153,17 @@ def safe_url(untrusted: str, schemes: frozenset[str] = frozenset({"http", "https
 
 
 _TAG = re.compile(r"<[^>]*>")
+#: Tags that part words; inline ones (a link, an emphasis) sit inside a run
+#: of text, and "#EU</a>." reads "#EU." -- never "#EU .".
+_BREAK = re.compile(
+    r"<br\s*/?>|</?(?:p|li|ul|ol|blockquote|pre|div|h[1-6]|tr|td|th|table|hr)\b[^>]*>",
+    re.IGNORECASE,
+)
 
 
 def html_to_text(safe_html: str) -> str:
     """Visible text of already sanitised HTML, for excerpts and mentions."""
-    text = _TAG.sub(" ", re.sub(r"<br\s*/?>|</p>", "\n", safe_html))
+    text = _TAG.sub("", _BREAK.sub(" ", safe_html))
     return " ".join(html.unescape(text).split())
 
 
@@ -168,3 +174,38 @@ def excerpt(safe_html: str, limit: int = 140) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0]
     return cut + "…"
+
+
+#: What a network calls its attachment kinds -> the word shown for them.
+_MEDIA_WORDS = {
+    "image": "image",
+    "photo": "image",
+    "gifv": "video",
+    "animated_gif": "video",
+    "video": "video",
+    "audio": "audio",
+}
+
+
+def media_html(media: list[tuple[str, str, str]]) -> str:
+    """Attachments as text links, for replies that hold pictures or videos.
+
+    ``media`` lists (kind, description, href): the network's kind
+    ("image", "photo", "gifv", "video", "audio"...), the alt text the
+    writer gave (plain text, may be empty) and the page or file on the
+    network that shows it.  Each becomes a paragraph
+    ``<p class="engage-media"><a href=…>[image] description</a></p>`` (as
+    Bluesky's pictures are shown); no remote image is ever loaded, so
+    readers' addresses do not leak to the media host.
+    """
+    parts = []
+    for kind, description, href in media:
+        word = _MEDIA_WORDS.get(kind.casefold(), "attachment")
+        # Alt text is plain text: shown as typed ("<3" too), escaped once.
+        said = " ".join(_CONTROL.sub("", description).split())
+        label = html.escape(f"[{word}] {said}".strip(), quote=False)
+        url = safe_url(href)
+        if url:
+            label = f'<a href="{html.escape(url)}" rel="{LINK_REL}">{label}</a>'
+        parts.append(f'<p class="engage-media">{label}</p>')
+    return "".join(parts)

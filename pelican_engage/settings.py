@@ -51,7 +51,7 @@ RELATIVE_PATHS = ("ENGAGE_ARCHIVE_PATH", "ENGAGE_REPORT_PAGE")
 _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
 #: ENGAGE_REFRESH's defaults (the same as fetch.Refresh's).
 _REFRESH_DEFAULTS = {"min_seconds": 3600.0, "max_seconds": 7 * 86400.0, "ratio": 0.1}
-_MASTODON_KEYS = {"token_env", "reactions", "host", "hosts"}
+_MASTODON_KEYS = {"token_env", "reactions", "unlisted", "host", "hosts"}
 _TWITTER_KEYS = {"api_url", "token_env", "search", "max_requests", "discover"}
 _BLUESKY_KEYS = {"api_url", "reactions"}
 _WEBMENTION_KEYS = {"api_url", "token_env"}
@@ -151,6 +151,8 @@ class EngageSettings:
     refresh: Mapping[str, float]
     mastodon_token_env: str
     mastodon_reactions: bool
+    #: Publish unlisted ("quiet public") Mastodon replies too; off by default.
+    mastodon_unlisted: bool
     twitter: TwitterSettings
     bluesky: BlueskySettings
     webmention: WebmentionSettings
@@ -429,14 +431,18 @@ def _refresh(settings: Mapping[str, Any]) -> dict[str, float]:
     return values
 
 
-def _mastodon(settings: Mapping[str, Any]) -> tuple[str, bool]:
-    """ENGAGE_MASTODON: the token's variable name, and whether to fetch reactions."""
+def _mastodon(settings: Mapping[str, Any]) -> tuple[str, bool, bool]:
+    """ENGAGE_MASTODON: the token's variable name, whether to fetch reactions,
+    and whether to publish unlisted replies."""
     key = "ENGAGE_MASTODON"
     section = _section(settings, key, _MASTODON_KEYS)
-    reactions = section.get("reactions", True)
-    if not isinstance(reactions, bool):
-        raise SettingsError(f"{key}['reactions']", f"expected True or False, got {reactions!r}")
-    return _env_name(section, key, "ENGAGE_MASTODON_TOKEN"), reactions
+    flags = []
+    for name, default in (("reactions", True), ("unlisted", False)):
+        value = section.get(name, default)
+        if not isinstance(value, bool):
+            raise SettingsError(f"{key}[{name!r}]", f"expected True or False, got {value!r}")
+        flags.append(value)
+    return _env_name(section, key, "ENGAGE_MASTODON_TOKEN"), flags[0], flags[1]
 
 
 def load(settings: Mapping[str, Any]) -> EngageSettings:
@@ -457,7 +463,7 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
     concurrency = _number(settings, "ENGAGE_CONCURRENCY", minimum=1, whole=True)
     budget = _number(settings, "ENGAGE_FETCH_BUDGET", minimum=1)
     refresh = _refresh(settings)
-    token_env, mastodon_reactions = _mastodon(settings)
+    token_env, mastodon_reactions, mastodon_unlisted = _mastodon(settings)
     twitter = _twitter(settings)
     offline = _bool(settings, "ENGAGE_OFFLINE") or os.environ.get(
         "ENGAGE_OFFLINE", ""
@@ -482,6 +488,7 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         refresh=refresh,
         mastodon_token_env=token_env,
         mastodon_reactions=mastodon_reactions,
+        mastodon_unlisted=mastodon_unlisted,
         twitter=twitter,
         bluesky=_bluesky(settings),
         webmention=_webmention(settings),

@@ -23,7 +23,15 @@ class Server:
                 path = self.path.split("?", 1)[0]
                 owner.hits[path] = owner.hits.get(path, 0) + 1
                 owner.seen.append(dict(self.headers))
-                owner.routes[path](self, owner.hits[path])
+                try:
+                    route = owner.routes[path]  # a dict subclass may answer every path
+                except KeyError:
+                    route = None
+                if route is None:
+                    # As the field cases' stand-in servers: paths not listed are 404.
+                    send(self, 404, b'{"error": "NotFound"}', Content_Type="application/json")
+                    return
+                route(self, owner.hits[path])
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -63,6 +63,11 @@ def serve_sliding(server: Server, status_ids: list[str], replies: int = 10) -> N
                     content=f"<p>Reply {k}: {'lorem ipsum dolor sit amet ' * 11}</p>",
                 )
                 found.append(reply)
+                # Replies that slid out of the context still exist (a 404 would
+                # confirm a deletion and make a tombstone).
+                server.routes[f"/api/v1/statuses/{reply_id}"] = lambda h, n, r=reply: send(
+                    h, 200, json.dumps(r).encode()
+                )
             send(h, 200, json.dumps({"ancestors": [], "descendants": found}).encode())  # type: ignore[arg-type]
 
         server.routes[base + "/context"] = context

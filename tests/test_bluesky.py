@@ -21,6 +21,7 @@ from pelican_engage.http import Client, HttpSettings
 from pelican_engage.model import Post
 from pelican_engage.settings import author_identity
 from pelican_engage.sources.bluesky import (
+    THREAD_DEPTH,
     BlueskySource,
     job_for,
     parse_post_ref,
@@ -275,7 +276,7 @@ def test_fetch_resolves_the_handle_once_and_archives_the_thread(
         "/xrpc/app.bsky.feed.getRepostedBy",
     ]
     assert appview.queries[0]["handle"] == "marin.example"
-    assert appview.queries[1]["uri"] == ANN and appview.queries[1]["depth"] == "1000"
+    assert appview.queries[1]["uri"] == ANN and appview.queries[1]["depth"] == str(THREAD_DEPTH)
     record = Archive(tmp_path / "archive").load("post")
     cursor = record.cursors[f"bluesky:{bsky_job(server).target}"]
     assert cursor["uri"] == ANN and cursor["counts"] == {"replies": 4, "likes": 2, "reposts": 1}

@@ -73,6 +73,7 @@ def test_an_unknown_setting_stops_the_cli_and_the_build_says_so(
     [
         ("ENGAGE_MASTODON", {"reactions": "no"}),
         ("ENGAGE_MASTODON", {"reactions": 0}),
+        ("ENGAGE_MASTODON", {"unlisted": "no"}),
         ("ENGAGE_BLUESKY", {"reactions": "no"}),
         ("ENGAGE_TWITTER", {"discover": "yes"}),
         ("ENGAGE_OFFLINE", "no"),

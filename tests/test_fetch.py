@@ -34,6 +34,8 @@ def serve_mastodon(server: Server, status_id: str = ROOT) -> None:
     server.routes[base + "/context"] = lambda h, n: send(h, 200, context)
     server.routes[base + "/favourited_by"] = lambda h, n: send(h, 200, favourites)
     server.routes[base + "/reblogged_by"] = lambda h, n: send(h, 200, b"[]")
+    instance = json.dumps({"domain": "127.0.0.1", "title": "Test"}).encode()
+    server.routes["/api/v2/instance"] = lambda h, n: send(h, 200, instance)
 
 
 def fetcher(
@@ -246,7 +248,7 @@ def test_fetch_command_fetches_once_per_interval(
     assert main(["fetch", "-s", str(conf)]) == 0
     out = capsys.readouterr()
     assert out.out.startswith(
-        "1 of 1 announcement(s) due, 4 request(s) (mastodon: 4), 5 new item(s), 0 error(s)"
+        "1 of 1 announcement(s) due, 5 request(s) (mastodon: 5), 5 new item(s), 0 error(s)"
     )
     assert "fetched mastodon post" in out.err  # plain progress lines off a terminal
     assert len(Archive(site.root / "archive").load("post").items) == 5

@@ -11,6 +11,7 @@ report, or in the requests a loopback server receives.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -30,12 +31,14 @@ from pelican_engage.engine import Engine
 from pelican_engage.fetch import Summary
 from pelican_engage.model import Item, Person, Post
 from tests.conftest import Site
-from tests.loopback import Server
+from tests.loopback import Server, send
 from tests.test_bluesky import FakeAppView
 from tests.test_fetch import serve_mastodon
 from tests.test_twitter import ROOT as TWEET
 from tests.test_twitter import FakeX
 from tests.test_webmention import FakeWebmentionIO
+
+DATA = Path(__file__).parent / "data"
 
 README = Path(__file__).parent.parent / "README.md"
 TOOT = "110000000000000001"
@@ -406,6 +409,41 @@ def _mastodon_reactions(rig: Rig) -> None:
     assert rig.server.hits.get(favourites) == 1
     rig.fetch(ENGAGE_MASTODON={"reactions": False})
     assert rig.server.hits.get(favourites) == 1
+
+
+@wired("ENGAGE_MASTODON['unlisted']")
+def _mastodon_unlisted(rig: Rig) -> None:
+    _announced(rig)
+    context = json.loads((DATA / "mastodon" / "context.json").read_text(encoding="utf-8"))
+    quiet = context["descendants"][0]
+    quiet["visibility"] = "unlisted"
+    body = json.dumps(context).encode()
+    rig.server.routes[f"/api/v1/statuses/{TOOT}/context"] = lambda h, n: send(h, 200, body)
+    rig.fetch()
+    unlisted_id = f"mastodon:{rig.server.url.split('//', 1)[1]}/{quiet['id']}"
+    shown = {i.id for t in rig.threads() for i in t.items}
+    assert unlisted_id not in shown
+    shown = {i.id for t in rig.threads(ENGAGE_MASTODON={"unlisted": True}) for i in t.items}
+    assert unlisted_id in shown
+
+
+@wired("ENGAGE_MASTODON['unlisted']")
+def _mastodon_unlisted(rig: Rig) -> None:
+    rig.site.article("post")
+    reply = Item(
+        id="mastodon:social.example/10",
+        source="mastodon",
+        kind="reply",
+        author=Person(name="Ann", handle="ann@social.example"),
+        published=datetime(2026, 1, 3, tzinfo=timezone.utc),
+        content_html="<p>Quietly public?</p>",
+        extras={"visibility": "unlisted"},
+    )
+    Archive(rig.site.root / "archive").merge("post", [reply])
+    assert "Quietly public?" not in rig.page()
+    assert rig.waiting() == set()
+    assert "Quietly public?" in rig.page(ENGAGE_MASTODON={"unlisted": True})
+    assert rig.waiting(ENGAGE_MASTODON={"unlisted": True}) == {reply.id}
 
 
 @wired("ENGAGE_MASTODON['token_env']")

@@ -341,7 +341,9 @@ def test_401_and_403_say_which_access_is_missing(
     fake_x.fail(
         "/2/tweets/search/recent", 403, (DATA / "403-client-not-enrolled.json").read_bytes()
     )
-    result = source.fetch(x_job(server), {"announcement": {"conversation_id": ROOT}})
+    result = source.fetch(
+        x_job(server), {"announcement": {"conversation_id": ROOT, "versions": [ROOT]}}
+    )
     # Raised by the fetcher once the result is merged; the lookup is kept.
     assert isinstance(result.error, AccessDenied)
     assert re.search(r"client-not-enrolled.*recent search", str(result.error))

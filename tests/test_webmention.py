@@ -204,7 +204,27 @@ class FakeWebmentionIO:
 
     def __init__(self, server: Server) -> None:
         self.queries: list[dict[str, list[str]]] = []
+        self.deleted_queries: list[dict[str, list[str]]] = []
+        #: (wm-id, wm-deleted) of mentions webmention.io removed, newest first.
+        self.deleted: list[tuple[int, str]] = []
         server.routes["/api/mentions.jf2"] = self.mentions
+        server.routes["/api/deleted.jf2"] = self.removed
+
+    def removed(self, handler: BaseHTTPRequestHandler, _n: int) -> None:
+        """``/api/deleted.jf2``: {wm-id, wm-source, wm-target, wm-deleted}, newest
+        first, ``since`` a deletion time."""
+        query = parse_qs(urlsplit(handler.path).query)
+        self.deleted_queries.append(query)
+        since = query.get("since", [""])[0]
+        children = [
+            {"wm-id": i, "wm-source": f"https://gone.example/{i}", "wm-target": TARGET,
+             "wm-deleted": when}
+            for i, when in self.deleted
+            if not since or when > since
+        ]  # fmt: skip
+        page, size = int(query["page"][0]), int(query["per-page"][0])
+        body = {"type": "feed", "children": children[page * size : page * size + size]}
+        send(handler, 200, json.dumps(body).encode(), Content_Type="application/json")
 
     def mentions(self, handler: BaseHTTPRequestHandler, _n: int) -> None:
         query = parse_qs(urlsplit(handler.path).query)

@@ -8,18 +8,26 @@ the resulting ``at://`` URI is kept in the archive's cursor.
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
+from ..deepjson import loads as deep_loads
 from ..errors import FetchError
 from ..fetch import Job, Result
 from ..model import Item, Person, parse_timestamp
-from ..sanitize import clean_text, paragraphs_html, safe_url
+from ..sanitize import clean_text, safe_url
+from .bluesky_content import (  # noqa: F401  (post_html, labels: part of this module's API)
+    WARN_LABELS,
+    WITHHOLD_LABELS,
+    consent_extras,
+    labels,
+    media_html,
+    post_html,
+)
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -27,8 +35,16 @@ if TYPE_CHECKING:
 SOURCE = "bluesky"
 API_URL = "https://public.api.bsky.app"
 WEB = "https://bsky.app"
-#: getPostThread's largest depth: the whole tree, however deep.
-THREAD_DEPTH = 1000
+#: Reply levels asked per getPostThread.  Each level nests JSON twice, and
+#: json.loads gives up near 495 levels: a deeper branch is asked again from
+#: its deepest reply (below), so any depth is archived whole.
+THREAD_DEPTH = 100
+#: Further getPostThread requests per fetch for deeper branches (10,000 levels).
+MAX_CONTINUATIONS = 100
+#: getPosts takes at most 25 URIs.
+POSTS_BATCH = 25
+#: The handle the AppView shows when an account's handle no longer verifies.
+INVALID_HANDLE = "handle.invalid"
 _POST_COLLECTION = "app.bsky.feed.post"
 _HANDLE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*$", re.I
@@ -79,141 +95,169 @@ def parse_post_ref(value: str) -> PostRef:
 
 
 def post_url(uri: str, handle: str = "") -> str:
-    """The bsky.app page of an at:// post URI (by handle when known)."""
+    """The bsky.app page of an at:// post URI (by handle when it is valid,
+    else by the DID in the URI, which always works)."""
     parts = uri.removeprefix("at://").split("/")
     if len(parts) != 3:
         return ""
+    if not _valid_handle(handle):
+        handle = ""
     return f"{WEB}/profile/{handle or parts[0]}/post/{parts[2]}"
 
 
-# -- Text ---------------------------------------------------------------------
-
-
-def _feature_link(feature: Mapping[str, Any]) -> str:
-    kind = str(feature.get("$type") or "")
-    if kind.endswith("#link"):
-        # A crafted record can carry any scheme: only http(s) becomes a link.
-        return safe_url(str(feature.get("uri") or ""))
-    if kind.endswith("#mention"):
-        did = str(feature.get("did") or "")
-        return f"{WEB}/profile/{did}" if _DID.match(did) else ""
-    if kind.endswith("#tag"):
-        tag = str(feature.get("tag") or "")
-        return f"{WEB}/hashtag/{quote(tag)}" if tag and len(tag) <= 640 else ""
-    return ""
-
-
-def _facets(data: bytes, facets: Any) -> Iterator[tuple[int, int, str]]:
-    """(byte start, byte end, href) of the usable facets, in order.
-
-    Offsets are UTF-8 bytes.  A facet out of range, overlapping another,
-    unsorted or cutting a character in two is rendered as plain text.
-    """
-    spans = []
-    for facet in facets if isinstance(facets, list) else ():
-        try:
-            index = facet["index"]
-            start, end = int(index["byteStart"]), int(index["byteEnd"])
-            features = facet.get("features") or []
-            href = next((h for f in features if (h := _feature_link(f))), "")
-        except (KeyError, TypeError, ValueError, AttributeError):
-            continue
-        if href and 0 <= start < end <= len(data):
-            spans.append((start, end, href))
-    at = 0
-    for start, end, href in sorted(spans):
-        if start < at:
-            continue  # overlaps the previous facet
-        try:
-            data[start:end].decode("utf-8")
-            data[:start].decode("utf-8")
-        except UnicodeDecodeError:
-            continue  # splits a multi-byte character
-        at = end
-        yield start, end, href
-
-
-def post_html(text: str, facets: Any = None) -> str:
-    """Safe HTML of a post's plain text, with its facets as links."""
-    data = text.encode("utf-8")
-    parts, at = [], 0
-    for start, end, href in _facets(data, facets):
-        parts.append(html.escape(data[at:start].decode("utf-8"), quote=False))
-        label = html.escape(data[start:end].decode("utf-8"), quote=False)
-        parts.append(f'<a href="{html.escape(href)}">{label}</a>')
-        at = end
-    parts.append(html.escape(data[at:].decode("utf-8"), quote=False))
-    body = "".join(parts).strip()
-    return paragraphs_html(body)
+def _valid_handle(handle: str) -> bool:
+    return bool(_HANDLE.match(handle)) and handle.casefold() != INVALID_HANDLE
 
 
 # -- Answers ------------------------------------------------------------------
 
 
 def parse_author(author: Mapping[str, Any]) -> Person:
+    """A post's author; when the handle no longer verifies ("handle.invalid"),
+    the DID stands in for it, in links and as the handle."""
     handle = str(author.get("handle") or "")
     did = str(author.get("did") or "")
-    shown = handle if _HANDLE.match(handle) else did if _DID.match(did) else ""
+    if not _valid_handle(handle):
+        handle = did if _DID.match(did) else ""
     return Person(
-        name=clean_text(str(author.get("displayName") or "")) or handle or did,
+        name=clean_text(str(author.get("displayName") or "")) or handle,
         handle=handle,
-        url=f"{WEB}/profile/{shown}" if shown else "",
+        url=f"{WEB}/profile/{handle}" if handle else "",
         avatar=safe_url(str(author.get("avatar") or "")),
     )
 
 
-def parse_post(post: Mapping[str, Any], parent: str | None, root: str) -> Item:
-    """One reply; ``parent`` is the at:// URI it answers (the root: the post)."""
+def parse_post(
+    post: Mapping[str, Any], parent: str | None, root: str, hidden: bool = False
+) -> Item:
+    """One reply; ``parent`` is the at:// URI it answers (the root: the post).
+
+    ``hidden``: the root's author hid it (threadgate ``hiddenReplies``).
+    """
     uri = str(post["uri"])
     record = post.get("record") if isinstance(post.get("record"), Mapping) else {}
     author = post.get("author") if isinstance(post.get("author"), Mapping) else {}
     person = parse_author(author)
     created = str(record.get("createdAt") or post.get("indexedAt") or "")
     url = post_url(uri, person.handle)
+    body = post_html(str(record.get("text") or ""), record.get("facets"))
+    body += media_html(post.get("embed") or record.get("embed"), url)
+    extras: dict[str, Any] = {
+        "reply_url": url,
+        "likes": int(post.get("likeCount") or 0),
+        "reposts": int(post.get("repostCount") or 0),
+        "did": str(author.get("did") or ""),
+        "root": root,
+        **consent_extras(post),
+    }
+    if hidden:
+        extras["hidden"] = True
     return Item(
         id=f"bluesky:{uri}",
         source=SOURCE,
         kind="reply",
         author=person,
         published=parse_timestamp(created),
-        content_html=post_html(str(record.get("text") or ""), record.get("facets")),
+        content_html=body,
         url=url,
         in_reply_to=None if parent in (None, root) else f"bluesky:{parent}",
-        extras={
-            "reply_url": url,
-            "likes": int(post.get("likeCount") or 0),
-            "reposts": int(post.get("repostCount") or 0),
-            "did": str(author.get("did") or ""),
-        },
+        extras=extras,
     )
 
 
-def parse_thread(answer: Mapping[str, Any]) -> tuple[Mapping[str, Any], list[Item]]:
-    """The root post and every reply under it, as items.
+@dataclass(frozen=True)
+class ThreadPage:
+    """What one getPostThread answer holds."""
 
-    notFoundPost and blockedPost entries are skipped with their subtrees;
-    the walk is iterative, since reply chains can be thousands deep.
+    #: The anchor's post view (the announcement, or a deep reply asked again).
+    anchor: Mapping[str, Any]
+    items: list[Item]
+    #: at:// URIs the answer names, as posts or as notFound/blocked entries.
+    seen: frozenset[str]
+    #: at:// URIs of notFoundPost entries: the network says they are gone.
+    not_found: tuple[str, ...]
+    #: Posts at the asked depth whose replies did not come: ask from them.
+    frontier: tuple[str, ...]
+    #: Replies the root's author hid (threadgate ``hiddenReplies``).
+    hidden: frozenset[str]
+
+
+def hidden_replies(answer: Mapping[str, Any]) -> frozenset[str]:
+    """The threadgate's ``hiddenReplies``: beside ``thread``, or on the root
+    post view."""
+    found: set[str] = set()
+    thread = answer.get("thread")
+    root = thread.get("post") if isinstance(thread, Mapping) else None
+    gates = [
+        answer.get("threadgate"),
+        root.get("threadgate") if isinstance(root, Mapping) else None,
+    ]
+    for gate in gates:
+        record = gate.get("record") if isinstance(gate, Mapping) else None
+        uris = record.get("hiddenReplies") if isinstance(record, Mapping) else None
+        if isinstance(uris, list):
+            found.update(u for u in uris if isinstance(u, str))
+    return frozenset(found)
+
+
+def read_thread(
+    answer: Any,
+    root: str = "",
+    depth: int | None = None,
+    hidden: frozenset[str] = frozenset(),
+) -> ThreadPage:
+    """Every reply under the answer's anchor, as items.
+
+    ``root`` is the announcement's URI when the anchor is a reply deeper in
+    its thread (its replies then answer that reply); ``depth`` the depth
+    asked, to find the posts whose replies it cut off.  notFound and blocked
+    entries are left out with their subtrees; the walk is iterative, since
+    reply chains can be thousands deep.
     """
     thread = answer.get("thread") if isinstance(answer, Mapping) else None
     if not isinstance(thread, Mapping) or not isinstance(thread.get("post"), Mapping):
         kind = thread.get("$type") if isinstance(thread, Mapping) else None
         raise ValueError(f"thread has no post ({kind or 'no thread'})")
-    root = thread["post"]
-    root_uri = str(root.get("uri") or "")
+    anchor = thread["post"]
+    anchor_uri = str(anchor.get("uri") or "")
+    root = root or anchor_uri
+    hidden = hidden | hidden_replies(answer)
     items: list[Item] = []
-    stack = [(reply, root_uri) for reply in _replies(thread)]
+    seen, not_found, frontier = {anchor_uri}, [], []
+    stack = [(reply, anchor_uri, 1) for reply in _replies(thread)]
     while stack:
-        node, parent = stack.pop()
+        node, parent, level = stack.pop()
         post = node.get("post")
-        if not isinstance(post, Mapping) or node.get("notFound") or node.get("blocked"):
+        uri = str(node.get("uri") or (post.get("uri") if isinstance(post, Mapping) else "") or "")
+        seen.add(uri)
+        if node.get("notFound"):
+            not_found.append(uri)
+            continue
+        if not isinstance(post, Mapping) or node.get("blocked"):
             continue
         try:
-            item = parse_post(post, parent, root_uri)
+            item = parse_post(post, parent, root, hidden=uri in hidden)
         except (KeyError, TypeError, ValueError):
             continue  # a malformed reply is left out, its siblings are not
         items.append(item)
-        stack.extend((reply, str(post["uri"])) for reply in _replies(node))
-    return root, items
+        replies = _replies(node)
+        if depth is not None and level >= depth and not replies and _count(post, "replyCount"):
+            frontier.append(uri)
+        stack.extend((reply, uri, level + 1) for reply in replies)
+    return ThreadPage(
+        anchor, items, frozenset(seen - {""}), tuple(not_found), tuple(frontier), hidden
+    )
+
+
+def parse_thread(answer: Any) -> tuple[Mapping[str, Any], list[Item]]:
+    """The root post and every reply under it, as items."""
+    page = read_thread(answer)
+    return page.anchor, page.items
+
+
+def _count(post: Mapping[str, Any], key: str) -> int:
+    value = post.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _replies(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -240,6 +284,10 @@ def parse_reactions(
                 author=person,
                 published=published,
                 url=person.url,
+                # A liker who asked not to be shown logged out is only counted.
+                extras={
+                    k: v for k, v in consent_extras({"author": actor}).items() if k == "withheld"
+                },
             )
         )
     return items
@@ -266,7 +314,11 @@ class BlueskySource:
         self.reactions = reactions
 
     def _xrpc(self, method: str, **params: Any) -> Any:
-        return self.client.get(f"{self.api_url}/xrpc/{method}", params=params).json()
+        response = self.client.get(f"{self.api_url}/xrpc/{method}", params=params)
+        try:
+            return deep_loads(response.body)
+        except ValueError as exc:
+            raise FetchError(response.url, f"answered with malformed JSON ({exc})") from exc
 
     def resolve(self, ref: PostRef, cursor: Mapping[str, Any]) -> str:
         """The post's at:// URI with a DID, resolved once and kept in the cursor."""
@@ -281,26 +333,53 @@ class BlueskySource:
             raise ValueError(f"handle {ref.actor} resolved to no DID")
         return ref.uri(did)
 
+    def _thread(self, uri: str) -> Any:
+        return self._xrpc(
+            "app.bsky.feed.getPostThread", uri=uri, depth=THREAD_DEPTH, parentHeight=0
+        )
+
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
         ref = parse_post_ref(job.target)
         uri = self.resolve(ref, cursor)
         try:
-            answer = self._xrpc(
-                "app.bsky.feed.getPostThread", uri=uri, depth=THREAD_DEPTH, parentHeight=0
-            )
+            answer = self._thread(uri)
         except FetchError as exc:
             body = exc.body.decode("utf-8", "replace")
             if exc.status == 400 and "NotFound" in body:
                 # Deleted upstream: keep what is archived, stop asking.
                 return Result((), {"uri": uri, "deleted": True})
             raise
-        root, items = parse_thread(answer)
+        page = read_thread(answer, depth=THREAD_DEPTH)
+        root = page.anchor
+        items, seen, gone = list(page.items), set(page.seen), list(page.not_found)
+        # Branches deeper than one answer: ask again from their deepest
+        # reply, breadth first, within a budget of requests.
+        frontier, asked, error = list(page.frontier), 0, None
+        while frontier and asked < MAX_CONTINUATIONS:
+            deeper = frontier.pop(0)
+            asked += 1
+            try:
+                more = read_thread(self._thread(deeper), uri, THREAD_DEPTH, page.hidden)
+            except (FetchError, ValueError) as exc:
+                error = exc
+                break
+            items += more.items
+            seen |= more.seen
+            gone += more.not_found
+            frontier += more.frontier
         counts = {
-            "replies": int(root.get("replyCount") or 0),
-            "likes": int(root.get("likeCount") or 0),
-            "reposts": int(root.get("repostCount") or 0),
+            "replies": _count(root, "replyCount"),
+            "likes": _count(root, "likeCount"),
+            "reposts": _count(root, "repostCount"),
         }
-        if self.reactions:
+        out: dict[str, Any] = {"uri": uri, "counts": counts}
+        if frontier and error is None:
+            error = FetchError(
+                f"{self.api_url}/xrpc/app.bsky.feed.getPostThread",
+                f"{uri} is deeper than {THREAD_DEPTH * (MAX_CONTINUATIONS + 1)} replies; "
+                f"{len(items)} archived, the rest comes with the next fetches",
+            )
+        if self.reactions and error is None:
             published = parse_timestamp(
                 str(_record(root).get("createdAt") or root.get("indexedAt") or "")
             )
@@ -311,7 +390,50 @@ class BlueskySource:
                 if counts[count] > 0:
                     answer = self._xrpc(method, uri=uri, limit=100)
                     items.extend(parse_reactions(answer, key, kind, uri, published))
-        return Result(tuple(items), {"uri": uri, "counts": counts})
+        return Result(
+            tuple(items),
+            out,
+            error=error,
+            gone=tuple(f"bluesky:{u}" for u in gone if u),
+            # The whole thread came: archived replies not in it are checked.
+            complete=frozenset(f"bluesky:{u}" for u in seen) if error is None else None,
+        )
+
+    def confirm_gone(
+        self, job: Job, result: Result, archived: Mapping[str, Item]
+    ) -> tuple[str, ...]:
+        """Archived replies of this thread missing from its complete answer
+        that getPosts does not return either: deleted upstream.
+
+        A reply merely missing (a blocked branch, a partial answer) is one
+        getPosts still returns, and stays.
+        """
+        root = str(result.cursor.get("uri") or "")
+        if result.complete is None or not root:
+            return ()
+        missing = [
+            item_id.removeprefix("bluesky:")
+            for item_id, item in archived.items()
+            if item.source == SOURCE
+            and item.kind == "reply"
+            and item.extras.get("root", root) == root
+            and item_id not in result.complete
+        ]
+        gone = []
+        for start in range(0, len(missing), POSTS_BATCH):
+            batch = missing[start : start + POSTS_BATCH]
+            try:
+                answer = self._xrpc("app.bsky.feed.getPosts", uris=batch)
+            except FetchError:
+                # An outage proves nothing; the thread itself was archived,
+                # and the next fetch asks again.
+                return tuple(gone)
+            posts = answer.get("posts") if isinstance(answer, Mapping) else None
+            if not isinstance(posts, list):
+                return ()  # not an answer we understand: nothing is confirmed
+            alive = {str(p.get("uri")) for p in posts if isinstance(p, Mapping)}
+            gone += [f"bluesky:{u}" for u in batch if u not in alive]
+        return tuple(gone)
 
 
 def _record(post: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -3,14 +3,17 @@
 Pure functions first (status URL -> API location, Status JSON -> Item); the
 fetching class that calls ``/api/v1/statuses/:id/context`` on the status's
 own server builds on them.  Status ids are local to a server, so the API is
-always asked on the scheme, host and port of the status URL.
+always asked on the scheme, host and port of the status URL.  The server's
+account domain (which may differ from that host) comes from
+``/api/v2/instance``, asked once per server.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -19,14 +22,24 @@ from ..errors import FetchError
 from ..fetch import Job, Result
 from ..model import Item, Person, parse_timestamp
 from ..netpolicy import token_host_matches
-from ..sanitize import clean_html, clean_text, safe_url, text_to_html
+from ..sanitize import clean_html, clean_text, media_html, safe_url, text_to_html
 
 if TYPE_CHECKING:
     from ..http import Client
 
 SOURCE = "mastodon"
-#: Replies that are not public must not be published on a website.
+#: Replies that are not public must not be published on a website.  Unlisted
+#: ones ("quiet public") are kept out of timelines and search by choice:
+#: archived, but withheld from the page unless ENGAGE_MASTODON["unlisted"].
 PUBLIC = frozenset({"public", "unlisted"})
+#: Without a token a server answers at most 60 descendants (and 20 levels)
+#: per context; the context of deeper replies is asked for at most this
+#: many times per announcement and fetch.
+CONTEXT_REQUESTS = 10
+#: Archived replies missing from a complete context are asked for one by
+#: one (a 404/410 confirms a deletion), at most this many per fetch.
+DELETION_CHECKS = 20
+_DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$")
 
 _STATUS_PATHS = (
     re.compile(r"^/@[^/]+/(?P<id>\d+)/?$"),  # /@user/123 and /@user@remote/123
@@ -61,26 +74,83 @@ def parse_status_url(url: str) -> StatusRef:
     raise ValueError(f"{url!r} is not a Mastodon status URL (expected https://server/@user/123456)")
 
 
-def _handle(account: Mapping[str, Any], host: str) -> str:
+def _handle(account: Mapping[str, Any], host: str, domain: str = "") -> str:
     acct = str(account.get("acct") or account.get("username") or "")
     if acct and "@" not in acct:
-        # A local account's acct has no domain: it is the status's server's.
-        acct = f"{acct}@{host.split(':', 1)[0]}"
+        # A local account's acct has no domain: it is the server's account
+        # domain, which may differ from the host that serves it
+        # (``@zoe@zoe.example`` served by social.zoe.example).
+        acct = f"{acct}@{domain or host.split(':', 1)[0]}"
     return acct
 
 
-def parse_account(account: Mapping[str, Any], host: str) -> Person:
+def parse_instance_domain(answer: Any) -> str:
+    """The account domain from ``/api/v2/instance`` (``domain``) or
+    ``/api/v1/instance`` (``uri``); "" when the answer has none."""
+    if not isinstance(answer, Mapping):
+        return ""
+    value = answer.get("domain") or answer.get("uri")
+    if not isinstance(value, str):
+        return ""
+    value = value.strip().casefold()
+    value = value.removeprefix("https://").removeprefix("http://").rstrip("/")
+    return value if _DOMAIN.match(value) else ""
+
+
+def announcer_domain(root: Mapping[str, Any], author_handles: Iterable[str]) -> str:
+    """The account domain of the server, guessed from the announcement.
+
+    For servers that do not say (no ``/api/v2/instance``): the article's
+    metadata names the author's own announcement, so when it was posted by
+    a local account (``acct`` without a domain) whose name is the user part
+    of exactly one of the author's handles (``zoe`` and ``zoe@zoe.example``),
+    that handle's domain is this server's.  "" otherwise.
+    """
+    account = root.get("account") if isinstance(root, Mapping) else None
+    acct = str(account.get("acct") or "") if isinstance(account, Mapping) else ""
+    if not acct or "@" in acct:
+        return ""
+    domains = {
+        handle.rsplit("@", 1)[1]
+        for handle in (h.strip().lstrip("@").casefold() for h in author_handles)
+        if "@" in handle and handle.rsplit("@", 1)[0] == acct.casefold()
+    }
+    (domain,) = domains if len(domains) == 1 else ("",)
+    return domain if _DOMAIN.match(domain) else ""
+
+
+def parse_account(account: Mapping[str, Any], host: str, domain: str = "") -> Person:
     name = clean_text(str(account.get("display_name") or "")) or str(account.get("username") or "")
     return Person(
         name=clean_text(name),
-        handle=_handle(account, host),
+        handle=_handle(account, host, domain),
         url=safe_url(str(account.get("url") or "")),
         avatar=safe_url(str(account.get("avatar_static") or account.get("avatar") or "")),
     )
 
 
-def parse_status(status: Mapping[str, Any], ref: StatusRef) -> Item:
-    """One reply under the announcement ``ref``; parents outside are the post."""
+def _media(status: Mapping[str, Any], page: str) -> list[tuple[str, str, str]]:
+    """(kind, description, link) of each attachment: the original file
+    (``remote_url`` on the writer's server), else the copy, else the status."""
+    found = []
+    for media in status.get("media_attachments") or ():
+        if isinstance(media, Mapping):
+            href = safe_url(str(media.get("remote_url") or "")) or safe_url(
+                str(media.get("url") or "")
+            )
+            kind = str(media.get("type") or "unknown")
+            found.append((kind, str(media.get("description") or ""), href or page))
+    return found
+
+
+def parse_status(
+    status: Mapping[str, Any], ref: StatusRef, domain: str = "", unlisted: bool = False
+) -> Item:
+    """One reply under the announcement ``ref``; parents outside are the post.
+
+    ``domain`` is the server's account domain (for local accounts); an
+    unlisted reply is marked withheld unless ``unlisted`` allows it.
+    """
     content = clean_html(str(status.get("content") or ""))
     warning = str(status.get("spoiler_text") or "").strip()
     if warning:
@@ -89,42 +159,130 @@ def parse_status(status: Mapping[str, Any], ref: StatusRef) -> Item:
     parent = status.get("in_reply_to_id")
     in_reply_to = None if not parent or str(parent) == ref.id else f"mastodon:{ref.host}/{parent}"
     url = safe_url(str(status.get("url") or status.get("uri") or ""))
+    # Pictures are links with their description: no remote image is loaded.
+    content += media_html(_media(status, url))
+    extras: dict[str, Any] = {
+        "favourites": int(status.get("favourites_count") or 0),
+        "reblogs": int(status.get("reblogs_count") or 0),
+        "reply_url": url,
+        # The announcement it belongs to, so a deletion check asks only
+        # about the replies of the thread that was fetched whole.
+        "root": ref.id,
+    }
+    if status.get("visibility") == "unlisted":
+        extras["visibility"] = "unlisted"
+        if not unlisted:
+            extras["withheld"] = "unlisted"
     return Item(
         id=f"mastodon:{ref.host}/{status['id']}",
         source=SOURCE,
         kind="reply",
-        author=parse_account(status.get("account") or {}, ref.host),
+        author=parse_account(status.get("account") or {}, ref.host, domain),
         published=parse_timestamp(str(status["created_at"])),
         content_html=content,
         url=url,
         in_reply_to=in_reply_to,
-        extras={
-            "favourites": int(status.get("favourites_count") or 0),
-            "reblogs": int(status.get("reblogs_count") or 0),
-            "reply_url": url,
-        },
+        extras=extras,
     )
 
 
-def parse_context(context: Mapping[str, Any], ref: StatusRef) -> list[Item]:
+def apply_visibility(items: Iterable[Item], unlisted: bool) -> list[Item]:
+    """``items`` with their unlisted Mastodon replies withheld, or not, as
+    ENGAGE_MASTODON["unlisted"] says now: it may have changed since they
+    were fetched, and a build (even offline) follows it at once."""
+    out = []
+    for item in items:
+        extras = item.extras or {}
+        if item.source == SOURCE and extras.get("visibility") == "unlisted":
+            kept = {k: v for k, v in extras.items() if k != "withheld"}
+            wanted = kept if unlisted else {**kept, "withheld": "unlisted"}
+            if wanted != extras:
+                item = replace(item, extras=wanted)
+        out.append(item)
+    return out
+
+
+def _descendants(context: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    descendants = context.get("descendants") if isinstance(context, Mapping) else None
+    if not isinstance(descendants, list):
+        raise ValueError("context has no 'descendants' list")
+    return [s for s in descendants if isinstance(s, Mapping) and s.get("id")]
+
+
+def parse_context(
+    context: Mapping[str, Any], ref: StatusRef, domain: str = "", unlisted: bool = False
+) -> list[Item]:
     """The public descendants of the announcement, as items.
 
     The context is flat and chronological; ``in_reply_to_id`` rebuilds the
     tree.  A reply to a reply that is not public (or not returned) keeps
     its parent id, and the conversation shows it at the top level.
+    Followers-only and direct replies are left out; unlisted ones are
+    kept, marked withheld (see :func:`parse_status`).
     """
-    descendants = context.get("descendants")
-    if not isinstance(descendants, list):
-        raise ValueError("context has no 'descendants' list")
     return [
-        parse_status(status, ref)
-        for status in descendants
-        if isinstance(status, Mapping) and status.get("visibility", "public") in PUBLIC
+        parse_status(status, ref, domain, unlisted)
+        for status in _descendants(context)
+        if status.get("visibility", "public") in PUBLIC
     ]
 
 
+@dataclass(frozen=True)
+class Completeness:
+    """How much of a thread a context answer holds.
+
+    ``returned`` counts the descendants that came back; ``expected`` adds
+    the replies that ``replies_count`` of the announcement and of each
+    returned status announces but that did not come; ``open`` lists the
+    returned statuses with children missing, deepest first (their own
+    context may bring them).
+    """
+
+    returned: int
+    expected: int
+    open: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        return self.returned >= self.expected
+
+
+def completeness(
+    root: Mapping[str, Any], statuses: Mapping[str, Mapping[str, Any]]
+) -> Completeness:
+    """Compare the statuses that came with what ``replies_count`` says.
+
+    ``replies_count`` counts a status's direct public and unlisted replies
+    (the ones a context returns), so a shortfall is a reply not returned.
+    """
+    root_id = str(root.get("id") or "")
+    children: dict[str, int] = {}
+    for status in statuses.values():
+        parent = str(status.get("in_reply_to_id") or "")
+        children[parent] = children.get(parent, 0) + 1
+
+    def missing(status: Mapping[str, Any]) -> int:
+        count = status.get("replies_count")
+        count = count if isinstance(count, int) else 0
+        return max(0, count - children.get(str(status.get("id") or ""), 0))
+
+    def depth(status_id: str) -> int:
+        seen, node = 0, status_id
+        while node in statuses and node != root_id and seen <= len(statuses):
+            node, seen = str(statuses[node].get("in_reply_to_id") or ""), seen + 1
+        return seen
+
+    short = missing(root) + sum(missing(s) for s in statuses.values())
+    open_ = sorted((sid for sid, s in statuses.items() if missing(s)), key=depth, reverse=True)
+    return Completeness(len(statuses), len(statuses) + short, tuple(open_))
+
+
 def parse_reactions(
-    accounts: Iterable[Mapping[str, Any]], ref: StatusRef, kind: str, published: Any
+    accounts: Iterable[Mapping[str, Any]],
+    ref: StatusRef,
+    kind: str,
+    published: Any,
+    domain: str = "",
 ) -> list[Item]:
     """Favourites ("like") or boosts ("repost") of the announcement, by account."""
     verb = "favourite" if kind == "like" else "reblog"
@@ -133,7 +291,7 @@ def parse_reactions(
             id=f"mastodon:{ref.host}/{ref.id}/{verb}/{account.get('id')}",
             source=SOURCE,
             kind=kind,
-            author=parse_account(account, ref.host),
+            author=parse_account(account, ref.host, domain),
             published=published,
             url=safe_url(str(account.get("url") or "")),
         )
@@ -154,7 +312,8 @@ class MastodonSource:
     The token, when there is one, comes from the environment only; it opens
     servers in authorized-fetch mode and raises the context limits.  It is
     sent only to ``hosts`` (the server that issued it): statuses on other
-    servers are asked without it, as anyone may.
+    servers are asked without it, as anyone may.  ``unlisted`` publishes
+    unlisted replies (ENGAGE_MASTODON["unlisted"]).
     """
 
     name = SOURCE
@@ -165,11 +324,21 @@ class MastodonSource:
         token: str = "",
         reactions: bool = True,
         hosts: tuple[str, ...] = (),
+        unlisted: bool = False,
+        token_env: str = "ENGAGE_MASTODON_TOKEN",
+        author_handles: Iterable[str] = (),
     ) -> None:
         self.client = client
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.hosts = hosts
         self.reactions = reactions
+        self.unlisted = unlisted
+        self.token_env = token_env
+        self.author_handles = frozenset(author_handles)
+        #: Account domain of each server (host -> domain), asked once a build.
+        self._domains: dict[str, str] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
 
     def _auth(self, url: str) -> dict[str, str]:
         """The token's header for its own server's URLs; nothing elsewhere."""
@@ -177,6 +346,32 @@ class MastodonSource:
 
     def _get(self, url: str, **params: Any) -> Any:
         return self.client.get(url, params=params or None, headers=self._auth(url)).json()
+
+    def domain(self, ref: StatusRef, cursor: Mapping[str, Any]) -> str:
+        """The server's account domain ("" when it does not say).
+
+        Asked once per server and build, without the token (the instance
+        answer is public), and kept in the cursor for later builds.
+        """
+        known = cursor.get("domain")
+        if isinstance(known, str) and _DOMAIN.match(known):
+            return known
+        with self._lock:
+            lock = self._locks.setdefault(ref.host, threading.Lock())
+        with lock:
+            if ref.host not in self._domains:
+                found = ""
+                for path in ("/api/v2/instance", "/api/v1/instance"):
+                    try:
+                        found = parse_instance_domain(self.client.get(ref.base_url + path).json())
+                    except FetchError as exc:
+                        if exc.status in (404, 410):
+                            continue  # older servers have v1 only
+                    except ValueError:
+                        pass
+                    break
+                self._domains[ref.host] = found
+            return self._domains[ref.host]
 
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
         ref = parse_status_url(job.target)
@@ -188,29 +383,118 @@ class MastodonSource:
                 # Deleted upstream: keep what is archived, stop asking.
                 return Result((), {"deleted": True})
             raise
+        domain = self.domain(ref, cursor)
+        # Local accounts' domain; a guess (see announcer_domain) only when
+        # the server does not say, and never kept in the cursor.
+        local = domain or announcer_domain(root, self.author_handles)
         # The context is the big answer; its ETag lets an unchanged thread
         # come back as a bodiless 304 (which means "no change", never "no
         # replies": archived items stay as they are).
-        answer = self.client.get(
-            f"{api}/context", headers=self._auth(api), etag=str(cursor.get("context_etag") or "")
-        )
-        items = [] if answer.not_modified else parse_context(answer.json(), ref)
-        etag = answer.headers.get("ETag") or str(cursor.get("context_etag") or "")
+        # The validator is only good for replies parsed under the same
+        # unlisted setting (and archived since visibility was kept).
+        old_etag = str(cursor.get("context_etag") or "")
+        if cursor.get("unlisted") is not self.unlisted:
+            old_etag = ""
+        answer = self.client.get(f"{api}/context", headers=self._auth(api), etag=old_etag)
+        etag = answer.headers.get("ETag") or old_etag
+        cursor_out: dict[str, Any] = {"status": ref.item_id, "unlisted": self.unlisted}
+        items: list[Item] = []
+        notice = ""
+        complete: frozenset[str] | None = None
+        if not answer.not_modified:
+            statuses = {str(s["id"]): s for s in _descendants(answer.json())}
+            state = self._complete(ref, root, statuses)
+            published = [s for s in statuses.values() if s.get("visibility", "public") in PUBLIC]
+            items = [parse_status(s, ref, local, self.unlisted) for s in published]
+            if state.complete:
+                # Only a whole thread tells that an archived reply left it
+                # (see confirm_gone).
+                complete = frozenset(item.id for item in items)
+            else:
+                cursor_out["incomplete"] = [state.returned, state.expected]
+                if not self._auth(api):
+                    notice = (
+                        f"{state.returned} of {state.expected} replies; "
+                        f"a token in ${self.token_env} raises the limit"
+                    )
+        elif cursor.get("incomplete"):
+            cursor_out["incomplete"] = cursor["incomplete"]
         if self.reactions:
-            published = parse_timestamp(str(root["created_at"]))
+            published_at = parse_timestamp(str(root["created_at"]))
             for kind, count_key, path in (
                 ("like", "favourites_count", "favourited_by"),
                 ("repost", "reblogs_count", "reblogged_by"),
             ):
                 if int(root.get(count_key) or 0) > 0:
                     accounts = self._get(f"{api}/{path}", limit=80)
-                    items.extend(parse_reactions(accounts, ref, kind, published))
-        counts = {
+                    items.extend(parse_reactions(accounts, ref, kind, published_at, local))
+        cursor_out["counts"] = {
             "replies": int(root.get("replies_count") or 0),
             "favourites": int(root.get("favourites_count") or 0),
             "reblogs": int(root.get("reblogs_count") or 0),
         }
-        cursor_out: dict[str, Any] = {"status": ref.item_id, "counts": counts}
         if etag:
             cursor_out["context_etag"] = etag
-        return Result(tuple(items), cursor_out)
+        if domain:
+            cursor_out["domain"] = domain
+        return Result(tuple(items), cursor_out, notice=notice, complete=complete)
+
+    def confirm_gone(self, job: Job, result: Result, archived: Mapping[str, Item]) -> list[str]:
+        """Archived replies of this announcement missing from its whole
+        context that the server answers 404/410 for: deleted upstream.
+
+        A reply merely missing (the server's limits, a block) still
+        answers, and stays.  At most DELETION_CHECKS are asked per fetch.
+        """
+        ref = parse_status_url(job.target)
+        prefix = f"mastodon:{ref.host}/"
+        if result.complete is None:
+            return []
+        missing = [
+            item_id.removeprefix(prefix)
+            for item_id, item in archived.items()
+            if item_id.startswith(prefix)
+            and item.kind == "reply"
+            and str((item.extras or {}).get("root", ref.id)) == ref.id
+            and item_id not in result.complete
+        ]
+        return [prefix + i for i in self._deleted(ref, missing[:DELETION_CHECKS])]
+
+    def _complete(
+        self, ref: StatusRef, root: Mapping[str, Any], statuses: dict[str, Mapping[str, Any]]
+    ) -> Completeness:
+        """Ask the context of the deepest replies with missing children,
+        until the thread is complete or CONTEXT_REQUESTS are spent.
+
+        A server answers at most 60 descendants (20 levels) without a
+        token; a reply's own context starts again from that reply.
+        """
+        asked: set[str] = set()
+        for _ in range(CONTEXT_REQUESTS):
+            state = completeness(root, statuses)
+            todo = [sid for sid in state.open if sid not in asked]
+            if state.complete or not todo:
+                return state
+            asked.add(todo[0])
+            try:
+                more = self._get(f"{ref.base_url}/api/v1/statuses/{todo[0]}/context")
+                found = _descendants(more)
+            except (FetchError, ValueError):
+                break  # what came is kept; the notice says what is missing
+            for status in found:
+                statuses.setdefault(str(status["id"]), status)
+        return completeness(root, statuses)
+
+    def _deleted(self, ref: StatusRef, ids: Iterable[str]) -> list[str]:
+        """The ids among ``ids`` that the server confirms are gone (404/410)."""
+        lost = []
+        for status_id in ids:
+            try:
+                self.client.get(
+                    f"{ref.base_url}/api/v1/statuses/{status_id}", headers=self._auth(ref.base_url)
+                )
+            except FetchError as exc:
+                if exc.status not in (404, 410):
+                    break  # an outage proves nothing; ask again next time
+                lost.append(status_id)
+        return lost

@@ -8,6 +8,7 @@ pages through ``/api/mentions.jf2`` with ``since_id`` after the first fetch.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,11 @@ KINDS = {
     "mention-of": "mention",
     "rsvp": "mention",
 }
+
+
+#: Bridgy's page for a reply on a social network: a reply, whatever property
+#: webmention.io gave it (it types some of them ``mention-of``).
+_BRIDGY_COMMENT = re.compile(r"^https?://brid\.gy/comment/", re.IGNORECASE)
 
 
 def targets(url: str, old_urls: Iterable[str] = ()) -> list[str]:
@@ -80,6 +86,8 @@ def parse_entry(entry: Mapping[str, Any]) -> Item:
     if not isinstance(wm_id, int) or isinstance(wm_id, bool):
         raise ValueError(f"wm-id {wm_id!r} is not a number")
     kind = KINDS.get(str(entry.get("wm-property") or ""), "mention")
+    if kind == "mention" and _BRIDGY_COMMENT.match(str(entry.get("wm-source") or "")):
+        kind = "reply"
     # published is null when the source page gave no date: use the time
     # webmention.io received it, which is always there (UTC).
     published = parse_timestamp(str(entry.get("published") or entry["wm-received"]))
@@ -119,6 +127,25 @@ def parse_feed(answer: Any) -> tuple[list[Item], list[str], int]:
         items.append(item)
         newest = max(newest, int(entry["wm-id"]))
     return items, problems, newest
+
+
+def parse_deleted(answer: Any) -> tuple[list[str], str]:
+    """Item ids of a ``/api/deleted.jf2`` page, and its latest ``wm-deleted``
+    time (for ``since`` next time); ValueError when it is no such page."""
+    if not isinstance(answer, Mapping) or not isinstance(answer.get("children"), list):
+        raise ValueError("deleted mentions answer is not a jf2 feed (no 'children' list)")
+    ids, latest = [], ""
+    for entry in answer["children"]:
+        wm_id = entry.get("wm-id") if isinstance(entry, Mapping) else None
+        if isinstance(wm_id, int) and not isinstance(wm_id, bool):
+            ids.append(f"webmention:{wm_id}")
+            when = str(entry.get("wm-deleted") or "")
+            try:
+                if when and (not latest or parse_timestamp(when) > parse_timestamp(latest)):
+                    latest = when
+            except ValueError:
+                pass
+    return ids, latest
 
 
 def job_for(post_key: str, url: str, published: datetime, api_url: str = API_URL) -> Job:
@@ -192,4 +219,37 @@ class WebmentionSource:
         out: dict[str, Any] = {"since_id": newest} if newest else {}
         if skipped:
             out["skipped_entries"] = skipped
-        return Result(tuple(items), out)
+        gone: list[str] = []
+        error: Exception | None = None
+        if cursor.get("deleted_api", True):
+            try:
+                gone, since_deleted = self._deleted(params, str(cursor.get("deleted_since") or ""))
+            except FetchError as exc:
+                if exc.status != 404:
+                    error = exc
+                # 404: a webmention.io without the list of deleted mentions.
+                out["deleted_api"] = exc.status != 404
+                since_deleted = str(cursor.get("deleted_since") or "")
+            if since_deleted:
+                out["deleted_since"] = since_deleted
+        return Result(tuple(items), out, error=error, gone=tuple(gone))
+
+    def _deleted(self, params: Mapping[str, Any], since: str) -> tuple[list[str], str]:
+        """Mentions of the article webmention.io removed (the source page is
+        gone or stopped linking, or the site's owner deleted them), since the
+        last time asked."""
+        query = {k: v for k, v in params.items() if k in ("target[]", "per-page", "token")}
+        if since:
+            query["since"] = since
+        gone, latest = [], since
+        for page in range(MAX_PAGES):
+            answer = self.client.get(
+                f"{self.api_url}/api/deleted.jf2", params={**query, "page": page}
+            ).json()
+            ids, newest = parse_deleted(answer)
+            gone += ids
+            if newest and (not latest or parse_timestamp(newest) > parse_timestamp(latest)):
+                latest = newest
+            if len(answer["children"]) < self.per_page:
+                break
+        return gone, latest

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import FetchError
 from ..fetch import Job, Result, url_job
-from ..model import Item, Person, normal_url
+from ..model import Item, Person, normal_url, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url
 
 if TYPE_CHECKING:
@@ -47,8 +47,7 @@ def public_avatar(url: str) -> str:
 def parse_gmt(value: str) -> datetime:
     """WordPress dates carry no zone: ``date_gmt`` and ``comment_date_gmt``
     are UTC (``2017-02-14T00:00:00`` or ``2017-02-14 00:00:00``)."""
-    parsed = datetime.fromisoformat(value.strip().replace(" ", "T"))
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
+    return parse_timestamp(value)
 
 
 def parse_comment(comment: Mapping[str, Any], host: str, post_author: int = 0) -> Item:
