@@ -18,6 +18,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
+from . import reply_mail
 from .model import anchor
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -31,7 +32,13 @@ MARKER = re.compile(r"<[a-z]+\s[^<>]*\bdata-engage-thread=")
 _RENDERED: weakref.WeakSet[Any] = weakref.WeakSet()
 #: What the plugin's own thread template reads from the page's context,
 #: besides ``article.engage``; the rendered-HTML cache is keyed by these.
-CONTEXT_KEYS = ("SITEURL", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT")
+CONTEXT_KEYS = (
+    "SITEURL",
+    "ENGAGE_CSS",
+    "ENGAGE_SHOW_WAITING",
+    "ENGAGE_DATE_FORMAT",
+    "ENGAGE_COMMENT_EMAIL",
+)
 #: How templates name each network in "Reply on X" and "Join the conversation".
 NETWORK_NAMES = {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
 
@@ -55,6 +62,8 @@ def add_templates(env: Environment) -> None:
     env.filters.setdefault("engage_anchor", anchor)
     env.globals.setdefault("engage_mark", mark_rendered)
     env.globals.setdefault("engage_networks", NETWORK_NAMES)
+    env.globals.setdefault("engage_mailto", reply_mail.mailto)
+    env.globals.setdefault("engage_mail_tag", reply_mail.tag)
 
 
 def mark_rendered(article: Any) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .model import NETWORKS, AuthorIdentity, normal_handle, normal_url
+from .reply_mail import valid_address
 
 _AUTHOR_KEYS = frozenset({"names", "emails", "urls", *NETWORKS})
 
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_ANSWER_BY_MENTION": True,
     "ENGAGE_REPORT_PAGE": "engage-report/index.html",  # outside the output; None: off
     "ENGAGE_PEOPLE": [],
+    "ENGAGE_COMMENT_EMAIL": None,  # an address: "Reply" and "Leave a comment" mailto: links
 }
 
 _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
@@ -154,6 +156,8 @@ class EngageSettings:
     people: tuple[tuple[str, ...], ...]
     timezone: str
     siteurl: str
+    #: Where "Reply" and "Leave a comment" mailto: links go; "" for none.
+    comment_email: str
     #: Pelican settings a thread depends on, for the build cache.
     salt: str
 
@@ -179,6 +183,28 @@ def comments_dir(settings: Mapping[str, Any]) -> str:
     return folder.strip().strip("/")
 
 
+#: Settings that templates read from the context, so they need a value there.
+TEMPLATE_KEYS = (
+    "ENGAGE_DISPLAY_DEPTH",
+    "ENGAGE_CSS",
+    "ENGAGE_SHOW_WAITING",
+    "ENGAGE_DATE_FORMAT",
+    "ENGAGE_COMMENT_EMAIL",
+)
+
+
+def _comment_email(settings: Mapping[str, Any]) -> str:
+    value = settings.get("ENGAGE_COMMENT_EMAIL")
+    if value is None or value == "":
+        return ""
+    if not valid_address(value):
+        raise SettingsError(
+            "ENGAGE_COMMENT_EMAIL",
+            f"expected an address such as comments@blog.example, got {value!r}",
+        )
+    return str(value).strip()
+
+
 def prepare_settings(settings: dict[str, Any]) -> None:
     """Keep comment files out of the site, and give templates our defaults.
 
@@ -197,7 +223,7 @@ def prepare_settings(settings: dict[str, Any]) -> None:
                 excludes.append(folder)
             settings[key] = excludes
     # Templates read these from the context, so they need their defaults there.
-    for key in ("ENGAGE_DISPLAY_DEPTH", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT"):
+    for key in TEMPLATE_KEYS:
         settings.setdefault(key, DEFAULTS[key])
 
 
@@ -384,6 +410,7 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         people=_people(settings),
         timezone=str(settings.get("TIMEZONE") or "UTC"),
         siteurl=str(settings.get("SITEURL") or ""),
+        comment_email=_comment_email(settings),
         salt=json.dumps(
             [settings.get(k) for k in ("SLUG_REGEX_SUBSTITUTIONS", "LOCALE", "DEFAULT_LANG")],
             sort_keys=True,
