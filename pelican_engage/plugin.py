@@ -110,22 +110,34 @@ def _fetch(engine: Engine, articles: list[Any]) -> None:
 
 def on_content_written(path: str, context: Any = None) -> None:
     build = _build_for_file(path)
-    if build is None or build.engine is None or not build.engine.settings.inject:
+    if build is None or build.engine is None:
         return
+    settings = build.engine.settings
     article = build.pages.get(_site(path))
-    if article is None or not context or context.get("article") is not article:
+    thread = (
+        settings.inject
+        and article is not None
+        and bool(context)
+        and context.get("article") is article
+    )
+    # Every page announces the webmention endpoint, not only articles:
+    # senders may mention any of them.
+    endpoint = settings.webmention.endpoint if path.endswith((".html", ".htm")) else ""
+    if not thread and not endpoint:
         return
-    if build.own_templates is None:
+    if thread and build.own_templates is None:
         build.own_templates = render.uses_own_templates(build.env)
     # One open for reading and rewriting: opening files is most of the cost
     # of this step on a 500-post site.
     with open(path, "r+", encoding="utf-8") as handle:
-        page = handle.read()
-        body = article.content
-        if render.has_thread(article, page, body, build.own_templates):
-            return
-        updated = render.inject(page, _thread_html(build, article, context), body)
-        if updated is not None:
+        page = updated = handle.read()
+        if thread:
+            body = article.content
+            if not render.has_thread(article, page, body, bool(build.own_templates)):
+                updated = render.inject(page, _thread_html(build, article, context), body) or page
+        if endpoint:
+            updated = render.add_webmention_link(updated, endpoint) or updated
+        if updated is not page:
             handle.seek(0)
             handle.write(updated)
             handle.truncate()

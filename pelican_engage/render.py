@@ -9,6 +9,7 @@ costs no HTML parse.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import weakref
@@ -20,6 +21,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from . import reply_mail
 from .model import anchor
+from .settings import webmention_endpoint
 
 TEMPLATES = Path(__file__).parent / "templates"
 STYLESHEET = Path(__file__).parent / "static" / "engage.css"
@@ -38,6 +40,7 @@ CONTEXT_KEYS = (
     "ENGAGE_SHOW_WAITING",
     "ENGAGE_DATE_FORMAT",
     "ENGAGE_COMMENT_EMAIL",
+    "ENGAGE_WEBMENTION",
 )
 #: How templates name each network in "Reply on X" and "Join the conversation".
 NETWORK_NAMES = {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
@@ -64,6 +67,7 @@ def add_templates(env: Environment) -> None:
     env.globals.setdefault("engage_networks", NETWORK_NAMES)
     env.globals.setdefault("engage_mailto", reply_mail.mailto)
     env.globals.setdefault("engage_mail_tag", reply_mail.tag)
+    env.globals.setdefault("engage_webmention_endpoint", webmention_endpoint)
 
 
 def mark_rendered(article: Any) -> str:
@@ -124,6 +128,25 @@ def inject(page: str, thread_html: str, body: str) -> str | None:
     if position < 0:
         return None
     return page[:position] + thread_html + "\n" + page[position:]
+
+
+_WEBMENTION_LINK = re.compile(r"""<link\s[^<>]*\brel=["']?[^"'<>]*\bwebmention\b""", re.I)
+_HEAD_END = re.compile(r"</head\s*>", re.I)
+
+
+def add_webmention_link(page: str, endpoint: str) -> str | None:
+    """``page`` with ``<link rel="webmention">`` before ``</head>``.
+
+    ``None`` when the page has no head, or already names an endpoint (the
+    theme's own, which wins).
+    """
+    if _WEBMENTION_LINK.search(page):
+        return None
+    head = _HEAD_END.search(page)
+    if head is None:
+        return None
+    link = f'<link rel="webmention" href="{html.escape(endpoint, quote=True)}">\n'
+    return page[: head.start()] + link + page[head.start() :]
 
 
 def write_stylesheet(output_path: Path, relative: str) -> Path:

@@ -49,7 +49,7 @@ _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
 _MASTODON_KEYS = {"token_env", "reactions"}
 _TWITTER_KEYS = {"api_url", "token_env", "search", "max_requests", "discover"}
 _BLUESKY_KEYS = {"api_url", "reactions"}
-_WEBMENTION_KEYS = {"api_url", "token_env"}
+_WEBMENTION_KEYS = {"api_url", "token_env", "endpoint"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,9 @@ class WebmentionSettings:
     api_url: str = "https://webmention.io"
     #: Optional: a token also returns mentions webmention.io keeps private.
     token_env: str = "ENGAGE_WEBMENTION_TOKEN"
+    #: Where senders post webmentions (``<link rel="webmention">`` and the
+    #: form); "" when it cannot be known (no SITEURL and none given).
+    endpoint: str = ""
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,7 @@ TEMPLATE_KEYS = (
     "ENGAGE_SHOW_WAITING",
     "ENGAGE_DATE_FORMAT",
     "ENGAGE_COMMENT_EMAIL",
+    "ENGAGE_WEBMENTION",
 )
 
 
@@ -318,14 +322,44 @@ def _bluesky(settings: Mapping[str, Any]) -> BlueskySettings:
     return BlueskySettings(_api_url(section, key, defaults.api_url), reactions)
 
 
+def webmention_endpoint(value: Any, siteurl: Any) -> str:
+    """The site's webmention endpoint, or "" when webmentions are off.
+
+    ``ENGAGE_WEBMENTION["endpoint"]`` when given; otherwise webmention.io's
+    per-site endpoint, ``<api_url>/<SITEURL's host>/webmention``.  Also a
+    template global: pages and the thread's form call it with the context's
+    ``ENGAGE_WEBMENTION`` and ``SITEURL``.
+    """
+    if not isinstance(value, Mapping):
+        return ""
+    explicit = value.get("endpoint")
+    if explicit:
+        return str(explicit)
+    host = urlsplit(str(siteurl or "")).netloc
+    if not host:
+        return ""
+    api_url = value.get("api_url") or WebmentionSettings.api_url
+    return f"{str(api_url).rstrip('/')}/{host}/webmention"
+
+
 def _webmention(settings: Mapping[str, Any]) -> WebmentionSettings:
     key = "ENGAGE_WEBMENTION"
     section = _section(settings, key, _WEBMENTION_KEYS)
     defaults = WebmentionSettings()
+    endpoint = section.get("endpoint")
+    if endpoint is not None:
+        parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
+        if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise SettingsError(f"{key}['endpoint']", f"expected an http(s) URL, got {endpoint!r}")
+    enabled = settings.get(key) is not None
+    api_url = _api_url(section, key, defaults.api_url)
     return WebmentionSettings(
-        enabled=settings.get(key) is not None,
-        api_url=_api_url(section, key, defaults.api_url),
+        enabled=enabled,
+        api_url=api_url,
         token_env=_env_name(section, key, defaults.token_env),
+        endpoint=webmention_endpoint(
+            {**section, "api_url": api_url} if enabled else None, settings.get("SITEURL")
+        ),
     )
 
 
