@@ -17,7 +17,7 @@ from typing import Any
 
 from pelican import signals
 
-from . import render
+from . import pcs_compat, render
 from .engine import Engine, article_lists, is_opted_out
 from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
@@ -33,6 +33,8 @@ class _Build:
     #: Written article page (absolute path) -> its article.
     pages: dict[str, Any] = field(default_factory=dict)
     own_templates: bool | None = None
+    #: pelican_comment_system's names for themes written for it.
+    pcs: pcs_compat.Options | None = None
 
 
 _builds: dict[str, _Build] = {}
@@ -54,6 +56,7 @@ def _build_for_file(path: str) -> _Build | None:
 
 def on_initialized(pelican: Any) -> None:
     prepare_settings(pelican.settings)
+    pcs_compat.template_defaults(pelican.settings)
 
 
 def on_generator_init(generator: Any) -> None:
@@ -66,7 +69,9 @@ def on_article_generator_init(generator: Any) -> None:
     except SettingsError as exc:
         logger.error("engage: setting %s; conversations are left out of this build", exc)
         engine = None
-    _builds[_site(generator.output_path)] = _Build(engine=engine, env=generator.env)
+    _builds[_site(generator.output_path)] = _Build(
+        engine=engine, env=generator.env, pcs=pcs_compat.options(generator.settings)
+    )
 
 
 def on_article_generator_finalized(generator: Any) -> None:
@@ -84,6 +89,8 @@ def on_article_generator_finalized(generator: Any) -> None:
             continue
         seen.add(id(article))
         article.engage = build.engine.engage(article, counted=published)
+        if build.pcs is not None:
+            pcs_compat.attach(article, article.engage, build.pcs)
         if article.save_as:
             build.pages[_site(os.path.join(generator.output_path, article.save_as))] = article
 
@@ -165,9 +172,13 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
 
 def on_article_writer_finalized(generator: Any, writer: Any = None) -> None:
     build = _builds.get(_site(generator.output_path))
-    if build is None or build.engine is None or not build.engine.settings.css:
+    if build is None or build.engine is None:
         return
-    render.write_stylesheet(Path(generator.output_path), CSS_OUTPUT)
+    if build.engine.settings.css:
+        render.write_stylesheet(Path(generator.output_path), CSS_OUTPUT)
+    if build.pcs is not None:
+        # Only the avatars a theme asked for (pcs's comment.avatar).
+        build.pcs.avatars.write(Path(generator.output_path))
 
 
 def on_finalized(pelican: Any) -> None:

@@ -68,6 +68,14 @@ def add_templates(env: Environment) -> None:
     env.globals.setdefault("engage_mailto", reply_mail.mailto)
     env.globals.setdefault("engage_mail_tag", reply_mail.tag)
     env.globals.setdefault("engage_webmention_endpoint", webmention_endpoint)
+    env.globals.setdefault("engage_pcs_anchor", pcs_anchor)
+
+
+def pcs_anchor(item: Any, slug_subs: Any = None) -> str:
+    """pelican_comment_system's ``comment-<slug>`` id for a local comment."""
+    from .pcs_compat import alias_id
+
+    return alias_id(item, slug_subs) if slug_subs else alias_id(item)
 
 
 def mark_rendered(article: Any) -> str:
