@@ -303,6 +303,10 @@ def template_defaults(settings: dict[str, Any]) -> None:
     """pcs's settings that its templates print, for themes whose conf no
     longer sets them (``height="{{ PELICAN_COMMENT_SYSTEM_IDENTICON_SIZE }}"``)."""
     settings.setdefault("PELICAN_COMMENT_SYSTEM_IDENTICON_SIZE", IDENTICON_SIZE)
+    # Their feed links read PELICAN_COMMENT_SYSTEM_FEED|format(article.slug).
+    ours = settings.get("ENGAGE_COMMENT_FEED")
+    if isinstance(ours, str) and ours:
+        settings.setdefault("PELICAN_COMMENT_SYSTEM_FEED", ours.replace("{slug}", "%s"))
 
 
 def _zone(name: str) -> tzinfo:

@@ -12,12 +12,14 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pelican import signals
 
-from . import pcs_compat, render
+from . import comment_feed, pcs_compat, render
+from .conversation import Engagement
 from .engine import Engine, article_lists, is_opted_out
 from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
@@ -179,6 +181,31 @@ def on_article_writer_finalized(generator: Any, writer: Any = None) -> None:
     if build.pcs is not None:
         # Only the avatars a theme asked for (pcs's comment.avatar).
         build.pcs.avatars.write(Path(generator.output_path))
+    _write_comment_feeds(build.engine, generator)
+
+
+def _write_comment_feeds(engine: Engine, generator: Any) -> None:
+    """Feeds of the listed articles' comments (not hidden ones, not drafts)."""
+    feeds = comment_feed.Feeds(engine.settings.comment_feed, engine.settings.comment_feed_all)
+    if feeds.per_post is None and feeds.site is None:
+        return
+    threads = []
+    seen: set[str] = set()
+    for name in ("articles", "translations"):
+        for article in getattr(generator, name, ()) or ():
+            # Metadata `engage: off` leaves the string "off" there.
+            engagement = getattr(article, "engage", None)
+            if not isinstance(engagement, Engagement) or engagement.thread.post.key in seen:
+                continue
+            seen.add(engagement.thread.post.key)
+            date = getattr(article, "date", None) or datetime.now(timezone.utc)
+            threads.append(
+                (engagement.thread, date if date.tzinfo else date.replace(tzinfo=timezone.utc))
+            )
+    try:
+        comment_feed.write(Path(generator.output_path), feeds, threads, generator.settings)
+    except OSError as exc:
+        engine.report(Problem("ENGAGE_COMMENT_FEED", f"cannot be written ({exc})"))
 
 
 def on_finalized(pelican: Any) -> None:
@@ -211,8 +238,6 @@ _PAGE_REFRESH_SECONDS = 6 * 3600
 
 def _write_author_page(engine: Engine, pelican: Any) -> str:
     """The author's page and feed of waiting items; the oldest wait, in words."""
-    from datetime import datetime, timezone
-
     from . import report
 
     now = datetime.now(timezone.utc)

@@ -41,6 +41,7 @@ CONTEXT_KEYS = (
     "ENGAGE_DATE_FORMAT",
     "ENGAGE_COMMENT_EMAIL",
     "ENGAGE_WEBMENTION",
+    "ENGAGE_COMMENT_FEED",
 )
 #: How templates name each network in "Reply on X" and "Join the conversation".
 NETWORK_NAMES = {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
@@ -69,6 +70,7 @@ def add_templates(env: Environment) -> None:
     env.globals.setdefault("engage_mail_tag", reply_mail.tag)
     env.globals.setdefault("engage_webmention_endpoint", webmention_endpoint)
     env.globals.setdefault("engage_pcs_anchor", pcs_anchor)
+    env.globals.setdefault("engage_feed_path", feed_path)
 
 
 def pcs_anchor(item: Any, slug_subs: Any = None) -> str:
@@ -76,6 +78,13 @@ def pcs_anchor(item: Any, slug_subs: Any = None) -> str:
     from .pcs_compat import alias_id
 
     return alias_id(item, slug_subs) if slug_subs else alias_id(item)
+
+
+def feed_path(pattern: Any, key: str) -> str:
+    """Output path of a post's comment feed, "" when feeds are off."""
+    from .comment_feed import feed_path, from_pcs
+
+    return feed_path(from_pcs(pattern), key) if isinstance(pattern, str) and pattern else ""
 
 
 def mark_rendered(article: Any) -> str:

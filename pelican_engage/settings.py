@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import comment_feed
 from .model import NETWORKS, AuthorIdentity, normal_handle, normal_url
 from .reply_mail import valid_address
 
@@ -43,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_REPORT_PAGE": "engage-report/index.html",  # outside the output; None: off
     "ENGAGE_PEOPLE": [],
     "ENGAGE_COMMENT_EMAIL": None,  # an address: "Reply" and "Leave a comment" mailto: links
+    # Atom feeds of comments; None: off.  Unset: pelican_comment_system's
+    # PELICAN_COMMENT_SYSTEM_FEED(_ALL) when the conf still has them.
+    "ENGAGE_COMMENT_FEED": comment_feed.DEFAULT_POST_FEED,
+    "ENGAGE_COMMENT_FEED_ALL": comment_feed.DEFAULT_ALL_FEED,
 }
 
 _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
@@ -161,6 +166,9 @@ class EngageSettings:
     siteurl: str
     #: Where "Reply" and "Leave a comment" mailto: links go; "" for none.
     comment_email: str
+    #: Output paths of the comment feeds (per post, with {slug}; the site's).
+    comment_feed: str | None
+    comment_feed_all: str | None
     #: Pelican settings a thread depends on, for the build cache.
     salt: str
 
@@ -194,6 +202,8 @@ TEMPLATE_KEYS = (
     "ENGAGE_DATE_FORMAT",
     "ENGAGE_COMMENT_EMAIL",
     "ENGAGE_WEBMENTION",
+    "ENGAGE_COMMENT_FEED",
+    "ENGAGE_COMMENT_FEED_ALL",
 )
 
 
@@ -207,6 +217,17 @@ def _comment_email(settings: Mapping[str, Any]) -> str:
             f"expected an address such as comments@blog.example, got {value!r}",
         )
     return str(value).strip()
+
+
+def _comment_feed(settings: Mapping[str, Any], key: str, per_post: bool) -> str | None:
+    value = settings.get(key, DEFAULTS[key])
+    if value is None or value is False:
+        return None
+    value = comment_feed.from_pcs(value)
+    problem = comment_feed.valid_pattern(value, per_post)
+    if problem:
+        raise SettingsError(key, f"{problem}; got {value!r}")
+    return str(value).strip().lstrip("/")
 
 
 def prepare_settings(settings: dict[str, Any]) -> None:
@@ -226,6 +247,13 @@ def prepare_settings(settings: dict[str, Any]) -> None:
             if folder not in excludes:
                 excludes.append(folder)
             settings[key] = excludes
+    # pelican_comment_system's feed names, when its settings are still there.
+    for ours, theirs in (
+        ("ENGAGE_COMMENT_FEED", "PELICAN_COMMENT_SYSTEM_FEED"),
+        ("ENGAGE_COMMENT_FEED_ALL", "PELICAN_COMMENT_SYSTEM_FEED_ALL"),
+    ):
+        if ours not in settings and theirs in settings:
+            settings[ours] = comment_feed.from_pcs(settings[theirs])
     # Templates read these from the context, so they need their defaults there.
     for key in TEMPLATE_KEYS:
         settings.setdefault(key, DEFAULTS[key])
@@ -445,6 +473,8 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         timezone=str(settings.get("TIMEZONE") or "UTC"),
         siteurl=str(settings.get("SITEURL") or ""),
         comment_email=_comment_email(settings),
+        comment_feed=_comment_feed(settings, "ENGAGE_COMMENT_FEED", per_post=True),
+        comment_feed_all=_comment_feed(settings, "ENGAGE_COMMENT_FEED_ALL", per_post=False),
         salt=json.dumps(
             [settings.get(k) for k in ("SLUG_REGEX_SUBSTITUTIONS", "LOCALE", "DEFAULT_LANG")],
             sort_keys=True,

@@ -1,0 +1,218 @@
+"""Atom feeds of comments, as pelican_comment_system wrote them.
+
+One feed per post (``ENGAGE_COMMENT_FEED``, default
+``feeds/comment.{slug}.atom.xml``, pcs's name, so subscribers keep their
+feed) and one for the whole site (``ENGAGE_COMMENT_FEED_ALL``, default
+``feeds/comments.all.atom.xml``).  Each entry names what it answers with
+RFC 4685's ``<thr:in-reply-to>``: the parent item's entry, or the post.
+
+Only comments, replies and quotes of listed posts are in them (no likes,
+mentions, hidden posts or drafts); content is the model's, sanitised on the
+way in; no e-mail address and nothing about who waits for an answer.  A
+feed whose text did not change is not written again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from feedgenerator import Atom1Feed
+
+from .model import ANSWERABLE_KINDS, Item, Thread, anchor
+
+THREAD_NS = "http://purl.org/syndication/thread/1.0"
+DEFAULT_POST_FEED = "feeds/comment.{slug}.atom.xml"
+DEFAULT_ALL_FEED = "feeds/comments.all.atom.xml"
+_TAGS = re.compile(r"<[^>]*>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class ThreadedAtomFeed(Atom1Feed):
+    """Atom with RFC 4685 ``thr:in-reply-to``, and a fixed date when empty.
+
+    feedgenerator dates an empty feed "now", which would rewrite every
+    quiet post's feed on every build.
+    """
+
+    def __init__(self, *args: Any, empty_date: datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.empty_date = empty_date
+
+    def root_attributes(self) -> dict[str, str]:
+        attributes = super().root_attributes()
+        attributes["xmlns:thr"] = THREAD_NS
+        return attributes
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, item)
+        ref = item.get("in_reply_to")
+        if ref:
+            handler.addQuickElement(
+                "thr:in-reply-to", None, {"ref": ref, "href": ref, "type": "text/html"}
+            )
+
+    def latest_post_date(self) -> datetime:
+        return super().latest_post_date() if self.items else self.empty_date
+
+
+def feed_path(pattern: str, key: str) -> str:
+    """The output path of a post's feed: ``{slug}`` (or pcs's ``%s``) is the post key."""
+    return pattern.replace("{slug}", key)
+
+
+def valid_pattern(value: Any, per_post: bool) -> str | None:
+    """Why ``value`` is no feed path, or None when it is one."""
+    if not isinstance(value, str) or not value.strip():
+        return "expected an output path such as feeds/comment.{slug}.atom.xml, or None"
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith("/") or ".." in parts:
+        return "expected a path inside the output folder"
+    if per_post and "{slug}" not in value:
+        return "needs {slug} in it (each post has its own feed)"
+    return None
+
+
+def from_pcs(value: Any) -> Any:
+    """pcs's ``feeds/comment.%s.atom.xml`` in our ``{slug}`` form."""
+    return value.replace("%s", "{slug}") if isinstance(value, str) else value
+
+
+def _entry_id(post_url: str, item_id: str) -> str:
+    return f"{post_url}#{anchor(item_id)}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One comment of one post, ready for a feed."""
+
+    item: Item
+    post_title: str
+    post_url: str
+    parent: str | None
+
+    @property
+    def id(self) -> str:
+        return _entry_id(self.post_url, self.item.id)
+
+    @property
+    def in_reply_to(self) -> str:
+        return _entry_id(self.post_url, self.parent) if self.parent else self.post_url
+
+
+def entries(thread: Thread) -> list[Entry]:
+    """The post's comments, replies and quotes, newest first."""
+    title = _TAGS.sub("", thread.post.title)
+    found = [
+        Entry(item, title, thread.post.url, thread.parents.get(item.id, item.in_reply_to))
+        for item in thread.items
+        if item.kind in ANSWERABLE_KINDS
+    ]
+    return sorted(found, key=lambda e: (e.item.published, e.item.id), reverse=True)
+
+
+def render(
+    title: str,
+    link: str,
+    feed_url: str,
+    found: Iterable[Entry],
+    empty_date: datetime,
+    name_post: bool = False,
+) -> str:
+    """The Atom document; ``name_post`` puts the post's title in entry titles."""
+    feed = ThreadedAtomFeed(
+        title=title,
+        link=link,
+        description="",
+        feed_url=feed_url,
+        feed_guid=feed_url,
+        empty_date=empty_date,
+    )
+    for entry in found:
+        item = entry.item
+        name = item.author.name or "Anonymous"
+        feed.add_item(
+            title=f"{name} on {entry.post_title}" if name_post else f"Posted by: {name}",
+            link=entry.id,
+            unique_id=entry.id,
+            description=None,
+            content=item.content_html,
+            pubdate=item.published,
+            updateddate=item.published,
+            author_name=name,
+            author_link=item.author.url or None,
+            in_reply_to=entry.in_reply_to,
+        )
+    # feedgenerator escapes text, but a control character (legal in a
+    # name from an API, illegal in XML) would make the feed unreadable.
+    return _CONTROL.sub("", feed.writeString("utf-8"))
+
+
+def _write(target: Path, text: str) -> bool:
+    try:
+        if target.read_text(encoding="utf-8") == text:
+            return False
+    except OSError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(target)
+    return True
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """Where the feeds go; both None: no feeds."""
+
+    per_post: str | None
+    site: str | None
+
+
+def write(
+    output: Path,
+    feeds: Feeds,
+    threads: Iterable[tuple[Thread, datetime]],
+    settings: Mapping[str, Any],
+) -> int:
+    """Write the feeds of ``threads`` (each with its post's date); how many changed."""
+    siteurl = str(settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "").rstrip("/")
+    sitename = _TAGS.sub("", str(settings.get("SITENAME") or ""))
+    limit = settings.get("FEED_MAX_ITEMS")
+    everything: list[Entry] = []
+    newest = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    changed = 0
+    for thread, published in threads:
+        found = entries(thread)
+        everything += found
+        newest = max(newest, published)
+        if feeds.per_post is None:
+            continue
+        path = feed_path(feeds.per_post, thread.post.key)
+        title = _TAGS.sub("", thread.post.title)
+        text = render(
+            f"{sitename} - Comments: {title}" if sitename else f"Comments: {title}",
+            thread.post.url,
+            f"{siteurl}/{path}",
+            found,
+            published,
+        )
+        changed += _write(output / path, text)
+    if feeds.site is not None:
+        everything.sort(key=lambda e: (e.item.published, e.item.id), reverse=True)
+        if isinstance(limit, int) and limit > 0:
+            everything = everything[:limit]
+        text = render(
+            f"{sitename} - All comments" if sitename else "All comments",
+            f"{siteurl}/" if siteurl else "/",
+            f"{siteurl}/{feeds.site}",
+            everything,
+            newest,
+            name_post=True,
+        )
+        changed += _write(output / feeds.site, text)
+    return changed
