@@ -24,7 +24,7 @@ def _thread_site(site: Site) -> Site:
 
 @pytest.mark.parametrize("theme", ["notmyidea", "simple"])
 def test_thread_is_injected_after_the_body_with_the_html_contract(site: Site, theme: str) -> None:
-    _thread_site(site).build(THEME=theme)
+    _thread_site(site).build(THEME=theme, ENGAGE_SHOW_WAITING=True)
     page = site.html("first-post.html")
     (section,) = page.select("section.engage")
     assert section["id"] == "comments"
@@ -34,7 +34,7 @@ def test_thread_is_injected_after_the_body_with_the_html_contract(site: Site, th
     body = article.find(string=lambda s: "of the first post" in s)
     assert body is not None
     all_text = str(page)
-    assert all_text.index("of the first post") < all_text.index('class="engage"')
+    assert all_text.index("of the first post") < all_text.index("data-engage-thread=")
 
     items = {el["data-engage-id"]: el for el in section.select("[data-engage-id]")}
     assert set(items) == {f"comment:first-post/c{n}" for n in range(1, 6)}
@@ -297,7 +297,7 @@ def test_warm_build_reuses_threads_until_an_input_changes(
 
     # An acknowledgement changes every thread's waiting state.
     Archive(site.root / "archive").acknowledge("comment:first-post/c5")
-    site.build()
+    site.build(ENGAGE_SHOW_WAITING=True)
     assert "0 thread(s) reused" in _summary(caplog)
     waiting = site.html("first-post.html").select(".engage-waiting")
     assert [el["data-engage-id"] for el in waiting] == ["comment:first-post/c3"]
@@ -425,7 +425,7 @@ def test_drafts_get_a_thread_but_are_not_counted_as_waiting(
 def test_social_items_named_like_the_author_are_not_the_author(site: Site) -> None:
     site.article("post")
     _archive_reply(site, "post", "Marin", "not_marin", "I am not who you think")
-    site.build()
+    site.build(ENGAGE_SHOW_WAITING=True)
     (item,) = site.html("post.html").select("[data-engage-id]")
     assert "engage-by-author" not in item["class"]
     assert "engage-waiting" in item["class"]
