@@ -31,6 +31,7 @@ IMPORT_FORMATS = (
     "disqus",
     "twitter-archive",
     "pelican-comment-system",
+    "mail",
 )
 
 
@@ -97,7 +98,10 @@ def _parser() -> argparse.ArgumentParser:
         "file; wordpress-html: a saved post page or its URL; disqus: a Disqus export "
         "(.xml or .xml.gz); twitter-archive: your X archive (zip or folder), whose "
         "replies join conversations already archived; pelican-comment-system: check the "
-        "comment folders, which are read in place. Importing twice changes nothing.",
+        "comment folders, which are read in place; mail: messages answering the Reply and "
+        "Leave a comment links (an mbox file, a Maildir folder, or imaps://user@host/Folder "
+        "with the password in $ENGAGE_IMAP_PASSWORD) become comment files. "
+        "Importing twice changes nothing.",
     )
     imp.add_argument(
         "format", choices=IMPORT_FORMATS, metavar="FORMAT", help=", ".join(IMPORT_FORMATS)
@@ -105,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("path", metavar="PATH_OR_URL", nargs="?", default="")
     imp.add_argument("--post", metavar="KEY", help="only this post key (or: the post of a page)")
     imp.add_argument("--url", default="", help="wordpress-html: the page's URL, for a saved file")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="mail: show what would be written, write nothing"
+    )
 
     ack = commands.add_parser(
         "ack",
@@ -352,6 +359,8 @@ def _progress(total: int) -> Iterator[Callable[[Job], None]]:
 def cmd_import(args: argparse.Namespace) -> int:
     if args.format == "pelican-comment-system":
         return _check_comment_folders(args)
+    if args.format == "mail":
+        return _import_mail(args)
     if not args.path:
         raise UsageError(f"import {args.format} needs a PATH_OR_URL")
     if args.format != "twitter-archive":
@@ -439,6 +448,24 @@ def _import_comments(args: argparse.Namespace) -> int:
             sys.stdout.write(f"  {post}\n")
     for problem in export.problems:
         sys.stdout.write(f"  {problem}\n")
+    return 0
+
+
+def _import_mail(args: argparse.Namespace) -> int:
+    from .importers import mailboxes
+
+    if not args.path:
+        raise UsageError("import mail needs a SOURCE: an mbox file, a Maildir or imaps://...")
+    settings = _settings(args.settings)
+    engine = _engine(settings)
+    articles = [a for a in site_articles(settings) if not is_opted_out(a)]
+    try:
+        text = mailboxes.run(engine, articles, args.path, args.dry_run)
+    except mailboxes.MailSourceError as exc:
+        raise UsageError(f"{exc}; nothing imported") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot write a comment file ({exc})") from exc
+    sys.stdout.write(text)
     return 0
 
 
