@@ -140,7 +140,7 @@ def on_content_written(path: str, context: Any = None) -> None:
     # of this step on a 500-post site.
     with open(path, "r+", encoding="utf-8") as handle:
         page = updated = handle.read()
-        if thread:
+        if thread and article is not None:
             body = article.content
             if not render.has_thread(article, page, body, bool(build.own_templates)):
                 updated = render.inject(page, _thread_html(build, article, context), body) or page

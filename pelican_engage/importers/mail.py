@@ -175,9 +175,9 @@ def _body(message: EmailMessage) -> tuple[str, str]:
         content = part.get_content()
     except LookupError:
         charset = part.get_content_charset() or "?"
-        raw = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
         try:
-            content = raw.decode("utf-8")
+            content = raw.decode("utf-8") if isinstance(raw, bytes) else ""
         except UnicodeDecodeError:
             return "", f"is in an unknown charset {charset!r}"
     except (ValueError, AssertionError) as exc:

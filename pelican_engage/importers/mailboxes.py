@@ -122,7 +122,7 @@ def read_imap(source: ImapSource, password: str) -> Iterator[tuple[str, bytes]]:
         status, data = client.uid("SEARCH", "ALL")
         uids = (data[0] or b"").split() if status == "OK" else []
         for uid in uids:
-            status, fetched = client.uid("FETCH", uid, "(BODY.PEEK[])")
+            status, fetched = client.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
             raw = next((part[1] for part in fetched if isinstance(part, tuple)), None)
             if status == "OK" and isinstance(raw, bytes):
                 yield f"{source.label}, UID {uid.decode()}", raw
