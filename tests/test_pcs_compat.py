@@ -82,6 +82,10 @@ def test_a_pcs_theme_renders_the_same_comments_without_error(site: Site) -> None
         assert svg.read_text().startswith("<svg")
     assert c1.select_one("img.pcs-avatar")["width"] == "72"
     assert "ann@reader.example" not in str(page)
+    # The theme's feed link (PELICAN_COMMENT_SYSTEM_FEED|format(article.slug)) leads to a feed.
+    feed = section.select_one("a.pcs-feed")["href"]
+    assert feed == "https://blog.example/feeds/comment.first-post.atom.xml"
+    assert (site.output / feed.removeprefix("https://blog.example/")).is_file()
     # A post without comments: pcs's empty state, and no error.
     quiet = site.html("quiet-post.html")
     assert "There are no comments yet." in quiet.get_text()
