@@ -203,7 +203,13 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
                 (engagement.thread, date if date.tzinfo else date.replace(tzinfo=timezone.utc))
             )
     try:
-        comment_feed.write(Path(generator.output_path), feeds, threads, generator.settings)
+        comment_feed.write(
+            Path(generator.output_path),
+            feeds,
+            threads,
+            generator.settings,
+            stamps_file=engine.settings.cache_path / "comment-feeds.json",
+        )
     except OSError as exc:
         engine.report(Problem("ENGAGE_COMMENT_FEED", f"cannot be written ({exc})"))
 

@@ -108,9 +108,25 @@ def test_one_feed_per_post_with_threading_and_one_for_the_site(site: Site) -> No
 def test_feeds_are_rewritten_only_when_they_change(site: Site) -> None:
     _site(site).build()
     quiet = site.output / "feeds/comment.quiet-post.atom.xml"
+    first = site.output / "feeds/comment.first-post.atom.xml"
     before = quiet.stat().st_mtime_ns, quiet.read_text()
     site.build()
     assert (quiet.stat().st_mtime_ns, quiet.read_text()) == before
+    # An edited comment (same length, same everything else) reaches its feed
+    # and the site's, on a warm build.
+    c4 = site.content / "comments" / "first-post" / "c4.markdown"
+    c4.write_text(c4.read_text().replace("wondering", "wandering"))
+    site.build()
+    assert "wandering" in first.read_text()
+    assert "wandering" in (site.output / "feeds/comments.all.atom.xml").read_text()
+    assert (quiet.stat().st_mtime_ns, quiet.read_text()) == before
+    # A feed removed from the output comes back, whatever the cache says.
+    quiet.unlink()
+    site.build()
+    assert quiet.read_text() == before[1]
+    # So does one whose title changed with the site's name.
+    site.build(SITENAME="Renamed blog")
+    assert feedparser.parse(first.read_text()).feed.title.startswith("Renamed blog")
 
 
 def test_content_is_sanitised_and_names_are_escaped(site: Site) -> None:
