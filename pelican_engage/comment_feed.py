@@ -15,7 +15,8 @@ feed whose text did not change is not written again.
 from __future__ import annotations
 
 import hashlib
-import json
+import os
+import pickle
 import re
 import zlib
 from collections.abc import Iterable, Mapping
@@ -35,8 +36,6 @@ DEFAULT_ALL_FEED = "feeds/comments.all.atom.xml"
 _TAGS = re.compile(r"<[^>]*>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-#: A new version may write feeds differently: its stamps are its own.
-_VERSION = __version__
 
 
 class ThreadedAtomFeed(Atom1Feed):
@@ -203,37 +202,55 @@ def thread_digest(thread: Thread) -> str:
 
 
 class _Stamps:
-    """Digests of the feeds written last time, kept in the cache folder.
+    """The feeds written last time, with the digest of their inputs, kept
+    in the cache folder.
 
-    A warm build renders only the feeds whose inputs changed: rendering all
-    of them costs about a second on a site of 500 posts.
+    A warm build renders only the feeds whose inputs changed (rendering all
+    of them costs about a second on a site of 500 posts), and copies the
+    others from here when the output folder was emptied.
     """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.old: dict[str, str] = {}
-        self.new: dict[str, str] = {}
+        self.old: dict[str, tuple[str, str]] = {}
+        self.new: dict[str, tuple[str, str]] = {}
         if path is not None:
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                self.old = (
-                    {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-                )
-            except (OSError, ValueError):
+                with path.open("rb") as handle:
+                    data = pickle.load(handle)
+                if isinstance(data, dict) and data.get("version") == __version__:
+                    self.old = data["feeds"]
+            except Exception:  # no cache, or an unreadable one: render afresh
                 self.old = {}
 
-    def fresh(self, output: Path, path: str, digest: str) -> bool:
-        self.new[path] = digest
-        return self.old.get(path) == digest and (output / path).is_file()
+    def reuse(self, output: Path, path: str, digest: str) -> bool:
+        """True when the feed at ``path`` is current (written again if missing)."""
+        old = self.old.get(path)
+        if old is None or old[0] != digest:
+            return False
+        self.new[path] = old
+        if not (output / path).is_file():
+            _write(output / path, old[1])
+        return True
+
+    def keep(self, path: str, digest: str, text: str) -> None:
+        self.new[path] = (digest, text)
 
     def save(self) -> None:
         if self.path is None or self.new == self.old:
             return
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(self.new, sort_keys=True), encoding="utf-8")
+            with temporary.open("wb") as handle:
+                pickle.dump(
+                    {"version": __version__, "feeds": self.new},
+                    handle,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
+            os.replace(temporary, self.path)
         except OSError:
-            pass  # a cache: the next build renders the feeds again
+            temporary.unlink(missing_ok=True)  # a cache: the next build renders again
 
 
 def write(
@@ -251,7 +268,7 @@ def write(
     sitename = _TAGS.sub("", str(settings.get("SITENAME") or ""))
     limit = settings.get("FEED_MAX_ITEMS")
     stamps = _Stamps(stamps_file)
-    common = (siteurl, sitename, limit, feeds.per_post, feeds.site, _VERSION)
+    common = (siteurl, sitename, limit, feeds.per_post, feeds.site)
     threads = list(threads)
     digests = [thread_digest(thread) for thread, _published in threads]
     newest = max((published for _t, published in threads), default=_EPOCH)
@@ -259,7 +276,8 @@ def write(
     if feeds.per_post is not None:
         for (thread, published), digest in zip(threads, digests, strict=True):
             path = feed_path(feeds.per_post, thread.post.key)
-            if stamps.fresh(output, path, _digest(*common, published, digest)):
+            digest = _digest(*common, published, digest)
+            if stamps.reuse(output, path, digest):
                 continue
             title = _TAGS.sub("", thread.post.title)
             text = render(
@@ -269,10 +287,10 @@ def write(
                 entries(thread),
                 published,
             )
+            stamps.keep(path, digest, text)
             changed += _write(output / path, text)
-    if feeds.site is not None and not stamps.fresh(
-        output, feeds.site, _digest(*common, newest, *digests)
-    ):
+    site_digest = _digest(*common, newest, *digests)
+    if feeds.site is not None and not stamps.reuse(output, feeds.site, site_digest):
         everything = [entry for thread, _published in threads for entry in entries(thread)]
         everything.sort(key=lambda e: (e.item.published, e.item.id), reverse=True)
         if isinstance(limit, int) and limit > 0:
@@ -285,6 +303,7 @@ def write(
             newest,
             name_post=True,
         )
+        stamps.keep(feeds.site, site_digest, text)
         changed += _write(output / feeds.site, text)
     stamps.save()
     return changed

@@ -208,7 +208,7 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
             feeds,
             threads,
             generator.settings,
-            stamps_file=engine.settings.cache_path / "comment-feeds.json",
+            stamps_file=engine.settings.cache_path / "comment-feeds.pickle",
         )
     except OSError as exc:
         engine.report(Problem("ENGAGE_COMMENT_FEED", f"cannot be written ({exc})"))
