@@ -20,6 +20,7 @@ comments itself, so the automatic injection stands back for that article.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
@@ -44,15 +45,32 @@ _DEFAULT_SLUG_SUBS = (
 )
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.\- ]+")
+
+
+def _slugify(name: str, slug_subs: Any) -> str:
+    """Pelican's slugify; plain ASCII names under the default substitutions
+    take a shortcut (Pelican's costs 70 µs a name: 0.7 s on 10,000 comments)."""
+    subs = tuple(tuple(pair) for pair in slug_subs) if slug_subs else _DEFAULT_SLUG_SUBS
+    if subs == _DEFAULT_SLUG_SUBS and _PLAIN_NAME.fullmatch(name):
+        return re.sub(r"[-\s]+", "-", name.replace(".", "").strip()).lower()
+    return _slugify_slow(name, subs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _slugify_slow(name: str, subs: tuple[tuple[str, str], ...]) -> str:
+    from pelican.utils import slugify
+
+    return slugify(name, regex_subs=subs)
+
+
 def pcs_slug(item: Item, slug_subs: Any = _DEFAULT_SLUG_SUBS) -> str:
     """The slug pcs gave a comment: its file name, extension included,
     slugified ("c3.md" -> "c3md").  Items that never were files use their
     anchor's readable part ("mastodon-host-123")."""
-    from pelican.utils import slugify
-
     if item.source == "local":
         name = (item.origin or item.id).replace("\\", "/").rsplit("/", 1)[-1]
-        return slugify(name, regex_subs=slug_subs or _DEFAULT_SLUG_SUBS)
+        return _slugify(name, slug_subs)
     from .model import anchor
 
     return anchor(item.id).removeprefix("engage-")

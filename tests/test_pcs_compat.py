@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from urllib.parse import unquote
 
 from bs4 import Tag
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pelican_engage.archive import Archive
 from pelican_engage.model import Item, Person
@@ -153,3 +155,16 @@ def test_the_pcs_macros_render_one_thread_with_a_mail_link(site: Site) -> None:
     leave = section.select_one("a.engage-mail-comment")
     assert unquote(leave["href"]).startswith("mailto:emailuser@example.com?subject=Re: First post")
     assert section.select_one("#comment-c1md") is not None
+
+
+@given(st.text(alphabet="aZ09_.- é\t", min_size=1, max_size=12))
+def test_the_slug_shortcut_is_pelicans_slugify(name: str) -> None:
+    from pelican.settings import DEFAULT_CONFIG
+    from pelican.utils import slugify
+
+    from pelican_engage.pcs_compat import _slugify
+
+    subs = DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"]
+    assert _slugify(name, subs) == slugify(name, regex_subs=subs)
+    custom = [*subs, ("z", "y")]
+    assert _slugify(name, custom) == slugify(name, regex_subs=custom)
