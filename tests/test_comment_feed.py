@@ -187,3 +187,31 @@ def test_a_bad_feed_path_names_the_key(site: Site, caplog, value: object) -> Non
     _site(site).build(ENGAGE_COMMENT_FEED=value)
     assert any("ENGAGE_COMMENT_FEED" in r.getMessage() for r in caplog.records)
     assert not (site.output / "feeds").exists()
+
+
+def test_any_text_gives_well_formed_xml() -> None:
+    import xml.etree.ElementTree as ElementTree
+
+    from pelican_engage import comment_feed
+    from pelican_engage.model import Post, Thread
+
+    nasty = 'a\x07b\ufffe "q" <t> & ]]> \ud800 é'
+    item = Item(
+        id="feed:a b <c> & é",
+        source="feed",
+        kind="comment",
+        author=Person(name=nasty, url='https://x.example/?a=1&b="2"'),
+        published=datetime(2026, 3, 1, tzinfo=timezone.utc),
+        content_html=f"<p>{nasty}</p>",
+    )
+    thread = Thread(post=Post(key="p", title=nasty, url="https://b.example/p.html"), items=(item,))
+    (entry,) = comment_feed.entries(thread)
+    text = comment_feed.render(
+        nasty, "https://b.example/", "https://b.example/f.xml", [entry], item.published
+    )
+    root = ElementTree.fromstring(text.encode("utf-8"))
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert root.find("a:entry/a:author/a:name", ns).text == 'ab "q" <t> & ]]>  é'
+    assert root.find("a:entry/a:author/a:uri", ns).text == 'https://x.example/?a=1&b="2"'
+    assert root.find("a:entry/a:content", ns).text == '<p>ab "q" <t> & ]]>  é</p>'
+    assert not feedparser.parse(text).bozo
