@@ -133,16 +133,14 @@ def render(
         name = item.author.name or "Anonymous"
         heading = f"{name} on {entry.post_title}" if name_post else f"Posted by: {name}"
         uri = f"<uri>{_text(item.author.url)}</uri>" if item.author.url else ""
+        entry_id, parent, when = _text(entry.id), _text(entry.in_reply_to), _date(item.published)
         parts.append(
             f"<entry><title>{_text(heading)}</title>"
-            f'<link href="{_text(entry.id)}" rel="alternate"/>'
-            f"<id>{_text(entry.id)}</id>"
-            f"<published>{_date(item.published)}</published>"
-            f"<updated>{_date(item.published)}</updated>"
+            f'<link href="{entry_id}" rel="alternate"/><id>{entry_id}</id>'
+            f"<published>{when}</published><updated>{when}</updated>"
             f"<author><name>{_text(name)}</name>{uri}</author>"
             f'<content type="html">{_text(item.content_html)}</content>'
-            f'<thr:in-reply-to ref="{_text(entry.in_reply_to)}" '
-            f'href="{_text(entry.in_reply_to)}" type="text/html"/></entry>'
+            f'<thr:in-reply-to ref="{parent}" href="{parent}" type="text/html"/></entry>'
         )
     parts.append("</feed>\n")
     return "".join(parts)
