@@ -203,7 +203,10 @@ def import_messages(
     seen: dict[str, set[str]] = {}
     for origin, raw in messages:
         outcome.read += 1
-        parsed = parse_message(raw, origin, known_posts)
+        try:
+            parsed = parse_message(raw, origin, known_posts)
+        except Exception as exc:  # one broken message never stops the others
+            parsed = Rejected(origin, f"cannot be parsed ({type(exc).__name__}: {exc})")
         if isinstance(parsed, Rejected):
             outcome.rejected.append(parsed)
             continue
