@@ -19,7 +19,7 @@ from typing import Any
 
 from pelican import signals
 
-from . import comment_feed, pcs_compat, render
+from . import comment_feed, fetching, pcs_compat, render
 from .conversation import Engagement
 from .engine import Engine, article_lists, is_opted_out
 from .model import Problem
@@ -145,7 +145,7 @@ def on_article_generator_finalized(generator: Any) -> None:
 
 def _fetch(engine: Engine, articles: list[Any]) -> None:
     """Fetch what is due before threads are built; never fails the build."""
-    summary, jobs = engine.fetch(articles)
+    summary, jobs = fetching.fetch(engine, articles)
     if jobs:
         x_requests = summary.requests_by_source.get("twitter", 0)
         errors = sum(summary.errors.values())

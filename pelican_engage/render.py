@@ -21,7 +21,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from . import reply_mail
 from .model import anchor
-from .settings import webmention_endpoint
+from .sources.registry import ANNOUNCING, NETWORKS
+from .sources.webmention import webmention_endpoint
 
 TEMPLATES = Path(__file__).parent / "templates"
 STYLESHEET = Path(__file__).parent / "static" / "engage.css"
@@ -43,8 +44,11 @@ CONTEXT_KEYS = (
     "ENGAGE_WEBMENTION",
     "ENGAGE_COMMENT_FEED",
 )
-#: How templates name each network in "Reply on X" and "Join the conversation".
-NETWORK_NAMES = {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+#: How templates name each announcing network in "Reply on X" and "Join the
+#: conversation" (a source not in it gets the mailto: reply link instead).
+NETWORK_NAMES = {n.name: n.display for n in ANNOUNCING}
+#: Each network's one-character mark, for themes (not used by our templates).
+NETWORK_ICONS = {n.name: n.icon for n in NETWORKS}
 
 
 def add_templates(env: Environment) -> None:
@@ -66,6 +70,7 @@ def add_templates(env: Environment) -> None:
     env.filters.setdefault("engage_anchor", anchor)
     env.globals.setdefault("engage_mark", mark_rendered)
     env.globals.setdefault("engage_networks", NETWORK_NAMES)
+    env.globals.setdefault("engage_icons", NETWORK_ICONS)
     env.globals.setdefault("engage_mailto", reply_mail.mailto)
     env.globals.setdefault("engage_mail_tag", reply_mail.tag)
     env.globals.setdefault("engage_webmention_endpoint", webmention_endpoint)

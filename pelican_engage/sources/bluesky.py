@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+from .. import checks
 from ..deepjson import loads as deep_loads
 from ..errors import FetchError
-from ..fetch import Job, Result
+from ..fetch import Job, Result, Source
 from ..model import Item, Person, parse_timestamp
 from ..sanitize import clean_text, safe_url
 from .bluesky_content import (  # noqa: F401  (post_html, labels: part of this module's API)
@@ -28,6 +29,7 @@ from .bluesky_content import (  # noqa: F401  (post_html, labels: part of this m
     media_html,
     post_html,
 )
+from .network import FetchSetup, Network
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -448,3 +450,81 @@ class BlueskySource:
 def _record(post: Mapping[str, Any]) -> Mapping[str, Any]:
     record = post.get("record")
     return record if isinstance(record, Mapping) else {}
+
+
+# -- The network's declaration (see sources/registry.py) ------------------------------
+
+SETTING = "ENGAGE_BLUESKY"
+SETTING_KEYS = frozenset({"api_url", "reactions"})
+#: A post URL in dedup's normal form (no scheme).
+_POST_URL = re.compile(r"^bsky\.app/profile/([^/]+)/post/([^/?#]+)", re.IGNORECASE)
+_PROFILE = re.compile(r"bsky\.app/profile/([^/]+)")
+
+
+@dataclass(frozen=True)
+class BlueskySettings:
+    """ENGAGE_BLUESKY, checked."""
+
+    api_url: str = API_URL
+    #: Fetch who liked and reposted the announcement (names in the row).
+    reactions: bool = True
+
+
+def load_settings(settings: Mapping[str, Any]) -> BlueskySettings:
+    """ENGAGE_BLUESKY of the Pelican settings; SettingsError names a bad key."""
+    section = checks.section(settings, SETTING, SETTING_KEYS)
+    defaults = BlueskySettings()
+    reactions = checks.flag(section, SETTING, "reactions", defaults.reactions)
+    return BlueskySettings(checks.api_url(section, SETTING, defaults.api_url), reactions)
+
+
+def _fetchers(setup: FetchSetup) -> dict[str, Source]:
+    settings: BlueskySettings = setup.settings
+    source = BlueskySource(setup.client, api_url=settings.api_url, reactions=settings.reactions)
+    return {SOURCE: source}
+
+
+def _url_keys(plain: str) -> set[str]:
+    match = _POST_URL.match(plain)
+    return {f"bsky:{unquote(match[1]).casefold()}/{match[2]}"} if match else set()
+
+
+def _bridgy_key(_user: str, leaf: str) -> str:
+    # Bridgy's Bluesky comment leaf is the reply's at:// URI, quoted.
+    leaf = unquote(leaf)
+    parts = leaf[5:].split("/") if leaf.startswith("at://") else []
+    return f"bsky:{parts[0].casefold()}/{parts[2]}" if len(parts) == 3 else ""
+
+
+def _item_keys(item: Item) -> set[str]:
+    # A post is the same under its DID and under its author's handle.
+    if not item.id.startswith("bluesky:at://"):
+        return set()
+    did, _collection, rkey = item.id[len("bluesky:at://") :].split("/", 2)
+    keys = {f"bsky:{did.casefold()}/{rkey}"}
+    if item.author.handle:
+        keys.add(f"bsky:{item.author.handle.casefold()}/{rkey}")
+    return keys
+
+
+def _profile(plain: str) -> str | None:
+    match = _PROFILE.fullmatch(plain)
+    return match[1] if match else None
+
+
+NETWORK = Network(
+    name=SOURCE,
+    display="Bluesky",
+    icon="\U0001f98b",  # a butterfly, Bluesky's logo
+    metadata=("bluesky",),
+    job=lambda key, value, published, settings: job_for(key, value, published, settings.api_url),
+    announcement=lambda value: parse_post_ref(value).url,
+    setting=SETTING,
+    setting_keys=SETTING_KEYS,
+    load_settings=load_settings,
+    fetchers=_fetchers,
+    url_keys=_url_keys,
+    bridgy_key=_bridgy_key,
+    item_keys=_item_keys,
+    profile=_profile,
+)

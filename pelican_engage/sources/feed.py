@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..fetch import Job, Result, url_job
+from ..fetch import Job, Result, Source, url_job
 from ..model import Item, Person, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url
+from .network import FetchSetup, Network
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -138,3 +139,22 @@ class FeedSource:
         if skipped:
             out["skipped_entries"] = skipped
         return Result(tuple(items), out)
+
+
+# -- The network's declaration (see sources/registry.py) ------------------------------
+
+
+def _fetchers(setup: FetchSetup) -> dict[str, Source]:
+    return {SOURCE: FeedSource(setup.client)}
+
+
+NETWORK = Network(
+    name=SOURCE,
+    display="Comment feed",
+    icon="\u269b",
+    metadata=("comments_feed",),
+    job=lambda key, value, published, _settings: job_for(key, value, published),
+    # Comment forms: anybody may type any name, so a name alone can be the author's.
+    accounts=False,
+    fetchers=_fetchers,
+)

@@ -18,11 +18,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .. import checks
 from ..errors import FetchError
-from ..fetch import Job, Result
-from ..model import Item, Person, parse_timestamp
+from ..fetch import Job, Result, Source
+from ..model import Item, Person, Problem, parse_timestamp
 from ..netpolicy import token_host_matches
 from ..sanitize import clean_html, clean_text, media_html, safe_url, text_to_html
+from .network import FetchSetup, Network
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -498,3 +500,124 @@ class MastodonSource:
                     break  # an outage proves nothing; ask again next time
                 lost.append(status_id)
         return lost
+
+
+# -- The network's declaration (see sources/registry.py) ------------------------------
+
+SETTING = "ENGAGE_MASTODON"
+SETTING_KEYS = frozenset({"token_env", "reactions", "unlisted", "host", "hosts"})
+#: A status URL in dedup's normal form (no scheme): /@user/123 or /users/user/statuses/123.
+_TOOT = re.compile(r"^([^/]+)/(?:@[^/]+|users/[^/]+/statuses)/(\d+)$")
+_PROFILE = re.compile(r"([^/@]+)/@([\w.-]+)")
+
+
+@dataclass(frozen=True)
+class MastodonSettings:
+    """ENGAGE_MASTODON, checked."""
+
+    token_env: str = "ENGAGE_MASTODON_TOKEN"
+    #: Fetch who favourited and boosted the announcement.
+    reactions: bool = True
+    #: Publish unlisted ("quiet public") replies too; off by default.
+    unlisted: bool = False
+    #: The server(s) the token is for ("host" or "host:port"); the token
+    #: goes to no other server, and to none when this is empty.
+    hosts: tuple[str, ...] = ()
+
+
+def _hosts(section: Mapping[str, Any]) -> tuple[str, ...]:
+    """ "host" and "hosts", as lower-case ``name[:port]``."""
+    found: list[str] = []
+    for name in ("host", "hosts"):
+        for value in checks.strings(f"{SETTING}[{name!r}]", section.get(name)):
+            parts = urlsplit(f"//{value}")
+            try:
+                parts.port  # noqa: B018 - a bad port raises here
+                bad = not parts.hostname or any(c in value for c in "/@?# \\")
+            except ValueError:
+                bad = True
+            if bad:
+                raise checks.SettingsError(
+                    f"{SETTING}[{name!r}]",
+                    "expected a server's host name such as 'mastodon.social' (with ':port' "
+                    f"when it is not the default; no https://, no path), got {value!r}",
+                )
+            found.append(value.lower())
+    return tuple(dict.fromkeys(found))
+
+
+def load_settings(settings: Mapping[str, Any]) -> MastodonSettings:
+    """ENGAGE_MASTODON of the Pelican settings; SettingsError names a bad key."""
+    section = checks.section(settings, SETTING, SETTING_KEYS)
+    defaults = MastodonSettings()
+    return MastodonSettings(
+        token_env=checks.env_name(section, SETTING, defaults.token_env),
+        reactions=checks.flag(section, SETTING, "reactions", defaults.reactions),
+        unlisted=checks.flag(section, SETTING, "unlisted", defaults.unlisted),
+        hosts=_hosts(section),
+    )
+
+
+def _fetchers(setup: FetchSetup) -> dict[str, Source]:
+    settings: MastodonSettings = setup.settings
+    token = setup.secrets.get(settings.token_env, "")
+    if token and not settings.hosts and setup.jobs:
+        setup.report(
+            Problem(
+                SETTING,
+                f"${settings.token_env} holds a token but no 'host' says "
+                "which server issued it, so it is sent to none; add e.g. "
+                "'host': 'mastodon.social'",
+            )
+        )
+    source = MastodonSource(
+        setup.client,
+        token=token,
+        reactions=settings.reactions,
+        hosts=settings.hosts,
+        unlisted=settings.unlisted,
+        token_env=settings.token_env,
+        author_handles=setup.engage.author.handles.get(SOURCE, ()),
+    )
+    return {SOURCE: source}
+
+
+def _url_keys(plain: str) -> set[str]:
+    match = _TOOT.match(plain)
+    return {f"mastodon:{match[1]}/{match[2]}"} if match else set()
+
+
+def _bridgy_key(user: str, leaf: str) -> str:
+    # Bridgy names a Mastodon user "user@host": the status id is the host's.
+    host = user.rsplit("@", 1)[-1] if "@" in user else ""
+    return f"mastodon:{host.casefold()}/{leaf}" if host else ""
+
+
+def _profile(plain: str) -> str | None:
+    match = _PROFILE.fullmatch(plain)
+    return f"{match[2]}@{match[1]}" if match else None
+
+
+def _announcement(value: str) -> str:
+    parse_status_url(value)
+    return value
+
+
+NETWORK = Network(
+    name=SOURCE,
+    display="Mastodon",
+    icon="\U0001f418",  # an elephant, Mastodon's mascot
+    metadata=("mastodon",),
+    job=lambda key, value, published, _settings: job_for(key, value, published),
+    announcement=_announcement,
+    setting=SETTING,
+    setting_keys=SETTING_KEYS,
+    load_settings=load_settings,
+    secrets=lambda settings: (settings.token_env,),
+    fetchers=_fetchers,
+    url_keys=_url_keys,
+    bridgy_key=_bridgy_key,
+    item_keys=lambda item: {item.id.casefold()},
+    profile=_profile,
+    shown=lambda items, settings: apply_visibility(items, settings.unlisted),
+)

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import FetchError
-from ..fetch import Job, Result, url_job
+from ..fetch import Job, Result, Source, url_job
 from ..model import Item, Person, normal_url, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url
+from .network import FetchSetup, Network
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -198,3 +199,22 @@ class WordPressSource:
         if bad:
             out["skipped_entries"] = bad
         return Result(tuple(items), out)
+
+
+# -- The network's declaration (see sources/registry.py) ------------------------------
+
+
+def _fetchers(setup: FetchSetup) -> dict[str, Source]:
+    return {SOURCE: WordPressSource(setup.client)}
+
+
+NETWORK = Network(
+    name=SOURCE,
+    display="WordPress",
+    icon="\u24e6",
+    metadata=("wordpress_comments",),
+    job=lambda key, value, published, _settings: job_for(key, value, published),
+    # Comment forms: anybody may type any name, so a name alone can be the author's.
+    accounts=False,
+    fetchers=_fetchers,
+)
