@@ -44,13 +44,64 @@ from .sources.local import (
     display_path,
 )
 from .sources.local_files import printable_name
-from .sources.registry import NETWORKS
+from .sources.registry import BY_NAME, NETWORKS
 
 logger = logging.getLogger(__name__)
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+def announced(cursors: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    """Like and repost counts each network gave for a post's announcements
+    (network -> "like"/"repost" -> count), from its archived cursors.
+
+    One announcement may have several cursors (its URL changed form in the
+    metadata): each post counts once, with its latest figures.  Each network
+    says where its counts are (``Network.counts``).
+    """
+    latest: dict[tuple[str, str], tuple[str, int, int]] = {}
+    for name, cursor in cursors.items():
+        network = BY_NAME.get(str(name).split(":", 1)[0])
+        # The archive is committed and editable: odd values are skipped.
+        if network is None or network.counts is None or not isinstance(cursor, Mapping):
+            continue
+        likes, reposts = network.counts(cursor)
+        which = str(cursor.get("uri") or cursor.get("status") or name)
+        figures = (str(cursor.get("fetched_at") or ""), likes, reposts)
+        if (network.name, which) not in latest or latest[(network.name, which)] < figures:
+            latest[(network.name, which)] = figures
+    totals: dict[str, dict[str, int]] = {}
+    for (source, _which), (_when, likes, reposts) in latest.items():
+        slot = totals.setdefault(source, {"like": 0, "repost": 0})
+        slot["like"] += likes
+        slot["repost"] += reposts
+    return totals
+
+
+def _salt(engine: Engine) -> str:
+    """Everything all threads depend on, besides their own inputs."""
+    author = engine.settings.author
+    templates = sorted((p.name, p.stat().st_mtime_ns) for p in TEMPLATES.glob("engage/*.html"))
+    return json.dumps(
+        {
+            "version": __version__,
+            "names": author.names,
+            "emails": sorted(author.emails),
+            "urls": sorted(author.urls),
+            "handles": {k: sorted(v) for k, v in author.handles.items()},
+            "depth": engine.settings.display_depth,
+            "by_mention": engine.settings.answer_by_mention,
+            # Networks' settings that change what pages show of their items.
+            "networks": {
+                n.name: repr(engine.settings.network(n.name)) for n in NETWORKS if n.shown
+            },
+            "timezone": engine.settings.timezone,
+            "settings": engine.settings.salt,
+            "templates": templates,
+            "acks": engine.archive.acks_stamp(),
+            "acknowledged": sorted(engine.acknowledged),
+            "forgotten": engine.archive.forgotten_stamp(),
+        },
+        sort_keys=True,
+    )
 
 
 @dataclass
@@ -100,34 +151,7 @@ class Engine:
         # i18n_subsites builds one site per language into the same CACHE_PATH,
         # nested in each other: each language keeps its own cache file.
         site = re.sub(r"[^A-Za-z0-9_-]", "_", str(self.pelican_settings.get("DEFAULT_LANG") or ""))
-        self.threads = ThreadCache(self.settings.cache_path, self._salt(), site)
-
-    def _salt(self) -> str:
-        """Everything all threads depend on, besides their own inputs."""
-        author = self.settings.author
-        templates = sorted((p.name, p.stat().st_mtime_ns) for p in TEMPLATES.glob("engage/*.html"))
-        return json.dumps(
-            {
-                "version": __version__,
-                "names": author.names,
-                "emails": sorted(author.emails),
-                "urls": sorted(author.urls),
-                "handles": {k: sorted(v) for k, v in author.handles.items()},
-                "depth": self.settings.display_depth,
-                "by_mention": self.settings.answer_by_mention,
-                # Networks' settings that change what pages show of their items.
-                "networks": {
-                    n.name: repr(self.settings.network(n.name)) for n in NETWORKS if n.shown
-                },
-                "timezone": self.settings.timezone,
-                "settings": self.settings.salt,
-                "templates": templates,
-                "acks": self.archive.acks_stamp(),
-                "acknowledged": sorted(self.acknowledged),
-                "forgotten": self.archive.forgotten_stamp(),
-            },
-            sort_keys=True,
-        )
+        self.threads = ThreadCache(self.settings.cache_path, _salt(self), site)
 
     def report(self, problem: Problem) -> None:
         """Log a problem the user must fix, once per build."""
@@ -157,41 +181,10 @@ class Engine:
         return stones
 
     def _announced(self, key: str) -> dict[str, dict[str, int]]:
-        """Like and repost counts each network gave for the announcements.
-
-        One announcement may have several cursors (its URL changed form in
-        the metadata): each post counts once, with its latest figures.
-        """
         try:
-            cursors = self.archive.load(key).cursors
+            return announced(self.archive.load(key).cursors)
         except ArchiveError:
             return {}
-        latest: dict[tuple[str, str], tuple[str, int, int]] = {}
-        for name, cursor in cursors.items():
-            if not isinstance(cursor, Mapping):
-                continue
-            # The archive is committed and editable: odd values are skipped.
-            source = str(name).split(":", 1)[0]
-            counts = _mapping(cursor.get("counts"))
-            metrics = _mapping(_mapping(cursor.get("announcement")).get("metrics"))
-            # Mastodon, Bluesky and X each name them their own way.
-            likes = counts.get("favourites") or counts.get("likes") or metrics.get("like_count")
-            reposts = counts.get("reblogs") or counts.get("reposts") or metrics.get("retweet_count")
-            which = str(cursor.get("uri") or cursor.get("status") or name)
-            when = str(cursor.get("fetched_at") or "")
-            figures = (
-                when,
-                likes if isinstance(likes, int) else 0,
-                reposts if isinstance(reposts, int) else 0,
-            )
-            if (source, which) not in latest or latest[(source, which)] < figures:
-                latest[(source, which)] = figures
-        totals: dict[str, dict[str, int]] = {}
-        for (source, _which), (_when, likes, reposts) in latest.items():
-            slot = totals.setdefault(source, {"like": 0, "repost": 0})
-            slot["like"] += likes
-            slot["repost"] += reposts
-        return totals
 
     def engage(self, article: Any, counted: bool = True) -> Engagement:
         """The article's conversation; ``counted`` adds it to the build's totals."""

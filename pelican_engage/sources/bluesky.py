@@ -29,7 +29,7 @@ from .bluesky_content import (  # noqa: F401  (post_html, labels: part of this m
     media_html,
     post_html,
 )
-from .network import FetchSetup, Network
+from .network import FetchSetup, Network, figures
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -527,4 +527,5 @@ NETWORK = Network(
     bridgy_key=_bridgy_key,
     item_keys=_item_keys,
     profile=_profile,
+    counts=lambda cursor: figures(cursor, "counts", "likes", "reposts"),
 )

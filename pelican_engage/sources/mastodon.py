@@ -24,7 +24,7 @@ from ..fetch import Job, Result, Source
 from ..model import Item, Person, Problem, parse_timestamp
 from ..netpolicy import token_host_matches
 from ..sanitize import clean_html, clean_text, media_html, safe_url, text_to_html
-from .network import FetchSetup, Network
+from .network import FetchSetup, Network, figures
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -620,4 +620,5 @@ NETWORK = Network(
     item_keys=lambda item: {item.id.casefold()},
     profile=_profile,
     shown=lambda items, settings: apply_visibility(items, settings.unlisted),
+    counts=lambda cursor: figures(cursor, "counts", "favourites", "reblogs"),
 )

@@ -57,6 +57,18 @@ class FetchSetup:
     report: Callable[[Problem], None]
 
 
+def figures(cursor: Mapping[str, Any], path: str, likes: str, reposts: str) -> tuple[int, int]:
+    """(likes, reposts) read from ``cursor[path][likes]`` and ``[reposts]``
+    (``path`` may be dotted); a missing or odd value counts 0, since the
+    archive is committed and editable."""
+    node: Any = cursor
+    for step in path.split("."):
+        node = node.get(step) if isinstance(node, Mapping) else None
+    node = node if isinstance(node, Mapping) else {}
+    values = (node.get(likes), node.get(reposts))
+    return tuple(v if isinstance(v, int) else 0 for v in values)  # type: ignore[return-value]
+
+
 def _no_settings(_settings: Mapping[str, Any]) -> None:
     return None
 
@@ -119,6 +131,9 @@ class Network:
     discovery_jobs: Callable[[Any, Any, ArticleView, datetime], list[Job]] | None = None
     #: (archived items, settings) -> what pages may show of them.
     shown: Callable[[list[Item], Any], list[Item]] | None = None
+    #: An announcement's archived cursor -> (likes, reposts) the network
+    #: counted for it (it may name fewer people than it counts).
+    counts: Callable[[Mapping[str, Any]], tuple[int, int]] | None = None
 
     @property
     def announces(self) -> bool:

@@ -22,7 +22,7 @@ from .. import checks
 from ..errors import AccessDenied, FetchError, SourceUnavailable
 from ..fetch import Job, Result, Source
 from ..model import Item
-from .network import ArticleView, FetchSetup, Network
+from .network import ArticleView, FetchSetup, Network, figures
 from .twitter_answers import (
     _dict,
     _list,
@@ -454,4 +454,5 @@ NETWORK = Network(
     profile=_profile,
     discovered=discovered,
     discovery_jobs=discovery_jobs,
+    counts=lambda cursor: figures(cursor, "announcement.metrics", "like_count", "retweet_count"),
 )
