@@ -21,7 +21,7 @@ from tests.conftest import Site
 from tests.loopback import Server, send
 
 FEEDS = Path(__file__).parent / "data" / "feed"
-REST = Path(__file__).parent / "data" / "wordpress"
+REST = Path(__file__).parent / "data" / "wordpress-rest"
 NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
 FAST = HttpSettings(connect_timeout=2, read_timeout=1, backoff=0.01, max_wait=1, retries=1)
 ALICE = "feed:https://blog.example.org/?p=1#comment-12"

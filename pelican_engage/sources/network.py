@@ -112,6 +112,8 @@ class Network:
     #: How it is built for a fetch: source name -> source (a network may
     #: bring several, e.g. X's discovery).
     fetchers: Callable[[FetchSetup], Mapping[str, Source]] | None = None
+    #: It bills per request (X): the build's log line says how many it got.
+    billed: bool = False
     #: What ``fetch --source`` takes for it (default: its name).
     fetch_names: tuple[str, ...] = ()
     #: Dedup: a normal URL (no scheme, no www.) -> keys of the post it names.

@@ -448,6 +448,7 @@ NETWORK = Network(
     unready=_unready,
     fetchers=_fetchers,
     fetch_names=(SOURCE, TwitterDiscovery.name),
+    billed=True,
     url_keys=_url_keys,
     bridgy_key=lambda _user, leaf: f"twitter:{leaf}",
     item_keys=lambda item: {item.id},
