@@ -74,11 +74,16 @@ def fetch(
     save_unsaved(engine.archive)
     wanted = select or (lambda _job: True)
     jobs = [j for j in engine.jobs(articles) if wanted(j)]
-    secrets = {
-        name: secret(name)
-        for network in NETWORKS
-        for name in network.secrets(settings.network(network.name))
-    }
+
+    def secrets_of(networks: Iterable[Network]) -> dict[str, str]:
+        # Read when needed: a malformed token is only worth a warning then.
+        return {
+            name: secret(name)
+            for network in networks
+            for name in network.secrets(settings.network(network.name))
+        }
+
+    secrets = secrets_of(n for n in NETWORKS if n.unready)
     summary = Summary()
     unready: set[str] = set()
     for network in NETWORKS:
@@ -106,6 +111,7 @@ def fetch(
     # (offline, or no announcements) a tenth of a second.
     from .http import Client
 
+    secrets.update(secrets_of(n for n in NETWORKS if not n.unready))
     clients = {}
     sources: dict[str, Source] = {}
     for network in NETWORKS:

@@ -114,7 +114,8 @@ class Network:
     fetchers: Callable[[FetchSetup], Mapping[str, Source]] | None = None
     #: It bills per request (X): the build's log line says how many it got.
     billed: bool = False
-    #: What ``fetch --source`` takes for it (default: its name).
+    #: What ``fetch --source`` takes for it (default: its name); any other
+    #: is ``<name>-<what>``, so a refused token defers them all (fetch.py).
     fetch_names: tuple[str, ...] = ()
     #: Dedup: a normal URL (no scheme, no www.) -> keys of the post it names.
     url_keys: Callable[[str], set[str]] | None = None
