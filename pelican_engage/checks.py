@@ -89,3 +89,26 @@ def api_url(section: Mapping[str, Any], key: str, default: str) -> str:
     if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
         raise SettingsError(f"{key}['api_url']", f"expected an http(s) base URL, got {url!r}")
     return url.rstrip("/")
+
+
+def hosts(section: Mapping[str, Any], key: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """Server host names under ``names`` (a string or a list each), as
+    lower-case ``name[:port]``, in order, once each: the servers a token
+    may be sent to."""
+    found: list[str] = []
+    for name in names:
+        for value in strings(f"{key}[{name!r}]", section.get(name)):
+            parts = urlsplit(f"//{value}")
+            try:
+                parts.port  # noqa: B018 - a bad port raises here
+                bad = not parts.hostname or any(c in value for c in "/@?# \\")
+            except ValueError:
+                bad = True
+            if bad:
+                raise SettingsError(
+                    f"{key}[{name!r}]",
+                    "expected a server's host name such as 'mastodon.social' (with ':port' "
+                    f"when it is not the default; no https://, no path), got {value!r}",
+                )
+            found.append(value.lower())
+    return tuple(dict.fromkeys(found))

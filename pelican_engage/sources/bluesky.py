@@ -1,19 +1,19 @@
 """Bluesky: the replies to a post's announcement, from the public AppView.
 
-Pure functions first (a ``bluesky:`` value -> handle or DID and record key,
-post text with its facets -> safe HTML, a getPostThread answer -> items);
+Pure functions first (a ``bluesky:`` value -> handle or DID and record key
+in ``bluesky_refs``, post text with its facets -> safe HTML in
+``bluesky_content``, both re-exported here; a getPostThread answer -> items);
 the fetching class builds on them.  A handle is resolved to its DID once and
 the resulting ``at://`` URI is kept in the archive's cursor.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from .. import checks
 from ..deepjson import loads as deep_loads
@@ -29,6 +29,19 @@ from .bluesky_content import (  # noqa: F401  (post_html, labels: part of this m
     media_html,
     post_html,
 )
+from .bluesky_refs import (  # noqa: F401  (part of this module's API)
+    _DID,
+    INVALID_HANDLE,
+    WEB,
+    PostRef,
+    _valid_handle,
+    bridgy_key,
+    item_keys,
+    parse_post_ref,
+    post_url,
+    profile,
+    url_keys,
+)
 from .network import FetchSetup, Network, figures
 
 if TYPE_CHECKING:
@@ -36,7 +49,6 @@ if TYPE_CHECKING:
 
 SOURCE = "bluesky"
 API_URL = "https://public.api.bsky.app"
-WEB = "https://bsky.app"
 #: Reply levels asked per getPostThread.  Each level nests JSON twice, and
 #: json.loads gives up near 495 levels: a deeper branch is asked again from
 #: its deepest reply (below), so any depth is archived whole.
@@ -45,73 +57,6 @@ THREAD_DEPTH = 100
 MAX_CONTINUATIONS = 100
 #: getPosts takes at most 25 URIs.
 POSTS_BATCH = 25
-#: The handle the AppView shows when an account's handle no longer verifies.
-INVALID_HANDLE = "handle.invalid"
-_POST_COLLECTION = "app.bsky.feed.post"
-_HANDLE = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*$", re.I
-)
-_DID = re.compile(r"^did:[a-z]+:[A-Za-z0-9._:%-]{1,2048}$")
-_RKEY = re.compile(r"^[A-Za-z0-9._:~-]{1,512}$")
-
-
-@dataclass(frozen=True)
-class PostRef:
-    """A Bluesky post: its author (handle or DID) and record key."""
-
-    actor: str
-    rkey: str
-
-    @property
-    def is_did(self) -> bool:
-        return self.actor.startswith("did:")
-
-    def uri(self, did: str = "") -> str:
-        return f"at://{did or self.actor}/{_POST_COLLECTION}/{self.rkey}"
-
-    @property
-    def url(self) -> str:
-        return f"{WEB}/profile/{self.actor}/post/{self.rkey}"
-
-
-def parse_post_ref(value: str) -> PostRef:
-    """A bsky.app post URL or an at:// URI; ValueError says what is wrong."""
-    value = value.strip()
-    if value.startswith("at://"):
-        parts = value[len("at://") :].split("/")
-        if len(parts) == 3 and parts[1] == _POST_COLLECTION:
-            actor, rkey = parts[0], parts[2]
-        else:
-            raise ValueError(f"{value!r} is not a Bluesky post URI (at://did/{_POST_COLLECTION}/…)")
-    else:
-        url = urlsplit(value)
-        match = re.fullmatch(r"/profile/([^/]+)/post/([^/]+)/?", url.path)
-        if url.scheme not in {"http", "https"} or url.netloc.lower() != "bsky.app" or not match:
-            raise ValueError(
-                f"{value!r} is not a Bluesky post (expected https://bsky.app/profile/you/post/…)"
-            )
-        actor, rkey = match[1], match[2]
-    if not (_DID.match(actor) or _HANDLE.match(actor)) or not _RKEY.match(rkey):
-        raise ValueError(f"{value!r} is not a Bluesky post (bad handle, DID or record key)")
-    return PostRef(actor, rkey)
-
-
-def post_url(uri: str, handle: str = "") -> str:
-    """The bsky.app page of an at:// post URI (by handle when it is valid,
-    else by the DID in the URI, which always works)."""
-    parts = uri.removeprefix("at://").split("/")
-    if len(parts) != 3:
-        return ""
-    if not _valid_handle(handle):
-        handle = ""
-    return f"{WEB}/profile/{handle or parts[0]}/post/{parts[2]}"
-
-
-def _valid_handle(handle: str) -> bool:
-    return bool(_HANDLE.match(handle)) and handle.casefold() != INVALID_HANDLE
-
-
-# -- Answers ------------------------------------------------------------------
 
 
 def parse_author(author: Mapping[str, Any]) -> Person:
@@ -456,9 +401,6 @@ def _record(post: Mapping[str, Any]) -> Mapping[str, Any]:
 
 SETTING = "ENGAGE_BLUESKY"
 SETTING_KEYS = frozenset({"api_url", "reactions"})
-#: A post URL in dedup's normal form (no scheme).
-_POST_URL = re.compile(r"^bsky\.app/profile/([^/]+)/post/([^/?#]+)", re.IGNORECASE)
-_PROFILE = re.compile(r"bsky\.app/profile/([^/]+)")
 
 
 @dataclass(frozen=True)
@@ -484,34 +426,6 @@ def _fetchers(setup: FetchSetup) -> dict[str, Source]:
     return {SOURCE: source}
 
 
-def _url_keys(plain: str) -> set[str]:
-    match = _POST_URL.match(plain)
-    return {f"bsky:{unquote(match[1]).casefold()}/{match[2]}"} if match else set()
-
-
-def _bridgy_key(_user: str, leaf: str) -> str:
-    # Bridgy's Bluesky comment leaf is the reply's at:// URI, quoted.
-    leaf = unquote(leaf)
-    parts = leaf[5:].split("/") if leaf.startswith("at://") else []
-    return f"bsky:{parts[0].casefold()}/{parts[2]}" if len(parts) == 3 else ""
-
-
-def _item_keys(item: Item) -> set[str]:
-    # A post is the same under its DID and under its author's handle.
-    if not item.id.startswith("bluesky:at://"):
-        return set()
-    did, _collection, rkey = item.id[len("bluesky:at://") :].split("/", 2)
-    keys = {f"bsky:{did.casefold()}/{rkey}"}
-    if item.author.handle:
-        keys.add(f"bsky:{item.author.handle.casefold()}/{rkey}")
-    return keys
-
-
-def _profile(plain: str) -> str | None:
-    match = _PROFILE.fullmatch(plain)
-    return match[1] if match else None
-
-
 NETWORK = Network(
     name=SOURCE,
     display="Bluesky",
@@ -523,9 +437,9 @@ NETWORK = Network(
     setting_keys=SETTING_KEYS,
     load_settings=load_settings,
     fetchers=_fetchers,
-    url_keys=_url_keys,
-    bridgy_key=_bridgy_key,
-    item_keys=_item_keys,
-    profile=_profile,
+    url_keys=url_keys,
+    bridgy_key=bridgy_key,
+    item_keys=item_keys,
+    profile=profile,
     counts=lambda cursor: figures(cursor, "counts", "likes", "reposts"),
 )
