@@ -103,7 +103,20 @@ def _parser() -> argparse.ArgumentParser:
         "format", choices=IMPORT_FORMATS, metavar="FORMAT", help=", ".join(IMPORT_FORMATS)
     )
     imp.add_argument("path", metavar="PATH_OR_URL", nargs="?", default="")
-    imp.add_argument("--post", metavar="KEY", help="only this post key (or: the post of a page)")
+    imp.add_argument(
+        "--post",
+        metavar="KEY",
+        help="the post key a one-post export or a page goes into; of a bigger export, "
+        "only the post that belongs to KEY",
+    )
+    imp.add_argument(
+        "--map",
+        metavar="OLD_URL=KEY",
+        action="append",
+        default=[],
+        help="place the exported post at OLD_URL into post KEY (repeatable)",
+    )
+    imp.add_argument("--map-file", metavar="CSV", help="rows of OLD_URL,KEY, as --map")
     imp.add_argument("--url", default="", help="wordpress-html: the page's URL, for a saved file")
 
     ack = commands.add_parser(
@@ -410,36 +423,22 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _import_comments(args: argparse.Namespace) -> int:
-    from .importers import ImportFormatError
-    from .importers.apply import ImportWriteError, apply_export, read_export
+    from .importers import ImportFormatError, apply
 
     settings = _settings(args.settings)
     engine = _engine(settings)
     try:
-        export = read_export(args.format, args.path, engine, page_url=args.url)
-        report = apply_export(engine, site_articles(settings), export, only=args.post)
-    except ImportWriteError as exc:
+        maps = apply.parse_map(args.map)
+        if args.map_file:
+            maps += apply.read_map_file(args.map_file)
+        export = apply.read_export(args.format, args.path, engine, page_url=args.url)
+        report = apply.apply_export(engine, site_articles(settings), export, args.post, maps)
+    except apply.ImportWriteError as exc:
         raise UsageError(str(exc)) from exc
     except ImportFormatError as exc:
         raise UsageError(f"{exc}; nothing imported") from exc
-    skipped = ", ".join(f"{n} {why}" for why, n in sorted(export.skipped.items()))
-    sys.stdout.write(
-        f"Read {sum(len(p.items) for p in export.posts)} comment(s) on {len(export.posts)} "
-        f"post(s); imported {report.comments} into {len(report.posts)} post(s), "
-        f"{report.added} new.\n"
-    )
-    if skipped:
-        sys.stdout.write(f"Left out: {skipped}.\n")
-    if report.unmapped:
-        sys.stdout.write(
-            f"{len(report.unmapped)} exported post(s) match no article (by URL, path or "
-            "slug); give --post KEY, or set engage_key on the article:\n"
-        )
-        for post in report.unmapped:
-            sys.stdout.write(f"  {post}\n")
-    for problem in export.problems:
-        sys.stdout.write(f"  {problem}\n")
-    return 0
+    sys.stdout.write(apply.summary(export, report))
+    return apply.exit_status(export)
 
 
 def _check_comment_folders(args: argparse.Namespace) -> int:

@@ -86,6 +86,28 @@ _RENAMES = (
 )
 
 
+# An <img> with its attributes (quoted values may hold ">"), as a browser's
+# tokenizer reads it; and its alt attribute.
+_IMG = re.compile(r"""<img\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+_ALT = re.compile(r"""\salt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+
+
+def images_to_alt(untrusted: str) -> str:
+    """Each ``<img>`` replaced by its alt text, escaped.
+
+    No image is rendered (see ALLOWED_TAGS), and WordPress prints typed
+    smileys and emoji as ``<img class="wp-smiley" alt=":)">``: without
+    this, ":)" vanishes and an emoji-only comment comes out empty.
+    """
+
+    def alt(match: re.Match[str]) -> str:
+        found = _ALT.search(match[0][4:])
+        value = next((g for g in found.groups() if g is not None), "") if found else ""
+        return html.escape(html.unescape(value), quote=False)
+
+    return _IMG.sub(alt, untrusted) if "<img" in untrusted.lower() else untrusted
+
+
 def clean_html(untrusted: str) -> str:
     """Return ``untrusted`` HTML reduced to the comment policy.
 
@@ -94,7 +116,7 @@ def clean_html(untrusted: str) -> str:
     one pass in a form that the next parse reads differently, and what we
     store must be exactly what a browser will see.
     """
-    text = untrusted
+    text = images_to_alt(untrusted)
     for pattern, replacement in _RENAMES:
         text = pattern.sub(replacement, text)
     for _ in range(5):
@@ -148,6 +170,10 @@ def safe_url(untrusted: str, schemes: frozenset[str] = frozenset({"http", "https
     if parts.scheme.lower() not in schemes:
         return ""
     if parts.scheme.lower() in {"http", "https"} and not parts.netloc:
+        return ""
+    # User-info ("http://ann@mail.example"): a commenter typed an e-mail
+    # address into the Website field, or a link hides its real host.
+    if "@" in parts.netloc:
         return ""
     return candidate
 

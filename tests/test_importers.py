@@ -347,11 +347,6 @@ def test_unclosed_tags_still_parse() -> None:
     assert mallory.content_html.count("<b>") == mallory.content_html.count("</b>")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wordpress_html.parse_page uses html.parser, which does not close an <li> "
-    "at the next <li>: with the optional </li> left out, a sibling becomes a reply",
-)
 def test_omitted_li_end_tags_keep_siblings_apart() -> None:
     comment = (
         '<li id="comment-{n}" class="comment"><article class="comment-body"><b class="fn">'

@@ -1,61 +1,151 @@
 """WordPress's export file (WXR, Tools -> Export): every approved comment.
 
 Only approved comments are imported: pending, spam and trash are counted and
-left out.  Pingbacks and trackbacks become mentions, ``comment_parent``
-threads, and GMT dates are used.  Commenter e-mails only serve to recognise
-the author (with ENGAGE_AUTHOR's e-mails, or the post author's user id); the
-item keeps a mark, never the address.
+left out.  ``comment_parent`` threads.  Types: pingbacks and trackbacks are
+mentions; the Webmention and Semantic Linkbacks plugins' reactions are
+likes, reposts, mentions or replies by their ``comment_type`` or their
+``semantic_linkbacks_type`` meta; other types (a shop's order notes...) are
+counted and left out.  GMT dates are used; a comment whose GMT date is the
+``0000-00-00`` placeholder is read in the site's TIMEZONE.  Commenter e-mails
+only serve to recognise the author (with ENGAGE_AUTHOR's e-mails, or the
+post author's user id); the item keeps a mark, never the address.
+
+Any WXR version's namespace is read (``http`` or ``https``, 1.0 to 1.2;
+WordPress.com writes ``https``), and the repairs of :mod:`.xmlfile` apply.
 """
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections import Counter
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lxml import etree
 
 from ..model import AuthorIdentity, Item, Person
-from ..sanitize import clean_html, clean_text, safe_url
+from ..sanitize import clean_html, clean_text, html_to_text, safe_url
 from ..sources.wordpress import SOURCE, item_id, parse_gmt
 from . import Export, ExportedPost, ImportFormatError, orphan_replies
+from .xmlfile import read_xml
 
-_EXPORT_NS = re.compile(r"^http://wordpress\.org/export/1\.\d+/?$")
-_BLOCK = re.compile(r"<(p|div|ul|ol|blockquote|pre|h\d|table)\b", re.IGNORECASE)
-_ZERO_DATE = "0000-00-00 00:00:00"
+_EXPORT_NS = re.compile(r"^https?://(?:www\.)?wordpress\.org/export/1\.[0-2]/?$")
+_ZERO_DATE = re.compile(r"^0000-00-00")
 DC = "http://purl.org/dc/elements/1.1/"
+
+#: comment_type (or semantic_linkbacks_type) -> item kind.  "webmention"
+#: without a semantic type is a plain mention.
+KINDS = {
+    "": "comment",
+    "comment": "comment",
+    "reply": "comment",
+    "pingback": "mention",
+    "trackback": "mention",
+    "webmention": "mention",
+    "mention": "mention",
+    "bookmark": "mention",
+    "tag": "mention",
+    "like": "like",
+    "favorite": "like",
+    "repost": "repost",
+}
+
+# -- Paragraphs: WordPress's wpautop, run by run --------------------------------
+
+_BLOCKS = (
+    "address|article|aside|blockquote|details|div|dl|dd|dt|fieldset|figcaption|figure"
+    "|footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|section|table|tbody|td|tfoot|th"
+    "|thead|tr|ul"
+)
+_BLOCK_TAG = re.compile(rf"<(/?)({_BLOCKS})\b[^>]*>", re.IGNORECASE)
+#: Inside these the text is the author's layout: never paragraphs or <br>.
+_VERBATIM = {"pre"}
+#: These hold flowing text that WordPress also breaks into paragraphs.
+_FLOW = {"blockquote", "div", "li", "td", "th", "dd", "section", "article", "figure"}
+
+
+def _run(text: str) -> str:
+    """Blank lines part paragraphs, single line breaks become <br>."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join("<p>" + re.sub(r"\s*\n\s*", "<br>", p) + "</p>" for p in paragraphs)
 
 
 def autop(raw: str) -> str:
-    """WordPress stores comments without paragraphs (its wpautop adds them
-    when showing): blank lines part paragraphs, line breaks become <br>."""
-    text = raw.replace("\r\n", "\n").strip()
-    if _BLOCK.search(text):
-        return text
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    return "".join("<p>" + p.replace("\n", "<br>\n") + "</p>" for p in paragraphs)
+    """WordPress stores comments without paragraphs; its wpautop adds them
+    when showing, to each run of text between block elements: a comment
+    with a ``<blockquote>`` keeps the paragraphs around it.  Text inside a
+    block is left as written unless it holds a blank line (then it gets
+    paragraphs too); ``<pre>`` is never touched."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    out: list[str] = []
+    position = 0
+    tags = list(_BLOCK_TAG.finditer(text))
+    index = 0
+    while index < len(tags):
+        tag = tags[index]
+        out.append(_run(text[position : tag.start()]))
+        name = tag[2].casefold()
+        if tag[1] or name == "hr":  # a stray end tag, or a void element
+            out.append(tag[0])
+            position, index = tag.end(), index + 1
+            continue
+        # Find the matching end tag (same name, counting nesting).
+        depth, end = 1, None
+        for later in range(index + 1, len(tags)):
+            if tags[later][2].casefold() == name:
+                depth += -1 if tags[later][1] else 1
+                if depth == 0:
+                    end = later
+                    break
+        if end is None:  # never closed: the rest is the block's
+            out.append(text[tag.start() :])
+            position = len(text)
+            break
+        inner = text[tag.end() : tags[end].start()]
+        if name in _FLOW and re.search(r"\n\s*\n", inner):
+            inner = autop(inner)
+        elif name not in _VERBATIM:
+            inner = inner.strip()
+        out.append(tag[0] + inner + tags[end][0])
+        position, index = tags[end].end(), end + 1
+    out.append(_run(text[position:]))
+    return "".join(out)
 
 
-def _wp_namespace(root: ET.Element) -> str:
-    for element in root.iter():
-        if element.tag.startswith("{"):
-            uri = element.tag[1:].split("}", 1)[0]
-            if _EXPORT_NS.match(uri):
-                return uri
-    raise ImportFormatError("no WordPress export namespace (http://wordpress.org/export/1.x/)")
+# -- Reading ------------------------------------------------------------------
 
 
-def parse_wxr(data: bytes, author: AuthorIdentity, name: str = "export") -> Export:
-    """Every post of a WXR file with its approved comments (pure)."""
+def _wp_namespace(root: etree._Element) -> str:
+    for element in root.iter(tag=etree.Element):
+        uri = etree.QName(element).namespace
+        if uri and _EXPORT_NS.match(uri):
+            return uri
+    raise ImportFormatError("no WordPress export namespace (http(s)://wordpress.org/export/1.x/)")
+
+
+def _zone(name: str) -> timezone | ZoneInfo:
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise ImportFormatError(f"{name}: malformed XML ({exc})") from None
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def parse_wxr(
+    data: bytes, author: AuthorIdentity, name: str = "export", timezone_name: str = "UTC"
+) -> Export:
+    """Every post of a WXR file with its approved comments (pure).
+
+    ``timezone_name`` is the site's TIMEZONE, for dates WordPress gives in
+    local time only.  Raises ImportFormatError naming ``name``.
+    """
+    root, notes = read_xml(data, name)
     try:
         wp = _wp_namespace(root)
     except ImportFormatError as exc:
         raise ImportFormatError(f"{name}: {exc}") from None
 
-    def text(element: ET.Element, tag: str) -> str:
+    def text(element: etree._Element, tag: str) -> str:
         return _text(element, wp, tag)
 
     channel = root.find("channel")
@@ -68,12 +158,13 @@ def parse_wxr(data: bytes, author: AuthorIdentity, name: str = "export") -> Expo
     logins = {
         text(a, "author_login"): text(a, "author_id") for a in channel.findall(f"{{{wp}}}author")
     }
-    emails = author.emails
+    zone = _zone(timezone_name)
     skipped: Counter[str] = Counter()
     problems: list[str] = []
     posts = []
     for entry in channel.findall("item"):
         post_author = logins.get((entry.findtext(f"{{{DC}}}creator") or "").strip(), "")
+        link = (entry.findtext("link") or "").strip()
         items = []
         for comment in entry.findall(f"{{{wp}}}comment"):
             status = text(comment, "comment_approved")
@@ -81,32 +172,88 @@ def parse_wxr(data: bytes, author: AuthorIdentity, name: str = "export") -> Expo
                 skipped[{"0": "pending", "spam": "spam", "trash": "trash"}.get(status, status)] += 1
                 continue
             cid = text(comment, "comment_id")
+            kind = _kind(comment, wp)
+            if kind is None:
+                skipped[f"of type {_type(comment, wp)!r} (not a comment or a linkback)"] += 1
+                continue
             try:
-                link = (entry.findtext("link") or "").strip()
-                items.append(_comment(comment, wp, host, link, post_author, emails))
+                item = _comment(comment, wp, host, link, post_author, author.emails, kind, zone)
             except (ValueError, KeyError) as exc:
                 problems.append(f"comment {cid or '?'} of {entry.findtext('title')!r}: {exc}")
+                continue
+            if item.kind in {"comment", "mention"} and not html_to_text(item.content_html):
+                skipped["empty after sanitising"] += 1
+                continue
+            items.append(item)
         if items:
-            where = (entry.findtext("link") or "").strip() or text(entry, "post_name")
-            problems.extend(orphan_replies(items, where))
+            problems.extend(orphan_replies(items, link or text(entry, "post_name")))
             posts.append(
                 ExportedPost(
                     slug=text(entry, "post_name"),
-                    url=(entry.findtext("link") or "").strip(),
+                    url=link,
                     title=(entry.findtext("title") or "").strip(),
                     items=tuple(items),
+                    aliases=_aliases(entry, wp, site),
+                    kind="page" if text(entry, "post_type") == "page" else "post",
                 )
             )
-    return Export(tuple(posts), dict(skipped), tuple(problems))
+    return Export(tuple(posts), dict(skipped), tuple(problems), notes)
 
 
-def _text(element: ET.Element, ns: str, tag: str) -> str:
+def _aliases(entry: etree._Element, wp: str, site: str) -> tuple[str, ...]:
+    """The guid and ``/?p=ID`` (``?page_id=ID`` for a page): the addresses a
+    blog without pretty permalinks gave, which old_urls may list."""
+    found = []
+    guid = (entry.findtext("guid") or "").strip()
+    if guid.startswith(("http://", "https://")):
+        found.append(guid)
+    post_id = _text(entry, wp, "post_id")
+    if post_id.isdigit() and site:
+        query = "page_id" if _text(entry, wp, "post_type") == "page" else "p"
+        found.append(f"{site.rstrip('/')}/?{query}={post_id}")
+    return tuple(found)
+
+
+def _text(element: etree._Element, ns: str, tag: str) -> str:
     found = element.find(f"{{{ns}}}{tag}")
     return (found.text or "").strip() if found is not None else ""
 
 
+def _meta(comment: etree._Element, wp: str, key: str) -> str:
+    for meta in comment.findall(f"{{{wp}}}commentmeta"):
+        if _text(meta, wp, "meta_key") == key:
+            return _text(meta, wp, "meta_value")
+    return ""
+
+
+def _type(comment: etree._Element, wp: str) -> str:
+    """The comment's type; a webmention's own (reply, like...) when the
+    Semantic Linkbacks plugin recorded it."""
+    declared = _text(comment, wp, "comment_type").casefold()
+    semantic = _meta(comment, wp, "semantic_linkbacks_type").casefold()
+    return semantic if semantic and declared in {"", "comment", "webmention"} else declared
+
+
+def _kind(comment: etree._Element, wp: str) -> str | None:
+    return KINDS.get(_type(comment, wp))
+
+
+def _local(value: str, zone: timezone | ZoneInfo) -> datetime:
+    parsed = datetime.fromisoformat(value.strip().replace(" ", "T"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(timezone.utc)
+
+
 def _comment(
-    comment: ET.Element, wp: str, host: str, link: str, post_author: str, emails: frozenset[str]
+    comment: etree._Element,
+    wp: str,
+    host: str,
+    link: str,
+    post_author: str,
+    emails: frozenset[str],
+    kind: str,
+    zone: timezone | ZoneInfo,
 ) -> Item:
     def text(tag: str) -> str:
         return _text(comment, wp, tag)
@@ -115,14 +262,18 @@ def _comment(
     if not cid.isdigit():
         raise ValueError(f"comment id {cid!r} is not a number")
     gmt = text("comment_date_gmt")
-    when = parse_gmt(gmt if gmt and gmt != _ZERO_DATE else text("comment_date"))
+    if gmt and not _ZERO_DATE.match(gmt):
+        when = parse_gmt(gmt)
+    else:  # WordPress's placeholder: only the blog's local time is known
+        when = _local(text("comment_date"), zone)
     parent = text("comment_parent")
-    kind = "mention" if text("comment_type") in {"pingback", "trackback"} else "comment"
     email = text("comment_author_email").casefold()
     user = text("comment_user_id")
     by_author = bool(email and email in emails) or bool(
         post_author and user and user != "0" and user == post_author
     )
+    # A like's or repost's text is a sentence the plugin wrote, not theirs.
+    content = "" if kind in {"like", "repost"} else clean_html(autop(text("comment_content")))
     return Item(
         id=item_id(host, int(cid)),
         source=SOURCE,
@@ -132,7 +283,7 @@ def _comment(
             url=safe_url(text("comment_author_url")),
         ),
         published=when,
-        content_html=clean_html(autop(text("comment_content"))),
+        content_html=content,
         url=f"{link}#comment-{cid}" if safe_url(link) else "",
         in_reply_to=item_id(host, int(parent)) if parent.isdigit() and parent != "0" else None,
         extras={"by_author": True} if by_author else {},

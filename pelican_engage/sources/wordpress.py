@@ -33,15 +33,23 @@ def item_id(host: str, comment_id: object) -> str:
     return f"wordpress:{host}/{comment_id}"
 
 
+#: ``/avatar/<md5 or sha256 of an e-mail address>``: Gravatar's path, which
+#: its mirrors (cravatar, libravatar, qiniu's and many CDNs) copy.
+_EMAIL_HASH = re.compile(r"/avatar/(?:[0-9a-f]{32}|[0-9a-f]{64})(?:[/?#.]|$)", re.IGNORECASE)
+
+
 def public_avatar(url: str) -> str:
     """An avatar URL that is safe to publish.
 
     Gravatar's address is a hash of the commenter's e-mail (and a request to
-    a third party from every reader): it is not kept.
+    a third party from every reader): it is not kept, from any host that
+    serves Gravatar's path.
     """
     url = safe_url(url)
     host = urlsplit(url).netloc.casefold()
-    return "" if host == "gravatar.com" or host.endswith(".gravatar.com") else url
+    if host == "gravatar.com" or host.endswith(".gravatar.com"):
+        return ""
+    return "" if _EMAIL_HASH.search(urlsplit(url).path + "?") else url
 
 
 def parse_gmt(value: str) -> datetime:
