@@ -225,7 +225,10 @@ def summary(export: Export, report: ImportReport) -> str:
             "`old_urls: OLD_URL` on the article, or give --map OLD_URL=KEY (repeatable; "
             "--map-file for a CSV of OLD_URL,KEY rows); --post KEY for a one-post export:"
         )
-        lines += [f"  {post.url or post.slug or post.title or '?'}" for post in report.unmapped]
+        for post in report.unmapped:
+            # Threads are shown on articles: a page's comments need --map.
+            page = " (a WordPress page: map it to an article)" if post.kind == "page" else ""
+            lines.append(f"  {post.url or post.slug or post.title or '?'}{page}")
     if export.problems:
         lines.append(f"Problems ({len(export.problems)}):")
         lines += [f"  {problem}" for problem in export.problems]

@@ -119,6 +119,7 @@ def _zone(name: str) -> timezone | ZoneInfo:
 # -- Finding the comments ------------------------------------------------------
 
 _PINGBACK = {"pingback", "trackback"}
+_PINGBACK_PREFIX = re.compile(r"^\s*(?:pingback|trackback)\s*:\s*", re.IGNORECASE)
 #: Never part of a name or a text: "says:", reply links, screen-reader text.
 _NOISE = ".says, .screen-reader-text, .reply, .comment-reply-link, .by-post-author"
 
@@ -306,6 +307,11 @@ def _items(
             found = page.own(box, "a[href]")
             link = found if isinstance(found, Tag) else None
         href = safe_url(str(link.get("href") or "")) if link is not None else ""
+        if pingback and not name:
+            # "Pingback: <a>Their title</a>", or the title alone once the
+            # linking site is gone.
+            words = _visible_text(link) if link is not None else _visible_text(box)
+            name = clean_text(_PINGBACK_PREFIX.sub("", words))
         when = _date(page, box, cid, named, tz)
         if when is None:
             # Most themes print no date on a pingback; a comment without one
@@ -319,7 +325,11 @@ def _items(
             when = previous
         previous = when
         if pingback:
-            content = clean_html(f'<p><a href="{html.escape(href)}">{html.escape(name)}</a></p>')
+            title = html.escape(name)
+            content = (
+                f'<p><a href="{html.escape(href)}">{title}</a></p>' if href else f"<p>{title}</p>"
+            )
+            content = clean_html(content)
         else:
             content = _content(page, box)
             if not html_to_text(content):
@@ -338,7 +348,10 @@ def _items(
             url=f"{url}#comment-{cid}" if cid else href,
             in_reply_to=item_id(host, int(parent)) if parent else None,
             # The theme marks the post author's comments itself.
-            extras={"by_author": True} if "bypostauthor" in classes else {},
+            extras={
+                **({"old_anchor": f"comment-{cid}"} if cid else {}),
+                **({"by_author": True} if "bypostauthor" in classes else {}),
+            },
         )
 
 

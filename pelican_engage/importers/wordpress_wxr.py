@@ -286,5 +286,6 @@ def _comment(
         content_html=content,
         url=f"{link}#comment-{cid}" if safe_url(link) else "",
         in_reply_to=item_id(host, int(parent)) if parent.isdigit() and parent != "0" else None,
-        extras={"by_author": True} if by_author else {},
+        # WordPress's own anchor, so old links (#comment-7) find it on the new page.
+        extras={"old_anchor": f"comment-{cid}", **({"by_author": True} if by_author else {})},
     )
