@@ -98,15 +98,16 @@ def autop(raw: str) -> str:
                 if depth == 0:
                     end = later
                     break
-        if end is None:  # never closed: the rest is the block's
-            out.append(text[tag.start() :])
-            position = len(text)
-            break
-        inner = text[tag.end() : tags[end].start()]
+        # Never closed: the rest is the block's (the sanitiser closes it).
+        inner = text[tag.end() : tags[end].start() if end is not None else len(text)]
         if name in _FLOW and re.search(r"\n\s*\n", inner):
             inner = autop(inner)
         elif name not in _VERBATIM:
             inner = inner.strip()
+        if end is None:
+            out.append(tag[0] + inner)
+            position = len(text)
+            break
         out.append(tag[0] + inner + tags[end][0])
         position, index = tags[end].end(), end + 1
     out.append(_run(text[position:]))
