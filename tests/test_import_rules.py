@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -548,3 +549,34 @@ def test_avatars_carrying_an_email_hash_are_dropped_from_any_host(url: str, kept
 def test_images_become_their_alt_text_in_every_source(html: str, expected: str) -> None:
     assert clean_html(html) == expected
     assert "<img" not in images_to_alt(html).lower()
+
+
+# -- Saved pages: parser failures and size ------------------------------------------------
+
+
+def test_a_page_the_parser_gives_up_on_is_an_error_naming_the_file() -> None:
+    from pelican_engage.importers.wordpress_html import parse_page
+
+    markup = (DATA / "wordpress-html" / "smileys.html").read_text(encoding="utf-8")
+    with pytest.raises(ImportFormatError, match=r"^saved\.html: the HTML parser gave up"):
+        parse_page(markup.replace("Love these", "Love \ud800 these"), name="saved.html")
+
+
+def test_deep_threads_and_deep_markup_stay_fast() -> None:
+    from pelican_engage.importers.wordpress_html import parse_page
+
+    def one(n: int, body: str = "") -> str:
+        return (f'<ol><li id="comment-{n}"><b class="fn">R{n}</b>'
+                f'<time datetime="2020-01-01T00:00:00Z">x</time>'
+                f'<div class="comment-content"><p>c{n}</p>{body}</div>')  # fmt: skip
+
+    deep = "<div>" * 3000 + "deep" + "</div>" * 3000
+    markup = '<link rel="canonical" href="https://b.example/p/">' + one(1, deep)
+    markup += "".join(one(n) for n in range(2, 301)) + "</li></ol>" * 300
+    started = time.monotonic()
+    (post,) = parse_page(markup).posts
+    assert time.monotonic() - started < 20  # html5lib or per-comment searches: minutes
+    assert [i.in_reply_to for i in post.items[1:]] == [
+        f"wordpress:b.example/{n}" for n in range(1, 300)
+    ]
+    assert "deep" in post.items[0].content_html

@@ -18,8 +18,9 @@ comment inside another one.  Per comment:
   of an old ``.comment-body``;
 - ``bypostauthor`` marks the post's author; pingbacks become mentions.
 
-The page is read with html5lib, which builds the tree a browser builds
-(omitted ``</li>``, unclosed tags).
+The page is read with libxml2's HTML parser (lxml, through BeautifulSoup),
+which closes omitted ``</li>`` and unclosed tags as browsers do, in linear
+time whatever the nesting.
 """
 
 from __future__ import annotations
@@ -124,23 +125,25 @@ _PINGBACK_PREFIX = re.compile(r"^\s*(?:pingback|trackback)\s*:\s*", re.IGNORECAS
 _NOISE = ".says, .screen-reader-text, .reply, .comment-reply-link, .by-post-author"
 
 
-def _scan(soup: BeautifulSoup) -> list[tuple[Tag, str | None]]:
-    """(outermost element, comment id) of each comment in page order; an
-    id-less pingback (Twenty Ten) has the id None."""
+def _scan(soup: BeautifulSoup) -> tuple[list[tuple[Tag, str | None]], dict[str, list[Tag]]]:
+    """(outermost element, comment id) of each comment in page order (an
+    id-less pingback, as Twenty Ten prints them, has the id None), and the
+    elements named after each comment id."""
     found: list[tuple[Tag, str | None]] = []
-    seen: set[str] = set()
+    named: dict[str, list[Tag]] = {}
     inside: set[int] = set()
     for element in soup.find_all(True):
         match = _COMMENT_ID.match(str(element.get("id") or ""))
-        if match and match[1] not in seen:
-            # Ancestors come first in page order: the first element named
-            # after a comment is its outermost one.  An empty anchor
-            # (<a id="comment-5"></a>) stands for its parent.
-            box = element.parent if element.name in {"a", "span"} else element
-            if isinstance(box, Tag):
-                seen.add(match[1])
-                found.append((box, match[1]))
-                inside.add(id(box))
+        if match:
+            if match[1] not in named:
+                # Ancestors come first in page order: the first element named
+                # after a comment is its outermost one.  An empty anchor
+                # (<a id="comment-5"></a>) stands for its parent.
+                box = element.parent if element.name in {"a", "span"} else element
+                if isinstance(box, Tag):
+                    found.append((box, match[1]))
+                    inside.add(id(box))
+            named.setdefault(match[1], []).append(element)
         elif (
             element.name in {"li", "div", "article"}
             and _PINGBACK & set(element.get("class") or [])
@@ -148,15 +151,22 @@ def _scan(soup: BeautifulSoup) -> list[tuple[Tag, str | None]]:
         ):
             found.append((element, None))
             inside.add(id(element))
-    return found
+    return found, named
 
 
 class _Page:
-    """The comments of a parsed page, and which comment each element is in."""
+    """The comments of a parsed page, and which comment each element is in.
+
+    Each selector is run once over the page and its matches filed under
+    the comment that holds them, so a page of thousands of comments (or a
+    thread nested hundreds deep) costs one pass per selector.
+    """
 
     def __init__(self, soup: BeautifulSoup) -> None:
-        self.comments = _scan(soup)
+        self.soup = soup
+        self.comments, self.named = _scan(soup)
         self.boxes = {id(box): cid for box, cid in self.comments}
+        self._matches: dict[str, dict[int, list[Tag]]] = {}
 
     def owner(self, element: Tag) -> Tag | None:
         """The innermost comment holding ``element`` (itself included)."""
@@ -165,12 +175,21 @@ class _Page:
                 return candidate
         return None
 
+    def own_all(self, box: Tag, selector: str) -> list[Tag]:
+        """The matches of ``selector`` in this comment, not in its replies."""
+        if selector not in self._matches:
+            filed: dict[int, list[Tag]] = {}
+            for found in self.soup.select(selector):
+                holder = self.owner(found)
+                if holder is not None:
+                    filed.setdefault(id(holder), []).append(found)
+            self._matches[selector] = filed
+        return self._matches[selector].get(id(box), [])
+
     def own(self, box: Tag, selector: str) -> Tag | None:
         """The first match of ``selector`` in this comment, not in its replies."""
-        for found in box.select(selector):
-            if self.owner(found) is box:
-                return found
-        return None
+        found = self.own_all(box, selector)
+        return found[0] if found else None
 
     def parent_id(self, box: Tag) -> str | None:
         for ancestor in box.parents:
@@ -245,9 +264,10 @@ def _date(
             pass
     texts = []
     if cid:
-        permalink = page.own(box, f'a[href$="#comment-{cid}"]')
-        if permalink is not None:
-            texts.append(_visible_text(permalink))
+        permalinks = page.own_all(box, 'a[href*="#comment-"]')
+        mine = [a for a in permalinks if str(a.get("href")).endswith(f"#comment-{cid}")]
+        if mine:
+            texts.append(_visible_text(mine[0]))
     meta = page.own(box, _META)
     if meta is not None:
         texts.append(_visible_text(meta, skip=named))
@@ -298,9 +318,8 @@ def _items(
     linkless: dict[str, int] = {}
     for box, cid in page.comments:
         classes = set(box.get("class") or [])
-        inner = box.find(id=f"comment-{cid}") if cid else None
-        if isinstance(inner, Tag):
-            classes |= set(inner.get("class") or [])
+        for named in page.named.get(cid, []) if cid else []:
+            classes |= set(named.get("class") or [])
         pingback = bool(classes & _PINGBACK)
         name, named, link = _name(page, box)
         if pingback and link is None:
@@ -379,7 +398,7 @@ def _post_date(soup: BeautifulSoup) -> datetime | None:
 
 def _soup(markup: str, name: str) -> BeautifulSoup:
     try:
-        return BeautifulSoup(markup, "html5lib")
+        return BeautifulSoup(markup, "lxml")
     except Exception as exc:
         raise ImportFormatError(
             f"{name}: the HTML parser gave up on this page ({type(exc).__name__}: {exc})"
