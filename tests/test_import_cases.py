@@ -325,6 +325,10 @@ def test_webmention_reactions_are_reactions(
     text = page.get_text(" ")
     assert "liked this Article" not in text and "reposted this Article" not in text
     assert "1 comment" in text and "3 comments" not in text
+    likes, reposts = page.select_one(".engage-likes"), page.select_one(".engage-reposts")
+    assert "Kari Nordmann" in str(likes) and "Per Hansen" in str(reposts)
+    cards = [li["data-engage-id"] for li in page.select("li.engage-item")]
+    assert wp(8) not in cards and wp(10) not in cards
 
 
 # -- Every exported post can be placed ---------------------------------------------

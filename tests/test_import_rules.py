@@ -580,3 +580,25 @@ def test_deep_threads_and_deep_markup_stay_fast() -> None:
         f"wordpress:b.example/{n}" for n in range(1, 300)
     ]
     assert "deep" in post.items[0].content_html
+
+
+def test_live_wordpress_reads_comment_types_alike() -> None:
+    from pelican_engage.sources.wordpress import parse_comments
+
+    def rest(cid: int, kind: str) -> dict[str, object]:
+        text = {"rendered": f"<p>{kind} text</p>"}
+        return {"id": cid, "date_gmt": "2022-12-22T08:30:29", "type": kind,
+                "author_name": f"R{cid}", "content": text}  # fmt: skip
+
+    items, bad = parse_comments(
+        [rest(1, "comment"), rest(2, "like"), rest(3, "repost"), rest(4, "pingback"),
+         rest(5, "order_note")],
+        "blog.example",
+    )  # fmt: skip
+    assert [(i.kind, i.content_html) for i in items] == [
+        ("comment", "<p>comment text</p>"),
+        ("like", ""),
+        ("repost", ""),
+        ("mention", "<p>pingback text</p>"),
+    ]
+    assert bad == 1

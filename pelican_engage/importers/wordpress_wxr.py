@@ -26,30 +26,13 @@ from lxml import etree
 
 from ..model import AuthorIdentity, Item, Person
 from ..sanitize import clean_html, clean_text, html_to_text, safe_url
-from ..sources.wordpress import SOURCE, item_id, parse_gmt
+from ..sources.wordpress import KINDS, SOURCE, item_id, parse_gmt
 from . import Export, ExportedPost, ImportFormatError, orphan_replies
 from .xmlfile import read_xml
 
 _EXPORT_NS = re.compile(r"^https?://(?:www\.)?wordpress\.org/export/1\.[0-2]/?$")
 _ZERO_DATE = re.compile(r"^0000-00-00")
 DC = "http://purl.org/dc/elements/1.1/"
-
-#: comment_type (or semantic_linkbacks_type) -> item kind.  "webmention"
-#: without a semantic type is a plain mention.
-KINDS = {
-    "": "comment",
-    "comment": "comment",
-    "reply": "comment",
-    "pingback": "mention",
-    "trackback": "mention",
-    "webmention": "mention",
-    "mention": "mention",
-    "bookmark": "mention",
-    "tag": "mention",
-    "like": "like",
-    "favorite": "like",
-    "repost": "repost",
-}
 
 # -- Paragraphs: WordPress's wpautop, run by run --------------------------------
 
