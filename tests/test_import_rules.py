@@ -372,6 +372,9 @@ def test_unplaced_posts_name_every_remedy_and_map_places_them(
                        "--map", "https://old.example/2020/05/post/=first-post",
                        "--map", "https://old.example/?p=13=second-post")  # fmt: skip
     assert code == 0 and "Not placed" not in out, out
+    code, out, _ = run(capsys, "import", "wordpress-wxr", str(export), "-s", str(conf),
+                       "--map", "https://old.example/2020/05/psot/=first-post")  # fmt: skip
+    assert "--map https://old.example/2020/05/psot/=first-post: no exported post has" in out
     assert keys_of(conf) == {
         "first-post": {"wordpress:old.example/7"},
         "second-post": {"wordpress:old.example/9"},

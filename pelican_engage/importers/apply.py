@@ -119,6 +119,8 @@ class ImportReport:
     unmapped: list[ExportedPost] = field(default_factory=list)
     #: Exported posts left out because --post asked for another one.
     not_asked: int = 0
+    #: --map entries whose OLD_URL names no exported post (a typo?).
+    unused_maps: list[str] = field(default_factory=list)
 
 
 def site_articles(engine: Engine, articles: Iterable[Any]) -> list[SiteArticle]:
@@ -188,7 +190,8 @@ def apply_export(
     """Merge ``export`` into the archive, post by post (idempotent)."""
     site = SitePosts.of(site_articles(engine, articles))
     plan, unmapped, not_asked = place(site, export, only, maps)
-    report = ImportReport(unmapped=unmapped, not_asked=not_asked)
+    unused = [f"{old}={key}" for old, key in maps if not any(matches(p, old) for p in export.posts)]
+    report = ImportReport(unmapped=unmapped, not_asked=not_asked, unused_maps=unused)
     for key, items in sorted(plan.items()):
         try:
             result = engine.archive.merge(key, items)
@@ -215,6 +218,8 @@ def summary(export: Export, report: ImportReport) -> str:
         lines.append(f"Left out: {why}.")
     if report.not_asked:
         lines.append(f"{report.not_asked} other exported post(s) left out: --post asked for one.")
+    for entry in report.unused_maps:
+        lines.append(f"--map {entry}: no exported post has that URL or slug; nothing placed by it.")
     if export.notes:
         lines.append(f"Repaired or guessed while reading ({len(export.notes)}):")
         lines += [f"  {note}" for note in export.notes]
