@@ -222,6 +222,9 @@ _NAMES = (
     ".comment-author-name",
     "cite",
     ".comment-author",
+    # get_comment_author_link() alone, in a theme's own markup.
+    "a.url",
+    'a[rel~="external"]',
 )
 _CONTENT = (
     ".comment-content, .comment-text, .comment-entry, .wp-block-comment-content, "
@@ -279,14 +282,25 @@ def _date(
     return None
 
 
-def _content(page: _Page, box: Tag) -> str:
+def _content(page: _Page, box: Tag, named: Tag | None) -> str:
     content = page.own(box, _CONTENT)
     if content is None:
-        # Old markup: the paragraphs sit in the body next to author and date
-        # (core before HTML5, Kubrick), or alone in it (Twenty Ten).
+        # Old or own markup: the text sits in the body next to author and
+        # date (core before HTML5, Kubrick), or alone in it (Twenty Ten).
+        # What holds the name, the comment's permalink or a reply link is
+        # not text; nor are the replies.
         body = page.own(box, ".comment-body") or box
-        parts = body.find_all(["p", "blockquote", "pre", "ul", "ol"], recursive=False)
-        return clean_html("\n".join(str(part) for part in parts if page.owner(part) is box))
+        meta = {id(a) for a in page.own_all(box, 'a[href*="#comment-"]')}
+        meta |= {id(t) for t in page.own_all(box, _NOISE)}
+        if named is not None:
+            meta.add(id(named))
+
+        def is_text(part: Tag) -> bool:
+            inside = {id(part)} | {id(t) for t in part.find_all(True)}
+            return page.owner(part) is box and not inside & meta and bool(_visible_text(part))
+
+        parts = body.find_all(["p", "blockquote", "pre", "ul", "ol", "div"], recursive=False)
+        return clean_html("\n".join(str(part) for part in parts if is_text(part)))
     fragment = BeautifulSoup(str(content), "html.parser")
     for extra in fragment.select(_NOISE):
         extra.decompose()
@@ -350,7 +364,7 @@ def _items(
             )
             content = clean_html(content)
         else:
-            content = _content(page, box)
+            content = _content(page, box, named)
             if not html_to_text(content):
                 tally.empty += 1
                 continue
