@@ -265,6 +265,13 @@ def _date(
             return parse_timestamp(str(stamp["datetime"]))
         except ValueError:
             pass
+    # schema.org microdata without a <time>: <meta itemprop=datePublished content=…>.
+    stamp = page.own(box, _MICRODATA_DATE)
+    if stamp is not None:
+        try:
+            return parse_timestamp(str(stamp["content"]))
+        except ValueError:
+            pass
     texts = []
     if cid:
         permalinks = page.own_all(box, 'a[href*="#comment-"]')
@@ -308,6 +315,7 @@ def _content(page: _Page, box: Tag, named: Tag | None) -> str:
 
 
 _NO_DATE = ".comment-meta"
+_MICRODATA_DATE = "[itemprop=datePublished][content], [itemprop=dateCreated][content]"
 
 
 class _Tally:
