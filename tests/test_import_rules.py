@@ -605,3 +605,14 @@ def test_live_wordpress_reads_comment_types_alike() -> None:
         ("mention", "<p>pingback text</p>"),
     ]
     assert bad == 1
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ['<img src="' * 100_000, "<img " * 200_000, "<img" + "'\"" * 300_000, "<img alt=x>" * 100_000],
+    ids=["open-quotes", "open-tags", "mixed-quotes", "many-images"],
+)
+def test_images_to_alt_is_linear(hostile: str) -> None:
+    started = time.monotonic()
+    images_to_alt(hostile)
+    assert time.monotonic() - started < 5  # a regex over each start: minutes
