@@ -616,3 +616,19 @@ def test_images_to_alt_is_linear(hostile: str) -> None:
     started = time.monotonic()
     images_to_alt(hostile)
     assert time.monotonic() - started < 5  # a regex over each start: minutes
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<p " * 50_000,
+        "<blockquote>" * 50_000 + "x",
+        "<div>" * 30_000 + "\n\n".join(["a"] * 100),
+        "<div><blockquote>" * 30_000 + "x\n\ny" + "</div>" * 30_000 + "</blockquote>" * 30_000,
+    ],
+    ids=["open-tags", "deep", "deep-paragraphs", "misnested"],
+)
+def test_autop_is_linear(hostile: str) -> None:
+    started = time.monotonic()
+    assert html_words(autop(hostile))
+    assert time.monotonic() - started < 5  # a search per block: minutes, or RecursionError

@@ -16,6 +16,7 @@ WordPress.com writes ``https``), and the repairs of :mod:`.xmlfile` apply.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from datetime import datetime, timezone
@@ -41,11 +42,12 @@ _BLOCKS = (
     "|footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|section|table|tbody|td|tfoot|th"
     "|thead|tr|ul"
 )
-_BLOCK_TAG = re.compile(rf"<(/?)({_BLOCKS})\b[^>]*>", re.IGNORECASE)
+_BLOCK_START = re.compile(rf"<(/?)({_BLOCKS})\b", re.IGNORECASE)
 #: Inside these the text is the author's layout: never paragraphs or <br>.
 _VERBATIM = {"pre"}
 #: These hold flowing text that WordPress also breaks into paragraphs.
 _FLOW = {"blockquote", "div", "li", "td", "th", "dd", "section", "article", "figure"}
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
 
 def _run(text: str) -> str:
@@ -54,46 +56,84 @@ def _run(text: str) -> str:
     return "".join("<p>" + re.sub(r"\s*\n\s*", "<br>", p) + "</p>" for p in paragraphs)
 
 
+def _block_tags(text: str) -> list[tuple[int, int, bool, str]]:
+    """(start, end, is an end tag, name) of each block tag, in one pass.
+
+    A tag that never closes (no ">") ends the list: the rest is text, and
+    no later tag could close either.
+    """
+    tags = []
+    position = 0
+    while (start := _BLOCK_START.search(text, position)) is not None:
+        end = text.find(">", start.end())
+        if end < 0:
+            break
+        tags.append((start.start(), end + 1, bool(start[1]), start[2].casefold()))
+        position = end + 1
+    return tags
+
+
 def autop(raw: str) -> str:
     """WordPress stores comments without paragraphs; its wpautop adds them
     when showing, to each run of text between block elements: a comment
     with a ``<blockquote>`` keeps the paragraphs around it.  Text inside a
-    block is left as written unless it holds a blank line (then it gets
-    paragraphs too); ``<pre>`` is never touched."""
+    block is left as written unless the block holds a blank line (then it
+    gets paragraphs too); ``<pre>`` is never touched.  One pass, no
+    recursion: hostile nesting costs linear time.
+    """
     text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
-    out: list[str] = []
-    position = 0
-    tags = list(_BLOCK_TAG.finditer(text))
-    index = 0
-    while index < len(tags):
-        tag = tags[index]
-        out.append(_run(text[position : tag.start()]))
-        name = tag[2].casefold()
-        if tag[1] or name == "hr":  # a stray end tag, or a void element
-            out.append(tag[0])
-            position, index = tag.end(), index + 1
+    tags = _block_tags(text)
+    # Each start tag's end tag (same name, nesting counted), or None.
+    closes: dict[int, int | None] = {}
+    open_by_name: dict[str, list[int]] = {}
+    for index, (_start, _end, closing, name) in enumerate(tags):
+        if name == "hr":
             continue
-        # Find the matching end tag (same name, counting nesting).
-        depth, end = 1, None
-        for later in range(index + 1, len(tags)):
-            if tags[later][2].casefold() == name:
-                depth += -1 if tags[later][1] else 1
-                if depth == 0:
-                    end = later
-                    break
-        # Never closed: the rest is the block's (the sanitiser closes it).
-        inner = text[tag.end() : tags[end].start() if end is not None else len(text)]
-        if name in _FLOW and re.search(r"\n\s*\n", inner):
-            inner = autop(inner)
-        elif name not in _VERBATIM:
-            inner = inner.strip()
-        if end is None:
-            out.append(tag[0] + inner)
-            position = len(text)
-            break
-        out.append(tag[0] + inner + tags[end][0])
-        position, index = tags[end].end(), end + 1
-    out.append(_run(text[position:]))
+        if not closing:
+            open_by_name.setdefault(name, []).append(index)
+            closes[index] = None
+        elif open_by_name.get(name):
+            closes[open_by_name[name].pop()] = index
+    blanks = [m.start() for m in _BLANK_LINE.finditer(text)]
+
+    def has_blank_line(index: int) -> bool:
+        close = closes[index]
+        inner_end = tags[close][0] if close is not None else len(text)
+        first = bisect.bisect_left(blanks, tags[index][1])
+        return first < len(blanks) and blanks[first] < inner_end
+
+    out: list[str] = []
+    stack: list[int] = []  # open blocks, innermost last
+    closed: set[int] = set()
+    verbatim = 0
+    position = 0
+
+    def text_run(run: str) -> str:
+        if verbatim:
+            return run
+        if not stack:
+            return _run(run)
+        inner = stack[-1]
+        if tags[inner][3] in _FLOW and has_blank_line(inner):
+            return _run(run)
+        return run.strip()
+
+    ends = {close: start for start, close in closes.items() if close is not None}
+    for index, (start, end, _closing, name) in enumerate(tags):
+        out.append(text_run(text[position:start]))
+        out.append(text[start:end])
+        position = end
+        if index in closes:
+            stack.append(index)
+            verbatim += name in _VERBATIM
+        elif index in ends:
+            # Misnested blocks close below the top: they leave the stack
+            # when they come up, so the innermost open block is on top.
+            closed.add(ends[index])
+            while stack and stack[-1] in closed:
+                stack.pop()
+            verbatim -= name in _VERBATIM
+    out.append(text_run(text[position:]))
     return "".join(out)
 
 
