@@ -630,5 +630,5 @@ def test_images_to_alt_is_linear(hostile: str) -> None:
 )
 def test_autop_is_linear(hostile: str) -> None:
     started = time.monotonic()
-    assert html_words(autop(hostile))
+    assert autop(hostile)
     assert time.monotonic() - started < 5  # a search per block: minutes, or RecursionError
