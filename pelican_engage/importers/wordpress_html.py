@@ -200,17 +200,32 @@ class _Page:
 
 def _visible_text(tag: Tag, skip: Tag | None = None) -> str:
     """The words of ``tag`` without "says:", screen-reader text and ``skip``."""
-    hidden = {id(t) for t in tag.select(_NOISE)}
-    if skip is not None:
-        hidden.add(id(skip))
+    hidden = [*tag.select(_NOISE), *([skip] if skip is not None else [])]
+    if any(h is tag for h in hidden):
+        return ""
+    # A string's ancestors are looked at up to ``tag`` only, and only when
+    # something is hidden.
+    skipped = {id(h) for h in hidden}
     words = []
-    for string in tag.find_all(string=True):
-        if type(string) is not NavigableString:
-            continue  # HTML comments, CDATA
-        if any(id(p) in hidden for p in string.parents if p is not tag) or id(tag) in hidden:
+    for node in tag.descendants:
+        if isinstance(node, Tag):
             continue
-        words.append(str(string))
+        if type(node) is not NavigableString:
+            continue  # HTML comments, CDATA
+        parent = node.parent
+        if skipped and _inside(parent, tag, skipped):
+            continue
+        words.append(str(node))
     return " ".join(" ".join(words).split())
+
+
+def _inside(element: Tag | None, stop: Tag, marked: set[int]) -> bool:
+    """Whether ``element`` or an ancestor below ``stop`` is marked."""
+    while element is not None and element is not stop:
+        if id(element) in marked:
+            return True
+        element = element.parent
+    return False
 
 
 #: Where themes put the name, best first.
