@@ -34,9 +34,9 @@ def url_keys(url: str) -> set[str]:
             return keys | found
     if match := _BRIDGY.match(plain):
         kind, name, user, _post, leaf = match.groups()
-        network = BY_NAME.get(name)
-        if kind == "comment" and network is not None and network.bridgy_key:
-            key = network.bridgy_key(user, leaf)
+        relayed = BY_NAME.get(name)
+        if kind == "comment" and relayed is not None and relayed.bridgy_key:
+            key = relayed.bridgy_key(user, leaf)
             if key:
                 keys.add(key)
     return keys

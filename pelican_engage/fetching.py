@@ -157,10 +157,10 @@ def fetch(
         summary.add(fetcher.run(due, progress=tick))
         for job in due:
             announced = _found(engine, job)
-            network = owner_of(job.source)
-            if announced and network is not None:
+            finder = owner_of(job.source)
+            if announced and finder is not None:
                 summary.discovered.append((job.post_key, announced))
-                found_by[(job.post_key, announced)] = network
+                found_by[(job.post_key, announced)] = finder
         # Found announcements are fetched in this same build.
         for job_key, _url in summary.discovered:
             jobs += [j for j in engine.jobs([by_key[job_key]]) if wanted(j)]
