@@ -153,12 +153,12 @@ def discovered(article: Any, settings: Any, archive: Archive) -> list[tuple[str,
 
 
 def misplaced(key: str, value: str, network: str) -> str:
-    """ " (it is a Bluesky post: put it under 'bluesky:')" when ``value`` has
-    another announcing network's form, else ""."""
+    """``" (this belongs under 'bluesky:' (Bluesky), not 'mastodon:')"`` when
+    ``value`` has another announcing network's form, else ""."""
     other = owner(value, besides=network)
     if other is None or not other.metadata:
         return ""
-    return f" (it is a {other.display} link: put it under '{other.metadata[0]}:', not '{key}:')"
+    return f" (this belongs under '{other.metadata[0]}:' ({other.display}), not '{key}:')"
 
 
 def jobs(

@@ -182,20 +182,20 @@ def test_owner_recognises_each_networks_form(value: str, network_name: str) -> N
             "mastodon",
             BSKY,
             "metadata 'mastodon': '{v}' is not a Mastodon status URL (expected "
-            "https://server/@user/123456) (it is a Bluesky link: put it under "
-            "'bluesky:', not 'mastodon:')",
+            "https://server/@user/123456) (this belongs under 'bluesky:' (Bluesky), "
+            "not 'mastodon:')",
         ),
         (
             "tweet",
             TOOT,
             "metadata 'tweet': '{v}' is not a tweet (expected https://x.com/user/status/123 "
-            "or a tweet id) (it is a Mastodon link: put it under 'mastodon:', not 'tweet:')",
+            "or a tweet id) (this belongs under 'mastodon:' (Mastodon), not 'tweet:')",
         ),
         (
             "bluesky",
             TWEET,
             "metadata 'bluesky': '{v}' is not a Bluesky post (expected "
-            "https://bsky.app/profile/you/post/…) (it is a X link: put it under 'tweet:', "
+            "https://bsky.app/profile/you/post/…) (this belongs under 'tweet:' (X), "
             "not 'bluesky:')",
         ),
         # An unknown URL: the key and the expected form, no guess.
