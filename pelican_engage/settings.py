@@ -32,6 +32,9 @@ __all__ = ["SettingsError", "webmention_endpoint"]  # re-exported: older imports
 #: Networks whose handles ENGAGE_AUTHOR may list, besides names, emails, urls.
 HANDLE_NETWORKS = tuple(n.name for n in ANNOUNCING)
 _AUTHOR_KEYS = frozenset({"names", "emails", "urls", *HANDLE_NETWORKS})
+#: Where ENGAGE_PEOPLE's "network:handle" may point: networks of accounts,
+#: and local comments (whose handle is what the file says).
+_PEOPLE_NETWORKS = frozenset({"local", *(n.name for n in NETWORKS if n.accounts)})
 
 DEFAULTS: dict[str, Any] = {
     "ENGAGE_AUTHOR": None,  # None: {"names": [AUTHOR]}
@@ -267,7 +270,7 @@ def _people(settings: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
         for entry in group:
             network, sep, _handle = entry.partition(":")
             if not entry.startswith(("http://", "https://")) and (
-                not sep or network not in {*HANDLE_NETWORKS, "local", "webmention"}
+                not sep or network not in _PEOPLE_NETWORKS
             ):
                 raise SettingsError(
                     f"ENGAGE_PEOPLE[{n}]",
