@@ -18,6 +18,7 @@ from . import __version__, report
 from .archive import ArchiveError
 from .cli_forget import cmd_forget
 from .cli_import import cmd_import
+from .cli_reply import add_commands as add_reply_commands
 from .cli_site import (  # site_articles and site_threads: also for scripts and tests
     UsageError,
     check_post,
@@ -210,6 +211,7 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="text (default), json, markdown or csv",
     )
+    REPLY_COMMANDS.update(add_reply_commands(commands, common))
     return parser
 
 
@@ -305,6 +307,10 @@ def _known_item(threads: list[Thread], item_id: str) -> None:
             f"no item {item_id!r} on this site; "
             "`pelican-engage report` lists the ids of waiting items"
         )
+
+
+#: reply and inbox (cli_reply), filled in by _parser().
+REPLY_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
 OFFLINE = "offline (ENGAGE_OFFLINE, in the settings or the environment): no request sent"
@@ -455,6 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "unack": cmd_unack,
         "people": cmd_people,
         "forget": cmd_forget,
+        **REPLY_COMMANDS,
     }
     try:
         return commands[args.command](args)

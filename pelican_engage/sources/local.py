@@ -267,6 +267,10 @@ def parse_comment(
     return ParsedComment(item=item, replyto=replyto, problems=tuple(problems))
 
 
+#: ``replyto`` naming an item of another source by its id (DESIGN.md ids).
+_ITEM_ID = re.compile(r"(?:comment|wordpress|disqus|feed|webmention|mastodon|bluesky|twitter):\S+")
+
+
 def link_replies(
     parsed: Iterable[tuple[str, ParsedComment]], slugify: Callable[[str], str]
 ) -> tuple[list[Item], list[Problem]]:
@@ -301,6 +305,11 @@ def link_replies(
                         for alias in (filename, filename.rsplit(".", 1)[0]):
                             slugs.setdefault(slugify(alias).casefold(), other.item.id)
                 parent = slugs.get(wanted) or slugs.get(slugify(comment.replyto).casefold())
+            if parent is None and _ITEM_ID.fullmatch(comment.replyto):
+                # A full item id ("wordpress:host/12"): the author's answer to an
+                # imported comment (`pelican-engage reply`); the conversation
+                # places it, or shows it at the top when that item is gone.
+                parent = comment.replyto
             if parent is None:
                 problems.append(
                     Problem(
