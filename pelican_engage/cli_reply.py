@@ -74,7 +74,16 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> dict[str, Ca
     inbox.add_argument(
         "--dry-run", action="store_true", help="show replies instead of sending them"
     )
-    return {"reply": cmd_reply, "inbox": cmd_inbox}
+    issue = commands.add_parser(
+        "issue",
+        parents=[common],
+        help="the Markdown body of a CI issue: N people are waiting for your reply",
+        description="Print the Markdown report for a scheduled CI job's issue, marking "
+        "what is new since the last report or build; --title-file writes the title "
+        "('N people are waiting for your reply') to a file. See docs/ci.md.",
+    )
+    issue.add_argument("--title-file", metavar="PATH", default="", help="write the title here")
+    return {"reply": cmd_reply, "inbox": cmd_inbox, "issue": cmd_issue}
 
 
 @dataclass
@@ -304,3 +313,26 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     from .inbox import run
 
     return run(args)
+
+
+def cmd_issue(args: argparse.Namespace) -> int:
+    from . import notify
+    from .report import waiting_rows
+
+    site = ReplySite.read(args.settings)
+    languages = tuple({str(site.settings.get("DEFAULT_LANG") or "en"), "en"})
+    rows = waiting_rows(site.threads, datetime.now(timezone.utc), None, languages)
+    cache = site.engine.settings.cache_path
+    seen = notify.load_seen(cache)
+    new = notify.new_ids(rows, seen)
+    total = sum(len(t.items) for t in site.threads)
+    hidden = sum(len(t.hidden) for t in site.threads)
+    if args.title_file:
+        try:
+            Path(args.title_file).write_text(notify.issue_title(rows) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--title-file {args.title_file}: {exc.strerror or exc}") from exc
+    site.out.write(notify.issue_body(rows, total, hidden, new))
+    if problem := notify.remember(cache, site.threads, seen):
+        sys.stderr.write(f"pelican-engage: {problem}\n")
+    return 0
