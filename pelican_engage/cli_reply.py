@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from . import reply as pure
@@ -226,7 +227,7 @@ def _network(
         text = pure.mastodon_text(text, item.author.handle)
     limit = pure.MASTODON_LIMIT
     sender = Sender()
-    if network == "mastodon" and not dry_run:
+    if network == "mastodon" and not dry_run and not conf.offline:
         if not conf.mastodon_hosts:
             raise UsageError(
                 "ENGAGE_MASTODON['host'] names no server: set it to your own Mastodon "
@@ -250,6 +251,9 @@ def _network(
                 f"  {pure.x_intent_url(tweet_id, text)}\n"
             )
             return 0
+    if conf.offline and not dry_run:
+        out.write(f"offline (ENGAGE_OFFLINE): nothing sent to {network}\n")
+        return 1
     if dry_run:
         out.write(
             f"dry run: would reply to {item.id} on {network}"
@@ -300,6 +304,11 @@ def _send(
             )
         sender.secrets = (password,)
         pds = str(section.get("pds_url") or BLUESKY_PDS).rstrip("/")
+        parts = urlsplit(pds)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(
+                f"ENGAGE_BLUESKY['pds_url']: expected your PDS's http(s) URL, got {pds!r}"
+            )
         return bluesky_reply(sender, conf.bluesky.api_url, pds, handle, password, item, text, now)
     token = _secret(TWITTER_USER_TOKEN_ENV)
     sender.secrets = (token,)

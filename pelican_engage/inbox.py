@@ -124,7 +124,7 @@ def triage(
 def read_until_dot(ask: Callable[[str], str | None], say: Callable[[str], None]) -> str:
     """Reply lines up to one holding only "." (or the end of input)."""
     say("Your reply; end with a line holding only '.':\n")
-    lines = []
+    lines: list[str] = []
     while True:
         line = ask("")
         if line is None or line.strip() == ".":
@@ -197,6 +197,10 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         say("Nobody is waiting for your reply.\n")
         return 0
-    actions = Actions(reply, compose, acknowledge, snooze, lambda url: webbrowser.open(url))
+
+    def open_url(url: str) -> None:
+        webbrowser.open(url)
+
+    actions = Actions(reply, compose, acknowledge, snooze, open_url)
     triage(rows, threads, describe, ask, say, actions)
     return 0

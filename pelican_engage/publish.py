@@ -245,12 +245,15 @@ def bluesky_refs(sender: Sender, api_url: str, uri: str) -> tuple[dict[str, str]
         "bluesky", "GET", f"{api_url}/xrpc/app.bsky.feed.getPosts", params={"uris": uri}
     )
     posts = found.get("posts") if isinstance(found, Mapping) else None
-    parent = _ref(posts[0]) if posts and isinstance(posts[0], Mapping) else None
+    first: Mapping[str, Any] = {}
+    if isinstance(posts, list) and posts and isinstance(posts[0], Mapping):
+        first = posts[0]
+    parent = _ref(first)
     if parent is None:
         raise PublishError(f"bluesky: {uri} was not found (deleted?); nothing was posted")
-    record = posts[0].get("record") if isinstance(posts[0].get("record"), Mapping) else {}
-    reply = record.get("reply") if isinstance(record.get("reply"), Mapping) else {}
-    return _ref(reply.get("root")) or parent, parent
+    record = first.get("record")
+    reply = record.get("reply") if isinstance(record, Mapping) else None
+    return (_ref(reply.get("root")) if isinstance(reply, Mapping) else None) or parent, parent
 
 
 def bluesky_reply(

@@ -530,3 +530,96 @@ def test_x_length_is_weighted(site: Site, capsys, monkeypatch, author_server) ->
     monkeypatch.setenv("ENGAGE_TWITTER_USER_TOKEN", TOKEN)
     code, out = run(capsys, "reply", item.id, "-m", "日" * 141, "-s", str(conf))
     assert code == 1 and "282 of 280" in out and author_server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("status_code", "error"),
+    [
+        (401, "ExpiredToken"),
+        (403, "Forbidden"),
+        (422, "InvalidRecord"),
+        (429, "RateLimitExceeded"),
+        (502, "UpstreamFailure"),
+    ],
+)
+def test_bluesky_create_record_errors_archive_nothing(
+    site: Site, capsys, monkeypatch, author_server: WriteServer, status_code: int, error: str
+) -> None:
+    bluesky_server(author_server)
+    author_server.routes["POST /xrpc/com.atproto.repo.createRecord"] = lambda r: (
+        status_code,
+        {"error": error, "message": f"Record refused {PASSWORD}"},
+        {"RateLimit-Reset": "1733000000"},
+    )
+    conf, item = bluesky_site(site, author_server)
+    monkeypatch.setenv("ENGAGE_BLUESKY_APP_PASSWORD", PASSWORD)
+    before = archived(site)
+    code, out = run(capsys, "reply", item.id, "-m", "Hi", "-s", str(conf))
+    assert code == 1 and str(status_code) in out and error in out
+    assert PASSWORD not in out and "jwt-CANARY" not in out
+    assert archived(site) == before
+    assert waiting(capsys, conf) == [item.id]
+
+
+def test_an_unreachable_server_leaves_nothing_half_done(
+    site: Site, capsys, monkeypatch, author_server: WriteServer
+) -> None:
+    conf, item = x_site(site, author_server)
+    author_server.close()  # nothing listens there any more
+    monkeypatch.setenv("ENGAGE_TWITTER_USER_TOKEN", TOKEN)
+    before = archived(site)
+    code, out = run(capsys, "reply", item.id, "-m", "Thanks!", "-s", str(conf))
+    assert code == 1 and "cannot reach" in out and "Nothing was archived" in out
+    assert TOKEN not in out and archived(site) == before
+
+
+def test_a_status_the_authors_server_cannot_find(
+    site: Site, capsys, monkeypatch, author_server: WriteServer, other_server: WriteServer
+) -> None:
+    item = reader_item(
+        f"mastodon:{other_server.host}/9001", "mastodon", f"{other_server.url}/@alice/9001"
+    )
+    conf = mastodon_site(site, author_server, item)
+    monkeypatch.setenv("ENGAGE_MASTODON_TOKEN", TOKEN)
+    author_server.routes["GET /api/v2/search"] = lambda r: (
+        200,
+        {"accounts": [], "statuses": [], "hashtags": []},
+        {},
+    )
+    code, out = run(capsys, "reply", item.id, "-m", "Hello", "-s", str(conf))
+    assert code == 1 and "cannot find" in out and author_server.posts() == []
+
+
+def test_offline_sends_nothing(site: Site, capsys, monkeypatch, author_server) -> None:
+    conf, item = x_site(site, author_server)
+    conf.write_text(conf.read_text() + "ENGAGE_OFFLINE = True\n")
+    monkeypatch.setenv("ENGAGE_TWITTER_USER_TOKEN", TOKEN)
+    code, out = run(capsys, "reply", item.id, "-m", "Thanks!", "-s", str(conf))
+    assert code == 1 and "offline" in out and author_server.requests == []
+
+
+def test_mastodon_needs_the_authors_server(site: Site, capsys, monkeypatch, author_server) -> None:
+    item = reader_item(
+        f"mastodon:{author_server.host}/555", "mastodon", f"{author_server.url}/@alice/555"
+    )
+    site.article("hello")
+    seed(site, item)
+    conf = site.write_conf()
+    monkeypatch.setenv("ENGAGE_MASTODON_TOKEN", TOKEN)
+    code, out = run(capsys, "reply", item.id, "-m", "Hi", "-s", str(conf))
+    assert code == 2 and "ENGAGE_MASTODON['host']" in out and author_server.requests == []
+
+
+def test_a_like_cannot_be_answered(site: Site, capsys) -> None:
+    site.article("hello")
+    like = Item(
+        "bluesky:at://did:plc:a/app.bsky.feed.like/1",
+        "bluesky",
+        "like",
+        Person("Alice"),
+        WHEN,
+    )
+    seed(site, like)
+    conf = site.write_conf()
+    code, out = run(capsys, "reply", like.id, "-m", "Hi", "-s", str(conf))
+    assert code == 2 and "nothing to answer" in out
