@@ -198,6 +198,9 @@ def _comment(site: ReplySite, item: Item, thread: Thread, text: str, dry_run: bo
     key = thread.post.key
     local = site.engine.local
     folder = local.folder_for(key, site.slugs.get(key, key)) or local.comments_path / key
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        # The reader refuses links (they could point anywhere); so does the writer.
+        raise UsageError(f"{folder} is not a plain folder; no comment written")
     taken = {p.name.rsplit(".", 1)[0] for p in folder.iterdir()} if folder.is_dir() else set()
     path = folder / f"{pure.comment_stem(now, taken)}.md"
     content = pure.comment_file(names[0], now, item, text)

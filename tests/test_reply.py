@@ -623,3 +623,16 @@ def test_a_like_cannot_be_answered(site: Site, capsys) -> None:
     conf = site.write_conf()
     code, out = run(capsys, "reply", like.id, "-m", "Hi", "-s", str(conf))
     assert code == 2 and "nothing to answer" in out
+
+
+def test_a_linked_comment_folder_is_not_written_through(site: Site, capsys, tmp_path: Path) -> None:
+    site.article("hello")
+    seed(site, reader_item("disqus:77", "disqus", "https://old.example/p#c77"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (site.content / "comments").mkdir()
+    (site.content / "comments" / "hello").symlink_to(elsewhere)
+    conf = site.write_conf()
+    code, out = run(capsys, "reply", "disqus:77", "-m", "Thanks!", "-s", str(conf))
+    assert code == 2 and "not a plain folder" in out
+    assert list(elsewhere.iterdir()) == []
