@@ -636,3 +636,31 @@ def test_a_linked_comment_folder_is_not_written_through(site: Site, capsys, tmp_
     code, out = run(capsys, "reply", "disqus:77", "-m", "Thanks!", "-s", str(conf))
     assert code == 2 and "not a plain folder" in out
     assert list(elsewhere.iterdir()) == []
+
+
+def test_reply_in_the_editor_drops_the_quoted_item(
+    site: Site, capsys, monkeypatch, tmp_path: Path
+) -> None:
+    import sys
+
+    site.article("hello")
+    site.comment("hello", "c1.md", "How did you do it?", author="Alice", date="2026-11-20")
+    conf = site.write_conf()
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import sys\np = sys.argv[1]\nold = open(p).read()\n"
+        "assert 'How did you do it?' in old\n"
+        "open(p, 'w').write('Carefully.\\n' + old)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    code, out = run(capsys, "reply", "comment:hello/c1", "--editor", "-s", str(conf))
+    assert code == 0, out
+    (written,) = (site.content / "comments" / "hello").glob("reply-*.md")
+    text = written.read_text(encoding="utf-8")
+    assert text.endswith("\nCarefully.\n") and "How did you do it" not in text
+    # An editor left empty cancels.
+    editor.write_text("pass\n", encoding="utf-8")
+    code, out = run(capsys, "reply", "comment:hello/c1", "--editor", "-s", str(conf))
+    assert code == 2 and "empty" in out
