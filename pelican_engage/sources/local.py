@@ -267,10 +267,6 @@ def parse_comment(
     return ParsedComment(item=item, replyto=replyto, problems=tuple(problems))
 
 
-#: ``replyto`` naming an item of another source by its id (DESIGN.md ids).
-_ITEM_ID = re.compile(r"(?:comment|wordpress|disqus|feed|webmention|mastodon|bluesky|twitter):\S+")
-
-
 def link_replies(
     parsed: Iterable[tuple[str, ParsedComment]], slugify: Callable[[str], str]
 ) -> tuple[list[Item], list[Problem]]:
@@ -305,10 +301,9 @@ def link_replies(
                         for alias in (filename, filename.rsplit(".", 1)[0]):
                             slugs.setdefault(slugify(alias).casefold(), other.item.id)
                 parent = slugs.get(wanted) or slugs.get(slugify(comment.replyto).casefold())
-            if parent is None and _ITEM_ID.fullmatch(comment.replyto):
-                # A full item id ("wordpress:host/12"): the author's answer to an
-                # imported comment (`pelican-engage reply`); the conversation
-                # places it, or shows it at the top when that item is gone.
+            if parent is None and re.match(r"[a-z]+:\S", comment.replyto):
+                # An item id (a reply by mail to an imported or social item):
+                # the thread resolves it, and says so if it is not there.
                 parent = comment.replyto
             if parent is None:
                 problems.append(
