@@ -115,37 +115,46 @@ class ReplySite:
             "of waiting items"
         )
 
-    def now(self) -> datetime:
+    @property
+    def zone(self) -> Any:
+        """The site's TIMEZONE (UTC when it names no zone)."""
         try:
-            zone: Any = ZoneInfo(self.engine.settings.timezone)
+            return ZoneInfo(self.engine.settings.timezone)
         except (ValueError, KeyError, OSError):
-            zone = timezone.utc
-        return datetime.now(zone).replace(microsecond=0)
+            return timezone.utc
+
+    def now(self) -> datetime:
+        return datetime.now(self.zone).replace(microsecond=0)
+
+    def describe(self, item: Item, thread: Thread) -> str:
+        return describe(item, thread, self.zone)
 
     def section(self, key: str) -> dict[str, Any]:
         value = self.settings.get(key)
         return dict(value) if isinstance(value, dict) else {}
 
 
-def describe(item: Item, thread: Thread) -> str:
-    """The item, its parent and its post, as plain text for people."""
+def describe(item: Item, thread: Thread, zone: Any = timezone.utc) -> str:
+    """The item, its parent and its post, as plain text for people; the
+    time in ``zone`` (the site's TIMEZONE)."""
     by_id = {i.id: i for i in thread.items}
     lines = [f"post: {thread.post.title or thread.post.key}"]
     parent = by_id.get(thread.parents.get(item.id) or item.in_reply_to or "")
     if parent is not None:
         lines.append(f"in reply to {parent.author.name}: {excerpt(parent.content_html, 200)}")
     who = item.author.name + (f" (@{item.author.handle})" if item.author.handle else "")
-    lines.append(f"{who} on {item.source}, {item.published:%Y-%m-%d %H:%M}:")
+    when = item.published.astimezone(zone)
+    lines.append(f"{who} on {item.source}, {when:%Y-%m-%d %H:%M} ({zone}):")
     lines.extend("  " + line for line in html_to_text(item.content_html).splitlines())
     lines.append(f"id: {item.id}")
     return "\n".join(lines)
 
 
-def edit(item: Item, thread: Thread) -> str:
+def edit(item: Item, thread: Thread, zone: Any = timezone.utc) -> str:
     """The reply written in ``$VISUAL``/``$EDITOR`` (vi when unset)."""
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as f:
-        f.write(pure.editor_template(item, describe(item, thread)))
+        f.write(pure.editor_template(item, describe(item, thread, zone)))
         name = f.name
     try:
         done = subprocess.run([*shlex.split(editor), name], check=False)
@@ -162,7 +171,7 @@ def cmd_reply(args: argparse.Namespace) -> int:
     if args.message is not None:
         text = args.message.strip()
     elif args.editor:
-        text = edit(item, thread)
+        text = edit(item, thread, site.zone)
     else:
         if sys.stdin.isatty():
             sys.stderr.write("Type your reply; end with Ctrl-D on a line of its own.\n")
@@ -244,16 +253,16 @@ def _network(
         out.write(f"{network}: the reply is too long: {size}; nothing sent\n")
         return 1
     if network == "twitter":
-        cost = pure.x_cost(text)
-        out.write(f"twitter: posting costs ${cost:.3f} on X's pay-per-use plan\n")
-        token = _secret(TWITTER_USER_TOKEN_ENV)
-        if not token:
+        if not _secret(TWITTER_USER_TOKEN_ENV):
+            # By hand on x.com: free, and nothing to archive until the next fetch.
             tweet_id = item.id.removeprefix("twitter:")
             out.write(
                 f"${TWITTER_USER_TOKEN_ENV} is not set: answer by hand at\n"
                 f"  {pure.x_intent_url(tweet_id, text)}\n"
             )
             return 0
+        cost = pure.x_cost(text)
+        out.write(f"twitter: posting through the API costs ${cost:.3f} (X's pay-per-use plan)\n")
     if conf.offline and not dry_run:
         out.write(f"offline (ENGAGE_OFFLINE): nothing sent to {network}\n")
         return 1

@@ -133,7 +133,7 @@ def read_until_dot(ask: Callable[[str], str | None], say: Callable[[str], None])
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli_reply import ReplySite, answer, describe, edit
+    from .cli_reply import ReplySite, answer, edit
     from .cli_site import UsageError
 
     site = ReplySite.read(args.settings)
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
 
     def compose(item: Item, thread: Thread) -> str:
         if terminal and (os.environ.get("VISUAL") or os.environ.get("EDITOR")):
-            return edit(item, thread)
+            return edit(item, thread, site.zone)
         return read_until_dot(ask, say)
 
     def reply(item: Item, thread: Thread, text: str) -> bool:
@@ -202,5 +202,5 @@ def run(args: argparse.Namespace) -> int:
         webbrowser.open(url)
 
     actions = Actions(reply, compose, acknowledge, snooze, open_url)
-    triage(rows, threads, describe, ask, say, actions)
+    triage(rows, threads, site.describe, ask, say, actions)
     return 0

@@ -498,7 +498,7 @@ def test_without_a_user_token_x_gives_the_intent_url(
         capsys, "reply", item.id, "-m", "Thanks, see https://a.example", "-s", str(conf)
     )
     assert code == 0
-    assert "$0.200" in out
+    assert "costs" not in out  # by hand is free
     assert "https://x.com/intent/post?in_reply_to=1460323737035677698&text=Thanks" in out
     assert author_server.requests == []
 
@@ -523,6 +523,14 @@ def test_x_errors_archive_nothing(
     code, out = run(capsys, "reply", item.id, "-m", "Thanks!", "-s", str(conf))
     assert code == 1 and str(status_code) in out and TOKEN not in out
     assert archived(site) == before
+
+
+def test_a_link_costs_more_on_x(site: Site, capsys, monkeypatch, author_server) -> None:
+    conf, item = x_site(site, author_server)
+    monkeypatch.setenv("ENGAGE_TWITTER_USER_TOKEN", TOKEN)
+    text = "See https://blog.example/more"
+    code, out = run(capsys, "reply", item.id, "-m", text, "--dry-run", "-s", str(conf))
+    assert code == 0 and "$0.200" in out and author_server.requests == []
 
 
 def test_x_length_is_weighted(site: Site, capsys, monkeypatch, author_server) -> None:
