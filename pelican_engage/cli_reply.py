@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from . import reply as pure
 from .archive import ArchiveError
 from .cli_site import UsageError, read_site_settings, site_articles, site_threads
+from .conversation import is_by_author
 from .engine import Engine, is_opted_out, post_key
 from .model import Item, Thread
 from .publish import (
@@ -235,6 +236,13 @@ def _network(
     site: ReplySite, item: Item, thread: Thread, network: str, text: str, dry_run: bool
 ) -> int:
     out, now, conf = site.out, site.now(), site.engine.settings
+    if not conf.author.handles.get(network):
+        # Without it the archived reply would not count as the author's, and
+        # the person would stay on the report although answered.
+        raise UsageError(
+            f"ENGAGE_AUTHOR[{network!r}] names none of your accounts: add yours, so "
+            "that your reply counts as yours"
+        )
     if network == "mastodon":
         text = pure.mastodon_text(text, item.author.handle)
     limit = pure.MASTODON_LIMIT
@@ -289,6 +297,11 @@ def _network(
         )
         return 1
     out.write(f"replied on {network}: {new.url}\narchived as {new.id}\n")
+    if not is_by_author(new, conf.author):
+        out.write(
+            f"note: {new.author.handle or new.author.name} is not in "
+            f"ENGAGE_AUTHOR[{network!r}], so the reply does not count as yours yet\n"
+        )
     return 0
 
 

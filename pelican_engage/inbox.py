@@ -165,10 +165,12 @@ def run(args: argparse.Namespace) -> int:
 
     def reply(item: Item, thread: Thread, text: str) -> bool:
         try:
-            return answer(site, item, thread, text, dry_run=args.dry_run) == 0
+            done = answer(site, item, thread, text, dry_run=args.dry_run) == 0
         except UsageError as exc:
             say(f"{exc}\n")
             return False
+        # A dry run shows the reply; the item stays, for a real command.
+        return done and not args.dry_run
 
     def stamp() -> str:
         return datetime.now(timezone.utc).replace(microsecond=0).isoformat()

@@ -109,3 +109,14 @@ def test_inbox_at_a_terminal_with_an_editor(conf: Path, site: Site, tmp_path: Pa
     (written,) = (site.content / "comments" / "hello").glob("reply-*.md")
     text = written.read_text(encoding="utf-8")
     assert "replyto: c4" in text and text.rstrip().endswith("Typed in the editor.")
+
+
+def test_a_dry_run_inbox_shows_and_keeps_the_item(
+    conf: Path, site: Site, capsys, monkeypatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("r Thanks!\nn\nq\n"))
+    assert main(["inbox", "--dry-run", "-s", str(conf)]) == 0
+    out = capsys.readouterr().out
+    assert "dry run: would write" in out and "Thanks!" in out
+    assert "0 replied, 0 acknowledged, 0 snoozed, 1 skipped, 2 still waiting" in out
+    assert list((site.content / "comments" / "hello").glob("reply-*.md")) == []

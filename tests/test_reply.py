@@ -305,6 +305,12 @@ def test_a_dry_run_sends_nothing_anywhere(
         ENGAGE_MASTODON={"host": author_server.host},
         ENGAGE_BLUESKY={"api_url": author_server.url, "pds_url": author_server.url},
         ENGAGE_TWITTER={"api_url": author_server.url},
+        ENGAGE_AUTHOR={
+            "names": ["Marin"],
+            "mastodon": ["marin@127.0.0.1"],
+            "bluesky": ["marin.bsky.social"],
+            "twitter": ["marin"],
+        },
     )
     monkeypatch.setenv("ENGAGE_MASTODON_TOKEN", TOKEN)
     monkeypatch.setenv("ENGAGE_BLUESKY_APP_PASSWORD", PASSWORD)
@@ -612,10 +618,20 @@ def test_mastodon_needs_the_authors_server(site: Site, capsys, monkeypatch, auth
     )
     site.article("hello")
     seed(site, item)
-    conf = site.write_conf()
+    conf = site.write_conf(ENGAGE_AUTHOR={"names": ["Marin"], "mastodon": ["marin@127.0.0.1"]})
     monkeypatch.setenv("ENGAGE_MASTODON_TOKEN", TOKEN)
     code, out = run(capsys, "reply", item.id, "-m", "Hi", "-s", str(conf))
     assert code == 2 and "ENGAGE_MASTODON['host']" in out and author_server.requests == []
+
+
+def test_a_reply_that_would_not_count_as_yours_is_refused(
+    site: Site, capsys, monkeypatch, author_server
+) -> None:
+    conf, item = x_site(site, author_server)
+    conf.write_text(conf.read_text() + "ENGAGE_AUTHOR = {'names': ['Marin']}\n")
+    monkeypatch.setenv("ENGAGE_TWITTER_USER_TOKEN", TOKEN)
+    code, out = run(capsys, "reply", item.id, "-m", "Hi", "-s", str(conf))
+    assert code == 2 and "ENGAGE_AUTHOR['twitter']" in out and author_server.requests == []
 
 
 def test_a_like_cannot_be_answered(site: Site, capsys) -> None:
