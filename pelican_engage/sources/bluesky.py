@@ -400,7 +400,8 @@ def _record(post: Mapping[str, Any]) -> Mapping[str, Any]:
 # -- The network's declaration (see sources/registry.py) ------------------------------
 
 SETTING = "ENGAGE_BLUESKY"
-SETTING_KEYS = frozenset({"api_url", "reactions"})
+# handle and pds_url: where `pelican-engage reply` posts (cli_reply reads them).
+SETTING_KEYS = frozenset({"api_url", "reactions", "handle", "pds_url"})
 
 
 @dataclass(frozen=True)
