@@ -7,6 +7,7 @@ only ever parsed by the network whose key it is under.
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -240,3 +241,25 @@ def test_values_under_their_own_key_become_their_networks_jobs(site: Site) -> No
         ("bluesky", "public.api.bsky.app"),
     }
     assert engine.problems == []
+
+
+# -- The engine never touches the network ------------------------------------------------
+
+
+def test_the_engine_leaves_fetching_to_fetching_py() -> None:
+    """engine.py builds threads; clients, secrets and sources are fetching.py's."""
+    import pelican_engage.engine as engine_module
+
+    text = Path(engine_module.__file__).read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+        elif isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+    assert not imported & {"http", "fetching", "requests", "os"}, imported
+    assert not hasattr(Engine, "fetch")
+    assert not hasattr(Engine, "discovery_jobs")
+    (engine_class,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Engine"]
+    assert (engine_class.end_lineno or 0) - engine_class.lineno < 200
