@@ -5,8 +5,9 @@ nested quotes used to cost minutes (security case F5: 130,000 Markdown
 ``> `` markers, 254 KiB, a 240 s build).  ``clean_html`` now unwraps
 nesting beyond ``MAX_DEPTH`` first.  This prints, for each shape of input,
 the seconds per MB of the whole way a local comment takes (Markdown
-rendering where it applies, then ``clean_html``) and checks the target of
-issue 11: **under 1 s for any 1 MB comment**.
+rendering where it applies, then ``clean_html``), in CPU time and wall
+time, and checks the target of issue 11 on the CPU time: **under 1 s for
+any 1 MB comment**.
 
     python benchmarks/sanitize_cost.py            # about 10 s
     python benchmarks/sanitize_cost.py --mb 0.25  # smaller inputs
@@ -57,13 +58,16 @@ def shapes(size: int) -> dict[str, tuple[str, str]]:
     }
 
 
-def timed(work: Callable[[], object], rounds: int) -> float:
-    best = float("inf")
+def timed(work: Callable[[], object], rounds: int) -> tuple[float, float]:
+    """Best (wall, CPU) seconds of ``rounds`` runs; CPU time barely moves on a
+    busy machine, wall time does."""
+    wall = cpu = float("inf")
     for _ in range(rounds):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         work()
-        best = min(best, time.perf_counter() - start)
-    return best
+        wall = min(wall, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
+    return wall, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,18 +77,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a shape misses 1 s/MB")
     args = parser.parse_args(argv)
     size = int(args.mb * 1_000_000)
-    print(f"{'input':40} {'MB':>6} {'s/MB':>7}  {'depth kept':>10}")
+    print(f"{'input':40} {'MB':>6} {'CPU s/MB':>9} {'wall s/MB':>9}  {'depth kept':>10}")
     missed = []
     for name, (kind, text) in shapes(size).items():
 
         def work(kind: str = kind, text: str = text) -> str:
             return clean_html(render_markdown(text) if kind == "md" else text)
 
-        seconds = timed(work, args.rounds)
-        per_mb = seconds / (len(text.encode()) / 1_000_000)
-        kept = work().count("<blockquote>") + work().count("<ul>")
-        print(f"{name:40} {len(text) / 1e6:6.2f} {per_mb:7.3f}  {kept:>10}")
-        if per_mb >= TARGET_SECONDS_PER_MB:
+        wall, cpu = timed(work, args.rounds)
+        megabytes = len(text.encode()) / 1_000_000
+        cleaned = work()
+        kept = cleaned.count("<blockquote>") + cleaned.count("<ul>")
+        print(
+            f"{name:40} {megabytes:6.2f} {cpu / megabytes:9.3f} {wall / megabytes:9.3f}  {kept:>10}"
+        )
+        if cpu / megabytes >= TARGET_SECONDS_PER_MB:
             missed.append(name)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     if load > (os.cpu_count() or 1) / 2:
