@@ -15,14 +15,15 @@ parser certainly does (its end tag with nothing blocking in between, or a
 counts formatting elements the parser will reopen.  So a model depth of at
 most ``max_depth`` bounds the parser's depth to a small multiple of it,
 whatever the input does; tests/test_nesting.py checks this against nh3's
-parser with generated tag soup.  Two things the model cannot follow cheaply are removed:
-``<svg>``/``<math>`` tags (foreign content has other tokenizer rules; the
-comment policy drops both anyway), and a lone ``<`` in text is written as
-``&lt;`` (the same text), so that no removed tag can splice a new one.
+parser with generated tag soup.  ``<svg>``/``<math>`` tags are removed:
+foreign content has other tokenizer rules, and the comment policy drops both
+anyway.  A ``<`` of text right before a removed tag is written ``&lt;`` (the
+same text), so that no removal can splice a new tag.
 
-Libraries were tried first: lxml (libxml2) stops parsing at 256 levels (2,048
-with ``huge_tree``) and loses the rest of the text; html5lib's tree builder
-walks the same stack as html5ever, in Python.
+Libraries were tried first.  lxml (libxml2) stops at 255 levels (2,047 with
+``huge_tree``) and loses the text inside and after; html5lib's tree builder
+walks the same stack as html5ever, in Python (4,000 nested ``<blockquote>``:
+4 s).
 """
 
 from __future__ import annotations
@@ -277,10 +278,9 @@ class _Stack:
 def limit_nesting(markup: str, max_depth: int = MAX_DEPTH) -> str:
     """``markup`` with elements deeper than ``max_depth`` unwrapped.
 
-    Linear in ``len(markup)``.  Text is kept; ``<svg>``/``<math>`` tags are
-    removed and a lone ``<`` in text becomes ``&lt;`` (see the module
-    docstring).  Markup nested no deeper than ``max_depth`` is otherwise
-    returned unchanged, character for character.
+    Linear in ``len(markup)``.  Text is kept and ``<svg>``/``<math>`` tags
+    are removed (see the module docstring); markup nested no deeper than
+    ``max_depth`` is otherwise returned unchanged, character for character.
     """
     if "<" not in markup:
         return markup
