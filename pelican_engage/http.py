@@ -28,6 +28,7 @@ import requests
 import requests.adapters
 import urllib3.connection
 import urllib3.connectionpool
+import urllib3.exceptions
 from requests.utils import requote_uri
 
 from . import __version__
@@ -353,9 +354,14 @@ class Client:
             except requests.Timeout:
                 # Asking again would only wait as long again.
                 raise Unreachable(shown, f"timed out{_via(trail)}") from None
-            except requests.ConnectionError:
+            except requests.ConnectionError as exc:
                 if last or not self._pause(self.settings.backoff * 2**attempt, deadline):
-                    raise Unreachable(shown, f"cannot connect{_via(trail)}") from None
+                    if _no_connection(exc):
+                        raise Unreachable(shown, f"cannot connect{_via(trail)}") from None
+                    # The host took the connection, then dropped it: it answers.
+                    raise FetchError(
+                        shown, f"connection closed without an answer{_via(trail)}"
+                    ) from None
                 continue
             except (requests.RequestException, ValueError) as exc:
                 # Invalid URLs or headers: requests quotes them, secrets and all.
@@ -495,6 +501,14 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port
+
+
+def _no_connection(exc: requests.ConnectionError) -> bool:
+    """Whether no connection was made (refused, no route, no such name),
+    rather than one dropped by the server."""
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps it
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _via(trail: list[str]) -> str:
