@@ -19,7 +19,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
-from . import reply_mail
+from . import i18n, reply_mail
 from .model import anchor
 from .settings import webmention_endpoint
 
@@ -42,6 +42,7 @@ CONTEXT_KEYS = (
     "ENGAGE_COMMENT_EMAIL",
     "ENGAGE_WEBMENTION",
     "ENGAGE_COMMENT_FEED",
+    "DEFAULT_LANG",
 )
 #: How templates name each network in "Reply on X" and "Join the conversation".
 NETWORK_NAMES = {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
@@ -71,6 +72,14 @@ def add_templates(env: Environment) -> None:
     env.globals.setdefault("engage_webmention_endpoint", webmention_endpoint)
     env.globals.setdefault("engage_pcs_anchor", pcs_anchor)
     env.globals.setdefault("engage_feed_path", feed_path)
+    i18n.install(env)
+
+
+def render_key(context: Mapping[str, Any]) -> str:
+    """What a thread's HTML depends on besides the thread: settings, the
+    page's language and the catalogs' contents."""
+    values = [context.get(k) for k in CONTEXT_KEYS]
+    return repr([*values, i18n.language_of(context), i18n.fingerprint()])
 
 
 def pcs_anchor(item: Any, slug_subs: Any = None) -> str:
