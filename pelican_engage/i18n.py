@@ -20,7 +20,7 @@ import gettext
 import hashlib
 import io
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ KEYWORDS: dict[str, Any] = {
     "engage_ngettext": (1, 2),
     "gettext_for": (2,),
     "ngettext_for": (2, 3),
+    "N_": None,
 }
 #: Jinja options the templates are written for (Pelican's defaults).
 _JINJA_OPTIONS = {"trim_blocks": "true", "lstrip_blocks": "true"}
@@ -130,6 +131,11 @@ def language_of(context: Mapping[str, Any]) -> str:
     return lang if isinstance(lang, str) and lang else FALLBACK
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction where it is defined; translated where shown."""
+    return message
+
+
 def number(value: int, lang: object) -> str:
     """``1234`` -> ``"1,234"`` in English, ``"1 234"`` in French."""
     return format_decimal(value, locale=locale(lang))
@@ -154,7 +160,10 @@ def format_when(when: datetime, style: str, lang: object) -> str:
     one (hours and minutes: seconds are noise in a conversation).
     """
     if style not in DATE_STYLES:
-        return when.strftime(style)
+        # Pelican's strftime: names follow the site's LOCALE, %-d works everywhere.
+        from pelican.utils import strftime
+
+        return str(strftime(when, style))
     where = locale(lang)
     return (
         get_datetime_format(style, locale=where)
@@ -177,6 +186,13 @@ def template_ngettext(
 
 
 @pass_context
+def template_translator(context: Context) -> Callable[..., str]:
+    """``gettext_for`` bound to the page's language, for Python helpers that
+    write words (``translate(message, **variables)``)."""
+    return functools.partial(gettext_for, language_of(context))
+
+
+@pass_context
 def template_date(context: Context, when: datetime, style: str = "medium") -> str:
     return format_when(when, style, language_of(context))
 
@@ -185,6 +201,7 @@ def install(env: Any) -> None:
     """Give a Jinja environment our callables (names no other extension uses)."""
     env.globals.setdefault("engage_gettext", template_gettext)
     env.globals.setdefault("engage_ngettext", template_ngettext)
+    env.globals.setdefault("engage_translator", template_translator)
     env.filters.setdefault("engage_date", template_date)
 
 

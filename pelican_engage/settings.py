@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     # PELICAN_COMMENT_SYSTEM_FEED(_ALL) when the conf still has them.
     "ENGAGE_COMMENT_FEED": comment_feed.DEFAULT_POST_FEED,
     "ENGAGE_COMMENT_FEED_ALL": comment_feed.DEFAULT_ALL_FEED,
+    # Avatars copied into the site (never hot-linked), initials otherwise; False: none.
+    "ENGAGE_AVATARS": True,
 }
 
 #: Settings given as paths relative to the settings file's folder.
@@ -184,6 +186,8 @@ class EngageSettings:
     #: The Mastodon server(s) the token is for ("host" or "host:port"); the
     #: token goes to no other server, and to none when this is empty.
     mastodon_hosts: tuple[str, ...] = ()
+    #: Show avatars (copies served by the site, or initials) beside items.
+    avatars: bool = True
 
     @property
     def comments_path(self) -> Path:
@@ -217,6 +221,7 @@ TEMPLATE_KEYS = (
     "ENGAGE_WEBMENTION",
     "ENGAGE_COMMENT_FEED",
     "ENGAGE_COMMENT_FEED_ALL",
+    "ENGAGE_AVATARS",
 )
 
 
@@ -598,4 +603,5 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
             default=str,
         ),
         mastodon_hosts=_mastodon_hosts(settings),
+        avatars=_bool(settings, "ENGAGE_AVATARS"),
     )

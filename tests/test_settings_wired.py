@@ -287,6 +287,33 @@ def _display_depth(rig: Rig) -> None:
     assert not nested.search(rig.page(ENGAGE_DISPLAY_DEPTH=1))
 
 
+@wired("ENGAGE_AVATARS")
+def _avatars(rig: Rig) -> None:
+    from tests.images import png
+
+    rig.server.routes["/ann.png"] = lambda h, _hit: send(h, 200, png(), Content_Type="image/png")
+    rig.site.article("post")
+    Archive(rig.site.root / "archive").merge(
+        "post",
+        [
+            Item(
+                id="mastodon:social.example/9",
+                source="mastodon",
+                kind="reply",
+                author=Person(name="Ann", avatar=f"{rig.server.url}/ann.png"),
+                published=datetime(2026, 1, 3, tzinfo=timezone.utc),
+                content_html="<p>Hi</p>",
+            )
+        ],
+    )
+    page = rig.page(ENGAGE_AVATARS=False)
+    assert "engage-avatar" not in page and rig.server.hits == {}
+    page = rig.page()
+    assert rig.server.hits == {"/ann.png": 1}
+    copy = r'<img class="engage-avatar[^>]*src="https://blog.example/engage/avatars/'
+    assert re.search(copy, page)
+
+
 # -- Fetching ------------------------------------------------------------------------------
 
 
