@@ -12,17 +12,19 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from .i18n import N_
+
 #: Source (or ``via``) -> the label readers see and hear.
 LABELS: Mapping[str, str] = {
     "twitter": "X",
     "mastodon": "Mastodon",
     "bluesky": "Bluesky",
-    "webmention": "webmention",
+    "webmention": N_("webmention"),
     "wordpress": "WordPress",
     "disqus": "Disqus",
-    "feed": "comment feed",
-    "email": "e-mail",
-    "local": "this site",
+    "feed": N_("comment feed"),
+    "email": N_("e-mail"),
+    "local": N_("this site"),
 }
 
 #: 16x16 drawings (SVG path data), filled with currentColor.
@@ -89,15 +91,21 @@ def label(item: Any) -> str:
     return LABELS.get(source, source)
 
 
-def mark(item: Any) -> Markup:
+def _same(message: str, **variables: Any) -> str:
+    return message % variables if variables else message
+
+
+def mark(item: Any, translate: Any = _same) -> Markup:
     """``<span class="engage-source-mark">``: the icon and its label.
 
     The label is in the page as text (visually hidden), so it is read out,
     found by search and translated like any other string; the icon's
     ``title`` shows it on hover.  An unknown source gets the label alone.
+    ``translate(message, **variables)`` puts the words in the page's language.
     """
     source = source_of(item)
-    name = escape(LABELS.get(source, source))
+    label_text = translate(LABELS.get(source, source))
+    name = escape(label_text)
     path = _PATHS.get(source)
     icon = (
         Markup(
@@ -109,5 +117,5 @@ def mark(item: Any) -> Markup:
     )
     return Markup(
         '<span class="engage-source-mark engage-source-mark-{}" title="{}">{}'
-        '<span class="engage-visually-hidden">on {}</span></span>'
-    ).format(source, name, icon, name)
+        '<span class="engage-visually-hidden">{}</span></span>'
+    ).format(source, name, icon, translate("on %(network)s", network=label_text))

@@ -245,7 +245,7 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
         return render.render_thread(build.env, context)
     key = article.engage.thread.post.key
     stamp = build.avatars.store.stamp if build.avatars else ""
-    render_key = repr([context.get(k) for k in render.CONTEXT_KEYS] + [stamp])
+    render_key = render.render_key(context, stamp)
     html = engine.threads.rendered(key, render_key)
     if html is None:
         html = render.render_thread(build.env, context)
@@ -273,6 +273,7 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
     if feeds.per_post is None and feeds.site is None:
         return
     threads = []
+    languages: dict[str, str] = {}
     seen: set[str] = set()
     for name in ("articles", "translations"):
         for article in getattr(generator, name, ()) or ():
@@ -281,6 +282,8 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
             if not isinstance(engagement, Engagement) or engagement.thread.post.key in seen:
                 continue
             seen.add(engagement.thread.post.key)
+            if isinstance(getattr(article, "lang", None), str):
+                languages[engagement.thread.post.key] = article.lang
             date = getattr(article, "date", None) or datetime.now(timezone.utc)
             threads.append(
                 (engagement.thread, date if date.tzinfo else date.replace(tzinfo=timezone.utc))
@@ -292,6 +295,7 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
             threads,
             generator.settings,
             stamps_file=engine.settings.cache_path / "comment-feeds.pickle",
+            languages=languages,
         )
     except OSError as exc:
         engine.report(Problem("ENGAGE_COMMENT_FEED", f"cannot be written ({exc})"))

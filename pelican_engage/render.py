@@ -21,7 +21,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
-from . import icons, reply_mail, structured
+from . import i18n, icons, reply_mail, structured
 from .model import anchor
 from .settings import webmention_endpoint
 
@@ -44,6 +44,7 @@ CONTEXT_KEYS = (
     "ENGAGE_COMMENT_EMAIL",
     "ENGAGE_WEBMENTION",
     "ENGAGE_COMMENT_FEED",
+    "DEFAULT_LANG",
     "ENGAGE_AVATARS",
     "TIMEZONE",
 )
@@ -80,6 +81,14 @@ def add_templates(env: Environment) -> None:
     env.globals.setdefault("engage_host", host)
     env.filters.setdefault("engage_local", local_time)
     env.filters.setdefault("engage_strftime", format_time)
+    i18n.install(env)
+
+
+def render_key(context: Mapping[str, Any], *more: str) -> str:
+    """What a thread's HTML depends on besides the thread: settings, the
+    page's language, the catalogs' contents and ``more``."""
+    values = [context.get(k) for k in CONTEXT_KEYS]
+    return repr([*values, i18n.language_of(context), i18n.fingerprint(), *more])
 
 
 def local_time(when: datetime, zone: Any = None) -> datetime:

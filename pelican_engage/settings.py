@@ -34,7 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_COMMENTS_PATH": None,  # None: PELICAN_COMMENT_SYSTEM_DIR or "comments"
     "ENGAGE_DISPLAY_DEPTH": 5,
     "ENGAGE_SHOW_WAITING": False,
-    "ENGAGE_DATE_FORMAT": "%Y-%m-%d %H:%M",
+    # The article's locale's own way (Babel, CLDR "medium"); or a strftime pattern.
+    "ENGAGE_DATE_FORMAT": "medium",
     "ENGAGE_CONCURRENCY": 8,
     "ENGAGE_FETCH_BUDGET": 120,
     "ENGAGE_REFRESH": {},
@@ -549,9 +550,12 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
     if not isinstance(archive, (str, os.PathLike)) or not str(archive):
         raise SettingsError("ENGAGE_ARCHIVE_PATH", f"expected a folder path, got {archive!r}")
     date_format = settings.get("ENGAGE_DATE_FORMAT", DEFAULTS["ENGAGE_DATE_FORMAT"])
-    if not isinstance(date_format, str) or not date_format:
+    if not isinstance(date_format, str) or not (
+        "%" in date_format or date_format in ("short", "medium", "long", "full")
+    ):
         raise SettingsError(
-            "ENGAGE_DATE_FORMAT", f"expected a strftime format, got {date_format!r}"
+            "ENGAGE_DATE_FORMAT",
+            f'expected "short", "medium", "long", "full" or a strftime format, got {date_format!r}',
         )
     concurrency = _number(settings, "ENGAGE_CONCURRENCY", minimum=1, whole=True)
     budget = _number(settings, "ENGAGE_FETCH_BUDGET", minimum=1)

@@ -271,8 +271,10 @@ def _show_waiting(rig: Rig) -> None:
 @wired("ENGAGE_DATE_FORMAT")
 def _date_format(rig: Rig) -> None:
     _one_comment(rig)
-    assert ">2026-01-03 10:20</time>" in rig.page()
+    # The default is the locale's own (CLDR "medium"; Babel puts a narrow space before AM).
+    assert re.search(r">Jan 3, 2026, 10:20\sAM</time>", rig.page())
     assert ">03.01.2026</time>" in rig.page(ENGAGE_DATE_FORMAT="%d.%m.%Y")
+    assert ">January 3, 2026" in rig.page(ENGAGE_DATE_FORMAT="long")
 
 
 @wired("ENGAGE_DISPLAY_DEPTH")

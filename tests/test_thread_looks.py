@@ -147,7 +147,7 @@ def test_every_time_is_shown_in_the_site_zone(site: Site) -> None:
     )
     # A local comment's naive date is in TIMEZONE already.
     site.comment("post", "c1.md", "Local", author="Lou", date="2026-01-03 10:20")
-    site.build(ENGAGE_OFFLINE=True, TIMEZONE="Europe/Paris")
+    site.build(ENGAGE_OFFLINE=True, TIMEZONE="Europe/Paris", ENGAGE_DATE_FORMAT="%Y-%m-%d %H:%M")
     page = site.html("post.html")
 
     def when(item_id: str) -> tuple[str, str]:
@@ -163,6 +163,11 @@ def test_every_time_is_shown_in_the_site_zone(site: Site) -> None:
     # In the site's zone the thread reads in order.
     shown = [t.get_text() for t in page.select("ol.engage-thread > li time.dt-published")]
     assert shown == sorted(shown)
+
+    # By default the site's language writes the date, still in the site's zone.
+    site.build(ENGAGE_OFFLINE=True, TIMEZONE="Europe/Paris", DEFAULT_LANG="fr")
+    page = site.html("post.html")
+    assert when("mastodon:social.example/1") == ("2026-01-03T10:30:00+01:00", "3 janv. 2026, 10:30")
 
 
 def test_an_unknown_zone_shows_utc() -> None:
