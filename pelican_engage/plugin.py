@@ -172,7 +172,7 @@ def _avatars(build: _Build, engine: Engine) -> None:
         avatars.fetch_urls(build.avatars.store, urls, engine.settings)
     store = build.avatars.store
     build.avatar_files = {store.file_for(u) for u in urls} - {""}
-    line = avatars.summary_line(build.avatars.problems(urls))
+    line = avatars.summary_line(build.avatars.problems(list(urls)))
     if line:
         logger.info("engage: %s", line)
 

@@ -303,6 +303,7 @@ def _avatars(rig: Rig) -> None:
                 author=Person(name="Ann", avatar=f"{rig.server.url}/ann.png"),
                 published=datetime(2026, 1, 3, tzinfo=timezone.utc),
                 content_html="<p>Hi</p>",
+                url=f"{rig.server.url}/@ann/9",
             )
         ],
     )
