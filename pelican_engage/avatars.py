@@ -25,7 +25,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +43,9 @@ KEEP_BYTES = 64 * 1024
 PIXELS = 96
 #: A failed avatar is tried again after a day.
 RETRY_SECONDS = 86400.0
+#: Where an avatar named by an item without a URL counts as coming from: a
+#: public address, written as one so that no name is looked up.
+_PUBLIC_ORIGIN = "https://1.1.1.1/"
 #: Where the used avatars are written, relative to OUTPUT_PATH.
 OUTPUT_FOLDER = "engage/avatars"
 
@@ -221,17 +224,27 @@ class AvatarStore:
         except OSError as exc:
             logger.debug("engage: could not write %s: %s", self.index_path, exc)
 
-    def fetch(self, urls: Iterable[str], client: Any, concurrency: int = 4) -> Fetched:
-        """Fetch the avatars of ``urls`` that are due; never raises for one URL.
+    def fetch(self, urls: Mapping[str, str], client: Any, concurrency: int = 4) -> Fetched:
+        """Fetch the avatars of ``urls`` (avatar URL -> URL of the item that
+        named it) that are due; never raises for one URL.
 
         ``client`` is an :class:`~pelican_engage.http.Client` (its size cap
-        refuses big answers before they are read whole).
+        refuses big answers before they are read whole, and it checks every
+        redirect).  A URL that :func:`refusal` refuses is not asked.
         """
         from .errors import FetchError, OutOfTime
 
         now = time.time()
-        wanted = sorted({u for u in urls if self.due(u, now)})
         result = Fetched()
+        wanted = []
+        for url in sorted(u for u in urls if self.due(u, now)):
+            why = refusal(url, urls[url])
+            if why:
+                self.fail(url, "refused", now)
+                result.failed.append((url, "refused"))
+                logger.debug("engage: avatar %s refused: %s", url, why)
+            else:
+                wanted.append(url)
 
         def one(url: str) -> tuple[str, bytes | None, str]:
             try:
@@ -254,7 +267,7 @@ class AvatarStore:
                         reason = str(exc)
                 self.fail(url, reason, now)
                 result.failed.append((url, reason))
-        if wanted:
+        if wanted or result.failed:
             self.save()
         return result
 
@@ -326,12 +339,33 @@ def store_for(settings: Any) -> AvatarStore:
     return AvatarStore(Path(settings.cache_path) / "avatars")
 
 
-def urls_of(items: Iterable[Any]) -> set[str]:
-    """The avatar URLs of the authors of ``items``."""
-    return {str(i.author.avatar) for i in items if getattr(i.author, "avatar", "")}
+def urls_of(items: Iterable[Any]) -> dict[str, str]:
+    """The avatar URLs of the authors of ``items``, each with the URL of an
+    item that named it (where it came from, for :func:`refusal`)."""
+    found: dict[str, str] = {}
+    for item in items:
+        avatar = str(getattr(item.author, "avatar", "") or "")
+        if avatar:
+            found.setdefault(avatar, str(item.url or ""))
+    return found
 
 
-def fetch_urls(store: AvatarStore, urls: Iterable[str], settings: Any) -> Fetched:
+def refusal(url: str, named_by: str) -> str:
+    """Why the avatar at ``url`` is not fetched ("" when it may be).
+
+    Strangers choose their avatar URL (a webmention's h-card photo is
+    whatever the sender wrote), so it is treated as a redirect from the item
+    that named it: link-local and cloud metadata addresses never, private
+    ones only when the item itself came from a private address (a network
+    on the same LAN, or a test server on loopback).  An item without a URL
+    counts as public.
+    """
+    from .netpolicy import redirect_refusal
+
+    return redirect_refusal(named_by or _PUBLIC_ORIGIN, url)
+
+
+def fetch_urls(store: AvatarStore, urls: Mapping[str, str], settings: Any) -> Fetched:
     """Fetch the due avatars of ``urls`` within ENGAGE_FETCH_BUDGET seconds,
     ENGAGE_CONCURRENCY at a time; nothing when ENGAGE_AVATARS is off."""
     if not settings.avatars:

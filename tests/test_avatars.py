@@ -123,7 +123,7 @@ def _serve(server: Server) -> dict[str, str]:
     return urls
 
 
-def _archive(site: Site, urls: dict[str, str]) -> None:
+def _archive(site: Site, urls: dict[str, str], origin: str = "http://127.0.0.1:8000") -> None:
     items = [
         Item(
             id=f"mastodon:social.example/{n}",
@@ -134,7 +134,8 @@ def _archive(site: Site, urls: dict[str, str]) -> None:
             ),
             published=datetime(2026, 1, 3, 10, n, tzinfo=timezone.utc),
             content_html=f"<p>Hello from {name}</p>",
-            url=f"https://social.example/@{name}/{n}",
+            # From a server on loopback too: a public one may not name a private avatar.
+            url=f"{origin}/@{name}/{n}",
         )
         for n, (name, url) in enumerate(sorted(urls.items()))
     ]
@@ -163,7 +164,7 @@ def test_avatars_are_fetched_once_served_by_the_site_and_never_hot_linked(
 ) -> None:
     caplog.set_level(logging.INFO)
     urls = _serve(server)
-    _archive(site, urls)
+    _archive(site, urls, server.url)
     site.article("post")
     site.build()
     page = (site.output / "post.html").read_text(encoding="utf-8")
@@ -177,7 +178,7 @@ def test_avatars_are_fetched_once_served_by_the_site_and_never_hot_linked(
     assert sources, "the good avatars are shown"
     for src in sources:
         assert src.startswith(f"{SITEURL}/engage/avatars/"), src
-    assert server.url not in page and "127.0.0.1" not in page
+    assert f'src="{server.url}' not in page and f"url({server.url}" not in page
 
     def shown(name: str) -> str:
         li = html.find("span", string=f"Reader {name.title()}").find_parent("li")
@@ -278,7 +279,7 @@ def test_pelican_engage_fetch_stores_the_avatars_for_offline_builds(
     from pelican_engage import cli
 
     urls = _serve(server)
-    _archive(site, urls)
+    _archive(site, urls, server.url)
     site.article("post")
     conf = site.write_conf()
     assert cli.main(["fetch", "-s", str(conf)]) == 0
@@ -291,3 +292,44 @@ def test_pelican_engage_fetch_stores_the_avatars_for_offline_builds(
     sources = _img_sources((site.output / "post.html").read_text(encoding="utf-8"))
     assert len(set(sources)) == 2
     assert all(s.startswith(SITEURL + "/engage/avatars/") for s in sources)
+
+
+@pytest.mark.parametrize(
+    ("named_by", "avatar"),
+    [
+        # A public network's stranger cannot make the build ask the LAN...
+        ("https://social.example/@eve/1", "{server}/ok.png"),
+        ("", "{server}/ok.png"),
+        ("https://social.example/@eve/1", "http://10.0.0.1/admin.png"),
+        # ...and nobody can make it ask a cloud's metadata service.
+        ("{server}/@eve/1", "http://169.254.169.254/latest/meta-data/"),
+        ("{server}/@eve/1", "http://metadata.google.internal/x.png"),
+    ],
+)
+def test_avatar_urls_that_point_inside_are_refused_unasked(
+    site: Site, server: Server, named_by: str, avatar: str
+) -> None:
+    _serve(server)
+    named_by, avatar = (v.replace("{server}", server.url) for v in (named_by, avatar))
+    item = Item(
+        id="webmention:1",
+        source="webmention",
+        kind="reply",
+        author=Person(name="Eve", avatar=avatar),
+        published=datetime(2026, 1, 3, tzinfo=timezone.utc),
+        content_html="<p>Hi</p>",
+        url=named_by,
+    )
+    Archive(site.root / "archive").merge("post", [item])
+    site.article("post")
+    site.build()
+    assert server.hits == {}
+    li = site.html("post.html").select_one('[data-engage-id="webmention:1"]')
+    assert li.select_one("svg.engage-initials") is not None and li.select_one("img") is None
+    index = avatars.AvatarStore(site.root / "cache" / "engage" / "avatars").index
+    assert index[avatar]["error"] == "refused"
+
+
+def test_an_item_on_a_private_server_may_name_an_avatar_there(server: Server) -> None:
+    assert avatars.refusal(f"{server.url}/ok.png", f"{server.url}/@ann/1") == ""
+    assert avatars.refusal("https://cdn.example/a.png", "https://social.example/@ann/1") == ""
