@@ -111,7 +111,7 @@ def test_an_article_in_german_speaks_german_on_a_french_site(built: Site) -> Non
     )
     assert section.select_one("a.engage-reply-mail").get_text() == "Antworten"
     assert [t.get_text() for t in section.select("time.dt-published")] == ["04.03.2026, 09:05"]
-    assert _text(section.select_one(".engage-leave")) == "Einen Kommentar schreiben per E-Mail."
+    assert _text(section.select_one(".engage-leave")) == "Per E-Mail: Einen Kommentar schreiben"
 
 
 def test_a_language_without_catalog_reads_english(built: Site) -> None:
