@@ -245,9 +245,9 @@ def update_catalogs() -> list[Path]:
         if path.is_file():
             with path.open("rb") as handle:
                 catalog = read_po(handle, locale=language, domain=DOMAIN)
-            before = {(m.id, m.string) for m in catalog if m.id}
+            before = {(m.id, m.string, " ".join(m.auto_comments)) for m in catalog if m.id}
             catalog.update(template, no_fuzzy_matching=True)
-            if {(m.id, m.string) for m in catalog if m.id} == before:
+            if {(m.id, m.string, " ".join(m.auto_comments)) for m in catalog if m.id} == before:
                 continue  # unchanged: no new creation date to commit
         else:
             catalog = Catalog(locale=language, domain=DOMAIN, project="pelican-engage")
