@@ -122,7 +122,7 @@ def for_language(lang: object) -> gettext.NullTranslations:
     return translations(catalog_language(lang))
 
 
-def language_of(context: Mapping[str, Any]) -> str:
+def language_of(context: Mapping[str, Any] | Context) -> str:
     """The language a page's thread is written in: its article's, else the site's."""
     article = context.get("article")
     lang = getattr(article, "lang", None) if article is not None else None
@@ -166,7 +166,7 @@ def format_when(when: datetime, style: str, lang: object) -> str:
         return str(strftime(when, style))
     where = locale(lang)
     return (
-        get_datetime_format(style, locale=where)
+        str(get_datetime_format(style, locale=where))  # type: ignore[arg-type]
         .replace("'", "")
         .replace("{0}", format_time(when, "short", tzinfo=when.tzinfo, locale=where))
         .replace("{1}", format_date(when, style, locale=where))
@@ -236,7 +236,8 @@ def extract() -> Catalog:
 
 
 def update_catalogs() -> list[Path]:
-    """Merge newly extracted messages into every shipped catalog (new ones untranslated)."""
+    """Merge newly extracted messages into every shipped catalog (new ones
+    untranslated, vanished ones dropped); returns the catalogs written."""
     template = extract()
     written = []
     for language in LANGUAGES:
@@ -244,7 +245,10 @@ def update_catalogs() -> list[Path]:
         if path.is_file():
             with path.open("rb") as handle:
                 catalog = read_po(handle, locale=language, domain=DOMAIN)
+            before = {(m.id, m.string, " ".join(m.auto_comments)) for m in catalog if m.id}
             catalog.update(template, no_fuzzy_matching=True)
+            if {(m.id, m.string, " ".join(m.auto_comments)) for m in catalog if m.id} == before:
+                continue  # unchanged: no new creation date to commit
         else:
             catalog = Catalog(locale=language, domain=DOMAIN, project="pelican-engage")
             catalog.update(template, no_fuzzy_matching=True)

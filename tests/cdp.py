@@ -206,17 +206,18 @@ class Page:
                 },
             )
 
-    def screenshot(self, full_page: bool = True) -> bytes:
-        params: dict[str, Any] = {"format": "png", "captureBeyondViewport": full_page}
-        if full_page:
+    def screenshot(self, clip: tuple[float, float, float, float] | None = None) -> bytes:
+        """A PNG of the page: ``clip`` is (x, y, width, height) in CSS pixels
+        from the top of the document; without it, the whole document."""
+        if clip is None:
             size = self.call("Page.getLayoutMetrics")["cssContentSize"]
-            params["clip"] = {
-                "x": 0,
-                "y": 0,
-                "width": size["width"],
-                "height": size["height"],
-                "scale": 1,
-            }
+            clip = (0, 0, size["width"], size["height"])
+        x, y, width, height = clip
+        params = {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": x, "y": y, "width": width, "height": height, "scale": 1},
+        }
         return base64.b64decode(self.call("Page.captureScreenshot", params)["data"])
 
     def close(self) -> None:

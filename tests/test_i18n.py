@@ -111,7 +111,7 @@ def test_an_article_in_german_speaks_german_on_a_french_site(built: Site) -> Non
     )
     assert section.select_one("a.engage-reply-mail").get_text() == "Antworten"
     assert [t.get_text() for t in section.select("time.dt-published")] == ["04.03.2026, 09:05"]
-    assert _text(section.select_one(".engage-leave")) == "Einen Kommentar schreiben per E-Mail."
+    assert _text(section.select_one(".engage-leave")) == "Per E-Mail: Einen Kommentar schreiben"
 
 
 def test_a_language_without_catalog_reads_english(built: Site) -> None:
@@ -344,3 +344,66 @@ def test_i18n_subsites_builds_each_language_in_its_own_words(site: Site) -> None
     german = site.html("de/post.html").select_one(".engage-heading")
     assert english is not None and english.get_text() == "1 comment"
     assert german is not None and german.get_text() == "1 Kommentar"
+
+
+# --------------------------------------------------------------------------
+# Nothing left in English by accident
+# --------------------------------------------------------------------------
+
+
+class _Marked(gettext.NullTranslations):
+    """A pseudo-language: every translated message comes out between ⟦ ⟧."""
+
+    def gettext(self, message: str) -> str:
+        return f"\u27e6{message}\u27e7"
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return f"\u27e6{singular if n == 1 else plural}\u27e7"
+
+
+#: What in a thread is not ours to translate: people's words and names,
+#: times, hosts, initials, machine-readable data.
+NOT_OURS = ".e-content, .p-name, time, .engage-mention-link, svg, script, style, .engage-initials"
+MARKED = re.compile("\u27e6[^\u27e6\u27e7]*\u27e7")
+
+
+def _unmarked(text: str) -> str:
+    """``text`` without its marked parts (marks nest: a label inside "on %s")."""
+    while True:
+        shorter = MARKED.sub("", text)
+        if shorter == text:
+            return text
+        text = shorter
+
+
+def test_every_word_of_the_thread_goes_through_the_catalogs(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a pseudo-language that marks every translated message, no word of
+    the thread is left unmarked, in its text or in the titles and labels
+    readers meet (the thread has every kind of row: see test_a11y.build)."""
+    from tests.test_a11y import build
+
+    monkeypatch.setattr(i18n, "for_language", lambda lang: _Marked())
+    page = build(site.root, "notmyidea")
+    section = site.html(page.name).select_one("section.engage")
+    assert section is not None
+    words = re.compile(r"[^\W\d_]")
+    left = []
+    # Titles and labels; a person's name as a link title is theirs.
+    theirs = {id(node) for node in section.select(f"{NOT_OURS}, a.engage-reactor")}
+    for tag in section.find_all(True):
+        if id(tag) in theirs:
+            continue
+        for attribute in ("title", "aria-label", "alt"):
+            value = tag.get(attribute)
+            if isinstance(value, str) and words.search(_unmarked(value)):
+                left.append(f"{tag.name}[{attribute}]={value!r}")
+    # The text, once people's words, names and times are taken out (a
+    # message may hold markup: "⟦<name> mentioned this on <a>host</a>⟧").
+    for node in section.select(NOT_OURS):
+        node.replace_with("\u00b7")
+    text = _unmarked(section.get_text(" "))
+    left += [word for word in re.findall(r"\S+", text) if words.search(word)]
+    assert left == []
+    assert len(MARKED.findall(str(section))) > 30  # the pseudo-language was used
