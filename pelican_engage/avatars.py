@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 MAX_BYTES = 1024 * 1024
 #: Without Pillow nothing can be resized: larger images are refused.
 KEEP_BYTES = 64 * 1024
+#: Largest picture decoded (width x height), whatever its file size.
+MAX_PIXELS = 25_000_000
 #: Stored size in pixels (shown at 32-40 px; twice that for sharp screens).
 PIXELS = 96
 #: A failed avatar is tried again after a day.
@@ -101,14 +104,20 @@ def prepare(data: bytes, pixels: int = PIXELS) -> tuple[bytes, str]:
             raise AvatarError("too big")
         return data, _EXTENSIONS[kind]
     try:
-        image_module.MAX_IMAGE_PIXELS = 40_000_000  # a decompression bomb stops here
-        with image_module.open(io.BytesIO(data)) as image:
-            if image.width * image.height > 40_000_000:
-                raise AvatarError("too big")
-            image.seek(0)
-            frame = image.convert("RGBA")
+        # open() reads the header only: a decompression bomb (a small file
+        # that claims a huge picture) stops here, before any pixel is decoded.
+        with warnings.catch_warnings():
+            # Pillow warns of pictures this big; to us they are just too big.
+            warnings.simplefilter("error", image_module.DecompressionBombWarning)
+            with image_module.open(io.BytesIO(data)) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise AvatarError("too big")
+                image.seek(0)
+                frame = image.convert("RGBA")
     except AvatarError:
         raise
+    except (image_module.DecompressionBombWarning, image_module.DecompressionBombError):
+        raise AvatarError("too big") from None
     except Exception as exc:  # Pillow raises many kinds on broken files
         raise AvatarError("unreadable image") from exc
     frame.thumbnail((pixels, pixels))

@@ -7,10 +7,11 @@ decorative to screen readers, which read the label beside them instead.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .i18n import N_
 
@@ -105,7 +106,12 @@ def mark(item: Any, translate: Any = _same) -> Markup:
     """
     source = source_of(item)
     label_text = translate(LABELS.get(source, source))
-    name = escape(label_text)
+    return Markup(_html(source, label_text, translate("on %(network)s", network=label_text)))
+
+
+@functools.lru_cache(maxsize=256)
+def _html(source: str, name: str, text: str) -> str:
+    """The mark's markup; a thread repeats a handful of these thousands of times."""
     path = _PATHS.get(source)
     icon = (
         Markup(
@@ -115,7 +121,9 @@ def mark(item: Any, translate: Any = _same) -> Markup:
         if path
         else Markup("")
     )
-    return Markup(
-        '<span class="engage-source-mark engage-source-mark-{}" title="{}">{}'
-        '<span class="engage-visually-hidden">{}</span></span>'
-    ).format(source, name, icon, translate("on %(network)s", network=label_text))
+    return str(
+        Markup(
+            '<span class="engage-source-mark engage-source-mark-{}" title="{}">{}'
+            '<span class="engage-visually-hidden">{}</span></span>'
+        ).format(source, name, icon, text)
+    )

@@ -333,3 +333,22 @@ def test_avatar_urls_that_point_inside_are_refused_unasked(
 def test_an_item_on_a_private_server_may_name_an_avatar_there(server: Server) -> None:
     assert avatars.refusal(f"{server.url}/ok.png", f"{server.url}/@ann/1") == ""
     assert avatars.refusal("https://cdn.example/a.png", "https://social.example/@ann/1") == ""
+
+
+def test_a_small_file_claiming_a_huge_picture_is_too_big() -> None:
+    pytest.importorskip("PIL.Image")
+    import struct
+    import zlib
+
+    # A valid PNG header for 10,000 x 10,000 pixels, and almost no data.
+    head = struct.pack(">IIBBBBB", 10_000, 10_000, 8, 2, 0, 0, 0)
+    body = b"IHDR" + head
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(head))
+        + body
+        + struct.pack(">I", zlib.crc32(body))
+        + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
+    with pytest.raises(avatars.AvatarError, match="too big"):
+        avatars.prepare(bomb)

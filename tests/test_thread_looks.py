@@ -97,11 +97,13 @@ def test_mentions_and_pingbacks_are_rows_and_not_comments(site: Site) -> None:
             url="https://www.ann.example/notes/1",
             content_html="<p>I wrote about this post.</p>",
         ),
+        # As WordPress keeps a pingback: its author's URL is the page that
+        # links here; its own URL, the comment on the old blog.
         _item(
             "wordpress:old.example/pingback-1",
             "mention",
-            author=Person(name="Old Friend's Blog"),
-            url="https://friend.example/2013/a-post/",
+            author=Person(name="Old Friend's Blog", url="https://friend.example/2013/a-post/"),
+            url="https://old.example/2013/hello/#comment-5",
             content_html="",
         ),
     )
