@@ -633,3 +633,21 @@ def test_autop_is_linear(hostile: str) -> None:
     started = time.process_time()
     assert autop(hostile)
     assert time.process_time() - started < 5  # a search per block: minutes, or RecursionError
+
+
+def test_bytes_that_are_not_utf8_are_replaced_and_said_not_fatal() -> None:
+    """A WXR saying UTF-8 with one Latin-1 byte (mixed-encoding databases):
+    WordPress's importer reads it, so do we, saying where; a file that
+    declares its real encoding is read as it says."""
+    from pelican_engage.importers.xmlfile import read_xml
+
+    root, notes = read_xml(
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<rss><c>caf\xe9 ok</c>\n<d>\xff</d></rss>',
+        "x.xml",
+    )
+    assert root[0].text == "caf\ufffd ok"
+    assert notes == ("replaced 2 byte sequence(s) that are not UTF-8 by U+FFFD on line(s) 2, 3",)
+    root, notes = read_xml(
+        b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<rss><c>caf\xe9</c></rss>', "x"
+    )
+    assert (root[0].text, notes) == ("café", ())
