@@ -45,7 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_COMMENTS_PATH": None,  # None: PELICAN_COMMENT_SYSTEM_DIR or "comments"
     "ENGAGE_DISPLAY_DEPTH": 5,
     "ENGAGE_SHOW_WAITING": False,
-    "ENGAGE_DATE_FORMAT": "%Y-%m-%d %H:%M",
+    # The article's locale's own way (Babel, CLDR "medium"); or a strftime pattern.
+    "ENGAGE_DATE_FORMAT": "medium",
     "ENGAGE_CONCURRENCY": 8,
     "ENGAGE_FETCH_BUDGET": 120,
     "ENGAGE_REFRESH": {},
@@ -60,6 +61,8 @@ DEFAULTS: dict[str, Any] = {
     # PELICAN_COMMENT_SYSTEM_FEED(_ALL) when the conf still has them.
     "ENGAGE_COMMENT_FEED": comment_feed.DEFAULT_POST_FEED,
     "ENGAGE_COMMENT_FEED_ALL": comment_feed.DEFAULT_ALL_FEED,
+    # Avatars copied into the site (never hot-linked), initials otherwise; False: none.
+    "ENGAGE_AVATARS": True,
 }
 
 #: Settings given as paths relative to the settings file's folder.
@@ -125,6 +128,8 @@ class EngageSettings:
     salt: str
     #: Each network's own settings (what its module's ``load_settings`` made).
     networks: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    #: Show avatars (copies served by the site, or initials) beside items.
+    avatars: bool = True
 
     @property
     def comments_path(self) -> Path:
@@ -179,6 +184,7 @@ TEMPLATE_KEYS = (
     "ENGAGE_WEBMENTION",
     "ENGAGE_COMMENT_FEED",
     "ENGAGE_COMMENT_FEED_ALL",
+    "ENGAGE_AVATARS",
 )
 
 
@@ -348,9 +354,12 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
     if not isinstance(archive, (str, os.PathLike)) or not str(archive):
         raise SettingsError("ENGAGE_ARCHIVE_PATH", f"expected a folder path, got {archive!r}")
     date_format = settings.get("ENGAGE_DATE_FORMAT", DEFAULTS["ENGAGE_DATE_FORMAT"])
-    if not isinstance(date_format, str) or not date_format:
+    if not isinstance(date_format, str) or not (
+        "%" in date_format or date_format in ("short", "medium", "long", "full")
+    ):
         raise SettingsError(
-            "ENGAGE_DATE_FORMAT", f"expected a strftime format, got {date_format!r}"
+            "ENGAGE_DATE_FORMAT",
+            f'expected "short", "medium", "long", "full" or a strftime format, got {date_format!r}',
         )
     concurrency = _number(settings, "ENGAGE_CONCURRENCY", minimum=1, whole=True)
     budget = _number(settings, "ENGAGE_FETCH_BUDGET", minimum=1)
@@ -391,4 +400,5 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
             default=str,
         ),
         networks=MappingProxyType(networks),
+        avatars=_bool(settings, "ENGAGE_AVATARS"),
     )

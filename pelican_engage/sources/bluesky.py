@@ -430,7 +430,13 @@ def _fetchers(setup: FetchSetup) -> dict[str, Source]:
 NETWORK = Network(
     name=SOURCE,
     display="Bluesky",
-    icon="\U0001f98b",  # a butterfly, Bluesky's logo
+    # Its mark, 16x16 in currentColor: a butterfly.
+    icon=(
+        "M3.5 2.2C5.2 3.4 7 6 8 7.4c1-1.4 2.8-4 4.5-5.2C13.7 1.3 15.7.6 15.7 2.9c0 .5-.3 3.8"
+        "-.4 4.3-.6 2-2.6 2.5-4.4 2.2 3.2.5 4 2.3 2.2 4.1-3.3 3.4-4.8-.9-5.1-2L8 11l-.1.5"
+        "c-.3 1.1-1.8 5.4-5.1 2-1.8-1.8-1-3.6 2.2-4.1-1.8.3-3.8-.2-4.4-2.2C.5 6.7.3 3.4.3"
+        " 2.9c0-2.3 2-1.6 3.2-.7z"
+    ),
     metadata=("bluesky",),
     job=lambda key, value, published, settings: job_for(key, value, published, settings.api_url),
     announcement=lambda value: parse_post_ref(value).url,

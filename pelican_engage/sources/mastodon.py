@@ -488,7 +488,14 @@ def _announcement(value: str) -> str:
 NETWORK = Network(
     name=SOURCE,
     display="Mastodon",
-    icon="\U0001f418",  # an elephant, Mastodon's mascot
+    # Its mark, 16x16 in currentColor: a rounded speech balloon with an "m".
+    icon=(
+        "M8 1.5c-3.3 0-5.5 1.3-5.5 4.6v3.1c0 3 1.9 4.6 5 4.9 1.3.1 2.5-.1 3.3-.4l-.1-1.2"
+        "c-1 .3-2.2.4-3.3.3-1.2-.1-1.9-.6-2-1.4 1.6.4 3.6.5 5.3.2 2-.3 3.3-1.5 3.3-3.4V6.1"
+        "c0-3.3-2.2-4.6-5.5-4.6zM5 10V6.3c0-.8.5-1.2 1.2-1.2s1.3.5 1.3 1.3V8h1V6.4"
+        "c0-.8.5-1.3 1.3-1.3S11 5.5 11 6.3V10H9.8V6.6c0-.4-.3-.6-.6-.6s-.6.2-.6.6V9H7.4"
+        "V6.6c0-.4-.3-.6-.6-.6s-.6.2-.6.6V10z"
+    ),
     metadata=("mastodon",),
     job=lambda key, value, published, _settings: job_for(key, value, published),
     announcement=_announcement,

@@ -85,7 +85,8 @@ class Network:
     name: str
     #: How pages name it ("Reply on X", "Join the conversation on Mastodon").
     display: str
-    #: A one-character mark for themes (template global ``engage_icons``).
+    #: Its mark beside each of its items: SVG path data, 16x16, drawn in
+    #: ``currentColor`` (``icons.py`` makes the ``<svg>``).
     icon: str
     #: Article metadata keys whose comma-separated values are this network's.
     metadata: tuple[str, ...] = ()

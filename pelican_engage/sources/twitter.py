@@ -437,7 +437,8 @@ def _profile(plain: str) -> str | None:
 NETWORK = Network(
     name=SOURCE,
     display="X",
-    icon="\U0001d54f",  # a double-struck X, as X writes its name
+    # Its mark, 16x16 in currentColor: two crossed strokes.
+    icon="M2 2h3.2l3.2 4.4L12.2 2H14l-4.8 5.6L14.5 14h-3.2L7.9 9.4 3.8 14H2l5-5.8z",
     metadata=("tweet",),
     job=lambda key, value, published, settings: job_for(key, value, published, settings.api_url),
     announcement=lambda value: parse_tweet_ref(value).url,

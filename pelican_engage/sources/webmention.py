@@ -347,7 +347,12 @@ def _fetchers(setup: FetchSetup) -> dict[str, Source]:
 NETWORK = Network(
     name=SOURCE,
     display="Webmention",
-    icon="\u21a9",  # a hooked arrow: an answer from elsewhere
+    # Its mark, 16x16 in currentColor: two chain links.
+    icon=(
+        "M6.6 9.4a2.5 2.5 0 0 0 3.5 0l2.6-2.6a2.5 2.5 0 0 0-3.5-3.5l-.9.9 1 1 .9-.9a1.1 1.1 0"
+        " 0 1 1.5 1.5L9.1 8.4a1.1 1.1 0 0 1-1.5 0zm2.8-2.8a2.5 2.5 0 0 0-3.5 0L3.3 9.2a2.5 2.5"
+        " 0 0 0 3.5 3.5l.9-.9-1-1-.9.9a1.1 1.1 0 0 1-1.5-1.5l2.6-2.6a1.1 1.1 0 0 1 1.5 0z"
+    ),
     setting=SETTING,
     setting_keys=SETTING_KEYS,
     setting_default=None,  # off; a dict (even {}) turns it on

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import FetchError
+from ..errors import FetchError, OutOfTime, Unreachable
 from ..fetch import Job, Result, Source, url_job
 from ..model import Item, Person, normal_url, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url
@@ -172,6 +172,8 @@ class WordPressSource:
         roots = [f"{base}/wp-json/", f"{base}/?rest_route=/"]
         try:
             page = self.client.get(url)
+        except (Unreachable, OutOfTime):
+            raise  # the other roots are on the same silent host
         except FetchError:
             return roots
         links = {k.lower(): v for k, v in page.headers.items()}.get("link", "")
@@ -195,6 +197,8 @@ class WordPressSource:
                         raise FetchError(url, "the REST API did not answer with a list of posts")
                     post = _same_post(found, url)
                 return root, int(post["id"]), int(post.get("author") or 0)
+            except (Unreachable, OutOfTime):
+                raise
             except (FetchError, ValueError) as exc:
                 # No /wp-json (no pretty permalinks) answers 404 or HTML;
                 # another blog on the host has no post at this URL.
@@ -243,7 +247,12 @@ def _fetchers(setup: FetchSetup) -> dict[str, Source]:
 NETWORK = Network(
     name=SOURCE,
     display="WordPress",
-    icon="\u24e6",
+    # Its mark, 16x16 in currentColor: a "W" in a ring.
+    icon=(
+        "M8 .8a7.2 7.2 0 1 0 0 14.4A7.2 7.2 0 0 0 8 .8zm0 1.4a5.8 5.8 0 1 1 0 11.6A5.8 5.8 0"
+        " 0 1 8 2.2zM3.9 5.5l2 5.7L7.3 7 6.6 5.5zm3.6 0 2 5.7 1.4-4.2-.7-1.5zm3 0 .8 2.2.9"
+        "-2.2z"
+    ),
     metadata=("wordpress_comments",),
     job=lambda key, value, published, _settings: job_for(key, value, published),
     # Comment forms: anybody may type any name, so a name alone can be the author's.
