@@ -119,7 +119,11 @@ def _parser() -> argparse.ArgumentParser:
         "into the archive, in parallel, with a progress bar and a summary. Nothing is "
         "sent when ENGAGE_OFFLINE is set. Exit status 1 when every fetch failed.",
     )
-    fetch.add_argument("--force", action="store_true", help="ignore refresh intervals")
+    fetch.add_argument(
+        "--force",
+        action="store_true",
+        help="ignore refresh intervals, and try hosts that did not answer lately",
+    )
     fetch.add_argument("--post", metavar="KEY", help="only this post key")
     fetch.add_argument(
         "--source",
@@ -263,6 +267,8 @@ def cmd_snooze(args: argparse.Namespace) -> int:
     now = datetime.now(timezone.utc)
     try:
         until = now + report.parse_duration(args.until)
+    except report.AmbiguousDuration as exc:
+        raise UsageError(f"--until: {exc}") from exc
     except ValueError:
         until = _date(args.until, "--until")
     if until <= now:
@@ -339,7 +345,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     jobs = [j for j in engine.jobs(articles) if wanted(j)]
     damaged = _damaged(engine, jobs)
-    with _progress(len(jobs)) as advance:
+    with _progress() as advance:
         summary, _count = engine.fetch(articles, force=args.force, progress=advance, select=wanted)
     errors = sum(summary.errors.values())
     per_source = ", ".join(f"{n}: {c}" for n, c in sorted(summary.requests_by_source.items()))
@@ -371,13 +377,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _progress(
-    total: int, terminal: bool | None = None
-) -> Iterator[Callable[[Job, str, int], None]]:
+def _progress(terminal: bool | None = None) -> Iterator[Callable[[Job, str, int, int], None]]:
     """A rich progress bar on a terminal; a plain line per job otherwise.
 
-    Both say how many jobs are done of how many, the requests sent and the
-    errors so far, and the post of the job that just ended.
+    Both say how many jobs are done of how many are due, the requests sent
+    and the errors so far, and the post of the job that just ended.
     """
     done = errors = 0
 
@@ -388,11 +392,11 @@ def _progress(
 
     if not (sys.stderr.isatty() if terminal is None else terminal):
 
-        def line(job: Job, outcome: str, requests: int) -> None:
+        def line(job: Job, outcome: str, requests: int, due: int) -> None:
             count(outcome)
             verb = {"ok": "fetched", "failed": "failed"}.get(outcome, "skipped")
             sys.stderr.write(
-                f"{verb} {job.source} {job.post_key} ({done}/{total} done, "
+                f"{verb} {job.source} {job.post_key} ({done}/{due} done, "
                 f"{requests} request(s), {errors} error(s))\n"
             )
 
@@ -410,13 +414,15 @@ def _progress(
     )
     console = Console(file=sys.stderr, force_terminal=True)
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("fetching", total=total, requests=0, errors=0, post="")
+        # The total is known once the due jobs are: at the first one's end.
+        task = progress.add_task("fetching", total=None, requests=0, errors=0, post="")
 
-        def bar(job: Job, outcome: str, requests: int) -> None:
+        def bar(job: Job, outcome: str, requests: int, due: int) -> None:
             count(outcome)
             progress.update(
                 task,
-                advance=1,
+                total=due,
+                completed=done,
                 requests=requests,
                 errors=errors,
                 post=f"{job.source} {job.post_key}",

@@ -434,13 +434,14 @@ class Engine:
         self,
         articles: Iterable[Any],
         force: bool = False,
-        progress: Callable[[Job, str, int], None] | None = None,
+        progress: Callable[[Job, str, int, int], None] | None = None,
         select: Callable[[Job], bool] | None = None,
     ) -> tuple[Summary, int]:
         """Fetch what is due for ``articles``; the summary and the job count.
 
-        ``progress(job, outcome, requests)`` is called as each job ends: its
-        outcome (see :meth:`Fetcher.run`) and the requests sent so far.
+        ``progress(job, outcome, requests, due)`` is called as each job ends:
+        its outcome (see :meth:`Fetcher.run`), the requests sent so far and
+        the number of due jobs.
         """
         articles = list(articles)
         save_unsaved(self.archive)
@@ -521,9 +522,11 @@ class Engine:
             )
             sources.update({x.name: x, "twitter-discover": twitter.TwitterDiscovery(x)})
 
+        planned = 0  # due jobs of this fetch so far (discovery can add some)
+
         def tick(job: Job, outcome: str) -> None:
             if progress:
-                progress(job, outcome, sum(c.requests for c in clients.values()))
+                progress(job, outcome, sum(c.requests for c in clients.values()), planned)
 
         fetcher = Fetcher(
             self.archive,
@@ -540,6 +543,7 @@ class Engine:
             client.deadline = deadline
         by_key = {post_key(a): a for a in articles}
         due = fetcher.due(discovery, force=force)
+        planned += len(due)
         if due:
             summary.add(fetcher.run(due, progress=tick))
             for job in due:
@@ -550,6 +554,7 @@ class Engine:
             for job_key, _url in summary.discovered:
                 jobs += [j for j in self.jobs([by_key[job_key]]) if wanted(j)]
         due = fetcher.due(jobs, force=force)
+        planned += len(due)
         if due:
             summary.add(fetcher.run(due, progress=tick))
         for name, client in clients.items():

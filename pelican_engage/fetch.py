@@ -269,8 +269,8 @@ class Fetcher:
         so in the next.
 
         ``progress(job, outcome)`` is called as each job ends, with outcome
-        ``"ok"``, ``"failed"`` or ``"skipped"`` (budget spent, source or host
-        deferred, disk full).
+        ``"ok"``, ``"failed"`` or ``"skipped"`` (budget spent, source
+        deferred, host resting or down, disk full).
         """
         summary = Summary(jobs=len(jobs))
         started = time.monotonic()
@@ -288,8 +288,10 @@ class Fetcher:
                     with lock:
                         summary.skipped += 1
                     return
-                if not self._on_host(job, summary, lock, deadline):
+                ran = self._on_host(job, summary, lock, deadline)
+                if ran != "ok":
                     outcome = "skipped"
+                if ran == "late":
                     with lock:
                         summary.skipped += 1
                         late += 1
@@ -377,11 +379,12 @@ class Fetcher:
                     progress(job, "skipped")
         return kept
 
-    def _on_host(self, job: Job, summary: Summary, lock: threading.Lock, deadline: float) -> bool:
-        """Run ``job`` in a slot of its host; False when the budget ran out
-        first.  Raises what the job raised."""
+    def _on_host(self, job: Job, summary: Summary, lock: threading.Lock, deadline: float) -> str:
+        """Run ``job`` in a slot of its host: ``"ok"``, ``"late"`` when the
+        budget ran out first, ``"down"`` when the host stopped answering
+        (counted as skipped here).  Raises what the job raised."""
         if time.monotonic() > deadline:
-            return False
+            return "late"
         host = self._host(job.host)
         with self._hosts_lock:
             probe, host.claimed = not host.claimed, True
@@ -392,11 +395,11 @@ class Fetcher:
                 with lock:
                     summary.skipped += 1
                     host.skipped += 1
-                return True
+                return "down"
             with host.slots:
                 # Waiting for the slot may have taken the rest of the budget.
                 if time.monotonic() > deadline:
-                    return False
+                    return "late"
                 try:
                     self._run_one(job, summary, lock)
                 except Unreachable as exc:
@@ -408,7 +411,7 @@ class Fetcher:
                     self._answered(job.host)
                     raise
                 self._answered(job.host)
-                return True
+                return "ok"
         finally:
             if probe:
                 host.probed.set()

@@ -143,13 +143,17 @@ _UNITS = {
 }
 
 
+class AmbiguousDuration(ValueError):
+    """ "1m": minutes or months?"""
+
+
 def parse_duration(value: str) -> timedelta:
     """ "30min", "12h", "2d", "3w" or "1mo" (30 days); ValueError otherwise,
     also for the ambiguous "1m"."""
     match = _DURATION.match(value)
     unit = match[2].lower() if match else ""
     if unit == "m":
-        raise ValueError(f"{value!r} is ambiguous: write {match[1]}min or {match[1]}mo")
+        raise AmbiguousDuration(f"{value!r} is ambiguous: write {match[1]}min or {match[1]}mo")
     if not match or unit not in _UNITS:
         raise ValueError(f"{value!r} is not a duration like 30min, 12h, 2d, 3w or 1mo")
     return timedelta(hours=float(match[1]) * _UNITS[unit])

@@ -389,6 +389,15 @@ def _unknown(settings: Mapping[str, Any]) -> None:
     unknown = sorted(k for k in settings if k.startswith("ENGAGE_") and k not in DEFAULTS)
     if not unknown:
         return
+    secrets = [k for k in unknown if k.endswith("_TOKEN")]
+    if secrets:
+        # A token pasted into settings ends up in the repository: the value
+        # is not echoed, and the fix is named.
+        raise SettingsError(
+            secrets[0],
+            "is an environment variable holding a secret, not a setting; set it in the "
+            "environment (tokens never go in settings files)",
+        )
     named = []
     for key in unknown:
         close = difflib.get_close_matches(key, list(DEFAULTS), n=1, cutoff=0.8)

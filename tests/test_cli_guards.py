@@ -50,6 +50,12 @@ def test_an_unknown_setting_far_from_any_is_still_an_error() -> None:
     load({**DEFAULTS, "OTHER_PLUGIN_SETTING": 1})
 
 
+def test_a_token_pasted_into_settings_is_named_but_not_echoed() -> None:
+    with pytest.raises(SettingsError, match="environment variable holding a secret") as raised:
+        load({"ENGAGE_MASTODON_TOKEN": "s3cr3t-value"})
+    assert "s3cr3t" not in str(raised.value)
+
+
 def test_an_unknown_setting_stops_the_cli_and_the_build_says_so(
     site: Site, capsys, engage_warnings, caplog
 ) -> None:
@@ -67,6 +73,7 @@ def test_an_unknown_setting_stops_the_cli_and_the_build_says_so(
     [
         ("ENGAGE_MASTODON", {"reactions": "no"}),
         ("ENGAGE_MASTODON", {"reactions": 0}),
+        ("ENGAGE_MASTODON", {"unlisted": "no"}),
         ("ENGAGE_BLUESKY", {"reactions": "no"}),
         ("ENGAGE_TWITTER", {"discover": "yes"}),
         ("ENGAGE_OFFLINE", "no"),
@@ -195,6 +202,9 @@ def test_older_than_1m_is_refused_on_the_command_line(conf: Path, capsys) -> Non
     assert main(["report", "-s", str(conf), "--older-than", "1m"]) == 2
     assert "ambiguous: write 1min or 1mo" in capsys.readouterr().err
     assert main(["report", "-s", str(conf), "--older-than", "1mo", "--format", "json"]) == 0
+    capsys.readouterr()
+    assert main(["snooze", "comment:first-post/c1", "-s", str(conf), "--until", "1m"]) == 2
+    assert "--until: '1m' is ambiguous" in capsys.readouterr().err
 
 
 # -- Offline means offline ------------------------------------------------------------
@@ -261,7 +271,10 @@ def test_fetch_exits_0_when_some_fetch_worked(
     monkeypatch.chdir(site.root)
     conf = _two_posts(site, server, {"110000000000000001": 200, "2": 400})
     assert main(["fetch", "-s", str(conf), "--force"]) == 0
-    assert "1 error(s)" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "1 error(s)" in out
+    # Off a terminal, a line per job: done of due, requests and errors so far.
+    assert "(2/2 done," in err and "1 error(s))" in err
 
 
 def test_fetch_names_the_damaged_archive_files_it_skipped(
@@ -296,9 +309,9 @@ def test_progress_shows_counts_requests_errors_and_the_post(
 ) -> None:
     err = io.StringIO()
     monkeypatch.setattr("sys.stderr", err)
-    with cli._progress(3, terminal=terminal) as tick:
+    with cli._progress(terminal=terminal) as tick:
         for job, outcome, requests in zip(_jobs(), ("ok", "failed", "ok"), (2, 3, 5), strict=True):
-            tick(job, outcome, requests)
+            tick(job, outcome, requests, 3)
     shown = err.getvalue()
     assert "3/3" in shown
     assert "5 request(s)" in shown and "1 error(s)" in shown
@@ -317,3 +330,20 @@ def test_every_command_and_option_is_described_in_help(name: str) -> None:
     assert command.description, f"{name} --help has no description"  # type: ignore[attr-defined]
     for action in command._actions:  # type: ignore[attr-defined]
         assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+
+
+def test_report_sources_are_every_source_items_come_from() -> None:
+    import importlib
+    import pkgutil
+
+    import pelican_engage.importers
+    import pelican_engage.sources
+
+    found = set()
+    for package in (pelican_engage.sources, pelican_engage.importers):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            if isinstance(getattr(module, "SOURCE", None), str):
+                found.add(module.SOURCE)
+    assert found <= set(cli.REPORT_SOURCES)
+    assert {"local", "disqus", "twitter", "wordpress"} <= found

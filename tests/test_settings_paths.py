@@ -146,3 +146,27 @@ def test_settings_made_in_code_keep_their_paths(site: Site) -> None:
     assert settings_folder(site.settings(PATH=str(site.content))) is None
     settings = read_settings(str(_conf(site)))
     assert settings_folder(settings) == str(site.root)
+
+
+def test_publishconf_importing_pelicanconf_is_found_too(
+    site: Site, elsewhere: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    site.article("post")
+    _archive_reply(site.root / "archive")
+    _conf(site, ENGAGE_ARCHIVE_PATH="archive")
+    publish = site.root / "publishconf.py"
+    publish.write_text(
+        "import os, sys\nsys.path.append(os.path.dirname(__file__))\n"
+        "from pelicanconf import *\nENGAGE_REPORT_PAGE = 'private/page.html'\n",
+        encoding="utf-8",
+    )
+    # Another test's pelicanconf must not stand in for this site's.
+    monkeypatch.delitem(sys.modules, "pelicanconf", raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    settings = read_settings(str(publish))
+    assert settings_folder(settings) == str(site.root)
+    Pelican(settings).run()
+    assert "Archived question?" in (site.output / "post.html").read_text(encoding="utf-8")
+    assert (site.root / "private" / "page.html").is_file()

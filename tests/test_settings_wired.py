@@ -427,6 +427,25 @@ def _mastodon_unlisted(rig: Rig) -> None:
     assert unlisted_id in shown
 
 
+@wired("ENGAGE_MASTODON['unlisted']")
+def _mastodon_unlisted(rig: Rig) -> None:
+    rig.site.article("post")
+    reply = Item(
+        id="mastodon:social.example/10",
+        source="mastodon",
+        kind="reply",
+        author=Person(name="Ann", handle="ann@social.example"),
+        published=datetime(2026, 1, 3, tzinfo=timezone.utc),
+        content_html="<p>Quietly public?</p>",
+        extras={"visibility": "unlisted"},
+    )
+    Archive(rig.site.root / "archive").merge("post", [reply])
+    assert "Quietly public?" not in rig.page()
+    assert rig.waiting() == set()
+    assert "Quietly public?" in rig.page(ENGAGE_MASTODON={"unlisted": True})
+    assert rig.waiting(ENGAGE_MASTODON={"unlisted": True}) == {reply.id}
+
+
 @wired("ENGAGE_MASTODON['token_env']")
 def _mastodon_token_env(rig: Rig) -> None:
     _announced(rig)

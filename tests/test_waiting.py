@@ -199,9 +199,9 @@ def test_report_options_and_bad_values(conf: Path, capsys: pytest.CaptureFixture
         "comment:first-post/c2",
     ]
     assert report_ids(capsys, conf, "--since", "2026-01-03") == ["comment:first-post/c2"]
-    # An unknown post key is a usage error naming the known keys.
+    # A post key that is not the site's is a typo, not an empty report.
     assert main(["report", "-s", str(conf), "--post", "nothing"]) == 2
-    assert "first-post" in capsys.readouterr().err
+    assert "--post 'nothing': no such post" in capsys.readouterr().err
     assert main(["report", "-s", str(conf), "--older-than", "soon"]) == 2
     assert "not a duration" in capsys.readouterr().err
 
