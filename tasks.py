@@ -2,7 +2,7 @@
 """Developer tasks that need nothing but Python 3.
 
 python3 tasks.py demo   # set up .venv and build example_site/ offline
-python3 tasks.py test   # set up .venv (with test extras), lint, run the tests
+python3 tasks.py test   # set up .venv (with test extras), lint, type-check, run the tests
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ def test() -> None:
     setup("[test]")
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
+    # Types: 0 errors on the package (config in pyproject.toml [tool.mypy]).
+    run(BIN / "mypy", "pelican_engage", "pelican/plugins/engage")
     # Both cores: the suite is mostly Pelican builds and loopback servers, each test isolated.
     run(BIN / "pytest", "-n", os.environ.get("ENGAGE_TEST_WORKERS", "auto"), *sys.argv[2:])
 

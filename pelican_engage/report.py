@@ -152,7 +152,7 @@ def parse_duration(value: str) -> timedelta:
     also for the ambiguous "1m"."""
     match = _DURATION.match(value)
     unit = match[2].lower() if match else ""
-    if unit == "m":
+    if match and unit == "m":
         raise AmbiguousDuration(f"{value!r} is ambiguous: write {match[1]}min or {match[1]}mo")
     if not match or unit not in _UNITS:
         raise ValueError(f"{value!r} is not a duration like 30min, 12h, 2d, 3w or 1mo")

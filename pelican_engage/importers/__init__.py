@@ -53,7 +53,9 @@ class SitePosts:
     @classmethod
     def of(cls, posts: Iterable[tuple[str, str, str]]) -> SitePosts:
         """From (post key, slug, full URL) triples."""
-        by_slug, by_url, by_path = {}, {}, {}
+        by_slug: dict[str, str] = {}
+        by_url: dict[str, str] = {}
+        by_path: dict[str, str] = {}
         for key, slug, url in posts:
             by_slug.setdefault(slug.casefold(), key)
             if url:
