@@ -16,6 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 # ENGAGE_VENV lets CI keep one environment per Python (e.g. .venv-3.10 beside .venv).
 VENV = ROOT / os.environ.get("ENGAGE_VENV", ".venv")
+# ENGAGE_PELICAN pins Pelican after the install (e.g. "pelican==4.9.1", the oldest supported).
+PELICAN = os.environ.get("ENGAGE_PELICAN", "")
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
@@ -27,7 +29,7 @@ def run(*args: object, cwd: Path = ROOT, env: dict[str, str] | None = None) -> N
 
 def setup(extras: str = "") -> None:
     """Create .venv and install the package into it (again when setup.cfg changed)."""
-    stamp = VENV / f".installed{extras}"
+    stamp = VENV / f".installed{extras}{PELICAN}"
     if not (BIN / "python").exists():
         try:
             venv.create(VENV, with_pip=True)
@@ -38,6 +40,8 @@ def setup(extras: str = "") -> None:
         return
     run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", f".{extras}")
+    if PELICAN:
+        run(BIN / "python", "-m", "pip", "install", "--quiet", PELICAN)
     stamp.touch()
 
 
