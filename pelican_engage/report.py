@@ -1,6 +1,6 @@
 """Who is waiting for the author's reply: rows, and the formats to print them.
 
-The JSON form is a contract (DESIGN.md); the text, Markdown and CSV forms
+The JSON form is a contract (docs/design.md); the text, Markdown and CSV forms
 print the same rows for people and spreadsheets.
 """
 
@@ -302,7 +302,7 @@ _CSV_FIELDS = [
 
 
 def _flat(row: Row) -> dict[str, object]:
-    # The JSON keys are a contract (DESIGN.md); the question flag rides in
+    # The JSON keys are a contract (docs/design.md); the question flag rides in
     # the order there, and in its own column here.
     data = {**row.to_dict(), "question": row.question}
     for group in ("post", "author"):
