@@ -67,9 +67,14 @@ ENGAGE_TWITTER = {"max_requests": 30}
 # relative to the folder I run pelican from. Commit it with the site.
 ENGAGE_ARCHIVE_PATH = "engage-archive"
 
-# Show the "waiting for a reply" flag on comments I still owe an answer.
-# Handy on my laptop; leave it off on the public site.
-ENGAGE_SHOW_WAITING = True
+# Off: the public pages do not say whom I still owe an answer (the report
+# and my page, outside the output, do). For a look on my laptop only:
+#     ENGAGE_SHOW_WAITING=True in a local conf, never in publishconf.py.
+ENGAGE_SHOW_WAITING = False
+
+# Readers without an account anywhere answer by e-mail: a "Reply" link on
+# every comment and "Leave a comment" under the thread (mailto:, no script).
+ENGAGE_COMMENT_EMAIL = "comments@marin.example"
 
 # Comment dates, in the same style as the post dates.
 ENGAGE_DATE_FORMAT = "%d %B %Y, %H:%M"

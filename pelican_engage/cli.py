@@ -40,6 +40,7 @@ IMPORT_FORMATS = (
     "disqus",
     "twitter-archive",
     "pelican-comment-system",
+    "mail",
 )
 
 
@@ -140,7 +141,10 @@ def _parser() -> argparse.ArgumentParser:
         "file; wordpress-html: a saved post page or its URL; disqus: a Disqus export "
         "(.xml or .xml.gz); twitter-archive: your X archive (zip or folder), whose "
         "replies join conversations already archived; pelican-comment-system: check the "
-        "comment folders, which are read in place. Importing twice changes nothing.",
+        "comment folders, which are read in place; mail: messages answering the Reply and "
+        "Leave a comment links (an mbox file, a Maildir folder, or imaps://user@host/Folder "
+        "with the password in $ENGAGE_IMAP_PASSWORD) become comment files. "
+        "Importing twice changes nothing.",
     )
     imp.add_argument(
         "format", choices=IMPORT_FORMATS, metavar="FORMAT", help=", ".join(IMPORT_FORMATS)
@@ -150,6 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--post", metavar="KEY", help="only this post key (or: the post of a page)")
     imp.add_argument("--url", default="", help="wordpress-html: the page's URL, for a saved file")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="mail: show what would be written, write nothing"
+    )
 
     ack = commands.add_parser(
         "ack",

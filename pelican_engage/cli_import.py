@@ -21,6 +21,8 @@ from .engine import is_opted_out, post_key
 def cmd_import(args: argparse.Namespace) -> int:
     if args.format == "pelican-comment-system":
         return _check_comment_folders(args)
+    if args.format == "mail":
+        return _import_mail(args)
     if not args.path:
         raise UsageError(f"import {args.format} needs a PATH_OR_URL")
     if args.format != "twitter-archive":
@@ -116,6 +118,24 @@ def _import_comments(args: argparse.Namespace) -> int:
             sys.stdout.write(f"  {post}\n")
     for problem in export.problems:
         sys.stdout.write(f"  {problem}\n")
+    return 0
+
+
+def _import_mail(args: argparse.Namespace) -> int:
+    from .importers import mailboxes
+
+    if not args.path:
+        raise UsageError("import mail needs a SOURCE: an mbox file, a Maildir or imaps://...")
+    settings = read_site_settings(args.settings)
+    engine = make_engine(settings)
+    articles = [a for a in site_articles(settings) if not is_opted_out(a)]
+    try:
+        text = mailboxes.run(engine, articles, args.path, args.dry_run)
+    except mailboxes.MailSourceError as exc:
+        raise UsageError(f"{exc}; nothing imported") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot write a comment file ({exc})") from exc
+    sys.stdout.write(text)
     return 0
 
 

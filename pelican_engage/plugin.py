@@ -13,12 +13,14 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pelican import signals
 
-from . import render
+from . import comment_feed, pcs_compat, render
+from .conversation import Engagement
 from .engine import Engine, article_lists, is_opted_out
 from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
@@ -34,6 +36,8 @@ class _Build:
     #: Written article page (absolute path) -> its article.
     pages: dict[str, Any] = field(default_factory=dict)
     own_templates: bool | None = None
+    #: pelican_comment_system's names for themes written for it.
+    pcs: pcs_compat.Options | None = None
 
 
 _builds: dict[str, _Build] = {}
@@ -92,6 +96,7 @@ def settings_folder(settings: dict[str, Any]) -> str | None:
 
 def on_initialized(pelican: Any) -> None:
     prepare_settings(pelican.settings, folder=settings_folder(pelican.settings))
+    pcs_compat.template_defaults(pelican.settings)
 
 
 def on_generator_init(generator: Any) -> None:
@@ -104,7 +109,9 @@ def on_article_generator_init(generator: Any) -> None:
     except SettingsError as exc:
         logger.error("engage: setting %s; conversations are left out of this build", exc)
         engine = None
-    _builds[_site(generator.output_path)] = _Build(engine=engine, env=generator.env)
+    _builds[_site(generator.output_path)] = _Build(
+        engine=engine, env=generator.env, pcs=pcs_compat.options(generator.settings)
+    )
 
 
 def on_article_generator_finalized(generator: Any) -> None:
@@ -130,6 +137,8 @@ def on_article_generator_finalized(generator: Any) -> None:
             continue
         seen.add(id(article))
         article.engage = build.engine.engage(article, counted=counted)
+        if build.pcs is not None:
+            pcs_compat.attach(article, article.engage, build.pcs)
         if article.save_as:
             build.pages[_site(os.path.join(generator.output_path, article.save_as))] = article
 
@@ -156,22 +165,34 @@ def _fetch(engine: Engine, articles: list[Any]) -> None:
 
 def on_content_written(path: str, context: Any = None) -> None:
     build = _build_for_file(path)
-    if build is None or build.engine is None or not build.engine.settings.inject:
+    if build is None or build.engine is None:
         return
+    settings = build.engine.settings
     article = build.pages.get(_site(path))
-    if article is None or not context or context.get("article") is not article:
+    thread = (
+        settings.inject
+        and article is not None
+        and bool(context)
+        and context.get("article") is article
+    )
+    # Every page announces the webmention endpoint, not only articles:
+    # senders may mention any of them.
+    endpoint = settings.webmention.endpoint if path.endswith((".html", ".htm")) else ""
+    if not thread and not endpoint:
         return
-    if build.own_templates is None:
+    if thread and build.own_templates is None:
         build.own_templates = render.uses_own_templates(build.env)
     # One open for reading and rewriting: opening files is most of the cost
     # of this step on a 500-post site.
     with open(path, "r+", encoding="utf-8") as handle:
-        page = handle.read()
-        body = article.content
-        if render.has_thread(article, page, body, build.own_templates):
-            return
-        updated = render.inject(page, _thread_html(build, article, context), body)
-        if updated is not None:
+        page = updated = handle.read()
+        if thread and article is not None:
+            body = article.content
+            if not render.has_thread(article, page, body, bool(build.own_templates)):
+                updated = render.inject(page, _thread_html(build, article, context), body) or page
+        if endpoint:
+            updated = render.add_webmention_link(updated, endpoint) or updated
+        if updated is not page:
             handle.seek(0)
             handle.write(updated)
             handle.truncate()
@@ -199,9 +220,44 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
 
 def on_article_writer_finalized(generator: Any, writer: Any = None) -> None:
     build = _builds.get(_site(generator.output_path))
-    if build is None or build.engine is None or not build.engine.settings.css:
+    if build is None or build.engine is None:
         return
-    render.write_stylesheet(Path(generator.output_path), CSS_OUTPUT)
+    if build.engine.settings.css:
+        render.write_stylesheet(Path(generator.output_path), CSS_OUTPUT)
+    if build.pcs is not None:
+        # Only the avatars a theme asked for (pcs's comment.avatar).
+        build.pcs.avatars.write(Path(generator.output_path))
+    _write_comment_feeds(build.engine, generator)
+
+
+def _write_comment_feeds(engine: Engine, generator: Any) -> None:
+    """Feeds of the listed articles' comments (not hidden ones, not drafts)."""
+    feeds = comment_feed.Feeds(engine.settings.comment_feed, engine.settings.comment_feed_all)
+    if feeds.per_post is None and feeds.site is None:
+        return
+    threads = []
+    seen: set[str] = set()
+    for name in ("articles", "translations"):
+        for article in getattr(generator, name, ()) or ():
+            # Metadata `engage: off` leaves the string "off" there.
+            engagement = getattr(article, "engage", None)
+            if not isinstance(engagement, Engagement) or engagement.thread.post.key in seen:
+                continue
+            seen.add(engagement.thread.post.key)
+            date = getattr(article, "date", None) or datetime.now(timezone.utc)
+            threads.append(
+                (engagement.thread, date if date.tzinfo else date.replace(tzinfo=timezone.utc))
+            )
+    try:
+        comment_feed.write(
+            Path(generator.output_path),
+            feeds,
+            threads,
+            generator.settings,
+            stamps_file=engine.settings.cache_path / "comment-feeds.pickle",
+        )
+    except OSError as exc:
+        engine.report(Problem("ENGAGE_COMMENT_FEED", f"cannot be written ({exc})"))
 
 
 def on_finalized(pelican: Any) -> None:
@@ -235,8 +291,6 @@ _PAGE_REFRESH_SECONDS = 6 * 3600
 
 def _write_author_page(engine: Engine, pelican: Any) -> str:
     """The author's page and feed of waiting items; the oldest wait, in words."""
-    from datetime import datetime, timezone
-
     from . import report
 
     now = datetime.now(timezone.utc)

@@ -9,6 +9,7 @@ costs no HTML parse.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import weakref
@@ -18,7 +19,9 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
+from . import reply_mail
 from .model import anchor
+from .settings import webmention_endpoint
 
 TEMPLATES = Path(__file__).parent / "templates"
 STYLESHEET = Path(__file__).parent / "static" / "engage.css"
@@ -31,7 +34,15 @@ MARKER = re.compile(r"<[a-z]+\s[^<>]*\bdata-engage-thread=")
 _RENDERED: weakref.WeakSet[Any] = weakref.WeakSet()
 #: What the plugin's own thread template reads from the page's context,
 #: besides ``article.engage``; the rendered-HTML cache is keyed by these.
-CONTEXT_KEYS = ("SITEURL", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT")
+CONTEXT_KEYS = (
+    "SITEURL",
+    "ENGAGE_CSS",
+    "ENGAGE_SHOW_WAITING",
+    "ENGAGE_DATE_FORMAT",
+    "ENGAGE_COMMENT_EMAIL",
+    "ENGAGE_WEBMENTION",
+    "ENGAGE_COMMENT_FEED",
+)
 #: How templates name each network in "Reply on X" and "Join the conversation".
 NETWORK_NAMES = {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
 
@@ -55,6 +66,25 @@ def add_templates(env: Environment) -> None:
     env.filters.setdefault("engage_anchor", anchor)
     env.globals.setdefault("engage_mark", mark_rendered)
     env.globals.setdefault("engage_networks", NETWORK_NAMES)
+    env.globals.setdefault("engage_mailto", reply_mail.mailto)
+    env.globals.setdefault("engage_mail_tag", reply_mail.tag)
+    env.globals.setdefault("engage_webmention_endpoint", webmention_endpoint)
+    env.globals.setdefault("engage_pcs_anchor", pcs_anchor)
+    env.globals.setdefault("engage_feed_path", feed_path)
+
+
+def pcs_anchor(item: Any, slug_subs: Any = None) -> str:
+    """pelican_comment_system's ``comment-<slug>`` id for a local comment."""
+    from .pcs_compat import alias_id
+
+    return alias_id(item, slug_subs) if slug_subs else alias_id(item)
+
+
+def feed_path(pattern: Any, key: str) -> str:
+    """Output path of a post's comment feed, "" when feeds are off."""
+    from .comment_feed import feed_path, from_pcs
+
+    return feed_path(from_pcs(pattern), key) if isinstance(pattern, str) and pattern else ""
 
 
 def mark_rendered(article: Any) -> str:
@@ -115,6 +145,25 @@ def inject(page: str, thread_html: str, body: str) -> str | None:
     if position < 0:
         return None
     return page[:position] + thread_html + "\n" + page[position:]
+
+
+_WEBMENTION_LINK = re.compile(r"""<link\s[^<>]*\brel=["']?[^"'<>]*\bwebmention\b""", re.I)
+_HEAD_END = re.compile(r"</head\s*>", re.I)
+
+
+def add_webmention_link(page: str, endpoint: str) -> str | None:
+    """``page`` with ``<link rel="webmention">`` before ``</head>``.
+
+    ``None`` when the page has no head, or already names an endpoint (the
+    theme's own, which wins).
+    """
+    if _WEBMENTION_LINK.search(page):
+        return None
+    head = _HEAD_END.search(page)
+    if head is None:
+        return None
+    link = f'<link rel="webmention" href="{html.escape(endpoint, quote=True)}">\n'
+    return page[: head.start()] + link + page[head.start() :]
 
 
 def write_stylesheet(output_path: Path, relative: str) -> Path:

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import comment_feed
 from .model import NETWORKS, AuthorIdentity, normal_handle, normal_url
+from .reply_mail import valid_address
 
 _AUTHOR_KEYS = frozenset({"names", "emails", "urls", *NETWORKS})
 
@@ -43,6 +45,11 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_ANSWER_BY_MENTION": True,
     "ENGAGE_REPORT_PAGE": "engage-report/index.html",  # outside the output; None: off
     "ENGAGE_PEOPLE": [],
+    "ENGAGE_COMMENT_EMAIL": None,  # an address: "Reply" and "Leave a comment" mailto: links
+    # Atom feeds of comments; None: off.  Unset: pelican_comment_system's
+    # PELICAN_COMMENT_SYSTEM_FEED(_ALL) when the conf still has them.
+    "ENGAGE_COMMENT_FEED": comment_feed.DEFAULT_POST_FEED,
+    "ENGAGE_COMMENT_FEED_ALL": comment_feed.DEFAULT_ALL_FEED,
 }
 
 #: Settings given as paths relative to the settings file's folder.
@@ -54,7 +61,7 @@ _REFRESH_DEFAULTS = {"min_seconds": 3600.0, "max_seconds": 7 * 86400.0, "ratio":
 _MASTODON_KEYS = {"token_env", "reactions", "unlisted", "host", "hosts"}
 _TWITTER_KEYS = {"api_url", "token_env", "search", "max_requests", "discover"}
 _BLUESKY_KEYS = {"api_url", "reactions"}
-_WEBMENTION_KEYS = {"api_url", "token_env"}
+_WEBMENTION_KEYS = {"api_url", "token_env", "endpoint"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,9 @@ class WebmentionSettings:
     api_url: str = "https://webmention.io"
     #: Optional: a token also returns mentions webmention.io keeps private.
     token_env: str = "ENGAGE_WEBMENTION_TOKEN"
+    #: Where senders post webmentions (``<link rel="webmention">`` and the
+    #: form); "" when it cannot be known (no SITEURL and none given).
+    endpoint: str = ""
 
 
 @dataclass(frozen=True)
@@ -163,6 +173,11 @@ class EngageSettings:
     people: tuple[tuple[str, ...], ...]
     timezone: str
     siteurl: str
+    #: Where "Reply" and "Leave a comment" mailto: links go; "" for none.
+    comment_email: str
+    #: Output paths of the comment feeds (per post, with {slug}; the site's).
+    comment_feed: str | None
+    comment_feed_all: str | None
     #: Pelican settings a thread depends on, for the build cache.
     salt: str
     #: The Mastodon server(s) the token is for ("host" or "host:port"); the
@@ -189,6 +204,42 @@ def comments_dir(settings: Mapping[str, Any]) -> str:
     if not isinstance(folder, str) or not folder.strip().strip("/"):
         raise SettingsError("ENGAGE_COMMENTS_PATH", f"expected a folder name, got {folder!r}")
     return folder.strip().strip("/")
+
+
+#: Settings that templates read from the context, so they need a value there.
+TEMPLATE_KEYS = (
+    "ENGAGE_DISPLAY_DEPTH",
+    "ENGAGE_CSS",
+    "ENGAGE_SHOW_WAITING",
+    "ENGAGE_DATE_FORMAT",
+    "ENGAGE_COMMENT_EMAIL",
+    "ENGAGE_WEBMENTION",
+    "ENGAGE_COMMENT_FEED",
+    "ENGAGE_COMMENT_FEED_ALL",
+)
+
+
+def _comment_email(settings: Mapping[str, Any]) -> str:
+    value = settings.get("ENGAGE_COMMENT_EMAIL")
+    if value is None or value == "":
+        return ""
+    if not valid_address(value):
+        raise SettingsError(
+            "ENGAGE_COMMENT_EMAIL",
+            f"expected an address such as comments@blog.example, got {value!r}",
+        )
+    return str(value).strip()
+
+
+def _comment_feed(settings: Mapping[str, Any], key: str, per_post: bool) -> str | None:
+    value = settings.get(key, DEFAULTS[key])
+    if value is None or value is False:
+        return None
+    value = comment_feed.from_pcs(value)
+    problem = comment_feed.valid_pattern(value, per_post)
+    if problem:
+        raise SettingsError(key, f"{problem}; got {value!r}")
+    return str(value).strip().lstrip("/")
 
 
 def resolve_paths(settings: dict[str, Any], folder: str | os.PathLike[str]) -> None:
@@ -226,8 +277,15 @@ def prepare_settings(
             if folder not in excludes:
                 excludes.append(folder)
             settings[key] = excludes
+    # pelican_comment_system's feed names, when its settings are still there.
+    for ours, theirs in (
+        ("ENGAGE_COMMENT_FEED", "PELICAN_COMMENT_SYSTEM_FEED"),
+        ("ENGAGE_COMMENT_FEED_ALL", "PELICAN_COMMENT_SYSTEM_FEED_ALL"),
+    ):
+        if ours not in settings and theirs in settings:
+            settings[ours] = comment_feed.from_pcs(settings[theirs])
     # Templates read these from the context, so they need their defaults there.
-    for key in ("ENGAGE_DISPLAY_DEPTH", "ENGAGE_CSS", "ENGAGE_SHOW_WAITING", "ENGAGE_DATE_FORMAT"):
+    for key in TEMPLATE_KEYS:
         settings.setdefault(key, DEFAULTS[key])
 
 
@@ -322,14 +380,44 @@ def _bluesky(settings: Mapping[str, Any]) -> BlueskySettings:
     return BlueskySettings(_api_url(section, key, defaults.api_url), reactions)
 
 
+def webmention_endpoint(value: Any, siteurl: Any) -> str:
+    """The site's webmention endpoint, or "" when webmentions are off.
+
+    ``ENGAGE_WEBMENTION["endpoint"]`` when given; otherwise webmention.io's
+    per-site endpoint, ``<api_url>/<SITEURL's host>/webmention``.  Also a
+    template global: pages and the thread's form call it with the context's
+    ``ENGAGE_WEBMENTION`` and ``SITEURL``.
+    """
+    if not isinstance(value, Mapping):
+        return ""
+    explicit = value.get("endpoint")
+    if explicit:
+        return str(explicit)
+    host = urlsplit(str(siteurl or "")).netloc
+    if not host:
+        return ""
+    api_url = value.get("api_url") or WebmentionSettings.api_url
+    return f"{str(api_url).rstrip('/')}/{host}/webmention"
+
+
 def _webmention(settings: Mapping[str, Any]) -> WebmentionSettings:
     key = "ENGAGE_WEBMENTION"
     section = _section(settings, key, _WEBMENTION_KEYS)
     defaults = WebmentionSettings()
+    endpoint = section.get("endpoint")
+    if endpoint is not None:
+        parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
+        if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise SettingsError(f"{key}['endpoint']", f"expected an http(s) URL, got {endpoint!r}")
+    enabled = settings.get(key) is not None
+    api_url = _api_url(section, key, defaults.api_url)
     return WebmentionSettings(
-        enabled=settings.get(key) is not None,
-        api_url=_api_url(section, key, defaults.api_url),
+        enabled=enabled,
+        api_url=api_url,
         token_env=_env_name(section, key, defaults.token_env),
+        endpoint=webmention_endpoint(
+            {**section, "api_url": api_url} if enabled else None, settings.get("SITEURL")
+        ),
     )
 
 
@@ -497,6 +585,9 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         people=_people(settings),
         timezone=str(settings.get("TIMEZONE") or "UTC"),
         siteurl=str(settings.get("SITEURL") or ""),
+        comment_email=_comment_email(settings),
+        comment_feed=_comment_feed(settings, "ENGAGE_COMMENT_FEED", per_post=True),
+        comment_feed_all=_comment_feed(settings, "ENGAGE_COMMENT_FEED_ALL", per_post=False),
         salt=json.dumps(
             [settings.get(k) for k in ("SLUG_REGEX_SUBSTITUTIONS", "LOCALE", "DEFAULT_LANG")],
             sort_keys=True,

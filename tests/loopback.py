@@ -33,6 +33,8 @@ class Server:
                     return
                 route(self, owner.hits[path])
 
+            do_POST = do_GET
+
             def log_message(self, *args: object) -> None:
                 pass
 

@@ -34,7 +34,7 @@ def test_thread_is_injected_after_the_body_with_the_html_contract(site: Site, th
     body = article.find(string=lambda s: "of the first post" in s)
     assert body is not None
     all_text = str(page)
-    assert all_text.index("of the first post") < all_text.index('<section class="engage')
+    assert all_text.index("of the first post") < all_text.index("data-engage-thread=")
 
     items = {el["data-engage-id"]: el for el in section.select("[data-engage-id]")}
     assert set(items) == {f"comment:first-post/c{n}" for n in range(1, 6)}

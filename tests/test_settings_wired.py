@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -596,6 +597,50 @@ def _webmention_token_env(rig: Rig) -> None:
     fake.queries.clear()
     rig.fetch(ENGAGE_WEBMENTION={"api_url": rig.server.url, "token_env": "MY_WM"})
     assert fake.queries and all(q.get("token") == ["wm-token"] for q in fake.queries)
+
+
+@wired("ENGAGE_COMMENT_EMAIL")
+def _comment_email(rig: Rig) -> None:
+    _one_comment(rig)
+    assert "mailto:" not in rig.page()
+    page = rig.page(ENGAGE_COMMENT_EMAIL="comments@blog.example")
+    assert "mailto:comments@blog.example?subject=" in page
+
+
+@wired("ENGAGE_COMMENT_FEED")
+def _comment_feed(rig: Rig) -> None:
+    _one_comment(rig)
+    rig.page()
+    assert (rig.site.output / "feeds" / "comment.post.atom.xml").is_file()
+    shutil.rmtree(rig.site.output)
+    rig.page(ENGAGE_COMMENT_FEED="feeds/c-{slug}.xml")
+    assert (rig.site.output / "feeds" / "c-post.xml").is_file()
+    assert not (rig.site.output / "feeds" / "comment.post.atom.xml").exists()
+
+
+@wired("ENGAGE_COMMENT_FEED_ALL")
+def _comment_feed_all(rig: Rig) -> None:
+    _one_comment(rig)
+    rig.page()
+    assert (rig.site.output / "feeds" / "comments.all.atom.xml").is_file()
+    shutil.rmtree(rig.site.output)
+    rig.page(ENGAGE_COMMENT_FEED_ALL=None)
+    assert not (rig.site.output / "feeds" / "comments.all.atom.xml").exists()
+
+
+@wired("ENGAGE_WEBMENTION['endpoint']")
+def _webmention_endpoint(rig: Rig) -> None:
+    _one_comment(rig)
+    wm: dict[str, str] = {}
+    page = rig.page(ENGAGE_WEBMENTION=wm, ENGAGE_OFFLINE=True, SITEURL="https://blog.example")
+    assert 'rel="webmention" href="https://webmention.io/blog.example/webmention"' in page
+    endpoint = "https://wm.example/endpoint"
+    page = rig.page(
+        ENGAGE_WEBMENTION={**wm, "endpoint": endpoint},
+        ENGAGE_OFFLINE=True,
+        SITEURL="https://blog.example",
+    )
+    assert f'rel="webmention" href="{endpoint}"' in page
 
 
 # -- The table of checks -------------------------------------------------------------------

@@ -301,6 +301,10 @@ def link_replies(
                         for alias in (filename, filename.rsplit(".", 1)[0]):
                             slugs.setdefault(slugify(alias).casefold(), other.item.id)
                 parent = slugs.get(wanted) or slugs.get(slugify(comment.replyto).casefold())
+            if parent is None and re.match(r"[a-z]+:\S", comment.replyto):
+                # An item id (a reply by mail to an imported or social item):
+                # the thread resolves it, and says so if it is not there.
+                parent = comment.replyto
             if parent is None:
                 problems.append(
                     Problem(

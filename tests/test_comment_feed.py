@@ -1,0 +1,217 @@
+"""Comment feeds as pelican_comment_system wrote them, read back with feedparser."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import feedparser
+import pytest
+
+from pelican_engage.archive import Archive
+from pelican_engage.model import Item, Person
+from tests.conftest import DATA, Site
+
+THR = "http://purl.org/syndication/thread/1.0"
+POST = "https://blog.example/first-post.html"
+
+
+def _site(site: Site) -> Site:
+    site.article("first-post", title="First <em>post</em>", body="The body.")
+    site.article("quiet-post", title="Quiet post")
+    site.article("hidden-post", title="Hidden post", Status="hidden")
+    site.article("private-post", title="Private post", engage="off")
+    site.copy_comments("first-post", DATA / "local" / "pcs-thread")
+    site.comment("hidden-post", "h1.md", "Secret words.", author="Hal", date="2026-02-05")
+    Archive(site.root / "archive").merge(
+        "first-post",
+        [
+            Item(
+                id="mastodon:social.example/7",
+                source="mastodon",
+                kind="reply",
+                author=Person(name="Dee", url="https://social.example/@dee"),
+                published=datetime(2026, 3, 1, tzinfo=timezone.utc),
+                content_html="<p>From Mastodon</p>",
+                in_reply_to="comment:first-post/c5",
+            ),
+            Item(
+                id="mastodon:social.example/8",
+                source="mastodon",
+                kind="like",
+                author=Person(name="Liker"),
+                published=datetime(2026, 3, 1, tzinfo=timezone.utc),
+            ),
+        ],
+    )
+    return site
+
+
+def _anchor(entry_id: str) -> str:
+    return entry_id.split("#", 1)[1]
+
+
+def _parsed(site: Site, path: str) -> feedparser.FeedParserDict:
+    text = (site.output / path).read_text(encoding="utf-8")
+    feed = feedparser.parse(text)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.namespaces.get("thr") == THR
+    return feed
+
+
+def test_one_feed_per_post_with_threading_and_one_for_the_site(site: Site) -> None:
+    _site(site).build()
+    feed = _parsed(site, "feeds/comment.first-post.atom.xml")
+    assert feed.feed.title == "Test blog - Comments: First post"
+    entries = {_anchor(e.id): e for e in feed.entries}
+    assert set(entries) == {
+        *(f"engage-comment-first-post-c{n}" for n in range(1, 6)),
+        "engage-mastodon-social.example-7",
+    }
+    # Newest first.
+    dates = [e.published_parsed for e in feed.entries]
+    assert dates == sorted(dates, reverse=True)
+    c1, c2 = entries["engage-comment-first-post-c1"], entries["engage-comment-first-post-c2"]
+    assert c1.author == "Ann Reader" and c1.author_detail.href == "https://ann.example"
+    assert c1.link == f"{POST}#engage-comment-first-post-c1"
+    assert "Lovely post" in c1.content[0].value
+    assert c1.published == "2026-02-01T10:00:00+00:00"
+    # RFC 4685: a comment answers the post, a reply its parent's entry.
+    (thr,) = (
+        c1["thr_in-reply-to"]
+        if isinstance(c1["thr_in-reply-to"], list)
+        else [c1["thr_in-reply-to"]]
+    )
+    assert thr["ref"] == POST and thr["href"] == POST
+    assert c2["thr_in-reply-to"]["ref"] == c1.id
+    dee = entries["engage-mastodon-social.example-7"]
+    assert dee["thr_in-reply-to"]["ref"] == f"{POST}#engage-comment-first-post-c5"
+
+    text = (site.output / "feeds/comment.first-post.atom.xml").read_text()
+    for private in ("reader.example", "waiting", "Waiting", "Liker"):
+        assert private not in text
+
+    everything = _parsed(site, "feeds/comments.all.atom.xml")
+    assert len(everything.entries) == 6
+    assert everything.entries[0].title == "Dee on First post"
+    assert "Hal" not in (site.output / "feeds/comments.all.atom.xml").read_text()
+    # Quiet posts have an (empty) feed for subscribers, as pcs wrote; hidden ones none.
+    assert _parsed(site, "feeds/comment.quiet-post.atom.xml").entries == []
+    assert not (site.output / "feeds/comment.hidden-post.atom.xml").exists()
+    assert not (site.output / "feeds/comment.private-post.atom.xml").exists()
+
+    # The thread links its feed.
+    link = site.html("first-post.html").select_one("section.engage a.engage-comment-feed")
+    assert link["href"] == "https://blog.example/feeds/comment.first-post.atom.xml"
+    assert link["type"] == "application/atom+xml"
+
+
+def test_feeds_are_rewritten_only_when_they_change(site: Site) -> None:
+    _site(site).build()
+    quiet = site.output / "feeds/comment.quiet-post.atom.xml"
+    first = site.output / "feeds/comment.first-post.atom.xml"
+    before = quiet.stat().st_mtime_ns, quiet.read_text()
+    site.build()
+    assert (quiet.stat().st_mtime_ns, quiet.read_text()) == before
+    # An edited comment (same length, same everything else) reaches its feed
+    # and the site's, on a warm build.
+    c4 = site.content / "comments" / "first-post" / "c4.markdown"
+    c4.write_text(c4.read_text().replace("wondering", "wandering"))
+    site.build()
+    assert "wandering" in first.read_text()
+    assert "wandering" in (site.output / "feeds/comments.all.atom.xml").read_text()
+    assert (quiet.stat().st_mtime_ns, quiet.read_text()) == before
+    # A feed removed from the output comes back, whatever the cache says.
+    quiet.unlink()
+    site.build()
+    assert quiet.read_text() == before[1]
+    # So does one whose title changed with the site's name.
+    site.build(SITENAME="Renamed blog")
+    assert feedparser.parse(first.read_text()).feed.title.startswith("Renamed blog")
+
+
+def test_content_is_sanitised_and_names_are_escaped(site: Site) -> None:
+    site.article("post")
+    site.comment(
+        "post",
+        "c1.md",
+        "<script>alert(1)</script><img src=x onerror=alert(2)> Hello <b>there</b> \x07",
+        author="<i>Mallory</i> & co",
+        date="2026-02-01",
+    )
+    site.build()
+    feed = _parsed(site, "feeds/comment.post.atom.xml")
+    (entry,) = feed.entries
+    assert entry.author == "Mallory & co"
+    content = entry.content[0].value
+    assert "<script" not in content and "onerror" not in content
+    assert "<b>there</b>" in content
+
+
+@pytest.mark.parametrize(
+    ("settings", "present", "absent"),
+    [
+        ({"ENGAGE_COMMENT_FEED": None, "ENGAGE_COMMENT_FEED_ALL": None}, [], ["feeds"]),
+        (
+            {"ENGAGE_COMMENT_FEED": "comments/{slug}.xml", "ENGAGE_COMMENT_FEED_ALL": None},
+            ["comments/first-post.xml"],
+            ["feeds"],
+        ),
+        (
+            # A pelican_comment_system conf, left as it was.
+            {
+                "PELICAN_COMMENT_SYSTEM_FEED": "feeds/pcs.%s.atom.xml",
+                "PELICAN_COMMENT_SYSTEM_FEED_ALL": "feeds/pcs-all.atom.xml",
+            },
+            ["feeds/pcs.first-post.atom.xml", "feeds/pcs-all.atom.xml"],
+            ["feeds/comment.first-post.atom.xml"],
+        ),
+    ],
+)
+def test_feed_paths_follow_the_settings(
+    site: Site, settings: dict, present: list[str], absent: list[str]
+) -> None:
+    _site(site).build(**settings)
+    for path in present:
+        _parsed(site, path)
+    for path in absent:
+        assert not (site.output / path).exists(), path
+    link = site.html("first-post.html").select_one("a.engage-comment-feed")
+    if settings.get("ENGAGE_COMMENT_FEED", "") is None:
+        assert link is None
+    else:
+        assert link["href"] == f"https://blog.example/{present[0]}"
+
+
+@pytest.mark.parametrize("value", ["feeds/all-comments.xml", "/abs/{slug}.xml", "../{slug}.xml", 3])
+def test_a_bad_feed_path_names_the_key(site: Site, caplog, value: object) -> None:
+    _site(site).build(ENGAGE_COMMENT_FEED=value)
+    assert any("ENGAGE_COMMENT_FEED" in r.getMessage() for r in caplog.records)
+    assert not (site.output / "feeds").exists()
+
+
+def test_any_text_gives_well_formed_xml() -> None:
+    import xml.etree.ElementTree as ElementTree
+
+    from pelican_engage import comment_feed
+    from pelican_engage.model import Post, Thread
+
+    nasty = 'a\x07b\ufffe "q" <t> & ]]> \ud800 é'
+    item = Item(
+        id="feed:a b <c> & é",
+        source="feed",
+        kind="comment",
+        author=Person(name=nasty, url='https://x.example/?a=1&b="2"'),
+        published=datetime(2026, 3, 1, tzinfo=timezone.utc),
+        content_html=f"<p>{nasty}</p>",
+    )
+    thread = Thread(post=Post(key="p", title=nasty, url="https://b.example/p.html"), items=(item,))
+    (entry,) = comment_feed.entries(thread)
+    text = comment_feed.render(
+        nasty, "https://b.example/", "https://b.example/f.xml", [entry], item.published
+    )
+    root = ElementTree.fromstring(text.encode("utf-8"))
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert root.find("a:entry/a:author/a:name", ns).text == 'ab "q" <t> & ]]>  é'
+    assert root.find("a:entry/a:author/a:uri", ns).text == 'https://x.example/?a=1&b="2"'
+    assert root.find("a:entry/a:content", ns).text == '<p>ab "q" <t> & ]]>  é</p>'
+    assert not feedparser.parse(text).bozo
