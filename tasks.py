@@ -46,7 +46,7 @@ def setup(extras: str = "") -> None:
 
 
 def demo() -> None:
-    setup()
+    setup("[demo]")
     env = dict(os.environ, ENGAGE_OFFLINE="1")
     site = ROOT / "example_site"
     run(BIN / "pelican", "content", "-s", "pelicanconf.py", "-o", "output", cwd=site, env=env)

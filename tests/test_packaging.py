@@ -7,11 +7,15 @@ left in the worktree), without build isolation: tests never reach the network, s
 
 from __future__ import annotations
 
+import ast
+import configparser
 import os
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
@@ -168,3 +172,44 @@ def test_auto_discovery_finds_the_installed_wheel(dists: Path, tmp_path: Path) -
     assert lines[0] == "['pelican.plugins.engage']"
     assert lines[1].startswith(str(target))  # the wheel's code, not the worktree's
     assert "Found by discovery" in (site.output / "hello.html").read_text(encoding="utf-8")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _imported_distributions() -> dict[str, set[str]]:
+    """Distribution -> the modules of the package that import it (the package's own aside)."""
+    found: dict[str, set[str]] = {}
+    owners = packages_distributions()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top == "pelican_engage":
+                    continue
+                dists = [d for d in owners.get(top, ["?" + top]) if d != "pelican-engage"]
+                for dist in dists:
+                    found.setdefault(_canonical(dist), set()).add(path.name)
+    return found
+
+
+def test_every_dependency_is_imported_and_every_import_declared() -> None:
+    """No dead dependency (the unused Python-Markdown was one), and nothing the package
+    imports that only arrives by luck through another package's requirements."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg", encoding="utf-8")
+    declared = {
+        _canonical(re.split(r"[<>=!~;\[ ]", line.strip(), maxsplit=1)[0])
+        for line in config["options"]["install_requires"].splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    }
+    imported = _imported_distributions()
+    assert declared - set(imported) == set(), "declared but never imported"
+    assert {d: m for d, m in imported.items() if d not in declared} == {}, "imported, undeclared"
