@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from importlib.metadata import packages_distributions
+from importlib.metadata import distributions
 from pathlib import Path
 
 import pytest
@@ -178,10 +178,24 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _owners() -> dict[str, set[str]]:
+    """Top-level module -> the installed distributions that ship it, from their RECORDs
+    (Python 3.10's packages_distributions() reads only top_level.txt, which many wheels lack).
+    """
+    owners: dict[str, set[str]] = {}
+    for dist in distributions():
+        for file in dist.files or ():
+            top = file.parts[0] if file.parts else ""
+            if not top or top.startswith(("..", "__")) or top.endswith((".dist-info", ".pth")):
+                continue
+            owners.setdefault(top.split(".")[0], set()).add(dist.metadata["Name"])
+    return owners
+
+
 def _imported_distributions() -> dict[str, set[str]]:
     """Distribution -> the modules of the package that import it (the package's own aside)."""
     found: dict[str, set[str]] = {}
-    owners = packages_distributions()
+    owners = _owners()
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
@@ -194,7 +208,7 @@ def _imported_distributions() -> dict[str, set[str]]:
                 top = module.split(".")[0]
                 if top in sys.stdlib_module_names or top == "pelican_engage":
                     continue
-                dists = [d for d in owners.get(top, ["?" + top]) if d != "pelican-engage"]
+                dists = [d for d in owners.get(top, {"?" + top}) if d != "pelican-engage"]
                 for dist in dists:
                     found.setdefault(_canonical(dist), set()).add(path.name)
     return found
