@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import shutil
+import socket
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import settings as hypothesis_settings
 from pelican import Pelican
 from pelican.log import LimitFilter
 from pelican.settings import read_settings
@@ -20,6 +23,33 @@ from pelican_engage import plugin
 from tests.loopback import Server
 
 DATA = Path(__file__).parent / "data"
+
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+    """getaddrinfo for IP literals and localhost only: tests never reach the
+    internet, even when fixture data names real hosts (avatar URLs on a
+    network's CDN), so no test can depend on or wait for a real DNS answer."""
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    try:
+        ipaddress.ip_address(name.strip("[]").split("%", 1)[0])
+    except ValueError:
+        try:
+            socket.inet_aton(name)  # numeric spellings (2852039166, 0251.0376...)
+        except OSError:
+            numeric = False
+        else:
+            numeric = True
+        if not numeric and name.lower().rstrip(".") != "localhost":
+            raise socket.gaierror(socket.EAI_NONAME, f"{name}: no internet in tests") from None
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", _loopback_only)
 
 
 @pytest.fixture(autouse=True)
@@ -128,3 +158,9 @@ def engage_warnings(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]
 
 # One Chromium for every browser test of the session.
 from tests.browser import browser  # noqa: E402, F401
+
+# Property tests check results, not speed: a loaded CI machine must not fail
+# them on Hypothesis's 200 ms per-example deadline.  CPU-bound cost bounds are
+# measured with time.process_time() where they are asserted.
+hypothesis_settings.register_profile("engage", deadline=None)
+hypothesis_settings.load_profile("engage")

@@ -170,3 +170,26 @@ def test_the_request_count_is_exact_across_threads(server: Server) -> None:
     assert client.requests == 200 + 50 == len(server.seen)
     with pytest.raises(AttributeError):  # counted by the client alone
         client.requests = 0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "expected"),
+    [
+        # A one-letter token (as in examples and tests) stands alone only.
+        (
+            "http://h/2/tweets/search/recent Bearer t",
+            "t",
+            "http://h/2/tweets/search/recent Bearer [redacted]",
+        ),
+        ("token=t&next=1", "t", "token=[redacted]&next=1"),
+        # A real token is redacted wherever it appears, in every spelling.
+        ("a=s3cr3t-token-value!x", "s3cr3t-token-value", "a=[redacted]!x"),
+        ("q=ab%20cdefgh", "ab cdefgh", "q=[redacted]"),
+    ],
+)
+def test_redaction_does_not_shred_messages_around_short_tokens(
+    text: str, secret: str, expected: str
+) -> None:
+    from pelican_engage.http import redact
+
+    assert redact(text, [secret]) == expected

@@ -263,7 +263,11 @@ def parse_comment(
         published=published,
         content_html=clean_html(body_html),
         origin=origin,
-        extras={"by_author": True} if email and email in author_emails else {},
+        extras={
+            **({"by_author": True} if email and email in author_emails else {}),
+            # Written by `pelican-engage import mail`: the page marks it as e-mail.
+            **({"via": "email"} if meta.get("message_id") else {}),
+        },
     )
     return ParsedComment(item=item, replyto=replyto, problems=tuple(problems))
 
