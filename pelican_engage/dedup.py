@@ -55,8 +55,8 @@ def item_keys(item: Item) -> set[str]:
     network = BY_NAME.get(item.source)
     if network is not None and network.item_keys:
         keys |= network.item_keys(item)
-    for link in extras.get("syndication") or ():
-        keys |= url_keys(str(link))
+    for link in _syndication(extras):
+        keys |= url_keys(link)
     return keys
 
 
@@ -75,13 +75,19 @@ def host(url: str) -> str:
     return normal_url(url).split("/", 1)[0]
 
 
+def _syndication(extras: Mapping[str, object]) -> list[str]:
+    """The ``syndication`` links among the extras (a list of URLs, checked by the archive)."""
+    links = extras.get("syndication")
+    return [str(link) for link in links] if isinstance(links, (list, tuple)) else []
+
+
 def _webmention_keys(item: Item, extras: Mapping[str, object]) -> set[str]:
     """Keys a sender cannot forge: its source URL, and the links its own
     page (or Bridgy) vouches for.  Otherwise a spam webmention listing a
     real reply's URL as its syndication link would replace that reply."""
     source = str(extras.get("wm_source") or "")
     keys = url_keys(source)
-    links = [item.url, *(str(link) for link in extras.get("syndication") or ())]  # type: ignore[attr-defined]
+    links = [item.url, *_syndication(extras)]
     for link in links:
         if vouched(link, source):
             keys |= url_keys(link)

@@ -82,8 +82,9 @@ def parse_post(
     ``hidden``: the root's author hid it (threadgate ``hiddenReplies``).
     """
     uri = str(post["uri"])
-    record = post.get("record") if isinstance(post.get("record"), Mapping) else {}
-    author = post.get("author") if isinstance(post.get("author"), Mapping) else {}
+    raw_record, raw_author = post.get("record"), post.get("author")
+    record: Mapping[str, Any] = raw_record if isinstance(raw_record, Mapping) else {}
+    author: Mapping[str, Any] = raw_author if isinstance(raw_author, Mapping) else {}
     person = parse_author(author)
     created = str(record.get("createdAt") or post.get("indexedAt") or "")
     url = post_url(uri, person.handle)
