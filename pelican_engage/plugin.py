@@ -130,31 +130,49 @@ def on_article_generator_finalized(generator: Any) -> None:
     build = _builds.get(_site(generator.output_path))
     if build is None or build.engine is None:
         return
+    _engage_all(build, build.engine, generator)
+
+
+def on_page_generator_finalized(generator: Any) -> None:
+    """Pages (an imported WordPress page, an "About") get a conversation too.
+
+    Pelican makes every article and page before it writes any, so the
+    avatars of both are fetched here, once.
+    """
+    build = _builds.get(_site(generator.output_path))
+    if build is None or build.engine is None:
+        return
+    _engage_all(build, build.engine, generator)
+    if build.avatars is not None:
+        _avatars(build, build.engine)
+
+
+def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
+    """Fetch what is due for the generator's articles or pages, then give
+    each its ``engage`` (its thread), noting the page it is written to."""
     published = [a for a, published in article_lists(generator) if published]
-    if not build.engine.settings.offline:
-        _fetch(build.engine, published)
-    elif not build.engine.settings.archive_path.is_dir() and build.engine.jobs(published):
+    if not engine.settings.offline:
+        _fetch(engine, published)
+    elif not engine.settings.archive_path.is_dir() and engine.jobs(published):
         # Offline, the archive is all there is of the networks' replies.
         logger.warning(
             "engage: the archive folder %s does not exist (ENGAGE_ARCHIVE_PATH, relative to "
             "the settings file); offline, only local comments are shown",
-            build.engine.settings.archive_path,
+            engine.settings.archive_path,
         )
     seen: set[int] = set()
     for article, published in article_lists(generator, drafts=True):
         if id(article) in seen:
             continue
         if is_opted_out(article):
-            build.engine.opted_out(article)
+            engine.opted_out(article)
             continue
         seen.add(id(article))
-        article.engage = build.engine.engage(article, counted=published)
+        article.engage = engine.engage(article, counted=published)
         if build.pcs is not None:
             pcs_compat.attach(article, article.engage, build.pcs)
         if article.save_as:
             build.pages[_site(os.path.join(generator.output_path, article.save_as))] = article
-    if build.avatars is not None:
-        _avatars(build, build.engine)
 
 
 def _avatars(build: _Build, engine: Engine) -> None:
@@ -203,11 +221,12 @@ def on_content_written(path: str, context: Any = None) -> None:
         return
     settings = build.engine.settings
     article = build.pages.get(_site(path))
+    # An article's page names it ``article``, a page's ``page``.
     thread = (
         settings.inject
         and article is not None
         and bool(context)
-        and context.get("article") is article
+        and any(context.get(name) is article for name in ("article", "page"))
     )
     # Every page announces the webmention endpoint, not only articles:
     # senders may mention any of them.
@@ -241,6 +260,8 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
     """
     engine = build.engine
     assert engine is not None
+    if context.get("article") is not article:  # a page: the template reads ``article``
+        context = {**context, "article": article}
     if not build.own_templates:
         return render.render_thread(build.env, context)
     key = article.engage.thread.post.key
@@ -386,6 +407,7 @@ _RECEIVERS = (
     (signals.generator_init, on_generator_init),
     (signals.article_generator_init, on_article_generator_init),
     (signals.article_generator_finalized, on_article_generator_finalized),
+    (signals.page_generator_finalized, on_page_generator_finalized),
     (signals.content_written, on_content_written),
     (signals.article_writer_finalized, on_article_writer_finalized),
     (signals.finalized, on_finalized),
