@@ -24,6 +24,7 @@ from .conversation import Engagement
 from .engine import Engine, article_lists, is_opted_out
 from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
+from .sources.local_files import display_path
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class _Build:
     avatars: avatars.Avatars | None = None
     #: Stored avatar files the build's threads show, copied into the output.
     avatar_files: set[str] = field(default_factory=set)
+    #: Post key -> the first article or page with a thread under it.
+    owners: dict[str, Any] = field(default_factory=dict)
 
 
 _builds: dict[str, _Build] = {}
@@ -169,10 +172,30 @@ def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
             continue
         seen.add(id(article))
         article.engage = engine.engage(article, counted=published)
+        _check_shared_key(build, engine, article)
         if build.pcs is not None:
             pcs_compat.attach(article, article.engage, build.pcs)
         if article.save_as:
             build.pages[_site(os.path.join(generator.output_path, article.save_as))] = article
+
+
+def _check_shared_key(build: _Build, engine: Engine, article: Any) -> None:
+    """An article and a page with one slug would show one thread on both:
+    say so (translations sharing an ``engage_key`` on purpose are fine)."""
+    from pelican.contents import Page
+
+    key = article.engage.thread.post.key
+    first = build.owners.setdefault(key, article)
+    if isinstance(first, Page) != isinstance(article, Page):
+        page, other = (article, first) if isinstance(article, Page) else (first, article)
+        engine.report(
+            Problem(
+                display_path(Path(getattr(page, "source_path", "") or ".")),
+                f"has the post key {key!r} of the article "
+                f"{display_path(Path(getattr(other, 'source_path', '') or '.'))}, so both show "
+                "one thread; give the page its own 'engage_key'",
+            )
+        )
 
 
 def _avatars(build: _Build, engine: Engine) -> None:

@@ -144,3 +144,19 @@ def test_a_wordpress_page_prefers_a_pelican_page_of_the_same_slug(kind: str, key
     )
     post = ExportedPost(slug="about", url="https://old.example/about/", kind=kind)
     assert site.find(post) == key
+
+
+def test_a_page_and_an_article_with_one_slug_are_told_once(site: Site, engage_warnings) -> None:
+    site.article("about")
+    page(site, "about")
+    page(site, "contact")
+    site.build()
+    shared = [w for w in engage_warnings() if "post key 'about'" in w]
+    assert len(shared) == 1
+    assert "pages/about.md" in shared[0] and "about.md" in shared[0]
+    assert "engage_key" in shared[0]
+    site.build()  # a page with its own key is quiet
+    page(site, "about", engage_key="about-page")
+    before = len([w for w in engage_warnings() if "post key 'about'" in w])
+    site.build()
+    assert len([w for w in engage_warnings() if "post key 'about'" in w]) == before
