@@ -105,17 +105,18 @@ def published(article: Any) -> datetime:
 
 
 def article_lists(generator: Any, drafts: bool = False) -> Iterator[tuple[Any, bool]]:
-    """Every article of an ArticlesGenerator, with whether it is published.
+    """Every article of an ArticlesGenerator, or page of a PagesGenerator
+    (pages get a conversation too), with whether it is published.
 
     Drafts get a thread too (their preview shows it), but nobody is waiting
     on a post that is not on the site yet.
     """
-    names = ["articles", "translations", "hidden_articles", "hidden_translations"]
-    for name in names:
+    names = ["articles", "pages", "translations", "hidden_articles", "hidden_pages"]
+    for name in [*names, "hidden_translations"]:
         for article in getattr(generator, name, ()) or ():
             yield article, True
     if drafts:
-        for name in ("drafts", "drafts_translations"):
+        for name in ("drafts", "drafts_translations", "draft_pages", "draft_translations"):
             for article in getattr(generator, name, ()) or ():
                 yield article, False
 

@@ -46,14 +46,15 @@ def make_engine(settings: dict[str, Any]) -> Engine:
 
 
 def site_articles(settings: dict[str, Any]) -> list[Any]:
-    """The site's published articles, read as Pelican would.
+    """The site's published articles and pages (pages have threads too),
+    read as Pelican would.
 
     The site's plugins are loaded first, because readers and slugs can come
     from them; this plugin's own receivers are then disconnected, since the
     command does its work directly.
     """
     from pelican import Pelican
-    from pelican.generators import ArticlesGenerator
+    from pelican.generators import ArticlesGenerator, PagesGenerator
 
     from . import plugin
 
@@ -66,15 +67,18 @@ def site_articles(settings: dict[str, Any]) -> list[Any]:
         static_content={},
         localsiteurl=settings.get("SITEURL", ""),
     )
-    generator = ArticlesGenerator(
-        context=context,
-        settings=settings,
-        path=settings["PATH"],
-        theme=settings["THEME"],
-        output_path=settings["OUTPUT_PATH"],
-    )
-    generator.generate_context()
-    return [article for article, _published in article_lists(generator)]
+    found = []
+    for kind in (ArticlesGenerator, PagesGenerator):  # Pelican's order
+        generator = kind(
+            context=context,
+            settings=settings,
+            path=settings["PATH"],
+            theme=settings["THEME"],
+            output_path=settings["OUTPUT_PATH"],
+        )
+        generator.generate_context()
+        found += [article for article, _published in article_lists(generator)]
+    return found
 
 
 def warn_missing_archive(engine: Engine, articles: list[Any]) -> None:

@@ -249,7 +249,7 @@ class Engine:
         return [
             Problem(
                 printable_name(display_path(folder)),
-                "matches no article, so its comments are not shown; if the post was "
+                "matches no article or page, so its comments are not shown; if the post was "
                 f"renamed, add 'engage_key: {printable_name(folder.name)}' to its metadata",
             )
             for folder in sorted(root.iterdir())

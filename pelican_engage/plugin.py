@@ -24,6 +24,7 @@ from .conversation import Engagement
 from .engine import Engine, article_lists, is_opted_out
 from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
+from .sources.local_files import display_path
 from .sources.registry import NETWORKS
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class _Build:
     avatars: avatars.Avatars | None = None
     #: Stored avatar files the build's threads show, copied into the output.
     avatar_files: set[str] = field(default_factory=set)
+    #: Post key -> the first article or page with a thread under it.
+    owners: dict[str, Any] = field(default_factory=dict)
 
 
 _builds: dict[str, _Build] = {}
@@ -131,31 +134,69 @@ def on_article_generator_finalized(generator: Any) -> None:
     build = _builds.get(_site(generator.output_path))
     if build is None or build.engine is None:
         return
+    _engage_all(build, build.engine, generator)
+
+
+def on_page_generator_finalized(generator: Any) -> None:
+    """Pages (an imported WordPress page, an "About") get a conversation too.
+
+    Pelican makes every article and page before it writes any, so the
+    avatars of both are fetched here, once.
+    """
+    build = _builds.get(_site(generator.output_path))
+    if build is None or build.engine is None:
+        return
+    _engage_all(build, build.engine, generator)
+    if build.avatars is not None:
+        _avatars(build, build.engine)
+
+
+def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
+    """Fetch what is due for the generator's articles or pages, then give
+    each its ``engage`` (its thread), noting the page it is written to."""
     published = [a for a, published in article_lists(generator) if published]
-    if not build.engine.settings.offline:
-        _fetch(build.engine, published)
-    elif not build.engine.settings.archive_path.is_dir() and build.engine.jobs(published):
+    if not engine.settings.offline:
+        _fetch(engine, published)
+    elif not engine.settings.archive_path.is_dir() and engine.jobs(published):
         # Offline, the archive is all there is of the networks' replies.
         logger.warning(
             "engage: the archive folder %s does not exist (ENGAGE_ARCHIVE_PATH, relative to "
             "the settings file); offline, only local comments are shown",
-            build.engine.settings.archive_path,
+            engine.settings.archive_path,
         )
     seen: set[int] = set()
     for article, counted in article_lists(generator, drafts=True):
         if id(article) in seen:
             continue
         if is_opted_out(article):
-            build.engine.opted_out(article)
+            engine.opted_out(article)
             continue
         seen.add(id(article))
-        article.engage = build.engine.engage(article, counted=counted)
+        article.engage = engine.engage(article, counted=counted)
+        _check_shared_key(build, engine, article)
         if build.pcs is not None:
             pcs_compat.attach(article, article.engage, build.pcs)
         if article.save_as:
             build.pages[_site(os.path.join(generator.output_path, article.save_as))] = article
-    if build.avatars is not None:
-        _avatars(build, build.engine)
+
+
+def _check_shared_key(build: _Build, engine: Engine, article: Any) -> None:
+    """An article and a page with one slug would show one thread on both:
+    say so (translations sharing an ``engage_key`` on purpose are fine)."""
+    from pelican.contents import Page
+
+    key = article.engage.thread.post.key
+    first = build.owners.setdefault(key, article)
+    if isinstance(first, Page) != isinstance(article, Page):
+        page, other = (article, first) if isinstance(article, Page) else (first, article)
+        engine.report(
+            Problem(
+                display_path(Path(getattr(page, "source_path", "") or ".")),
+                f"has the post key {key!r} of the article "
+                f"{display_path(Path(getattr(other, 'source_path', '') or '.'))}, so both show "
+                "one thread; give the page its own 'engage_key'",
+            )
+        )
 
 
 def _avatars(build: _Build, engine: Engine) -> None:
@@ -208,11 +249,12 @@ def on_content_written(path: str, context: Any = None) -> None:
         return
     settings = build.engine.settings
     article = build.pages.get(_site(path))
+    # An article's page names it ``article``, a page's ``page``.
     thread = (
         settings.inject
         and article is not None
         and bool(context)
-        and context.get("article") is article
+        and any(context.get(name) is article for name in ("article", "page"))
     )
     # Every page announces the webmention endpoint, not only articles:
     # senders may mention any of them.
@@ -246,6 +288,8 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
     """
     engine = build.engine
     assert engine is not None
+    if context.get("article") is not article:  # a page: the template reads ``article``
+        context = {**context, "article": article}
     if not build.own_templates:
         return render.render_thread(build.env, context)
     key = article.engage.thread.post.key
@@ -391,6 +435,7 @@ _RECEIVERS = (
     (signals.generator_init, on_generator_init),
     (signals.article_generator_init, on_article_generator_init),
     (signals.article_generator_finalized, on_article_generator_finalized),
+    (signals.page_generator_finalized, on_page_generator_finalized),
     (signals.content_written, on_content_written),
     (signals.article_writer_finalized, on_article_writer_finalized),
     (signals.finalized, on_finalized),

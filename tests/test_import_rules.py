@@ -414,7 +414,7 @@ def test_an_unknown_key_exits_2_naming_it(
                          "-s", str(conf), *extra)  # fmt: skip
     assert (code, out) == (2, "")
     # --post is checked like every command's (no such post); --map by the importer.
-    assert "'no-such-post'" in err and ("no article has the key" in err or "no such post" in err)
+    assert "'no-such-post'" in err and ("no article or page has" in err or "no such post" in err)
     assert "first-post, second-post" in err
     assert not (conf.parent / "archive").exists()
 

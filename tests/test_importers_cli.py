@@ -43,10 +43,10 @@ PRIVATE = re.compile(
 
 
 NOT_PLACED = (
-    "Not placed: {n} exported post(s) match no article (by URL, path, slug, engage_key or "
-    "old_urls). Set `engage_key: OLD_SLUG` or `old_urls: OLD_URL` on the article, or give "
-    "--map OLD_URL=KEY (repeatable; --map-file for a CSV of OLD_URL,KEY rows); --post KEY "
-    "for a one-post export:"
+    "Not placed: {n} exported post(s) match no article or page (by URL, path, slug, "
+    "engage_key or old_urls). Set `engage_key: OLD_SLUG` or `old_urls: OLD_URL` on the "
+    "article or page, or give --map OLD_URL=KEY (repeatable; --map-file for a CSV of "
+    "OLD_URL,KEY rows); --post KEY for a one-post export:"
 )
 
 

@@ -94,53 +94,71 @@ def slug_key(slug: str) -> str:
 
 @dataclass(frozen=True)
 class SiteArticle:
-    """What identifies an article: its post key, slug, URL and old URLs."""
+    """What identifies an article or page: its post key, slug, URL and old URLs."""
 
     key: str
     slug: str = ""
     url: str = ""
     old_urls: tuple[str, ...] = ()
+    #: A Pelican page: where a WordPress page looks first by slug.
+    page: bool = False
 
 
 @dataclass(frozen=True)
 class SitePosts:
-    """The site's articles, findable by URL, path, ``?p=ID``, slug or key."""
+    """The site's articles and pages, findable by URL, path, ``?p=ID``,
+    slug or key."""
 
+    #: Articles' URLs, slugs and keys.
     by_url: Mapping[str, str]
     by_slug: Mapping[str, str]
     keys: frozenset[str] = frozenset()
+    #: Pages' URLs, slugs and keys: a blog may have a post and a page both
+    #: called "about"; each kind of WordPress post looks at its own first.
+    page_urls: Mapping[str, str] = field(default_factory=dict)
+    page_slugs: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, articles: Iterable[SiteArticle]) -> SitePosts:
-        by_url: dict[str, str] = {}
-        by_slug: dict[str, str] = {}
+        urls: tuple[dict[str, str], dict[str, str]] = ({}, {})
+        slugs: tuple[dict[str, str], dict[str, str]] = ({}, {})
         keys = set()
         for article in articles:
             keys.add(article.key)
             for url in (article.url, *article.old_urls):
                 for key in url_keys(url):
-                    by_url.setdefault(key, article.key)
+                    urls[article.page].setdefault(key, article.key)
             # engage_key names the thread a renamed post keeps: an old slug.
             for slug in (article.key, article.slug):
                 if slug:
-                    by_slug.setdefault(slug_key(slug), article.key)
-        return cls(by_url, by_slug, frozenset(keys))
+                    slugs[article.page].setdefault(slug_key(slug), article.key)
+        return cls(urls[False], slugs[False], frozenset(keys), urls[True], slugs[True])
 
     def find(self, post: ExportedPost) -> str | None:
         """The post key an exported post belongs to: by URL (host, path and
         ``?p=ID``), then path alone, then slug (an article's slug or its
         ``engage_key``).  The path matters for people who kept their
-        WordPress URLs (``/2013/06/my-post/``) on a new domain."""
+        WordPress URLs (``/2013/06/my-post/``) on a new domain.  At each
+        step a WordPress page looks at the site's pages first, a post at
+        its articles (host and path first, whatever the kind)."""
         urls = [u for u in (post.url, *post.aliases) if u]
-        for precise in (0, 1):
+        last = url_path(post.url).rsplit("/", 1)[-1] if post.url else ""
+        kinds = [(self.by_url, self.by_slug), (self.page_urls, self.page_slugs)]
+        if post.kind == "page":
+            kinds.reverse()
+        for by_url, _ in kinds:  # host and path: the same address, whatever the kind
             for url in urls:
                 keys = url_keys(url)
-                if len(keys) > precise and keys[precise] in self.by_url:
-                    return self.by_url[keys[precise]]
-        last = url_path(post.url).rsplit("/", 1)[-1] if post.url else ""
-        for slug in (post.slug, last):
-            if slug and slug_key(slug) in self.by_slug:
-                return self.by_slug[slug_key(slug)]
+                if keys and keys[0] in by_url:
+                    return by_url[keys[0]]
+        for by_url, by_slug in kinds:
+            for url in urls:
+                keys = url_keys(url)
+                if len(keys) > 1 and keys[1] in by_url:
+                    return by_url[keys[1]]
+            for slug in (post.slug, last):
+                if slug and slug_key(slug) in by_slug:
+                    return by_slug[slug_key(slug)]
         return None
 
 

@@ -1,7 +1,8 @@
 """Reading an export and merging it into the archive, for the CLI.
 
 Reading is all or nothing (a malformed file raises ImportFormatError before
-anything is written); merging places each exported post on an article (by
+anything is written); merging places each exported post on an article or
+page, a WordPress page preferring a Pelican page (by
 URL, path, ``?p=ID``, slug, ``engage_key`` or ``old_urls``, or as the user
 says with ``--post`` and ``--map``), and lists what it could not place with
 the remedy for it.
@@ -124,12 +125,16 @@ class ImportReport:
 
 
 def site_articles(engine: Engine, articles: Iterable[Any]) -> list[SiteArticle]:
+    """What identifies each article and page (Pelican's ``Page``)."""
+    from pelican.contents import Page
+
     return [
         SiteArticle(
             key=post_key(a),
             slug=str(a.slug),
             url=post_of(a, engine.settings.siteurl).url,
             old_urls=tuple(u for u in metadata_values(a, "old_urls") if " " not in u),
+            page=isinstance(a, Page),
         )
         for a in articles
         if not is_opted_out(a)
@@ -141,8 +146,8 @@ def _check_keys(site: SitePosts, wanted: Iterable[tuple[str, str]]) -> None:
         if key not in site.keys:
             known = ", ".join(sorted(site.keys)[:20]) or "none"
             raise PlacementError(
-                f"{where}: no article has the key {key!r} (a post key is the article's slug, "
-                f"or its engage_key; the site's are: {known})"
+                f"{where}: no article or page has the key {key!r} (a post key is the "
+                f"article's or page's slug, or its engage_key; the site's are: {known})"
             )
 
 
@@ -231,14 +236,14 @@ def summary(export: Export, report: ImportReport) -> str:
         lines += [f"  {note}" for note in export.notes]
     if report.unmapped:
         lines.append(
-            f"Not placed: {len(report.unmapped)} exported post(s) match no article (by URL, "
-            "path, slug, engage_key or old_urls). Set `engage_key: OLD_SLUG` or "
-            "`old_urls: OLD_URL` on the article, or give --map OLD_URL=KEY (repeatable; "
-            "--map-file for a CSV of OLD_URL,KEY rows); --post KEY for a one-post export:"
+            f"Not placed: {len(report.unmapped)} exported post(s) match no article or page "
+            "(by URL, path, slug, engage_key or old_urls). Set `engage_key: OLD_SLUG` or "
+            "`old_urls: OLD_URL` on the article or page, or give --map OLD_URL=KEY "
+            "(repeatable; --map-file for a CSV of OLD_URL,KEY rows); --post KEY for a "
+            "one-post export:"
         )
         for post in report.unmapped:
-            # Threads are shown on articles: a page's comments need --map.
-            page = " (a WordPress page: map it to an article)" if post.kind == "page" else ""
+            page = " (a WordPress page: look for a Pelican page)" if post.kind == "page" else ""
             lines.append(f"  {post.url or post.slug or post.title or '?'}{page}")
     if export.problems:
         lines.append(f"Problems ({len(export.problems)}):")
