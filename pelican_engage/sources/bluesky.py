@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from ..deepjson import loads as deep_loads
 from ..errors import FetchError
 from ..fetch import Job, Result
-from ..model import Item, Person, parse_timestamp
+from ..model import Item, Person, Skipped, entry_reason, parse_timestamp
 from ..sanitize import clean_text, safe_url
 from .bluesky_content import (  # noqa: F401  (post_html, labels: part of this module's API)
     WARN_LABELS,
@@ -180,6 +180,8 @@ class ThreadPage:
     frontier: tuple[str, ...]
     #: Replies the root's author hid (threadgate ``hiddenReplies``).
     hidden: frozenset[str]
+    #: Replies that could not be read (their own replies are still kept).
+    skipped: tuple[Skipped, ...] = ()
 
 
 def hidden_replies(answer: Mapping[str, Any]) -> frozenset[str]:
@@ -223,6 +225,7 @@ def read_thread(
     root = root or anchor_uri
     hidden = hidden | hidden_replies(answer)
     items: list[Item] = []
+    skipped: list[Skipped] = []
     seen, not_found, frontier = {anchor_uri}, [], []
     stack = [(reply, anchor_uri, 1) for reply in _replies(thread)]
     while stack:
@@ -236,16 +239,23 @@ def read_thread(
         if not isinstance(post, Mapping) or node.get("blocked"):
             continue
         try:
-            item = parse_post(post, parent, root, hidden=uri in hidden)
-        except (KeyError, TypeError, ValueError):
-            continue  # a malformed reply is left out, its siblings are not
-        items.append(item)
+            items.append(parse_post(post, parent, root, hidden=uri in hidden))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Left out and told; its siblings and its own replies are kept
+            # (they hang under its id, shown at the top level meanwhile).
+            skipped.append(Skipped(uri, entry_reason(exc), "reply"))
         replies = _replies(node)
         if depth is not None and level >= depth and not replies and _count(post, "replyCount"):
             frontier.append(uri)
         stack.extend((reply, uri, level + 1) for reply in replies)
     return ThreadPage(
-        anchor, items, frozenset(seen - {""}), tuple(not_found), tuple(frontier), hidden
+        anchor,
+        items,
+        frozenset(seen - {""}),
+        tuple(not_found),
+        tuple(frontier),
+        hidden,
+        tuple(skipped),
     )
 
 
@@ -352,6 +362,7 @@ class BlueskySource:
         page = read_thread(answer, depth=THREAD_DEPTH)
         root = page.anchor
         items, seen, gone = list(page.items), set(page.seen), list(page.not_found)
+        skipped = list(page.skipped)
         # Branches deeper than one answer: ask again from their deepest
         # reply, breadth first, within a budget of requests.
         frontier, asked, error = list(page.frontier), 0, None
@@ -364,6 +375,7 @@ class BlueskySource:
                 error = exc
                 break
             items += more.items
+            skipped += more.skipped
             seen |= more.seen
             gone += more.not_found
             frontier += more.frontier
@@ -379,17 +391,9 @@ class BlueskySource:
                 f"{uri} is deeper than {THREAD_DEPTH * (MAX_CONTINUATIONS + 1)} replies; "
                 f"{len(items)} archived, the rest comes with the next fetches",
             )
+        degraded: list[str] = []
         if self.reactions and error is None:
-            published = parse_timestamp(
-                str(_record(root).get("createdAt") or root.get("indexedAt") or "")
-            )
-            for kind, count, method, key in (
-                ("like", "likes", "app.bsky.feed.getLikes", "likes"),
-                ("repost", "reposts", "app.bsky.feed.getRepostedBy", "repostedBy"),
-            ):
-                if counts[count] > 0:
-                    answer = self._xrpc(method, uri=uri, limit=100)
-                    items.extend(parse_reactions(answer, key, kind, uri, published))
+            items += self._reactions(root, uri, counts, degraded)
         return Result(
             tuple(items),
             out,
@@ -397,7 +401,32 @@ class BlueskySource:
             gone=tuple(f"bluesky:{u}" for u in gone if u),
             # The whole thread came: archived replies not in it are checked.
             complete=frozenset(f"bluesky:{u}" for u in seen) if error is None else None,
+            skipped=tuple(skipped),
+            degraded=tuple(degraded),
         )
+
+    def _reactions(
+        self, root: Mapping[str, Any], uri: str, counts: Mapping[str, int], degraded: list[str]
+    ) -> list[Item]:
+        """Likes and reposts of the announcement, best-effort: a failed
+        getLikes or getRepostedBy is told in ``degraded`` and costs neither
+        the thread nor the other list."""
+        items: list[Item] = []
+        for kind, count, method, key in (
+            ("like", "likes", "app.bsky.feed.getLikes", "likes"),
+            ("repost", "reposts", "app.bsky.feed.getRepostedBy", "repostedBy"),
+        ):
+            if counts[count] <= 0:
+                continue
+            try:
+                published = parse_timestamp(
+                    str(_record(root).get("createdAt") or root.get("indexedAt") or "")
+                )
+                answer = self._xrpc(method, uri=uri, limit=100)
+                items += parse_reactions(answer, key, kind, uri, published)
+            except (FetchError, KeyError, TypeError, ValueError) as exc:
+                degraded.append(f"{method} not fetched ({entry_reason(exc)}); thread kept")
+        return items
 
     def confirm_gone(
         self, job: Job, result: Result, archived: Mapping[str, Item]

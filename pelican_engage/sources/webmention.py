@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from ..errors import AccessDenied, FetchError
 from ..fetch import Job, Result
-from ..model import Item, Person, parse_timestamp
+from ..model import Item, Person, Skipped, entry_reason, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url, text_to_html
 
 if TYPE_CHECKING:
@@ -111,8 +111,8 @@ def parse_entry(entry: Mapping[str, Any]) -> Item:
     )  # fmt: skip
 
 
-def parse_feed(answer: Any) -> tuple[list[Item], list[str], int]:
-    """Items, problems (one per skipped entry) and the highest wm-id of a page."""
+def parse_feed(answer: Any) -> tuple[list[Item], list[Skipped], int]:
+    """Items, the entries skipped (with why) and the highest wm-id of a page."""
     if not isinstance(answer, Mapping) or not isinstance(answer.get("children"), list):
         raise ValueError("answer is not a jf2 feed (no 'children' list)")
     items, problems, newest = [], [], 0
@@ -121,8 +121,9 @@ def parse_feed(answer: Any) -> tuple[list[Item], list[str], int]:
             continue  # private mentions are never published
         try:
             item = parse_entry(entry)
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.append(f"entry {number}: {exc}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            name = entry.get("wm-id")
+            problems.append(Skipped(str(name or f"entry {number}"), entry_reason(exc), "mention"))
             continue
         items.append(item)
         newest = max(newest, int(entry["wm-id"]))
@@ -191,7 +192,7 @@ class WebmentionSource:
             params["since_id"] = since
         items: list[Item] = []
         newest = since
-        skipped = 0
+        skipped: list[Skipped] = []
         for page in range(MAX_PAGES):
             try:
                 answer = self.client.get(
@@ -208,17 +209,17 @@ class WebmentionSource:
                 if items:
                     # Earlier pages are kept; the cursor stays, so the rest
                     # is asked again next time.
-                    return Result(tuple(items), {}, error=exc)
+                    return Result(tuple(items), {}, error=exc, skipped=tuple(skipped))
                 raise
             found, problems, top = parse_feed(answer)
             items.extend(found)
-            skipped += len(problems)
+            skipped += problems
             newest = max(newest, top)
             if len(answer["children"]) < self.per_page:
                 break
         out: dict[str, Any] = {"since_id": newest} if newest else {}
         if skipped:
-            out["skipped_entries"] = skipped
+            out["skipped_entries"] = len(skipped)
         gone: list[str] = []
         error: Exception | None = None
         if cursor.get("deleted_api", True):
@@ -232,7 +233,7 @@ class WebmentionSource:
                 since_deleted = str(cursor.get("deleted_since") or "")
             if since_deleted:
                 out["deleted_since"] = since_deleted
-        return Result(tuple(items), out, error=error, gone=tuple(gone))
+        return Result(tuple(items), out, error=error, gone=tuple(gone), skipped=tuple(skipped))
 
     def _deleted(self, params: Mapping[str, Any], since: str) -> tuple[list[str], str]:
         """Mentions of the article webmention.io removed (the source page is

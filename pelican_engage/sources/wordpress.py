@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..errors import FetchError
 from ..fetch import Job, Result, url_job
-from ..model import Item, Person, normal_url, parse_timestamp
+from ..model import Item, Person, Skipped, entry_reason, normal_url, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url
 
 if TYPE_CHECKING:
@@ -80,17 +80,21 @@ def parse_comment(comment: Mapping[str, Any], host: str, post_author: int = 0) -
     )
 
 
-def parse_comments(answer: Any, host: str, post_author: int = 0) -> tuple[list[Item], int]:
-    """The comments of one page, and how many entries were malformed."""
+def parse_comments(
+    answer: Any, host: str, post_author: int = 0
+) -> tuple[list[Item], tuple[Skipped, ...]]:
+    """The comments of one page, and the malformed entries with why."""
     if not isinstance(answer, list):
         raise ValueError("comments answer is not a JSON list")
-    items, bad = [], 0
-    for comment in answer:
+    items: list[Item] = []
+    bad: list[Skipped] = []
+    for number, comment in enumerate(answer):
         try:
             items.append(parse_comment(comment, host, post_author))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            bad += 1
-    return items, bad
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            name = comment.get("id") if isinstance(comment, Mapping) else None
+            bad.append(Skipped(str(name or f"entry {number}"), entry_reason(exc), "comment"))
+    return items, tuple(bad)
 
 
 def job_for(post_key: str, url: str, published: datetime) -> Job:
@@ -177,7 +181,7 @@ class WordPressSource:
         else:
             root, post_id, author = self._find_post(job.target)
         items: list[Item] = []
-        bad = 0
+        bad: list[Skipped] = []
         for page in range(1, MAX_PAGES + 1):
             answer = self._api(
                 root,
@@ -196,5 +200,5 @@ class WordPressSource:
                 break
         out: dict[str, Any] = {"api": root, "post_id": post_id, "post_author": author}
         if bad:
-            out["skipped_entries"] = bad
-        return Result(tuple(items), out)
+            out["skipped_entries"] = len(bad)
+        return Result(tuple(items), out, skipped=tuple(bad))
