@@ -138,7 +138,7 @@ def test_one_mastodon_reply_without_created_at_costs_only_itself(
     with caplog.at_level(logging.INFO, logger="pelican_engage"):
         summary = _run(tmp_path, source, job)
     assert not summary.errors
-    replies = [i for i in Archive(tmp_path / "archive").load("post").items.values()]
+    replies = list(Archive(tmp_path / "archive").load("post").items.values())
     assert sorted(i.id[-1] for i in replies if i.kind == "reply") == ["2", "3", "6"]
     assert "mastodon: 1 reply skipped (no created_at) on post post" in caplog.text
 
