@@ -647,3 +647,18 @@ def test_a_zip_with_two_archives_says_so(tmp_path: Path) -> None:
             archive.write(file, "other/" + file.relative_to(ARCHIVES / "split").as_posix())
     with pytest.raises(ArchiveFormatError, match=r"more than one data/ folder"):
         read_archive(packed)
+
+
+def test_an_entry_that_is_no_object_is_listed_and_its_siblings_read(tmp_path: Path) -> None:
+    """One stray value among the tweets costs only itself (issue 12)."""
+    folder = copy_archive("tweets-js", tmp_path)
+    file = folder / "data" / "tweets.js"
+    text = file.read_text(encoding="utf-8")
+    start = text.index("[") + 1
+    file.write_text(text[:start] + ' "stray", ' + text[start:], encoding="utf-8")
+    archive = read_archive(folder)
+    whole = read_archive(copy_archive("tweets-js", tmp_path / "whole"))
+    assert len(archive.tweets) == len(whole.tweets) > 0
+    (bad,) = archive.bad
+    assert bad.endswith("data/tweets.js: entry 0 is not an object")
+    assert plan_import(archive, {}, ARCHIVED).bad[0] == bad
