@@ -36,7 +36,12 @@ from .model import (
 )
 from .sanitize import clean_html, safe_url
 
-SCHEMA = 1
+#: 2: the facts that decide trust, waiting and dedup (``by_author``,
+#: ``reply_url``, ``wm_source``, ``syndication``, ``root``, ``hidden``,
+#: ``withheld``...) are item fields, no longer keys of ``extras``.
+SCHEMA = 2
+#: Older schemas this version reads (and rewrites in the current one).
+READABLE_SCHEMAS = frozenset({1, SCHEMA})
 ACKS_FILE = "acknowledged.json"
 #: People erased on request, as digests of their handles and profile URLs.
 FORGOTTEN_FILE = "forgotten.json"
@@ -154,7 +159,11 @@ def _read_json(path: Path, kind: str) -> dict[str, Any]:
             f"has schema {schema}, newer than this version of pelican-engage "
             f"knows ({SCHEMA}); upgrade pelican-engage. Left as it is",
         )
-    if not isinstance(data, dict) or schema != SCHEMA or not isinstance(data.get("items"), dict):
+    if (
+        not isinstance(data, dict)
+        or schema not in READABLE_SCHEMAS
+        or not isinstance(data.get("items"), dict)
+    ):
         raise ArchiveError(path, f"is not an engage {kind} file; left as it is")
     return data
 
@@ -174,6 +183,9 @@ def _checked(key: str, item: Item) -> Item:
         author=author,
         content_html=clean_html(item.content_html),
         extras=_checked_extras(item.extras),
+        reply_url=safe_url(item.reply_url),
+        wm_source=safe_url(item.wm_source),
+        syndication=tuple(u for u in map(safe_url, item.syndication) if u),
     )
 
 
@@ -368,6 +380,26 @@ class Archive:
                 keys.append(path.stem)
         return keys
 
+    def upgrade(self) -> list[str]:
+        """Rewrite each post file of an older schema in the current one.
+
+        Reading an old file already gives today's items (see ``Item``),
+        and any merge writes the new form; this does it for every file at
+        once (after an upgrade of pelican-engage, so the next commit holds
+        one format).  Returns the keys rewritten; a damaged file is left as
+        it is (ArchiveError, as for a load).
+        """
+        folder = self.path / "posts"
+        done = []
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            if _read_json(path, "archive").get("schema") == SCHEMA:
+                continue
+            with self._writing(path):
+                record = self._read(path)
+                atomic_write_json(path, record.to_dict())
+            done.append(record.key)
+        return done
+
     def stamp(self, key: str) -> tuple[int, int] | None:
         """Modification time and size of the post's file, to notice changes."""
         try:
@@ -446,14 +478,10 @@ class Archive:
                 # Stored exactly as it will read back, so a re-merge is no change.
                 item = _checked(item.id, item)
                 old = merged.get(item.id)
-                if (
-                    old is not None
-                    and old.extras.get("by_author")
-                    and not item.extras.get("by_author")
-                ):
+                if old is not None and old.by_author and not item.by_author:
                     # Found once (an e-mail at import time), it stays: a later
                     # copy that cannot tell (the live API) does not unsay it.
-                    item = replace(item, extras={**item.extras, "by_author": True})
+                    item = replace(item, by_author=True)
                 if old is None:
                     added += 1
                 elif _normal(old.to_dict()) != _normal(item.to_dict()):

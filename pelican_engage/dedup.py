@@ -10,7 +10,7 @@ one, and the richer copy is kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from urllib.parse import unquote
 
@@ -64,9 +64,8 @@ def item_keys(item: Item) -> set[str]:
         # One person likes a post once, whichever way we heard of it.
         who = normal_url(item.author.url) if item.author.url else ""
         return {f"{item.kind}:{who}"} if who else set()
-    extras: Mapping[str, object] = item.extras or {}
     if item.source == "webmention":
-        return _webmention_keys(item, extras)
+        return _webmention_keys(item)
     keys = url_keys(item.url)
     if item.source == "twitter":
         keys.add(item.id)
@@ -77,8 +76,8 @@ def item_keys(item: Item) -> set[str]:
         keys.add(f"bsky:{did.casefold()}/{rkey}")
         if item.author.handle:
             keys.add(f"bsky:{item.author.handle.casefold()}/{rkey}")
-    for link in extras.get("syndication") or ():
-        keys |= url_keys(str(link))
+    for link in item.syndication:
+        keys |= url_keys(link)
     return keys
 
 
@@ -97,13 +96,13 @@ def host(url: str) -> str:
     return normal_url(url).split("/", 1)[0]
 
 
-def _webmention_keys(item: Item, extras: Mapping[str, object]) -> set[str]:
+def _webmention_keys(item: Item) -> set[str]:
     """Keys a sender cannot forge: its source URL, and the links its own
     page (or Bridgy) vouches for.  Otherwise a spam webmention listing a
     real reply's URL as its syndication link would replace that reply."""
-    source = str(extras.get("wm_source") or "")
+    source = item.wm_source
     keys = url_keys(source)
-    links = [item.url, *(str(link) for link in extras.get("syndication") or ())]  # type: ignore[attr-defined]
+    links = [item.url, *item.syndication]
     for link in links:
         if vouched(link, source):
             keys |= url_keys(link)

@@ -87,7 +87,7 @@ class Row:
     def reply_url(self) -> str:
         """Where to answer: the X intent, the Mastodon or Bluesky post, or
         the comment on the site."""
-        return str(self.item.extras.get("reply_url") or self.url)
+        return self.item.reply_url or self.url
 
     @property
     def excerpt(self) -> str:

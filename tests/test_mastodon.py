@@ -74,7 +74,7 @@ def test_context_becomes_public_replies_in_a_tree() -> None:
     assert "<script" not in ann.content_html and "javascript:" not in ann.content_html
     assert "Lovely post!" in ann.content_html
     assert bob.content_html.startswith("<p>CW: ending of the book</p>")
-    assert ann.extras["favourites"] == 2 and ann.extras["reply_url"] == ann.url
+    assert ann.extras["favourites"] == 2 and ann.reply_url == ann.url
 
 
 def test_the_authors_mastodon_replies_answer_readers() -> None:

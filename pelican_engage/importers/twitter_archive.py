@@ -105,11 +105,11 @@ def parse_archive_tweet(entry: Mapping[str, Any], owner: Person) -> Item:
         url=tweet_url(tweet_id, owner.handle),
         in_reply_to=f"twitter:{parent}" if parent else None,
         extras={
-            "reply_url": reply_intent(tweet_id),
             "likes": int(tweet.get("favorite_count") or 0),
             "reposts": int(tweet.get("retweet_count") or 0),
             "from_archive": True,
         },
+        reply_url=reply_intent(tweet_id),
     )
 
 

@@ -181,7 +181,7 @@ def _item(
         url=f"{page}#comment-{cid}" if cid else href,
         in_reply_to=item_id(host, int(parent)) if parent else None,
         # The theme marks the post author's comments itself.
-        extras={"by_author": True} if "bypostauthor" in classes else {},
+        by_author="bypostauthor" in classes,
     )
 
 

@@ -135,5 +135,5 @@ def _comment(
         content_html=clean_html(autop(text("comment_content"))),
         url=f"{link}#comment-{cid}" if safe_url(link) else "",
         in_reply_to=item_id(host, int(parent)) if parent.isdigit() and parent != "0" else None,
-        extras={"by_author": True} if by_author else {},
+        by_author=by_author,
     )

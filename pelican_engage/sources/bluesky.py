@@ -142,16 +142,14 @@ def parse_post(
     url = post_url(uri, person.handle)
     body = post_html(str(record.get("text") or ""), record.get("facets"))
     body += media_html(post.get("embed") or record.get("embed"), url)
+    consent = consent_extras(post)
     extras: dict[str, Any] = {
-        "reply_url": url,
         "likes": int(post.get("likeCount") or 0),
         "reposts": int(post.get("repostCount") or 0),
         "did": str(author.get("did") or ""),
-        "root": root,
-        **consent_extras(post),
     }
-    if hidden:
-        extras["hidden"] = True
+    if consent.get("warnings"):
+        extras["warnings"] = consent["warnings"]
     return Item(
         id=f"bluesky:{uri}",
         source=SOURCE,
@@ -162,6 +160,10 @@ def parse_post(
         url=url,
         in_reply_to=None if parent in (None, root) else f"bluesky:{parent}",
         extras=extras,
+        reply_url=url,
+        root=root,
+        hidden=hidden,
+        withheld=str(consent.get("withheld") or ""),
     )
 
 
@@ -295,9 +297,7 @@ def parse_reactions(
                 published=published,
                 url=person.url,
                 # A liker who asked not to be shown logged out is only counted.
-                extras={
-                    k: v for k, v in consent_extras({"author": actor}).items() if k == "withheld"
-                },
+                withheld=str(consent_extras({"author": actor}).get("withheld") or ""),
             )
         )
     return items
@@ -445,7 +445,7 @@ class BlueskySource:
             for item_id, item in archived.items()
             if item.source == SOURCE
             and item.kind == "reply"
-            and item.extras.get("root", root) == root
+            and (item.root or root) == root
             and item_id not in result.complete
         ]
         gone = []

@@ -262,7 +262,7 @@ def parse_comment(
         published=published,
         content_html=clean_html(body_html),
         origin=origin,
-        extras={"by_author": True} if email and email in author_emails else {},
+        by_author=bool(email and email in author_emails),
     )
     return ParsedComment(item=item, replyto=replyto, problems=tuple(problems))
 

@@ -164,15 +164,8 @@ def parse_status(
     extras: dict[str, Any] = {
         "favourites": int(status.get("favourites_count") or 0),
         "reblogs": int(status.get("reblogs_count") or 0),
-        "reply_url": url,
-        # The announcement it belongs to, so a deletion check asks only
-        # about the replies of the thread that was fetched whole.
-        "root": ref.id,
     }
-    if status.get("visibility") == "unlisted":
-        extras["visibility"] = "unlisted"
-        if not unlisted:
-            extras["withheld"] = "unlisted"
+    quiet = status.get("visibility") == "unlisted"
     return Item(
         id=f"mastodon:{ref.host}/{status['id']}",
         source=SOURCE,
@@ -183,6 +176,12 @@ def parse_status(
         url=url,
         in_reply_to=in_reply_to,
         extras=extras,
+        reply_url=url,
+        # The announcement it belongs to, so a deletion check asks only
+        # about the replies of the thread that was fetched whole.
+        root=ref.id,
+        visibility="unlisted" if quiet else "",
+        withheld="unlisted" if quiet and not unlisted else "",
     )
 
 
@@ -192,12 +191,10 @@ def apply_visibility(items: Iterable[Item], unlisted: bool) -> list[Item]:
     were fetched, and a build (even offline) follows it at once."""
     out = []
     for item in items:
-        extras = item.extras or {}
-        if item.source == SOURCE and extras.get("visibility") == "unlisted":
-            kept = {k: v for k, v in extras.items() if k != "withheld"}
-            wanted = kept if unlisted else {**kept, "withheld": "unlisted"}
-            if wanted != extras:
-                item = replace(item, extras=wanted)
+        if item.source == SOURCE and item.visibility == "unlisted":
+            wanted = "" if unlisted else "unlisted"
+            if item.withheld != wanted:
+                item = replace(item, withheld=wanted)
         out.append(item)
     return out
 
@@ -501,7 +498,7 @@ class MastodonSource:
             for item_id, item in archived.items()
             if item_id.startswith(prefix)
             and item.kind == "reply"
-            and str((item.extras or {}).get("root", ref.id)) == ref.id
+            and (item.root or ref.id) == ref.id
             and item_id not in result.complete
         ]
         return [prefix + i for i in self._deleted(ref, missing[:DELETION_CHECKS])]

@@ -144,11 +144,11 @@ def parse_tweet(
         url=url,
         in_reply_to=None if parent in (None, root) else f"twitter:{parent}",
         extras={
-            "reply_url": reply_intent(tweet_id),
             "likes": int(metrics.get("like_count") or 0),
             "reposts": int(metrics.get("retweet_count") or 0),
             "replies": int(metrics.get("reply_count") or 0),
         },
+        reply_url=reply_intent(tweet_id),
     )
 
 
@@ -250,7 +250,7 @@ def read_search(
         if str(tweet.get("conversation_id") or conversation) != conversation:
             continue
         if not tweet.get("created_at"):
-            if tweet in data:  # an expansion may lack fields; a result may not
+            if any(tweet is t for t in data):  # an expansion may lack fields; a result may not
                 skipped[str(tweet["id"])] = Skipped(str(tweet["id"]), "no created_at", "tweet")
         else:
             kept = latest.get(ids[0])

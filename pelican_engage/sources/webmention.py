@@ -101,13 +101,11 @@ def parse_entry(entry: Mapping[str, Any]) -> Item:
         published=published,
         content_html=_content(entry) if kind in {"reply", "mention"} else "",
         url=url,
-        extras={
-            "wm_source": safe_url(str(entry.get("wm-source") or "")),
-            "syndication": [
-                u for u in (safe_url(str(s)) for s in syndication or ()) if u
-            ] if isinstance(syndication, list) else [],
-            "reply_url": url,
-        },
+        wm_source=safe_url(str(entry.get("wm-source") or "")),
+        syndication=tuple(
+            u for u in (safe_url(str(s)) for s in syndication or ()) if u
+        ) if isinstance(syndication, list) else (),
+        reply_url=url,
     )  # fmt: skip
 
 

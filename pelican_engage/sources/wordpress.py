@@ -76,7 +76,7 @@ def parse_comment(comment: Mapping[str, Any], host: str, post_author: int = 0) -
         url=safe_url(str(comment.get("link") or "")),
         in_reply_to=item_id(host, parent) if parent else None,
         # The site's own data says who wrote it: trusted like the archive.
-        extras={"by_author": True} if post_author and user == post_author else {},
+        by_author=bool(post_author and user == post_author),
     )
 
 
