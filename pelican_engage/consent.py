@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from .dedup import item_keys
 from .model import Item, Person, Tombstone
 
-#: ``extras["withheld"]`` reasons that are a preference of the writer's own
+#: ``Item.withheld`` reasons that are a preference of the writer's own
 #: account: the blog's author publishing their own words is their consent.
 SELF_PREFERENCES = frozenset({"!no-unauthenticated"})
 #: Why a placeholder stands where an item was.

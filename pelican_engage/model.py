@@ -464,7 +464,7 @@ class Thread:
     #: labelled, not public): id -> why.  Never in ``items``, never waiting.
     hidden: Mapping[str, str] = field(default_factory=dict, hash=False)
     #: Stand-ins for deleted or withheld items whose replies are still shown:
-    #: no author, no content, ``extras["placeholder"]`` says why.  Only the
+    #: no author, no content, ``placeholder`` says why.  Only the
     #: nested view shows them; ``parents`` places them.
     placeholders: tuple[Item, ...] = ()
 
