@@ -22,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..deepjson import json_object
 from ..model import Item, Person
 from ..sources.twitter import SOURCE, WEB, reply_intent, tweet_html, tweet_url
 from . import ImportFormatError
@@ -73,8 +74,7 @@ def parse_owner(entries: list[Any], name: str) -> Person:
     )
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+_mapping = json_object
 
 
 def parse_archive_tweet(entry: Mapping[str, Any], owner: Person) -> Item:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ..deepjson import json_object
 from ..deepjson import loads as deep_loads
 from ..errors import FetchError
 from ..fetch import Job, Result
@@ -135,8 +136,8 @@ def parse_post(
     ``hidden``: the root's author hid it (threadgate ``hiddenReplies``).
     """
     uri = str(post["uri"])
-    record = post.get("record") if isinstance(post.get("record"), Mapping) else {}
-    author = post.get("author") if isinstance(post.get("author"), Mapping) else {}
+    record = json_object(post.get("record"))
+    author = json_object(post.get("author"))
     person = parse_author(author)
     created = str(record.get("createdAt") or post.get("indexedAt") or "")
     url = post_url(uri, person.handle)
@@ -475,5 +476,4 @@ class BlueskySource:
 
 
 def _record(post: Mapping[str, Any]) -> Mapping[str, Any]:
-    record = post.get("record")
-    return record if isinstance(record, Mapping) else {}
+    return json_object(post.get("record"))

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ..deepjson import json_object
 from ..errors import AccessDenied, FetchError
 from ..fetch import Job, Result
 from ..model import Item, Person, Skipped, entry_reason, parse_timestamp
@@ -59,7 +60,7 @@ def targets(url: str, old_urls: Iterable[str] = ()) -> list[str]:
 
 
 def _author(card: Any) -> Person:
-    card = card if isinstance(card, Mapping) else {}
+    card = json_object(card)
     url = safe_url(str(card.get("url") or ""))
     name = clean_text(str(card.get("name") or "")) or (urlsplit(url).netloc if url else "")
     return Person(name=name or "Someone", url=url, avatar=safe_url(str(card.get("photo") or "")))
