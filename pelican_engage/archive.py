@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from filelock import FileLock
 
+from .atomic import atomic_write
 from .model import (
     Item,
     Person,
@@ -46,15 +47,6 @@ ACKS_FILE = "acknowledged.json"
 #: People erased on request, as digests of their handles and profile URLs.
 FORGOTTEN_FILE = "forgotten.json"
 _LOCK_TIMEOUT = 60.0
-
-
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-_FILE_MODE = _default_mode()
 
 
 class ArchiveError(Exception):
@@ -88,32 +80,10 @@ def atomic_write_json(path: Path, data: Any) -> None:
     which :meth:`Archive.remove_temporary_files` clears on the next run.
     """
     text = json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-    tmp = ""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        # mkstemp makes the file private; a committed archive is ordinary data.
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        atomic_write(path, text)
     except OSError as exc:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
         raise ArchiveWriteError(path, exc) from exc
-    except BaseException:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    # The rename itself must survive a power cut too.
-    if hasattr(os, "O_DIRECTORY"):
-        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")

@@ -15,15 +15,14 @@ more try.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from .atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -117,15 +116,7 @@ class HostBackoff:
                 }
             }
             self._changed = False
-        temp = ""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=".hosts-", dir=self.path.parent)
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(data, out, indent=1)
-            os.replace(temp, self.path)
+            atomic_write(self.path, json.dumps(data, indent=1))
         except OSError as exc:
-            if temp:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
             logger.warning("engage: cannot write %s (%s)", self.path, exc)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .atomic import atomic_write
 from .conversation import Engagement
 from .model import Problem
 
@@ -128,17 +129,9 @@ class ThreadCache:
         """Keep this build's posts only, so removed posts drop out."""
         if not self._changed and self._new.keys() == self._old.keys():
             return
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        data = {"salt": self.salt, "posts": self._new}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as handle:
-                pickle.dump(
-                    {"salt": self.salt, "posts": self._new},
-                    handle,
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
-            os.replace(tmp, self.path)
+            atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
             remove_stale_temporary(self.path.parent, f".{self.path.name}.")
         except (OSError, pickle.PicklingError, RecursionError) as exc:
-            tmp.unlink(missing_ok=True)
             logger.debug("engage: could not write %s: %s", self.path, exc)
