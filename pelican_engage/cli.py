@@ -152,7 +152,20 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "path", metavar="PATH_OR_URL", nargs="?", default="", help="the export file, folder or URL"
     )
-    imp.add_argument("--post", metavar="KEY", help="only this post key (or: the post of a page)")
+    imp.add_argument(
+        "--post",
+        metavar="KEY",
+        help="the post key a one-post export or a page goes into; of a bigger export, "
+        "only the post that belongs to KEY",
+    )
+    imp.add_argument(
+        "--map",
+        metavar="OLD_URL=KEY",
+        action="append",
+        default=[],
+        help="place the exported post at OLD_URL into post KEY (repeatable)",
+    )
+    imp.add_argument("--map-file", metavar="CSV", help="rows of OLD_URL,KEY, as --map")
     imp.add_argument("--url", default="", help="wordpress-html: the page's URL, for a saved file")
     imp.add_argument(
         "--dry-run", action="store_true", help="mail: show what would be written, write nothing"

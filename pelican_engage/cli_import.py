@@ -82,43 +82,24 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _import_comments(args: argparse.Namespace) -> int:
-    from .importers import ImportFormatError
-    from .importers.apply import ImportWriteError, apply_export, read_export
+    from .importers import ImportFormatError, apply
 
     settings = read_site_settings(args.settings)
     engine = make_engine(settings)
     articles = site_articles(settings)
     check_post(args.post, articles)
     try:
-        export = read_export(args.format, args.path, engine, page_url=args.url)
-        report = apply_export(engine, articles, export, only=args.post)
-    except ImportWriteError as exc:
+        maps = apply.parse_map(args.map)
+        if args.map_file:
+            maps += apply.read_map_file(args.map_file)
+        export = apply.read_export(args.format, args.path, engine, page_url=args.url)
+        report = apply.apply_export(engine, articles, export, args.post, maps)
+    except apply.ImportWriteError as exc:
         raise UsageError(str(exc)) from exc
     except ImportFormatError as exc:
         raise UsageError(f"{exc}; nothing imported") from exc
-    skipped = ", ".join(f"{n} {why}" for why, n in sorted(export.skipped.items()))
-    sys.stdout.write(
-        f"Read {sum(len(p.items) for p in export.posts)} comment(s) on {len(export.posts)} "
-        f"post(s); imported {report.comments} into {len(report.posts)} post(s), "
-        f"{report.added} new.\n"
-    )
-    if skipped:
-        sys.stdout.write(f"Left out: {skipped}.\n")
-    if report.refused:
-        sys.stdout.write(
-            f"Left out {report.refused} comment(s) deleted or erased earlier (tombstones; "
-            "see `pelican-engage forget`).\n"
-        )
-    if report.unmapped:
-        sys.stdout.write(
-            f"{len(report.unmapped)} exported post(s) match no article (by URL, path or "
-            "slug); give --post KEY, or set engage_key on the article:\n"
-        )
-        for post in report.unmapped:
-            sys.stdout.write(f"  {post}\n")
-    for problem in export.problems:
-        sys.stdout.write(f"  {problem}\n")
-    return 0
+    sys.stdout.write(apply.summary(export, report))
+    return apply.exit_status(export)
 
 
 def _import_mail(args: argparse.Namespace) -> int:

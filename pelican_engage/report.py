@@ -86,7 +86,10 @@ class Row:
     @property
     def reply_url(self) -> str:
         """Where to answer: the X intent, the Mastodon or Bluesky post, or
-        the comment on the site."""
+        the comment on the site (an imported comment's old site is gone:
+        its place on the new page)."""
+        if self.item.extras.get("old_anchor") and self.post.url:
+            return f"{self.post.url}#{anchor(self.item.id)}"
         return self.item.reply_url or self.url
 
     @property

@@ -86,6 +86,37 @@ _RENAMES = (
 )
 
 
+# The start of an <img>, the rest of a tag (quoted values may hold ">"), as
+# a browser's tokenizer reads them; and the alt attribute.
+_IMG = re.compile(r"<img\b", re.IGNORECASE)
+_TAG_REST = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_ALT = re.compile(r"""\salt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+
+
+def images_to_alt(untrusted: str) -> str:
+    """Each ``<img>`` replaced by its alt text, escaped (linear time).
+
+    No image is rendered (see ALLOWED_TAGS), and WordPress prints typed
+    smileys and emoji as ``<img class="wp-smiley" alt=":)">``: without
+    this, ":)" vanishes and an emoji-only comment comes out empty.
+    """
+    if "<img" not in untrusted.lower():
+        return untrusted
+    out, position = [], 0
+    while (start := _IMG.search(untrusted, position)) is not None:
+        end = _TAG_REST.match(untrusted, start.end())
+        if end is None:
+            # Never closed: a browser reads the rest as this one tag, and
+            # the cleaner drops it; later "<img" are inside it.
+            break
+        found = _ALT.search(untrusted, start.end(), end.end())
+        value = next((g for g in found.groups() if g is not None), "") if found else ""
+        out += [untrusted[position : start.start()], html.escape(html.unescape(value), quote=False)]
+        position = end.end()
+    out.append(untrusted[position:])
+    return "".join(out)
+
+
 def clean_html(untrusted: str) -> str:
     """Return ``untrusted`` HTML reduced to the comment policy.
 
@@ -94,7 +125,7 @@ def clean_html(untrusted: str) -> str:
     one pass in a form that the next parse reads differently, and what we
     store must be exactly what a browser will see.
     """
-    text = untrusted
+    text = images_to_alt(untrusted)
     for pattern, replacement in _RENAMES:
         text = pattern.sub(replacement, text)
     for _ in range(5):
@@ -148,6 +179,10 @@ def safe_url(untrusted: str, schemes: frozenset[str] = frozenset({"http", "https
     if parts.scheme.lower() not in schemes:
         return ""
     if parts.scheme.lower() in {"http", "https"} and not parts.netloc:
+        return ""
+    # User-info ("http://ann@mail.example"): a commenter typed an e-mail
+    # address into the Website field, or a link hides its real host.
+    if "@" in parts.netloc:
         return ""
     return candidate
 

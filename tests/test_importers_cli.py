@@ -41,6 +41,14 @@ PRIVATE = re.compile(
 )
 
 
+NOT_PLACED = (
+    "Not placed: {n} exported post(s) match no article (by URL, path, slug, engage_key or "
+    "old_urls). Set `engage_key: OLD_SLUG` or `old_urls: OLD_URL` on the article, or give "
+    "--map OLD_URL=KEY (repeatable; --map-file for a CSV of OLD_URL,KEY rows); --post KEY "
+    "for a one-post export:"
+)
+
+
 def wp(comment_id: int) -> str:
     return f"wordpress:old.example.org/{comment_id}"
 
@@ -108,9 +116,7 @@ def test_wxr_import_end_to_end(blog: Site, conf: Path, capsys: pytest.CaptureFix
     assert code == 0, err
     assert out == (
         "Read 11 comment(s) on 3 post(s); imported 10 into 2 post(s), 10 new.\n"
-        "Left out: 2 pending, 1 spam, 1 trash.\n"
-        "1 exported post(s) match no article (by URL, path or slug); give --post KEY, "
-        "or set engage_key on the article:\n"
+        "Left out: 2 pending, 1 spam, 1 trash.\n" + NOT_PLACED.format(n=1) + "\n"
         "  https://old.example.org/2014/01/gone-post/\n"
     )
     archive = conf.parent / "archive"
@@ -155,10 +161,9 @@ def test_disqus_import_of_the_gzipped_export(
     assert code == 0, err
     assert out == (
         "Read 5 comment(s) on 3 post(s); imported 4 into 2 post(s), 4 new.\n"
-        "Left out: 2 deleted, 1 spam.\n"
-        "1 exported post(s) match no article (by URL, path or slug); give --post KEY, "
-        "or set engage_key on the article:\n"
+        "Left out: 2 deleted, 1 spam.\n" + NOT_PLACED.format(n=1) + "\n"
         "  https://old.example.org/2014/01/gone-post/\n"
+        "Problems (1):\n"
         "  post 3006: orphan (its thread 2999 is not in the file)\n"
     )
     assert archived(conf, "hello-world") == {"disqus:3001", "disqus:3002", "disqus:3003"}

@@ -711,7 +711,7 @@ def test_property_clean_text_is_one_plain_line(untrusted: str) -> None:
         "https://ok.example/",
         "https://ok.example/path/to?q=1&r=2#frag",
         "HTTPS://OK.EXAMPLE/Path",
-        "https://user@ok.example:8443/x",
+        "https://ok.example:8443/x",
         "https://[2001:db8::1]/",
         "https://xn--bcher-kva.example/",
     ],

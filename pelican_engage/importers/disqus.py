@@ -1,8 +1,10 @@
 """Disqus's export (Admin -> Community -> Export), a flat XML file.
 
 Threads and posts are siblings, linked by ``dsq:id`` attributes.  Deleted and
-spam posts are counted and left out; posts whose thread is missing are
-reported as orphans.  E-mails only recognise the author, and are not kept.
+spam posts, and the posts of a deleted thread (Disqus no longer shows them),
+are counted and left out; a closed thread's posts stay (Disqus still shows
+them).  Posts whose thread is missing are reported as orphans.  E-mails only
+recognise the author, and are not kept.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import gzip
 import io
 import re
-import xml.etree.ElementTree as ET
 from collections import Counter
 
+from lxml import etree
+
 from ..model import AuthorIdentity, Item, Person, parse_timestamp
-from ..sanitize import clean_html, clean_text
+from ..sanitize import clean_html, clean_text, html_to_text
 from . import Export, ExportedPost, ImportFormatError, orphan_replies
+from .xmlfile import read_xml
 
 NS = "{http://disqus.com}"
 DSQ = "{http://disqus.com/disqus-internals}id"
@@ -24,7 +28,7 @@ SOURCE = "disqus"
 MAX_XML_BYTES = 512 * 1024 * 1024
 
 
-def _text(element: ET.Element, path: str) -> str:
+def _text(element: etree._Element, path: str) -> str:
     return (element.findtext(path) or "").strip()
 
 
@@ -40,10 +44,7 @@ def parse_disqus(data: bytes, author: AuthorIdentity, name: str = "export") -> E
             raise ImportFormatError(
                 f"{name}: unpacks to more than {MAX_XML_BYTES // 2**20} MiB; not read"
             )
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise ImportFormatError(f"{name}: malformed XML ({exc})") from None
+    root, notes = read_xml(data, name)
     if root.tag != f"{NS}disqus":
         raise ImportFormatError(f"{name}: not a Disqus export (no <disqus> root element)")
     threads = {
@@ -67,10 +68,18 @@ def parse_disqus(data: bytes, author: AuthorIdentity, name: str = "export") -> E
                 f"post {post_id}: orphan (its thread {thread_id or '?'} is not in the file)"
             )
             continue
+        if _text(threads[thread_id], f"{NS}isDeleted") == "true":
+            skipped["on a deleted thread"] += 1
+            continue
         try:
-            by_thread.setdefault(thread_id, []).append(_post(post, post_id, author))
+            item = _post(post, post_id, author)
         except ValueError as exc:
             problems.append(f"post {post_id or '?'}: {exc}")
+            continue
+        if not html_to_text(item.content_html):
+            skipped["empty after sanitising"] += 1
+            continue
+        by_thread.setdefault(thread_id, []).append(item)
     posts = []
     for thread_id, items in by_thread.items():
         thread = threads[thread_id]
@@ -84,10 +93,10 @@ def parse_disqus(data: bytes, author: AuthorIdentity, name: str = "export") -> E
                 items=tuple(items),
             )
         )
-    return Export(tuple(posts), dict(skipped), tuple(problems))
+    return Export(tuple(posts), dict(skipped), tuple(problems), notes)
 
 
-def _post(post: ET.Element, post_id: str, author: AuthorIdentity) -> Item:
+def _post(post: etree._Element, post_id: str, author: AuthorIdentity) -> Item:
     if not post_id:
         raise ValueError("no dsq:id")
     created = _text(post, f"{NS}createdAt")

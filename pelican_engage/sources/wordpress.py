@@ -29,19 +29,48 @@ PER_PAGE = 100
 MAX_PAGES = 50
 
 
+#: WordPress comment types (``comment_type`` in WXR, ``type`` in the REST API,
+#: or the Semantic Linkbacks plugin's own) -> item kind.  The Webmention
+#: plugin stores likes and reposts as comments of their own type; a bare
+#: "webmention" is a mention.  Other types (a shop's order notes) are not
+#: conversation.
+KINDS = {
+    "": "comment",
+    "comment": "comment",
+    "reply": "comment",
+    "pingback": "mention",
+    "trackback": "mention",
+    "webmention": "mention",
+    "mention": "mention",
+    "bookmark": "mention",
+    "tag": "mention",
+    "like": "like",
+    "favorite": "like",
+    "repost": "repost",
+}
+
+
 def item_id(host: str, comment_id: object) -> str:
     return f"wordpress:{host}/{comment_id}"
+
+
+#: ``/avatar/<md5 or sha256 of an e-mail address>``: Gravatar's path, which
+#: its mirrors (cravatar, libravatar, qiniu's and many CDNs) copy.
+_EMAIL_HASH = re.compile(r"/avatar/(?:[0-9a-f]{32}|[0-9a-f]{64})(?:[/?#.]|$)", re.IGNORECASE)
 
 
 def public_avatar(url: str) -> str:
     """An avatar URL that is safe to publish.
 
     Gravatar's address is a hash of the commenter's e-mail (and a request to
-    a third party from every reader): it is not kept.
+    a third party from every reader): it is not kept, from any host that
+    serves Gravatar's path.
     """
     url = safe_url(url)
     host = urlsplit(url).netloc.casefold()
-    return "" if host == "gravatar.com" or host.endswith(".gravatar.com") else url
+    if host == "gravatar.com" or host.endswith(".gravatar.com"):
+        return ""
+    return "" if _EMAIL_HASH.search(urlsplit(url).path + "?") else url
 
 
 def parse_gmt(value: str) -> datetime:
@@ -61,7 +90,9 @@ def parse_comment(comment: Mapping[str, Any], host: str, post_author: int = 0) -
     content = comment.get("content")
     rendered = content.get("rendered") if isinstance(content, Mapping) else ""
     user = int(comment.get("author") or 0)
-    kind = "mention" if comment.get("type") in {"pingback", "trackback"} else "comment"
+    kind = KINDS.get(str(comment.get("type") or "").casefold())
+    if kind is None:
+        raise ValueError(f"comment type {comment.get('type')!r} is not a comment or a linkback")
     return Item(
         id=item_id(host, int(comment["id"])),
         source=SOURCE,
@@ -72,7 +103,8 @@ def parse_comment(comment: Mapping[str, Any], host: str, post_author: int = 0) -
             avatar=avatar,
         ),
         published=parse_gmt(str(comment.get("date_gmt") or comment["date"])),
-        content_html=clean_html(str(rendered or "")),
+        # A like's or repost's text is a sentence the plugin wrote.
+        content_html="" if kind in {"like", "repost"} else clean_html(str(rendered or "")),
         url=safe_url(str(comment.get("link") or "")),
         in_reply_to=item_id(host, parent) if parent else None,
         # The site's own data says who wrote it: trusted like the archive.
