@@ -19,10 +19,11 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from .atomic import atomic_write
+from .model import parse_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +58,10 @@ def parse_state(text: str) -> dict[str, Down]:
         if not isinstance(entry, dict):
             continue
         try:
-            when = datetime.fromisoformat(str(entry["retry_at"]).replace("Z", "+00:00"))
+            when = parse_timestamp(str(entry["retry_at"]))
             failures = int(entry.get("failures") or 1)
         except (KeyError, TypeError, ValueError):
             continue
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
         found[str(host)] = Down(max(1, failures), when, str(entry.get("problem") or ""))
     return found
 

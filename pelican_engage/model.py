@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 KINDS = ("comment", "reply", "like", "repost", "mention", "quote")
@@ -513,8 +513,10 @@ def anchor(item_id: str) -> str:
 _ISOFORMAT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?(?:[+-]\d\d:\d\d)?")
 
 
-def parse_timestamp(value: str) -> datetime:
-    """An ISO 8601 / RFC 3339 timestamp as an aware datetime; no zone is UTC.
+def parse_timestamp(value: str, naive: tzinfo = timezone.utc) -> datetime:
+    """An ISO 8601 / RFC 3339 timestamp as an aware datetime; a time with no
+    zone is in ``naive`` (UTC unless a local file or export says otherwise).
+    The package's one timestamp parser.
 
     Networks send forms that ``datetime.fromisoformat`` on Python 3.10
     refuses: a "Z" zone, a one-digit fraction ("02.1Z"), nanoseconds from Go
@@ -534,6 +536,8 @@ def parse_timestamp(value: str) -> datetime:
             parsed = isoparse(value)
         except (ValueError, OverflowError) as exc:
             raise ValueError(f"{value!r} is not an ISO 8601 timestamp") from exc
+    if parsed.tzinfo is None and naive is not timezone.utc:
+        return parsed.replace(tzinfo=naive)
     offset = parsed.utcoffset()
     # The standard library's zone objects: they compare, pickle and print
     # like those of the rest of the archive.

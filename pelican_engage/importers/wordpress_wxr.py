@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
-from ..model import AuthorIdentity, Item, Person
+from ..model import AuthorIdentity, Item, Person, parse_timestamp
 from ..sanitize import clean_html, clean_text, html_to_text, safe_url
 from ..sources.wordpress import KINDS, SOURCE, item_id, parse_gmt
 from . import Export, ExportedPost, ImportFormatError, orphan_replies
@@ -272,10 +272,7 @@ def _type(fields: dict[str, str]) -> str:
 
 
 def _local(value: str, zone: timezone | ZoneInfo) -> datetime:
-    parsed = datetime.fromisoformat(value.strip().replace(" ", "T"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(timezone.utc)
+    return parse_timestamp(value, naive=zone).astimezone(timezone.utc)
 
 
 def _comment(

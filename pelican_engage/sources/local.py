@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from ..model import Item, Person, Problem
+from ..model import Item, Person, Problem, parse_timestamp
 from ..sanitize import clean_html, clean_text, safe_url
 from .local_files import (
     NotRegular,
@@ -209,8 +209,8 @@ def parse_date(value: Any, zone: tzinfo) -> datetime:
         parsed = value
     else:
         try:
-            # Nearly every comment uses ISO dates; dateutil is 100x slower.
-            parsed = datetime.fromisoformat(str(value).strip())
+            # Nearly every comment uses ISO dates: the package's parser.
+            parsed = parse_timestamp(str(value), naive=zone)
         except ValueError:
             from pelican.utils import get_date  # dateutil with Pelican's leniency
 
