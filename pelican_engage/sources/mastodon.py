@@ -20,7 +20,15 @@ from urllib.parse import urlsplit
 
 from ..errors import FetchError
 from ..fetch import Job, Result
-from ..model import Item, Parsed, Person, Skipped, entry_reason, parse_timestamp
+from ..model import (
+    Item,
+    Parsed,
+    Person,
+    Skipped,
+    entry_reason,
+    normal_handle,
+    parse_timestamp,
+)
 from ..netpolicy import token_host_matches
 from ..sanitize import clean_html, clean_text, media_html, safe_url, text_to_html
 
@@ -112,7 +120,7 @@ def announcer_domain(root: Mapping[str, Any], author_handles: Iterable[str]) -> 
         return ""
     domains = {
         handle.rsplit("@", 1)[1]
-        for handle in (h.strip().lstrip("@").casefold() for h in author_handles)
+        for handle in map(normal_handle, author_handles)
         if "@" in handle and handle.rsplit("@", 1)[0] == acct.casefold()
     }
     (domain,) = domains if len(domains) == 1 else ("",)
