@@ -11,9 +11,11 @@ printed is escaped here: excerpts and names are plain text.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 from html import escape
 from pathlib import Path
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
 
 from .atomic import atomic_write
 from .cache import remove_stale_temporary
@@ -25,7 +27,14 @@ _STYLE = (
     "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
     "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}"
     "td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}"
-    ".q{font-weight:600}.muted{color:#666}svg{max-width:100%}"
+    ".q{font-weight:600}.muted{color:#666}svg{max-width:100%;height:auto}"
+    # Ids and links are long unbroken strings: they wrap rather than widen the page.
+    "td,a,code,h2{overflow-wrap:anywhere;word-break:break-word}"
+    # A phone (390 px) gets one block per item instead of six squeezed columns.
+    "@media (max-width:40rem){body{margin:1rem auto}"
+    "table.items,table.items tbody,table.items tr,table.items td{display:block;width:auto}"
+    "table.items tr{border-bottom:1px solid #ddd;padding:.4rem 0}"
+    "table.items td{border:0;padding:.1rem 0}}"
 )
 
 
@@ -57,14 +66,36 @@ def month_chart(months: Sequence[Month], width: int = 640, height: int = 180) ->
             + "</g>"
         )
     return (
+        "<figure>"
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         'aria-label="Share of messages answered per month, with the median days to answer">'
         + "".join(bars)
-        + "</svg>"
+        + '</svg><figcaption class="muted">Bar height: the share of messages you answered '
+        "that month (full height is 100%). Number above a bar: median days to your first "
+        "answer. Below: the month (YY-MM).</figcaption></figure>"
     )
 
 
-def render_page(rows: Sequence[Row], people: People, generated: datetime, total: int) -> str:
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return timezone.utc
+
+
+def in_words(when: datetime, zone: str) -> str:
+    """``"Monday 30 November 2026, 01:20 (Europe/Paris)"``: the site's TIMEZONE."""
+    local = when.astimezone(_zone(zone))
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({zone})"
+
+
+def _when(when: datetime, zone: str) -> str:
+    return f'<time datetime="{escape(when.isoformat())}">{escape(in_words(when, zone))}</time>'
+
+
+def render_page(
+    rows: Sequence[Row], people: People, generated: datetime, total: int, zone: str = "UTC"
+) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -74,16 +105,17 @@ def render_page(rows: Sequence[Row], people: People, generated: datetime, total:
         f'<link rel="alternate" type="application/atom+xml" href="{FEED_NAME}">',
         "</head><body>",
         f"<h1>Waiting for your reply: {len(rows)}</h1>",
-        f'<p class="muted">Of {total} item(s), as of {escape(generated.isoformat())}. '
+        f'<p class="muted">Of {total} item(s), as of {_when(generated, zone)}. '
         "Questions first. Not linked from the site.</p>",
     ]
     for post, members in by_post(rows):
         title = escape(post.title or post.key)
-        parts.append(f'<h2><a href="{escape(post.url)}">{title}</a></h2><table>')
+        parts.append(f'<h2><a href="{escape(post.url)}">{title}</a></h2><table class="items">')
         for row in members:
             flag = ' class="q"' if row.question else ""
             parts.append(
-                f"<tr{flag}><td>{escape(row.age)}</td><td>{escape(row.item.source)}</td>"
+                f"<tr{flag}><td>waiting {escape(row.age)}, since "
+                f"{_when(row.item.published, zone)}</td><td>{escape(row.item.source)}</td>"
                 f"<td>{escape(row.item.author.name)}</td><td>{escape(row.excerpt)}</td>"
                 f'<td><a href="{escape(row.reply_url)}">reply</a></td>'
                 f'<td class="muted">{escape(row.item.id)}</td></tr>'
@@ -111,11 +143,18 @@ def render_page(rows: Sequence[Row], people: People, generated: datetime, total:
 
 
 def render_feed(rows: Sequence[Row], generated: datetime, site: str) -> str:
-    """One Atom entry per waiting item, newest first."""
+    """One Atom entry per waiting item, newest first.
+
+    An entry's id is the item's (stable across builds), so a feed reader
+    shows each waiting item once, as it arrives.  Links are absolute: made
+    so against SITEURL, which is also the feed's ``xml:base``.
+    """
     stamp = generated.replace(microsecond=0).isoformat()
+    base = site.rstrip("/") + "/" if site else ""
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>',
-        '<feed xmlns="http://www.w3.org/2005/Atom">',
+        '<feed xmlns="http://www.w3.org/2005/Atom"'
+        + (f' xml:base="{escape(base)}">' if base else ">"),
         f"<title>Waiting for your reply ({len(rows)})</title>",
         f"<id>urn:pelican-engage:waiting:{escape(site or 'site')}</id>",
         f"<updated>{stamp}</updated>",
@@ -126,7 +165,7 @@ def render_feed(rows: Sequence[Row], generated: datetime, site: str) -> str:
             "<entry>",
             f"<id>urn:pelican-engage:{escape(row.item.id)}</id>",
             f"<title>{'Question: ' if row.question else ''}{escape(title)}</title>",
-            f'<link rel="alternate" href="{escape(row.reply_url)}"/>',
+            f'<link rel="alternate" href="{escape(urljoin(base, row.reply_url))}"/>',
             f"<updated>{row.item.published.isoformat()}</updated>",
             f"<author><name>{escape(row.item.author.name)}</name></author>",
             f'<content type="text">{escape(row.excerpt)}</content>',
@@ -143,8 +182,14 @@ def _write(path: Path, text: str) -> None:
 
 
 def write(
-    page: Path, rows: Sequence[Row], people: People, generated: datetime, total: int, site: str
+    page: Path,
+    rows: Sequence[Row],
+    people: People,
+    generated: datetime,
+    total: int,
+    site: str,
+    zone: str = "UTC",
 ) -> None:
-    """Write the page and, beside it, the feed."""
-    _write(page, render_page(rows, people, generated, total))
+    """Write the page and, beside it, the feed; times in ``zone`` (TIMEZONE)."""
+    _write(page, render_page(rows, people, generated, total, zone))
     _write(page.parent / FEED_NAME, render_feed(rows, generated, site))

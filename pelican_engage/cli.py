@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from . import __version__, report
+from . import __version__, notify, report
 from .archive import ArchiveError
 from .cli_forget import cmd_forget
 from .cli_import import cmd_import
+from .cli_reply import add_commands as add_reply_commands
 from .cli_site import (  # site_articles and site_threads: also for scripts and tests
     UsageError,
     check_post,
@@ -106,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--since", metavar="DATE", help="only items since DATE (2026-11-01)")
     rep.add_argument("--fetch", action="store_true", help="fetch what is due first")
+    rep.add_argument(
+        "--new",
+        action="store_true",
+        help="only items that arrived since the last report or build",
+    )
     rep.add_argument(
         "--fail-on-waiting",
         action="store_true",
@@ -234,6 +240,7 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="text (default), json, markdown or csv",
     )
+    REPLY_COMMANDS.update(add_reply_commands(commands, common))
     return parser
 
 
@@ -271,12 +278,21 @@ def cmd_report(args: argparse.Namespace) -> int:
             sys.stderr.write(
                 f"fetched: {summary.new_items} new item(s), {summary.requests} request(s)\n"
             )
-    threads, _engine_used = site_threads(settings, articles)
+    threads, engine_used = site_threads(settings, articles)
     now = datetime.now(timezone.utc)
     rows = report.waiting_rows(threads, now, filters, _languages(settings))
     total = sum(len(t.items) for t in threads)
     hidden = sum(len(t.hidden) for t in threads)
-    sys.stdout.write(report.render(args.format, rows, total, now, hidden=hidden))
+    cache = engine_used.settings.cache_path
+    seen = notify.load_seen(cache)
+    new = notify.new_ids(rows, seen)
+    if args.new:
+        rows = [row for row in rows if row.item.id in new]
+    sys.stdout.write(report.render(args.format, rows, total, now, hidden=hidden, new=new))
+    shown = {row.item.id for row in rows}
+    unshown = {i for t in threads for i in t.waiting if i not in shown}
+    if problem := notify.remember(cache, threads, seen, unshown):
+        sys.stderr.write(f"pelican-engage: {problem}\n")
     return 1 if args.fail_on_waiting and rows else 0
 
 
@@ -330,6 +346,10 @@ def _known_item(threads: list[Thread], item_id: str) -> None:
             f"no item {item_id!r} on this site; "
             "`pelican-engage report` lists the ids of waiting items"
         )
+
+
+#: reply and inbox (cli_reply), filled in by _parser().
+REPLY_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
 OFFLINE = "offline (ENGAGE_OFFLINE, in the settings or the environment): no request sent"
@@ -480,6 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "unack": cmd_unack,
         "people": cmd_people,
         "forget": cmd_forget,
+        **REPLY_COMMANDS,
     }
     try:
         return commands[args.command](args)

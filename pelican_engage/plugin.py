@@ -269,6 +269,7 @@ def on_finalized(pelican: Any) -> None:
         engine.report(problem)
     engine.finish()
     oldest = _write_author_page(engine, pelican)
+    _remember_seen(engine)
     logger.info(
         "engage: %d items on %d posts, %d waiting%s%s; %d comment file(s) parsed, "
         "%d thread(s) reused, %d problem(s); %.2f s",
@@ -309,12 +310,24 @@ def _write_author_page(engine: Engine, pelican: Any) -> str:
         )
         total = sum(len(t.items) for t in engine.counted_threads)
         try:
-            author_page.write(page, rows, found, now, total, engine.settings.siteurl)
+            author_page.write(
+                page, rows, found, now, total, engine.settings.siteurl, engine.settings.timezone
+            )
         except OSError as exc:
             engine.report(Problem(str(page), f"cannot be written ({exc.strerror or exc})"))
     if oldest_item is None:
         return ""
     return report.age(max(0.0, (now - oldest_item).total_seconds()) / 86400)
+
+
+def _remember_seen(engine: Engine) -> None:
+    """A build counts as a report for ``report --new`` (notify.py)."""
+    from . import notify
+
+    cache = engine.settings.cache_path
+    problem = notify.remember(cache, engine.counted_threads, notify.load_seen(cache))
+    if problem:
+        logger.info("engage: %s", problem)
 
 
 def _page_is_due(engine: Engine, page: Path) -> bool:

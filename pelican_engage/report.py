@@ -199,14 +199,27 @@ def by_post(rows: Iterable[Row]) -> list[tuple[Post, list[Row]]]:
     return sorted(groups.values(), key=lambda g: (min(r.item.published for r in g[1]), g[0].key))
 
 
-def as_json(rows: list[Row], total_items: int, now: datetime | None = None, hidden: int = 0) -> str:
+def as_json(
+    rows: list[Row],
+    total_items: int,
+    now: datetime | None = None,
+    hidden: int = 0,
+    new: frozenset[str] | None = None,
+) -> str:
     """``hidden``: items the networks say not to show (never rows, never in
-    ``items``)."""
+    ``items``); ``new``: ids that arrived since the last report or build,
+    marked ``"new": true`` (no mark at all when None)."""
     now = now or datetime.now(timezone.utc)
+    waiting = [row.to_dict() for row in rows]
+    totals = {"items": total_items, "waiting": len(rows), "hidden": hidden}
+    if new is not None:
+        for data in waiting:
+            data["new"] = data["id"] in new
+        totals["new"] = sum(1 for data in waiting if data["new"])
     data = {
         "generated_at": now.replace(microsecond=0).isoformat(),
-        "waiting": [row.to_dict() for row in rows],
-        "totals": {"items": total_items, "waiting": len(rows), "hidden": hidden},
+        "waiting": waiting,
+        "totals": totals,
     }
     return json_text(data) + "\n"
 
@@ -316,11 +329,17 @@ def as_csv(rows: list[Row]) -> str:
 
 
 def render(
-    fmt: str, rows: list[Row], total_items: int, now: datetime | None = None, hidden: int = 0
+    fmt: str,
+    rows: list[Row],
+    total_items: int,
+    now: datetime | None = None,
+    hidden: int = 0,
+    new: frozenset[str] | None = None,
 ) -> str:
-    """``hidden`` counts the items not shown as their network asks."""
+    """``hidden`` counts the items not shown as their network asks; ``new``
+    marks the JSON rows that arrived since the last report or build."""
     if fmt == "json":
-        return as_json(rows, total_items, now, hidden)
+        return as_json(rows, total_items, now, hidden, new)
     if fmt == "markdown":
         return as_markdown(rows, total_items, hidden)
     if fmt == "csv":

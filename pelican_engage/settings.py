@@ -60,7 +60,8 @@ _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
 _REFRESH_DEFAULTS = {"min_seconds": 3600.0, "max_seconds": 7 * 86400.0, "ratio": 0.1}
 _MASTODON_KEYS = {"token_env", "reactions", "unlisted", "host", "hosts"}
 _TWITTER_KEYS = {"api_url", "token_env", "search", "max_requests", "discover"}
-_BLUESKY_KEYS = {"api_url", "reactions"}
+# handle and pds_url: where `pelican-engage reply` posts (cli_reply).
+_BLUESKY_KEYS = {"api_url", "reactions", "handle", "pds_url"}
 _WEBMENTION_KEYS = {"api_url", "token_env", "endpoint"}
 
 

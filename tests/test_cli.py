@@ -38,7 +38,7 @@ def test_json_report_follows_the_contract(conf: Path, capsys) -> None:
     assert code == 0
     data = json.loads(out)
     assert set(data) == {"generated_at", "waiting", "totals"}
-    assert data["totals"] == {"items": 5, "waiting": 2, "hidden": 0}
+    assert data["totals"] == {"items": 5, "waiting": 2, "hidden": 0, "new": 2}
     rows = data["waiting"]
     assert [r["id"] for r in rows] == ["comment:first-post/c3", "comment:first-post/c5"]
     first = rows[0]
@@ -53,6 +53,7 @@ def test_json_report_follows_the_contract(conf: Path, capsys) -> None:
         "url",
         "reply_url",
         "excerpt",
+        "new",
     }
     assert first["source"] == "local" and first["kind"] == "comment"
     assert first["post"] == {

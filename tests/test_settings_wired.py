@@ -574,6 +574,32 @@ def _bluesky_reactions(rig: Rig) -> None:
     assert likes(reactions=False) == 0
 
 
+@wired("ENGAGE_BLUESKY['handle']", "ENGAGE_BLUESKY['pds_url']")
+def _bluesky_reply_account(rig: Rig) -> None:
+    # `pelican-engage reply` logs in as "handle" on "pds_url" (test_reply.py has the rest).
+    from tests.loopback_write import WriteServer
+    from tests.test_reply import PASSWORD, bluesky_server, bluesky_site
+
+    pds, appview = WriteServer(), WriteServer()
+    try:
+        bluesky_server(pds)
+        bluesky_server(appview)
+        conf, item = bluesky_site(rig.site, appview)
+        rig.monkeypatch.setenv("ENGAGE_BLUESKY_APP_PASSWORD", PASSWORD)
+        conf.write_text(
+            conf.read_text()
+            + f"ENGAGE_BLUESKY = {{'api_url': {appview.url!r}, 'pds_url': {pds.url!r}, "
+            "'handle': 'other.example'}\n"
+        )
+        assert cli.main(["reply", item.id, "-m", "Hi", "-s", str(conf)]) == 0
+        sessions = [r for r in pds.posts() if r.path.endswith("createSession")]
+        assert [r.body["identifier"] for r in sessions] == ["other.example"]
+        assert appview.posts() == []
+    finally:
+        pds.close()
+        appview.close()
+
+
 @wired("ENGAGE_WEBMENTION", "ENGAGE_WEBMENTION['api_url']")
 def _webmention(rig: Rig) -> None:
     fake = FakeWebmentionIO(rig.server)

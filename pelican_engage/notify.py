@@ -1,0 +1,98 @@
+"""Notifications without a server: what is new since the last report or
+build, and the body of the CI issue "N people are waiting for your reply".
+
+The state is the set of item ids seen by the last ``report`` or build, in
+``CACHE_PATH/engage/seen.json``: rebuildable (deleting it makes everything
+new once), so it lives in the cache, not in the committed archive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .archive import ArchiveError, atomic_write_json
+from .model import Thread, normal_url
+from .report import Row, as_markdown
+
+STATE_NAME = "seen.json"
+
+
+def state_path(cache_path: Path) -> Path:
+    return cache_path / STATE_NAME
+
+
+def load_seen(cache_path: Path) -> frozenset[str] | None:
+    """The ids seen last time; None when nothing was ever reported (or the
+    state is unreadable: then everything is new, which is the safe side)."""
+    try:
+        data = json.loads(state_path(cache_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ids = data.get("seen") if isinstance(data, dict) else None
+    if not isinstance(ids, list):
+        return None
+    return frozenset(i for i in ids if isinstance(i, str))
+
+
+def new_ids(rows: Iterable[Row], seen: frozenset[str] | None) -> frozenset[str]:
+    """The rows' ids not seen before (all of them the first time)."""
+    return frozenset(row.item.id for row in rows if seen is None or row.item.id not in seen)
+
+
+def remember(
+    cache_path: Path,
+    threads: Iterable[Thread],
+    previous: frozenset[str] | None = None,
+    unshown: Iterable[str] = (),
+) -> str:
+    """Record the items of ``threads`` as seen, except ``unshown`` (waiting
+    items a filter left out: still new next time), keeping what was seen
+    ``previous``ly; ids of items that are gone are dropped.  A problem, or ""."""
+    present = {item.id for thread in threads for item in thread.items}
+    seen = (present - set(unshown)) | (set(previous or ()) & present)
+    try:
+        atomic_write_json(state_path(cache_path), {"seen": sorted(seen)})
+    except (ArchiveError, OSError) as exc:
+        return f"cannot record what was reported ({exc})"
+    return ""
+
+
+def people_waiting(rows: Sequence[Row]) -> int:
+    """How many different people the rows are from (by profile, handle or name)."""
+    found = set()
+    for row in rows:
+        person = row.item.author
+        found.add(
+            normal_url(person.url)
+            if person.url
+            else f"{row.item.source}:{person.handle.casefold()}"
+            if person.handle
+            else person.name.strip().casefold()
+        )
+    return len(found)
+
+
+def issue_title(rows: Sequence[Row]) -> str:
+    n = people_waiting(rows)
+    if n == 1:
+        return "1 person is waiting for your reply"
+    return f"{n} people are waiting for your reply"
+
+
+def issue_body(rows: list[Row], total_items: int, hidden: int, new: frozenset[str]) -> str:
+    """The issue's Markdown: what is new, then the whole report."""
+    fresh = sum(1 for row in rows if row.item.id in new)
+    head = f"**{issue_title(rows)}**"
+    if fresh:
+        head += f" ({fresh} new since the last run)"
+    lines = [
+        head,
+        "",
+        "Answer with `pelican-engage reply ITEM_ID` or `pelican-engage inbox`; "
+        "`pelican-engage ack ITEM_ID` when no reply is needed.",
+        "",
+        as_markdown(rows, total_items, hidden),
+    ]
+    return "\n".join(lines)
