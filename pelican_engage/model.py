@@ -212,8 +212,15 @@ NETWORKS = ("twitter", "mastodon", "bluesky")
 NAME_ONLY_SOURCES = frozenset({"local", "feed", "wordpress", "disqus"})
 
 
+def bare_handle(value: str) -> str:
+    """A handle without spaces and leading "@"s, as written: the package's
+    one leading-@ rule ("@@marin@social.example" -> "marin@social.example")."""
+    return value.strip().lstrip("@")
+
+
 def normal_handle(value: str) -> str:
-    return value.strip().lstrip("@").casefold()
+    """A handle for comparison: bare and case-folded."""
+    return bare_handle(value).casefold()
 
 
 def normal_url(value: str) -> str:
