@@ -27,7 +27,7 @@ from .model import Problem
 logger = logging.getLogger(__name__)
 
 #: Bump when the pickled classes change shape, so old caches are not trusted.
-_FORMAT = 4
+_FORMAT = 5  # 5: Item has typed trust fields (archive schema 2)
 #: A temporary file this old is what a killed build left: a write that is
 #: still going on finishes in seconds.
 STALE_SECONDS = 600.0
