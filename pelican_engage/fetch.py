@@ -24,7 +24,8 @@ from typing import Any, Protocol
 from .archive import Archive, ArchiveError, ArchiveWriteError
 from .backoff import HostBackoff
 from .errors import AccessDenied, FetchError, OutOfTime, SourceUnavailable, Unreachable
-from .model import Item, Skipped, Tombstone, parse_timestamp, skipped_line
+from .model import Item, Tombstone, parse_timestamp
+from .parsed import Skipped, skipped_line
 
 logger = logging.getLogger(__name__)
 

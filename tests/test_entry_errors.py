@@ -25,7 +25,8 @@ import pytest
 from pelican_engage.archive import Archive
 from pelican_engage.fetch import Fetcher
 from pelican_engage.http import Client, HttpSettings
-from pelican_engage.model import Item, Skipped, skipped_line
+from pelican_engage.model import Item
+from pelican_engage.parsed import Skipped, skipped_line
 from pelican_engage.sources import bluesky, feed, mastodon, twitter_answers, webmention, wordpress
 from tests.loopback import Server, send
 

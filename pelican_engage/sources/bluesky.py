@@ -19,7 +19,8 @@ from ..deepjson import json_object
 from ..deepjson import loads as deep_loads
 from ..errors import FetchError
 from ..fetch import Job, Result
-from ..model import Item, Person, Skipped, entry_reason, parse_timestamp
+from ..model import Item, Person, parse_timestamp
+from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_text, safe_url
 from .bluesky_content import (  # noqa: F401  (post_html, labels: part of this module's API)
     WARN_LABELS,

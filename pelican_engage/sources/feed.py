@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..fetch import Job, Result, url_job
-from ..model import Item, Person, Skipped, parse_timestamp
+from ..model import Item, Person, parse_timestamp
+from ..parsed import Skipped
 from ..sanitize import clean_html, clean_text, safe_url
 
 if TYPE_CHECKING:

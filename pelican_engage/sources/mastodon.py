@@ -20,16 +20,9 @@ from urllib.parse import urlsplit
 
 from ..errors import FetchError
 from ..fetch import Job, Result
-from ..model import (
-    Item,
-    Parsed,
-    Person,
-    Skipped,
-    entry_reason,
-    normal_handle,
-    parse_timestamp,
-)
+from ..model import Item, Person, normal_handle, parse_timestamp
 from ..netpolicy import token_host_matches
+from ..parsed import Parsed, Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, media_html, safe_url, text_to_html
 
 if TYPE_CHECKING:

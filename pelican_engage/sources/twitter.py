@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from ..errors import AccessDenied, FetchError, SourceUnavailable
 from ..fetch import Job, Result
-from ..model import Item, Skipped
+from ..model import Item
+from ..parsed import Skipped
 from .twitter_answers import (
     _dict,
     _list,

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from ..model import Item, Parsed, Person, Skipped, entry_reason, parse_timestamp
+from ..model import Item, Person, parse_timestamp
+from ..parsed import Parsed, Skipped, entry_reason
 from ..sanitize import clean_text, media_html, safe_url
 from .twitter_text import (
     SOURCE,

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 from ..deepjson import json_object
 from ..errors import AccessDenied, FetchError
 from ..fetch import Job, Result
-from ..model import Item, Person, Skipped, entry_reason, parse_timestamp
+from ..model import Item, Person, parse_timestamp
+from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url, text_to_html
 
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..errors import FetchError
 from ..fetch import Job, Result, url_job
-from ..model import Item, Person, Skipped, entry_reason, normal_url, parse_timestamp
+from ..model import Item, Person, normal_url, parse_timestamp
+from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
 
 if TYPE_CHECKING:
