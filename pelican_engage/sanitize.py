@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from .nesting import limit_nesting
+
 ALLOWED_TAGS = frozenset(
     {
         "a",
@@ -123,11 +125,17 @@ def clean_html(untrusted: str) -> str:
     Cleaning runs until the output stops changing: some markup (a block
     inside <p>, nested <a>, a <pre> starting with blank lines) comes out of
     one pass in a form that the next parse reads differently, and what we
-    store must be exactly what a browser will see.
+    store must be exactly what a browser will see.  Already clean HTML (an
+    archived item read again) takes one pass.
+
+    Nesting deeper than :data:`~pelican_engage.nesting.MAX_DEPTH` is
+    unwrapped first, so the cost is linear in the input's size: the parser
+    inside nh3 costs size times depth.
     """
     text = images_to_alt(untrusted)
     for pattern, replacement in _RENAMES:
         text = pattern.sub(replacement, text)
+    text = limit_nesting(text)
     for _ in range(5):
         # Control characters can arrive as character references, which only
         # the parser decodes, so they are removed from its output too.
@@ -157,7 +165,7 @@ def clean_text(untrusted: str) -> str:
 
     The result is *text*, not HTML: templates escape it when they print it.
     """
-    stripped = html.unescape(_TEXT_ONLY.clean(_CONTROL.sub("", untrusted)))
+    stripped = html.unescape(_TEXT_ONLY.clean(limit_nesting(_CONTROL.sub("", untrusted))))
     return " ".join(_CONTROL.sub("", stripped).split())
 
 

@@ -124,3 +124,7 @@ def engage_warnings(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]
         ]
 
     return warnings
+
+
+# One Chromium for every browser test of the session.
+from tests.browser import browser  # noqa: E402, F401

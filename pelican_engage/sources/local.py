@@ -30,6 +30,7 @@ import cmarkgfm
 from cmarkgfm.cmark import Options
 
 from ..model import Item, Person, Problem, parse_timestamp
+from ..nesting import limit_markdown_quotes
 from ..sanitize import clean_html, clean_text, safe_url
 from .local_files import (
     NotRegular,
@@ -59,7 +60,7 @@ def render_markdown(text: str) -> str:
     """CommonMark (cmark-gfm) to HTML: about 30 times faster than
     Python-Markdown, which matters with ten thousand comments."""
     return cmarkgfm.markdown_to_html_with_extensions(
-        text, options=_CMARK_OPTIONS, extensions=_CMARK_EXTENSIONS
+        limit_markdown_quotes(text), options=_CMARK_OPTIONS, extensions=_CMARK_EXTENSIONS
     )
 
 
