@@ -8,7 +8,8 @@ boosts) never costs the replies.
 Each ``tests/data/<source>/malformed/<name>.<ext>`` holds one answer with
 one malformed entry among good ones; ``<name>.expected.json`` says how many
 items are read and which entries are skipped with which reason.  A new case
-is a new file pair.
+is a new file pair.  Comment files are their own entries: a local case is
+a folder ``<name>/<post>/`` of comment files, skipped ones named by path.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pelican_engage.http import Client, HttpSettings
 from pelican_engage.model import Item
 from pelican_engage.parsed import Skipped, skipped_line
 from pelican_engage.sources import bluesky, feed, mastodon, twitter_answers, webmention, wordpress
+from pelican_engage.sources.local import LocalComments
 from tests.loopback import Server, send
 
 DATA = Path(__file__).parent / "data"
@@ -46,6 +48,13 @@ def _parse_webmention(path: Path) -> tuple[list[Item], list[Skipped]]:
     return items, skipped
 
 
+def _parse_local(path: Path) -> tuple[list[Item], list[Skipped]]:
+    (post,) = (p.name for p in path.iterdir())
+    items, problems = LocalComments({}, path).read_post(post, post)
+    skipped = [Skipped("/".join(Path(p.origin).parts[-2:]), p.message) for p in problems]
+    return items, skipped
+
+
 #: source folder -> its parser, as (items, skipped) of one fixture file.
 PARSERS: dict[str, Callable[[Path], tuple[Any, Any]]] = {
     "mastodon": lambda p: (
@@ -60,10 +69,9 @@ PARSERS: dict[str, Callable[[Path], tuple[Any, Any]]] = {
     "webmention": _parse_webmention,
     "wordpress-rest": lambda p: wordpress.parse_comments(_json(p), "blog.example.org"),
     "feed": lambda p: feed.parse_feed(p.read_bytes()),
+    "local": _parse_local,
 }
-CASES = sorted(
-    p for p in DATA.glob("*/malformed/*") if not p.name.endswith(".expected.json") and p.is_file()
-)
+CASES = sorted(p for p in DATA.glob("*/malformed/*") if not p.name.endswith(".expected.json"))
 
 
 def test_every_source_has_a_malformed_case() -> None:
@@ -72,7 +80,8 @@ def test_every_source_has_a_malformed_case() -> None:
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
 def test_a_malformed_entry_is_skipped_with_its_reason_and_its_siblings_kept(path: Path) -> None:
-    expected = _json(path.with_name(path.name.rsplit(".", 1)[0] + ".expected.json"))
+    stem = path.name.rsplit(".", 1)[0] if path.is_file() else path.name
+    expected = _json(path.with_name(stem + ".expected.json"))
     items, skipped = PARSERS[path.parent.parent.name](path)
     assert len(items) == expected["items"]
     assert [[s.id, s.reason] for s in skipped] == expected["skipped"]
