@@ -77,7 +77,7 @@ ENGAGE_SHOW_WAITING = False
 ENGAGE_COMMENT_EMAIL = "comments@marin.example"
 
 # Comment dates, in the same style as the post dates.
-ENGAGE_DATE_FORMAT = "%d %B %Y, %H:%M"
+ENGAGE_DATE_FORMAT = "long"
 
 # The same people under other names: Priya comments here and replies on X;
 # Inês is on Mastodon and on X. Linking them makes `pelican-engage people`

@@ -89,7 +89,7 @@ class HostBackoff:
         with self._lock:
             old = self._hosts.get(host)
             failures = (old.failures if old else 0) + 1
-            down = Down(failures, next_try(failures, now), problem)
+            down = Down(failures, next_try(failures, now.replace(microsecond=0)), problem)
             self._hosts[host] = down
             self._changed = True
             return down

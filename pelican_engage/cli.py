@@ -401,6 +401,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         sys.stdout.write(f"  {key} was announced on X; add to its metadata:  tweet: {url}\n")
     for stone in summary.deleted:
         sys.stdout.write(f"  {stone.source}: {stone.id} was deleted upstream; withdrawn\n")
+    _fetch_avatars(engine, articles, args.post)
     if damaged:
         sys.stdout.write(
             f"  skipped {len(damaged)} post(s) whose archive file is damaged "
@@ -413,6 +414,21 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     # 1 when the archive could not be written (full disk...: fetched data was
     # lost) or when every request failed; a partial failure keeps what came.
     return 1 if summary.unsaved or (attempted > 0 and errors >= attempted) else 0
+
+
+def _fetch_avatars(engine: Engine, articles: list[Any], only: str | None) -> None:
+    """Fetch the avatars of archived items that are due, and say so in a line."""
+    from . import avatars
+    from .engine import post_key
+
+    if not engine.settings.avatars:
+        return
+    keys = {post_key(a) for a in articles} if not only else {only}
+    urls = avatars.urls_of(i for key in sorted(keys) for i in engine.archived_items(key)[0])
+    fetched = avatars.fetch_urls(avatars.store_for(engine.settings), urls, engine.settings)
+    if fetched.stored or fetched.failed:
+        line = avatars.summary_line(fetched.failed)
+        sys.stdout.write(f"  avatars: {fetched.stored} stored{'; ' + line if line else ''}\n")
 
 
 @contextmanager

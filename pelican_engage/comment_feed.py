@@ -28,6 +28,7 @@ from xml.sax.saxutils import escape
 
 from . import __version__
 from .atomic import atomic_write
+from .i18n import fingerprint, gettext_for
 from .model import ANSWERABLE_KINDS, Item, Thread, anchor
 
 THREAD_NS = "http://purl.org/syndication/thread/1.0"
@@ -111,13 +112,15 @@ def render(
     found: Iterable[Entry],
     empty_date: datetime,
     name_post: bool = False,
+    lang: str = "en",
 ) -> str:
     """The Atom document (RFC 4287, with RFC 4685 threading).
 
     Written directly rather than with feedgenerator, which Pelican uses:
     its SAX writer took a second for a 500-post site's feeds, too much for
     a build; the output is checked by feedparser in the tests.
-    ``name_post`` puts the post's title in entry titles (the site's feed).
+    ``name_post`` puts the post's title in entry titles (the site's feed);
+    ``lang`` is the language of the words around the names.
     """
     found = list(found)
     updated = max((e.item.published for e in found), default=empty_date)
@@ -131,8 +134,12 @@ def render(
     ]
     for entry in found:
         item = entry.item
-        name = item.author.name or "Anonymous"
-        heading = f"{name} on {entry.post_title}" if name_post else f"Posted by: {name}"
+        name = item.author.name or gettext_for(lang, "Anonymous")
+        heading = (
+            gettext_for(lang, "%(name)s on %(title)s", name=name, title=entry.post_title)
+            if name_post
+            else gettext_for(lang, "Posted by: %(name)s", name=name)
+        )
         uri = f"<uri>{_text(item.author.url)}</uri>" if item.author.url else ""
         entry_id, parent, when = _text(entry.id), _text(entry.in_reply_to), _date(item.published)
         parts.append(
@@ -237,16 +244,21 @@ def write(
     threads: Iterable[tuple[Thread, datetime]],
     settings: Mapping[str, Any],
     stamps_file: Path | None = None,
+    languages: Mapping[str, str] | None = None,
 ) -> int:
     """Write the feeds of ``threads`` (each with its post's date); how many changed.
 
     ``stamps_file`` (in the cache) lets unchanged feeds be skipped unrendered.
+    ``languages`` maps post keys to their article's ``lang``; the site's
+    feed, and posts not in it, are in ``DEFAULT_LANG``.
     """
     siteurl = str(settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "").rstrip("/")
     sitename = _TAGS.sub("", str(settings.get("SITENAME") or ""))
     limit = settings.get("FEED_MAX_ITEMS")
     stamps = _Stamps(stamps_file)
-    common = (siteurl, sitename, limit, feeds.per_post, feeds.site)
+    site_lang = str(settings.get("DEFAULT_LANG") or "en")
+    languages = languages or {}
+    common = (siteurl, sitename, limit, feeds.per_post, feeds.site, site_lang, fingerprint())
     threads = list(threads)
     digests = [thread_digest(thread) for thread, _published in threads]
     newest = max((published for _t, published in threads), default=_EPOCH)
@@ -254,16 +266,18 @@ def write(
     if feeds.per_post is not None:
         for (thread, published), digest in zip(threads, digests, strict=True):
             path = feed_path(feeds.per_post, thread.post.key)
-            digest = _digest(*common, published, digest)
+            lang = languages.get(thread.post.key) or site_lang
+            digest = _digest(*common, lang, published, digest)
             if stamps.reuse(output, path, digest):
                 continue
-            title = _TAGS.sub("", thread.post.title)
+            title = gettext_for(lang, "Comments: %(title)s", title=_TAGS.sub("", thread.post.title))
             text = render(
-                f"{sitename} - Comments: {title}" if sitename else f"Comments: {title}",
+                f"{sitename} - {title}" if sitename else title,
                 thread.post.url,
                 f"{siteurl}/{path}",
                 entries(thread),
                 published,
+                lang=lang,
             )
             stamps.keep(path, digest, text)
             changed += _write(output / path, text)
@@ -273,13 +287,15 @@ def write(
         everything.sort(key=lambda e: (e.item.published, e.item.id), reverse=True)
         if isinstance(limit, int) and limit > 0:
             everything = everything[:limit]
+        title = gettext_for(site_lang, "All comments")
         text = render(
-            f"{sitename} - All comments" if sitename else "All comments",
+            f"{sitename} - {title}" if sitename else title,
             f"{siteurl}/" if siteurl else "/",
             f"{siteurl}/{feeds.site}",
             everything,
             newest,
             name_post=True,
+            lang=site_lang,
         )
         stamps.keep(feeds.site, site_digest, text)
         changed += _write(output / feeds.site, text)

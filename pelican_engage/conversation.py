@@ -60,6 +60,12 @@ class Engagement:
         return self.counts.get("conversation", 0)
 
     @property
+    def comments(self) -> int:
+        """Comments, replies and quotes: what "N comments" counts.  Mentions
+        and pingbacks are in the conversation but are not comments."""
+        return sum(self.counts.get(kind, 0) for kind in ANSWERABLE_KINDS)
+
+    @property
     def likes(self) -> tuple[Item, ...]:
         return tuple(i for i in self.thread.items if i.kind == "like")
 

@@ -2,20 +2,20 @@
 
 requests has no timeout and no size limit by default, and urllib3 would
 honour a ``Retry-After`` of a day.  Everything a build fetches goes through
-:class:`Client`, which sets connect and read timeouts, retries connection
+:class:`Client`, which sets connect and read timeouts and a deadline for
+each whole request (and the build's fetch budget), retries connection
 errors and 5xx a bounded number of times with backoff, turns a long rate
 limit into :class:`RateLimited` (so the source is deferred, never slept on),
-caps the body at a size counted after decompression, and names the project
-in its User-Agent.  Secrets are removed from every message it produces.
+checks each redirect's target before connecting to it, caps the body at a
+size counted after decompression, and names the project in its User-Agent.
+Secrets are removed from every message it produces.
 """
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -25,15 +25,14 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
-import requests.adapters
-import urllib3.connection
-import urllib3.connectionpool
+import urllib3.exceptions
 from requests.utils import requote_uri
 
 from . import __version__
 from .errors import FetchError, OutOfTime, RateLimited, SourceUnavailable, Unreachable
 from .model import parse_timestamp
 from .netpolicy import redirect_refusal
+from .watch import Watch, WatchedAdapter, watching
 
 __all__ = [
     "Client",
@@ -158,104 +157,6 @@ _URLLIB3_FILTER = _RedactingFilter()
 logging.getLogger("urllib3.connectionpool").addFilter(_URLLIB3_FILTER)
 
 
-class _Watch:
-    """Shuts a request's sockets when its deadline passes.
-
-    Socket timeouts apply per read, so a server that trickles a byte now
-    and then never trips them; shutting the socket down from a timer
-    thread ends the blocked read at once, in the headers or the body.
-    """
-
-    def __init__(self, deadline: float) -> None:
-        self.fired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def add(self, sock: socket.socket) -> None:
-        with self._lock:
-            if self.fired:
-                _shut(sock)
-            else:
-                self._sockets.append(sock)
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            for sock in self._sockets:
-                _shut(sock)
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
-def _shut(sock: socket.socket) -> None:
-    # The plain socket's shutdown: an SSL socket's would also drop its TLS
-    # state under the reading thread's feet.  OSError: already closed, or
-    # detached into a TLS socket (which is watched too).
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-_current = threading.local()
-
-
-def _watch(sock: Any) -> None:
-    watch = getattr(_current, "watch", None)
-    if watch is not None and isinstance(sock, socket.socket):
-        watch.add(sock)
-
-
-class _Watched:
-    """Hands each connection's socket to the current request's watch: new
-    ones as soon as they exist (connect and TLS handshake), reused ones
-    when the answer is awaited."""
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()  # type: ignore[misc]
-        _watch(sock)
-        return sock
-
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        _watch(getattr(self, "sock", None))
-        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
-
-
-class _HTTPConnection(_Watched, urllib3.connection.HTTPConnection):
-    pass
-
-
-class _HTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
-    pass
-
-
-class _HTTPPool(urllib3.connectionpool.HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-
-class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection  # type: ignore[assignment]
-
-
-_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
-
-
-class _Adapter(requests.adapters.HTTPAdapter):
-    """requests' adapter with watched connections (also through an HTTP proxy)."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
-
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **kwargs)
-        if not proxy.lower().startswith("socks"):
-            manager.pool_classes_by_scheme = dict(_POOLS)
-        return manager
-
-
 class _Expired(Exception):
     """The request's deadline passed (raised inside the client only)."""
 
@@ -295,7 +196,7 @@ class Client:
             if session is None:
                 session = requests.Session()
                 session.headers["User-Agent"] = USER_AGENT
-                adapter = _Adapter()
+                adapter = WatchedAdapter()
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 self._sessions[key] = session
@@ -353,9 +254,14 @@ class Client:
             except requests.Timeout:
                 # Asking again would only wait as long again.
                 raise Unreachable(shown, f"timed out{_via(trail)}") from None
-            except requests.ConnectionError:
+            except requests.ConnectionError as exc:
                 if last or not self._pause(self.settings.backoff * 2**attempt, deadline):
-                    raise Unreachable(shown, f"cannot connect{_via(trail)}") from None
+                    if _no_connection(exc):
+                        raise Unreachable(shown, f"cannot connect{_via(trail)}") from None
+                    # The host took the connection, then dropped it: it answers.
+                    raise FetchError(
+                        shown, f"connection closed without an answer{_via(trail)}"
+                    ) from None
                 continue
             except (requests.RequestException, ValueError) as exc:
                 # Invalid URLs or headers: requests quotes them, secrets and all.
@@ -399,9 +305,7 @@ class Client:
     ) -> Response:
         """One try, following redirects by hand so that each target is
         checked before it is connected to; ``trail`` collects the targets."""
-        watch = _Watch(deadline)
-        _current.watch = watch
-        try:
+        with watching(deadline) as watch:
             current, sent = url, dict(headers)
             for _hop in range(self.settings.max_redirects + 1):
                 response = self._one(current, params, sent, deadline, watch)
@@ -420,9 +324,6 @@ class Client:
                     sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
                 current, params = target, None
             raise FetchError(redact(url, self.secrets), "too many redirects")
-        finally:
-            _current.watch = None
-            watch.cancel()
 
     def _one(
         self,
@@ -430,7 +331,7 @@ class Client:
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str],
         deadline: float,
-        watch: _Watch,
+        watch: Watch,
     ) -> Response | str:
         """The answer, or the URL a redirect points to."""
         self.requests += 1
@@ -495,6 +396,14 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port
+
+
+def _no_connection(exc: requests.ConnectionError) -> bool:
+    """Whether no connection was made (refused, no route, no such name),
+    rather than one dropped by the server."""
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps it
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _via(trail: list[str]) -> str:

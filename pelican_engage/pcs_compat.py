@@ -31,6 +31,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from .avatars import initials_svg
 from .conversation import Engagement
 from .model import ANSWERABLE_KINDS, Item
 
@@ -80,22 +81,6 @@ def alias_id(item: Item, slug_subs: Any = _DEFAULT_SLUG_SUBS) -> str:
     """``comment-<slug>``: pcs's default anchor (COMMENT_URL), kept on local
     comments so old links to ``#comment-c3md`` still land on them."""
     return f"comment-{pcs_slug(item, slug_subs)}" if item.source == "local" else ""
-
-
-_HUES = 360
-
-
-def initials_svg(name: str, size: int = IDENTICON_SIZE) -> str:
-    """An initials avatar: one or two letters on a colour drawn from the name."""
-    words = [w for w in re.split(r"\s+", name.strip()) if w[:1].isalnum()]
-    letters = "".join(w[0] for w in words[:2]).upper() or "?"
-    hue = int(hashlib.md5(name.encode()).hexdigest()[:6], 16) % _HUES
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
-        f'viewBox="0 0 72 72"><rect width="72" height="72" fill="hsl({hue},45%,35%)"/>'
-        '<text x="36" y="36" dy=".35em" text-anchor="middle" font-family="sans-serif" '
-        f'font-size="30" fill="#fff">{escape(letters)}</text></svg>\n'
-    )
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any
 
 from pelican import signals
 
-from . import comment_feed, pcs_compat, render
+from . import avatars, comment_feed, pcs_compat, render
 from .conversation import Engagement
 from .engine import Engine, article_lists, is_opted_out
 from .model import Problem
@@ -38,6 +38,10 @@ class _Build:
     own_templates: bool | None = None
     #: pelican_comment_system's names for themes written for it.
     pcs: pcs_compat.Options | None = None
+    #: The avatars templates show (None: ENGAGE_AVATARS is off).
+    avatars: avatars.Avatars | None = None
+    #: Stored avatar files the build's threads show, copied into the output.
+    avatar_files: set[str] = field(default_factory=set)
 
 
 _builds: dict[str, _Build] = {}
@@ -109,8 +113,16 @@ def on_article_generator_init(generator: Any) -> None:
     except SettingsError as exc:
         logger.error("engage: setting %s; conversations are left out of this build", exc)
         engine = None
+    shown = None
+    if engine is not None and engine.settings.avatars:
+        shown = avatars.Avatars(avatars.store_for(engine.settings), engine.settings.siteurl)
+    # Per build, not setdefault: the next build (autoreload) may turn them off.
+    generator.env.globals["engage_avatar"] = shown
     _builds[_site(generator.output_path)] = _Build(
-        engine=engine, env=generator.env, pcs=pcs_compat.options(generator.settings)
+        engine=engine,
+        env=generator.env,
+        pcs=pcs_compat.options(generator.settings),
+        avatars=shown,
     )
 
 
@@ -141,6 +153,28 @@ def on_article_generator_finalized(generator: Any) -> None:
             pcs_compat.attach(article, article.engage, build.pcs)
         if article.save_as:
             build.pages[_site(os.path.join(generator.output_path, article.save_as))] = article
+    if build.avatars is not None:
+        _avatars(build, build.engine)
+
+
+def _avatars(build: _Build, engine: Engine) -> None:
+    """Fetch the avatars the threads show that are due (not offline), note
+    the stored files to copy, and say in one line which could not be used."""
+    assert build.avatars is not None
+    items = [
+        item
+        for article in build.pages.values()
+        if isinstance(getattr(article, "engage", None), Engagement)
+        for item in article.engage.thread.items
+    ]
+    urls = avatars.urls_of(items)
+    if not engine.settings.offline:
+        avatars.fetch_urls(build.avatars.store, urls, engine.settings)
+    store = build.avatars.store
+    build.avatar_files = {store.file_for(u) for u in urls} - {""}
+    line = avatars.summary_line(build.avatars.problems(list(urls)))
+    if line:
+        logger.info("engage: %s", line)
 
 
 def _fetch(engine: Engine, articles: list[Any]) -> None:
@@ -210,7 +244,8 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
     if not build.own_templates:
         return render.render_thread(build.env, context)
     key = article.engage.thread.post.key
-    render_key = repr([context.get(k) for k in render.CONTEXT_KEYS])
+    stamp = build.avatars.store.stamp if build.avatars else ""
+    render_key = render.render_key(context, stamp)
     html = engine.threads.rendered(key, render_key)
     if html is None:
         html = render.render_thread(build.env, context)
@@ -224,6 +259,8 @@ def on_article_writer_finalized(generator: Any, writer: Any = None) -> None:
         return
     if build.engine.settings.css:
         render.write_stylesheet(Path(generator.output_path), CSS_OUTPUT)
+    if build.avatars is not None:
+        build.avatars.store.copy_to(Path(generator.output_path), build.avatar_files)
     if build.pcs is not None:
         # Only the avatars a theme asked for (pcs's comment.avatar).
         build.pcs.avatars.write(Path(generator.output_path))
@@ -236,6 +273,7 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
     if feeds.per_post is None and feeds.site is None:
         return
     threads = []
+    languages: dict[str, str] = {}
     seen: set[str] = set()
     for name in ("articles", "translations"):
         for article in getattr(generator, name, ()) or ():
@@ -244,6 +282,8 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
             if not isinstance(engagement, Engagement) or engagement.thread.post.key in seen:
                 continue
             seen.add(engagement.thread.post.key)
+            if isinstance(getattr(article, "lang", None), str):
+                languages[engagement.thread.post.key] = article.lang
             date = getattr(article, "date", None) or datetime.now(timezone.utc)
             threads.append(
                 (engagement.thread, date if date.tzinfo else date.replace(tzinfo=timezone.utc))
@@ -255,6 +295,7 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
             threads,
             generator.settings,
             stamps_file=engine.settings.cache_path / "comment-feeds.pickle",
+            languages=languages,
         )
     except OSError as exc:
         engine.report(Problem("ENGAGE_COMMENT_FEED", f"cannot be written ({exc})"))

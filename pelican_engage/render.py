@@ -9,17 +9,19 @@ costs no HTML parse.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import shutil
 import weakref
 from collections.abc import Mapping
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
-from . import reply_mail
+from . import i18n, icons, reply_mail, structured
 from .model import anchor
 from .settings import webmention_endpoint
 
@@ -42,6 +44,9 @@ CONTEXT_KEYS = (
     "ENGAGE_COMMENT_EMAIL",
     "ENGAGE_WEBMENTION",
     "ENGAGE_COMMENT_FEED",
+    "DEFAULT_LANG",
+    "ENGAGE_AVATARS",
+    "TIMEZONE",
 )
 #: How templates name each network in "Reply on X" and "Join the conversation".
 NETWORK_NAMES = {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
@@ -71,6 +76,54 @@ def add_templates(env: Environment) -> None:
     env.globals.setdefault("engage_webmention_endpoint", webmention_endpoint)
     env.globals.setdefault("engage_pcs_anchor", pcs_anchor)
     env.globals.setdefault("engage_feed_path", feed_path)
+    env.globals.setdefault("engage_source_mark", icons.mark)
+    env.globals.setdefault("engage_json_ld", structured.script)
+    env.globals.setdefault("engage_host", host)
+    env.filters.setdefault("engage_local", local_time)
+    env.filters.setdefault("engage_strftime", format_time)
+    i18n.install(env)
+
+
+def render_key(context: Mapping[str, Any], *more: str) -> str:
+    """What a thread's HTML depends on besides the thread: settings, the
+    page's language, the catalogs' contents and ``more``."""
+    values = [context.get(k) for k in CONTEXT_KEYS]
+    return repr([*values, i18n.language_of(context), i18n.fingerprint(), *more])
+
+
+def local_time(when: datetime, zone: Any = None) -> datetime:
+    """``when`` in the site's zone (TIMEZONE), so every item of a thread
+    reads alike whatever zone its network gave; UTC when the zone is unknown."""
+    return when.astimezone(_zone(str(zone or "UTC")))
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return timezone.utc
+
+
+def format_time(when: datetime, fmt: str) -> str:
+    """``when`` formatted with ``fmt`` in the site's locale (Pelican's
+    strftime: month and day names follow LOCALE, and ``%-d`` works everywhere)."""
+    from pelican.utils import strftime
+
+    return str(strftime(when, fmt))
+
+
+def host(url: str) -> str:
+    """The host of ``url``, without "www." ("" when it has none)."""
+    from urllib.parse import urlsplit
+
+    try:
+        name = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return name.removeprefix("www.")
 
 
 def pcs_anchor(item: Any, slug_subs: Any = None) -> str:

@@ -34,7 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_COMMENTS_PATH": None,  # None: PELICAN_COMMENT_SYSTEM_DIR or "comments"
     "ENGAGE_DISPLAY_DEPTH": 5,
     "ENGAGE_SHOW_WAITING": False,
-    "ENGAGE_DATE_FORMAT": "%Y-%m-%d %H:%M",
+    # The article's locale's own way (Babel, CLDR "medium"); or a strftime pattern.
+    "ENGAGE_DATE_FORMAT": "medium",
     "ENGAGE_CONCURRENCY": 8,
     "ENGAGE_FETCH_BUDGET": 120,
     "ENGAGE_REFRESH": {},
@@ -50,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     # PELICAN_COMMENT_SYSTEM_FEED(_ALL) when the conf still has them.
     "ENGAGE_COMMENT_FEED": comment_feed.DEFAULT_POST_FEED,
     "ENGAGE_COMMENT_FEED_ALL": comment_feed.DEFAULT_ALL_FEED,
+    # Avatars copied into the site (never hot-linked), initials otherwise; False: none.
+    "ENGAGE_AVATARS": True,
 }
 
 #: Settings given as paths relative to the settings file's folder.
@@ -184,6 +187,8 @@ class EngageSettings:
     #: The Mastodon server(s) the token is for ("host" or "host:port"); the
     #: token goes to no other server, and to none when this is empty.
     mastodon_hosts: tuple[str, ...] = ()
+    #: Show avatars (copies served by the site, or initials) beside items.
+    avatars: bool = True
 
     @property
     def comments_path(self) -> Path:
@@ -217,6 +222,7 @@ TEMPLATE_KEYS = (
     "ENGAGE_WEBMENTION",
     "ENGAGE_COMMENT_FEED",
     "ENGAGE_COMMENT_FEED_ALL",
+    "ENGAGE_AVATARS",
 )
 
 
@@ -545,9 +551,12 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
     if not isinstance(archive, (str, os.PathLike)) or not str(archive):
         raise SettingsError("ENGAGE_ARCHIVE_PATH", f"expected a folder path, got {archive!r}")
     date_format = settings.get("ENGAGE_DATE_FORMAT", DEFAULTS["ENGAGE_DATE_FORMAT"])
-    if not isinstance(date_format, str) or not date_format:
+    if not isinstance(date_format, str) or not (
+        "%" in date_format or date_format in ("short", "medium", "long", "full")
+    ):
         raise SettingsError(
-            "ENGAGE_DATE_FORMAT", f"expected a strftime format, got {date_format!r}"
+            "ENGAGE_DATE_FORMAT",
+            f'expected "short", "medium", "long", "full" or a strftime format, got {date_format!r}',
         )
     concurrency = _number(settings, "ENGAGE_CONCURRENCY", minimum=1, whole=True)
     budget = _number(settings, "ENGAGE_FETCH_BUDGET", minimum=1)
@@ -595,4 +604,5 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
             default=str,
         ),
         mastodon_hosts=_mastodon_hosts(settings),
+        avatars=_bool(settings, "ENGAGE_AVATARS"),
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import shutil
+import socket
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +22,27 @@ from pelican_engage import plugin
 from tests.loopback import Server
 
 DATA = Path(__file__).parent / "data"
+
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+    """getaddrinfo for IP literals and localhost only: tests never reach the
+    internet, even when fixture data names real hosts (avatar URLs on a
+    network's CDN), so no test can depend on or wait for a real DNS answer."""
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    try:
+        ipaddress.ip_address(name.strip("[]").split("%", 1)[0])
+    except ValueError:
+        if name.lower().rstrip(".") != "localhost":
+            raise socket.gaierror(socket.EAI_NONAME, f"{name}: no internet in tests") from None
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", _loopback_only)
 
 
 @pytest.fixture(autouse=True)

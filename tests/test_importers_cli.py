@@ -36,7 +36,8 @@ SETTINGS: dict[str, Any] = {
 #: What must never reach the archive or the site: e-mails, IPs, left-out entries.
 PRIVATE = re.compile(
     r"[\w.+-]+@[\w-]+\.[\w.-]+|192\.0\.2\.|203\.0\.113\.|SPAMWORD|TRASHWORD|DELETEDWORD"
-    r"|ORPHANWORD|<script|alert\(|javascript:",
+    # (The thread's JSON-LD is the one script element a page may have: data.)
+    r'|ORPHANWORD|<script(?! type="application/ld\+json">)|alert\(|javascript:',
     re.IGNORECASE,
 )
 

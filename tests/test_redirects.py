@@ -72,6 +72,8 @@ def network(monkeypatch: pytest.MonkeyPatch) -> Iterator[Network]:
         ("http://127.0.0.1:8000/a", "http://[::ffff:169.254.169.254]/", "link-local"),
         ("http://127.0.0.1:8000/a", "http://[fd00:ec2::254]/", "metadata"),
         ("http://127.0.0.1:8000/a", "http://rebound.example/", "link-local"),
+        ("http://127.0.0.1:8000/a", "http://2852039166/", "link-local"),  # 169.254.169.254
+        ("http://127.0.0.1:8000/a", "http://0251.0376.0251.0376/", "link-local"),
         ("http://127.0.0.1:8000/a", "http://mapped.example/", "link-local"),
         ("http://127.0.0.1:8000/a", "file:///etc/passwd", "not an http(s) URL"),
         # From a public address to a non-public one: refused.

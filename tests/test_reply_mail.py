@@ -63,7 +63,8 @@ def test_every_local_and_imported_item_has_a_reply_link_and_the_thread_ends_with
     _site(site).build(ENGAGE_COMMENT_EMAIL="comments+blog@blog.example")
     section = site.html("first-post.html").select_one("section.engage")
     assert section is not None
-    assert section.find("script") is None
+    # No JavaScript: the only script is the thread's JSON-LD data.
+    assert [s.get("type") for s in section.find_all("script")] == ["application/ld+json"]
 
     leave = section.select_one("a.engage-mail-comment")
     assert leave.get_text(strip=True) == "Leave a comment"

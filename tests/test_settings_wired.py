@@ -271,8 +271,10 @@ def _show_waiting(rig: Rig) -> None:
 @wired("ENGAGE_DATE_FORMAT")
 def _date_format(rig: Rig) -> None:
     _one_comment(rig)
-    assert ">2026-01-03 10:20</time>" in rig.page()
+    # The default is the locale's own (CLDR "medium"; Babel puts a narrow space before AM).
+    assert re.search(r">Jan 3, 2026, 10:20\sAM</time>", rig.page())
     assert ">03.01.2026</time>" in rig.page(ENGAGE_DATE_FORMAT="%d.%m.%Y")
+    assert ">January 3, 2026" in rig.page(ENGAGE_DATE_FORMAT="long")
 
 
 @wired("ENGAGE_DISPLAY_DEPTH")
@@ -283,6 +285,34 @@ def _display_depth(rig: Rig) -> None:
     nested = re.compile(r'data-engage-id="comment:post/c1".*<ol[^>]*>\s*<li[^>]*c2', re.S)
     assert nested.search(rig.page())
     assert not nested.search(rig.page(ENGAGE_DISPLAY_DEPTH=1))
+
+
+@wired("ENGAGE_AVATARS")
+def _avatars(rig: Rig) -> None:
+    from tests.images import png
+
+    rig.server.routes["/ann.png"] = lambda h, _hit: send(h, 200, png(), Content_Type="image/png")
+    rig.site.article("post")
+    Archive(rig.site.root / "archive").merge(
+        "post",
+        [
+            Item(
+                id="mastodon:social.example/9",
+                source="mastodon",
+                kind="reply",
+                author=Person(name="Ann", avatar=f"{rig.server.url}/ann.png"),
+                published=datetime(2026, 1, 3, tzinfo=timezone.utc),
+                content_html="<p>Hi</p>",
+                url=f"{rig.server.url}/@ann/9",
+            )
+        ],
+    )
+    page = rig.page(ENGAGE_AVATARS=False)
+    assert "engage-avatar" not in page and rig.server.hits == {}
+    page = rig.page()
+    assert rig.server.hits == {"/ann.png": 1}
+    copy = r'<img class="engage-avatar[^>]*src="https://blog.example/engage/avatars/'
+    assert re.search(copy, page)
 
 
 # -- Fetching ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 
@@ -167,3 +168,49 @@ def test_a_bad_mastodon_host_is_refused(value: object) -> None:
     key = "hosts" if isinstance(value, list) else "host"
     with pytest.raises(SettingsError, match=rf"ENGAGE_MASTODON\['{key}'\]"):
         load({"ENGAGE_MASTODON": {key: value}})
+
+
+@pytest.mark.parametrize("network", ["twitter", "webmention"])
+def test_other_secrets_stay_with_their_api_through_a_redirect(network: str, server: Server) -> None:
+    """X's bearer token and webmention.io's token go to their api_url only."""
+    from datetime import datetime, timezone
+
+    from pelican_engage.sources import twitter, webmention
+
+    other = Server("127.0.0.2")
+    home_asked: list[str] = []
+    other_asked: list[str] = []
+
+    def elsewhere(h, n) -> None:
+        other_asked.append(h.path)
+        send(h, 200, b"{}")
+
+    class Everything(dict):
+        def __missing__(self, path: str):
+            def moved(h, n) -> None:
+                home_asked.append(h.path)
+                send(h, 302, Location=f"{other.url}/moved")
+
+            return moved
+
+    server.routes = Everything()
+    other.routes["/moved"] = elsewhere
+    when = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    try:
+        client = Client(FAST, secrets=[CANARY])
+        if network == "twitter":
+            source = twitter.TwitterSource(client, CANARY, api_url=server.url)
+            job = twitter.job_for("post", "1862100000000000001", when, server.url)
+        else:
+            source = webmention.WebmentionSource(client, api_url=server.url, token=CANARY)
+            job = webmention.job_for("post", "https://blog.example/post.html", when, server.url)
+        # "{}" is no answer either source accepts: only what was sent matters.
+        with contextlib.suppress(Exception):
+            source.fetch(job, {})
+        sent_home = [h.get("Authorization", "") for h in server.seen] + home_asked
+        assert any(CANARY in value for value in sent_home), "the API got its token"
+        assert other.seen, "the redirect was followed"
+        assert all("Authorization" not in h for h in other.seen)
+        assert all(CANARY not in path for path in other_asked)
+    finally:
+        other.close()

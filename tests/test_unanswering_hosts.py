@@ -226,3 +226,21 @@ def test_builds_and_fetch_force(
     assert main(["fetch", "-s", str(conf), "--force"]) == 1
     assert len(silent.accepted) == 2
     assert f"{silent.host} did not answer (timed out); 2 more" in capsys.readouterr().out
+
+
+def test_a_silent_wordpress_site_costs_one_timeout(silent: Silent, tmp_path: Path) -> None:
+    """WordPress tries several API roots; on a silent host only the first."""
+    from pelican_engage.sources import wordpress
+
+    client = Client(QUICK)
+    fetch = Fetcher(
+        Archive(tmp_path / "archive"),
+        {"wordpress": wordpress.WordPressSource(client)},
+        clock=lambda: NOW,
+    )
+    job = wordpress.job_for("post", f"http://{silent.host}/2026/01/post/", NOW)
+    started = time.monotonic()
+    summary = fetch.run([job])
+    assert summary.errors["wordpress"] == 1 and "timed out" in summary.messages["wordpress"]
+    assert len(silent.accepted) == 1
+    assert time.monotonic() - started < 2 * QUICK.read_timeout + 0.5

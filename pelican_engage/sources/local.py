@@ -264,6 +264,8 @@ def parse_comment(
         content_html=clean_html(body_html),
         origin=origin,
         by_author=bool(email and email in author_emails),
+        # Written by `pelican-engage import mail`: the page marks it as e-mail.
+        extras={"via": "email"} if meta.get("message_id") else {},
     )
     return ParsedComment(item=item, replyto=replyto, problems=tuple(problems))
 

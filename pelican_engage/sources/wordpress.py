@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import FetchError
+from ..errors import FetchError, OutOfTime, Unreachable
 from ..fetch import Job, Result, url_job
 from ..model import Item, Person, normal_url, parse_timestamp
 from ..parsed import Skipped, entry_reason
@@ -176,6 +176,8 @@ class WordPressSource:
         roots = [f"{base}/wp-json/", f"{base}/?rest_route=/"]
         try:
             page = self.client.get(url)
+        except (Unreachable, OutOfTime):
+            raise  # the other roots are on the same silent host
         except FetchError:
             return roots
         links = {k.lower(): v for k, v in page.headers.items()}.get("link", "")
@@ -199,6 +201,8 @@ class WordPressSource:
                         raise FetchError(url, "the REST API did not answer with a list of posts")
                     post = _same_post(found, url)
                 return root, int(post["id"]), int(post.get("author") or 0)
+            except (Unreachable, OutOfTime):
+                raise
             except (FetchError, ValueError) as exc:
                 # No /wp-json (no pretty permalinks) answers 404 or HTML;
                 # another blog on the host has no post at this URL.

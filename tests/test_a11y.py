@@ -1,0 +1,256 @@
+"""Accessibility of the rendered thread, checked in a real browser.
+
+axe-core (vendored under tests/data/axe/, from the npm registry) runs in
+headless Chromium on thread pages built with Pelican's two bundled themes,
+in light and dark colour schemes: no serious or critical violation in the
+thread.  Then the keyboard (every control reachable with Tab, in reading
+order, with a visible focus mark) and a 360 px wide phone (a thread eight
+replies deep scrolls nowhere sideways and keeps its text readable).
+One Chromium serves the whole module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pelican_engage.archive import Archive
+from pelican_engage.model import Item, Person
+from tests.cdp import Browser, Page, find_chromium
+from tests.conftest import DATA, Site
+
+AXE = DATA / "axe" / "axe.min.js"
+THEMES = ("notmyidea", "simple")
+DEPTH = 8
+SLUG = "deep"
+
+
+def build(root: Path, theme: str) -> Path:
+    """A post whose thread has every kind of row: nested replies DEPTH deep,
+    the author's badge, waiting flags, a content warning, a mention, likes,
+    e-mail reply links, the webmention form and the comment feed link."""
+    site = Site(root)
+    site.article(SLUG, title="A deep thread", body="The article body.")
+    for level in range(DEPTH):
+        meta = {"author": "Marin" if level % 3 == 1 else f"Reader {level}"}
+        if level:
+            meta["replyto"] = f"c{level - 1}"
+        site.comment(
+            SLUG,
+            f"c{level}.md",
+            f"Reply at depth {level}: " + "a fairly long sentence to wrap " * 4,
+            date=f"2026-01-03 10:{level:02d}",
+            **meta,
+        )
+    site.comment(SLUG, "side.md", "A second top-level comment.", author="Bea", date="2026-01-04")
+    when = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    Archive(site.root / "archive").merge(
+        SLUG,
+        [
+            Item(
+                id="mastodon:social.example/1",
+                source="mastodon",
+                kind="reply",
+                author=Person(name="Dee", url="https://social.example/@dee"),
+                published=when,
+                content_html="<p>Spoilers inside.</p>",
+                extras={"warnings": ["spoilers"]},
+            ),
+            Item(
+                id="webmention:1",
+                source="webmention",
+                kind="mention",
+                author=Person(name="Eve", url="https://eve.example/"),
+                published=when,
+                url="https://eve.example/post",
+                content_html="<p>Eve wrote about it.</p>",
+            ),
+            *(
+                Item(
+                    id=f"mastodon:social.example/like{n}",
+                    source="mastodon",
+                    kind="like",
+                    author=Person(name=f"Fan {n}", url=f"https://social.example/@f{n}"),
+                    published=when,
+                )
+                for n in range(3)
+            ),
+        ],
+    )
+    site.build(
+        THEME=theme,
+        # Absolute post URLs (the webmention form needs one), relative links
+        # in the page: the stylesheet loads from the output folder.
+        SITEURL="https://blog.example",
+        RELATIVE_URLS=True,
+        ENGAGE_OFFLINE=True,
+        ENGAGE_SHOW_WAITING=True,
+        ENGAGE_DISPLAY_DEPTH=DEPTH,
+        ENGAGE_COMMENT_EMAIL="comments@blog.example",
+        ENGAGE_WEBMENTION={"endpoint": "https://webmention.example/endpoint"},
+    )
+    page = site.output / f"{SLUG}.html"
+    assert page.is_file()
+    return page
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    chromium = find_chromium()
+    if chromium is None:
+        message = "no Chromium found on PATH (apt-get install chromium)"
+        if os.environ.get("ENGAGE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"ENGAGE_REQUIRE_BROWSER=1 but {message}", pytrace=False)
+        pytest.skip(message)
+    with Browser(chromium, tmp_path_factory.mktemp("chromium-profile")) as shared:
+        yield shared
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return {theme: build(tmp_path_factory.mktemp(f"a11y-{theme}"), theme) for theme in THEMES}
+
+
+def open_page(browser: Browser, path: Path, width: int = 1280, dark: bool = False) -> Page:
+    page = browser.page(width=width, dark=dark)
+    page.open(path)
+    return page
+
+
+def axe_violations(page: Page, context: str = "section.engage") -> list[dict[str, Any]]:
+    """axe's violations within ``context`` (a CSS selector), compactly."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    script = """
+      axe.run({include: [[CONTEXT]]}, {resultTypes: ['violations']})
+      .then(r => r.violations.map(v => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map(n => ({target: n.target.join(' '), why: n.failureSummary}))
+      })))
+    """.replace("CONTEXT", json.dumps(context))
+    return page.evaluate(script, await_promise=True)
+
+
+def serious(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("theme", THEMES)
+def test_axe_finds_nothing_serious_in_the_thread(
+    browser: Browser, pages: dict[str, Path], theme: str, dark: bool
+) -> None:
+    page = open_page(browser, pages[theme], dark=dark)
+    try:
+        # The colour scheme really switched (the thread's own styles follow it).
+        assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") is dark
+        assert page.evaluate("document.querySelectorAll('section.engage li').length") > DEPTH
+        # The stylesheet is loaded (its badge colours are being checked).
+        badge = "getComputedStyle(document.querySelector('.engage-badge')).backgroundColor"
+        assert page.evaluate(badge) == "rgb(29, 91, 191)"
+        found = serious(axe_violations(page))
+    finally:
+        page.close()
+    assert found == [], json.dumps(found, indent=1)
+
+
+def test_axe_sees_a_contrast_failure_when_there_is_one(
+    browser: Browser, pages: dict[str, Path]
+) -> None:
+    """Positive control: light grey text on white is reported as serious."""
+    page = open_page(browser, pages["simple"])
+    try:
+        page.evaluate(
+            "document.querySelector('.engage-badge').style.cssText = "
+            "'background:#fff !important;color:#ccc !important'"
+        )
+        found = {v["id"] for v in serious(axe_violations(page))}
+    finally:
+        page.close()
+    assert "color-contrast" in found
+
+
+FOCUS_PROBE = """(() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  const thread = document.querySelector('section.engage');
+  return {
+    inThread: thread.contains(el),
+    tag: el.tagName.toLowerCase(),
+    cls: el.className && el.className.baseVal === undefined ? el.className : '',
+    text: (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 40),
+    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+    shadow: style.boxShadow !== 'none',
+  };
+})()"""
+
+#: The thread's visible controls in document (reading) order, described as FOCUS_PROBE does.
+CONTROLS = """Array.from(document.querySelectorAll(
+  'section.engage a[href], section.engage input:not([type=hidden]), section.engage button, '
+  + 'section.engage summary'
+)).filter(el => el.getClientRects().length > 0).map(el => el.tagName.toLowerCase()
+  + ':' + (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 40))"""
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_the_thread_is_usable_by_keyboard(
+    browser: Browser, pages: dict[str, Path], theme: str
+) -> None:
+    """Tab reaches every link, the content warning and the form in reading
+    order, each with a visible focus mark (2 px outline or a ring)."""
+    page = open_page(browser, pages[theme])
+    try:
+        expected = page.evaluate(CONTROLS)
+        # Start just before the thread, as a reader tabbing down the page would.
+        page.evaluate(
+            "(() => { const s = document.querySelector('section.engage');"
+            " s.setAttribute('tabindex', '-1'); s.focus(); s.removeAttribute('tabindex'); })()"
+        )
+        visited = []
+        for _ in range(len(expected) + 5):
+            page.key("Tab", 9)
+            probe = page.evaluate(FOCUS_PROBE)
+            if not probe["inThread"]:
+                break
+            visited.append(probe)
+    finally:
+        page.close()
+    assert len(expected) > 20  # every reply link, author, time, the form...
+    assert [f"{v['tag']}:{v['text']}" for v in visited] == expected
+    unmarked = [v for v in visited if not (v["outline"] or v["shadow"])]
+    assert unmarked == []
+    assert {"a", "summary", "input", "button"} <= {v["tag"] for v in visited}
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_a_deep_thread_fits_a_360_pixel_screen(
+    browser: Browser, pages: dict[str, Path], theme: str
+) -> None:
+    page = open_page(browser, pages[theme], width=360)
+    try:
+        layout = page.evaluate(
+            """(() => {
+              const cards = Array.from(document.querySelectorAll('section.engage .engage-card'));
+              const thread = document.querySelector('section.engage').getBoundingClientRect();
+              const deepest = cards[DEEPEST].getBoundingClientRect();
+              return {
+                scroll: document.documentElement.scrollWidth,
+                view: document.documentElement.clientWidth,
+                threadWidth: thread.width,
+                deepest: deepest.width,
+                right: Math.max(...cards.map(c => c.getBoundingClientRect().right)),
+              };
+            })()""".replace("DEEPEST", str(DEPTH - 1))
+        )
+    finally:
+        page.close()
+    # Nothing sticks out of the screen...
+    assert layout["scroll"] <= layout["view"], layout
+    assert layout["right"] <= layout["view"], layout
+    # ...and the deepest reply keeps most of the thread's width to read in.
+    assert layout["deepest"] >= 0.6 * layout["threadWidth"], layout
