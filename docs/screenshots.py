@@ -13,6 +13,7 @@ to a 128-colour palette, which keeps all eight to a few hundred KB.
 from __future__ import annotations
 
 import io
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 from pelican import Pelican  # noqa: E402
 from pelican.settings import read_settings  # noqa: E402
 
-from tests.cdp import Browser, find_chromium  # noqa: E402
+from tests.browser import Page, Pipe  # noqa: E402
+from tests.test_a11y import emulate, screenshot  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 THEMES = ("notmyidea", "simple")
@@ -65,7 +67,7 @@ def shrink(png: bytes) -> bytes:
 
 
 def main() -> int:
-    chromium = find_chromium()
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         sys.exit("no Chromium on PATH (apt-get install chromium)")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -73,26 +75,30 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         pages = {theme: build(theme, folder / theme) for theme in THEMES}
-        with Browser(chromium, folder / "profile") as browser:
+        browser = Pipe(chromium, folder / "profile", ["--hide-scrollbars"])
+        try:
             for theme, path in pages.items():
                 for width in WIDTHS:
                     for scheme in ("light", "dark"):
-                        page = browser.page(width=width, height=900, dark=scheme == "dark")
+                        page = Page(browser)
                         try:
-                            page.open(path)
+                            emulate(page, width, 900, dark=scheme == "dark")
+                            page.load(path)
                             box = page.evaluate(
                                 "(() => { const r = document.querySelector('section.engage')"
                                 ".getBoundingClientRect(); return [r.top + scrollY, r.height]; })()"
                             )
                             top, height = max(0, box[0] - 16), min(box[1] + 32, MAX_HEIGHT[width])
-                            page.resize(width, int(top + height))
-                            png = page.screenshot(clip=(0, top, width, height))
+                            emulate(page, width, int(top + height), dark=scheme == "dark")
+                            png = screenshot(page, 0, top, width, height)
                         finally:
                             page.close()
                         target = OUT / f"thread-{theme}-{width}-{scheme}.png"
                         target.write_bytes(shrink(png))
                         total += target.stat().st_size
                         print(f"{target.relative_to(ROOT)}: {target.stat().st_size // 1024} KB")
+        finally:
+            browser.close()
     print(f"{total // 1024} KB in all")
     return 0
 

@@ -68,7 +68,11 @@ _TEXT_ONLY = nh3.Cleaner(
 
 # C0 controls other than tab, newline and carriage return have no place in
 # a comment and confuse some parsers.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 controls (U+009B is a terminal's CSI): never text in a page.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Bidi overrides, embeddings, isolates and marks: in a one-line field (a
+#: name) they only serve to make "Eve\u202egnp.exe" read as "Eveexe.png".
+_BIDI = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 
 
 def _cite_filter(name: str, value: str) -> str | None:
@@ -166,7 +170,7 @@ def clean_text(untrusted: str) -> str:
     The result is *text*, not HTML: templates escape it when they print it.
     """
     stripped = html.unescape(_TEXT_ONLY.clean(limit_nesting(_CONTROL.sub("", untrusted))))
-    return " ".join(_CONTROL.sub("", stripped).split())
+    return " ".join(_BIDI.sub("", _CONTROL.sub("", stripped)).split())
 
 
 def safe_url(untrusted: str, schemes: frozenset[str] = frozenset({"http", "https"})) -> str:

@@ -6,14 +6,13 @@ in light and dark colour schemes: no serious or critical violation in the
 thread.  Then the keyboard (every control reachable with Tab, in reading
 order, with a visible focus mark) and a 360 px wide phone (a thread eight
 replies deep scrolls nowhere sideways and keeps its text readable).
-One Chromium serves the whole module.
+The session's one Chromium (tests/browser.py) serves them all, a tab each.
 """
 
 from __future__ import annotations
 
+import base64
 import json
-import os
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 
 from pelican_engage.archive import Archive
 from pelican_engage.model import Item, Person
-from tests.cdp import Browser, Page, find_chromium
+from tests.browser import Page, Pipe
 from tests.conftest import DATA, Site
 
 AXE = DATA / "axe" / "axe.min.js"
@@ -101,26 +100,46 @@ def build(root: Path, theme: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    chromium = find_chromium()
-    if chromium is None:
-        message = "no Chromium found on PATH (apt-get install chromium)"
-        if os.environ.get("ENGAGE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"ENGAGE_REQUIRE_BROWSER=1 but {message}", pytrace=False)
-        pytest.skip(message)
-    with Browser(chromium, tmp_path_factory.mktemp("chromium-profile")) as shared:
-        yield shared
-
-
-@pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {theme: build(tmp_path_factory.mktemp(f"a11y-{theme}"), theme) for theme in THEMES}
 
 
-def open_page(browser: Browser, path: Path, width: int = 1280, dark: bool = False) -> Page:
-    page = browser.page(width=width, dark=dark)
-    page.open(path)
+def emulate(page: Page, width: int, height: int = 800, dark: bool = False) -> None:
+    """A ``width`` x ``height`` screen in the light or dark colour scheme."""
+    page.pipe.call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+        session=page.session,
+    )
+    scheme = {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}
+    page.pipe.call("Emulation.setEmulatedMedia", {"features": [scheme]}, session=page.session)
+
+
+def open_page(browser: Pipe, path: Path, width: int = 1280, dark: bool = False) -> Page:
+    page = Page(browser)
+    emulate(page, width, dark=dark)
+    page.load(path)
     return page
+
+
+def press_tab(page: Page) -> None:
+    for kind in ("rawKeyDown", "keyUp"):
+        page.pipe.call(
+            "Input.dispatchKeyEvent",
+            {"type": kind, "key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9},
+            session=page.session,
+        )
+
+
+def screenshot(page: Page, x: float, y: float, width: float, height: float) -> bytes:
+    """A PNG of that part of the document (CSS pixels from its top)."""
+    clip = {"x": x, "y": y, "width": width, "height": height, "scale": 1}
+    answer = page.pipe.call(
+        "Page.captureScreenshot",
+        {"format": "png", "captureBeyondViewport": True, "clip": clip},
+        session=page.session,
+    )
+    return base64.b64decode(answer["data"])
 
 
 def axe_violations(page: Page, context: str = "section.engage") -> list[dict[str, Any]]:
@@ -133,7 +152,7 @@ def axe_violations(page: Page, context: str = "section.engage") -> list[dict[str
         nodes: v.nodes.map(n => ({target: n.target.join(' '), why: n.failureSummary}))
       })))
     """.replace("CONTEXT", json.dumps(context))
-    return page.evaluate(script, await_promise=True)
+    return page.evaluate(script)
 
 
 def serious(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -143,7 +162,7 @@ def serious(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 @pytest.mark.parametrize("theme", THEMES)
 def test_axe_finds_nothing_serious_in_the_thread(
-    browser: Browser, pages: dict[str, Path], theme: str, dark: bool
+    browser: Pipe, pages: dict[str, Path], theme: str, dark: bool
 ) -> None:
     page = open_page(browser, pages[theme], dark=dark)
     try:
@@ -160,7 +179,7 @@ def test_axe_finds_nothing_serious_in_the_thread(
 
 
 def test_axe_sees_a_contrast_failure_when_there_is_one(
-    browser: Browser, pages: dict[str, Path]
+    browser: Pipe, pages: dict[str, Path]
 ) -> None:
     """Positive control: light grey text on white is reported as serious."""
     page = open_page(browser, pages["simple"])
@@ -199,7 +218,7 @@ CONTROLS = """Array.from(document.querySelectorAll(
 
 @pytest.mark.parametrize("theme", THEMES)
 def test_the_thread_is_usable_by_keyboard(
-    browser: Browser, pages: dict[str, Path], theme: str
+    browser: Pipe, pages: dict[str, Path], theme: str
 ) -> None:
     """Tab reaches every link, the content warning and the form in reading
     order, each with a visible focus mark (2 px outline or a ring)."""
@@ -213,7 +232,7 @@ def test_the_thread_is_usable_by_keyboard(
         )
         visited = []
         for _ in range(len(expected) + 5):
-            page.key("Tab", 9)
+            press_tab(page)
             probe = page.evaluate(FOCUS_PROBE)
             if not probe["inThread"]:
                 break
@@ -229,7 +248,7 @@ def test_the_thread_is_usable_by_keyboard(
 
 @pytest.mark.parametrize("theme", THEMES)
 def test_a_deep_thread_fits_a_360_pixel_screen(
-    browser: Browser, pages: dict[str, Path], theme: str
+    browser: Pipe, pages: dict[str, Path], theme: str
 ) -> None:
     page = open_page(browser, pages[theme], width=360)
     try:

@@ -429,12 +429,12 @@ _WRITER = textwrap.dedent(
     from pelican_engage.archive import atomic_write_json
 
     posts = Path(sys.argv[1]) / "posts"
-    text = "lorem ipsum " * 2000
+    text = "lorem ipsum " * 200
     n = 0
     print("ready", flush=True)
     while True:  # the archive's own write, as every merge does it
         n += 1
-        items = {f"mastodon:s.example/{k}": {"content_html": text} for k in range(600)}
+        items = {f"mastodon:s.example/{k}": {"content_html": text} for k in range(150)}
         record = {"schema": 1, "post": f"p{n % 3}", "items": items, "cursors": {}}
         atomic_write_json(posts / f"p{n % 3}.json", record)
     """
@@ -462,7 +462,9 @@ def test_field_case_f11_kill_9_mid_write_leaves_nothing_after_the_next_run(
         proc.wait()
         proc.stdout.close()
         left = len(_temporary(archive))
-        if left >= 2:
+        # Small writes (~360 KB) so that some finish on a slow machine too,
+        # and most of the loop's time is spent inside one.
+        if left >= 2 and _parsed(archive):
             break
     assert left, "no kill landed mid-write; the test proved nothing"
     assert Archive(archive).remove_temporary_files()

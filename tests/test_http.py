@@ -154,3 +154,26 @@ def test_json_helper_round_trip(server: Server) -> None:
     payload = {"a": [1, 2, {"b": "ü"}]}
     server.routes["/p"] = lambda h, n: send(h, 200, json.dumps(payload).encode())
     assert Client(fast()).get(server.url + "/p").json() == payload
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "expected"),
+    [
+        # A one-letter token (as in examples and tests) stands alone only.
+        (
+            "http://h/2/tweets/search/recent Bearer t",
+            "t",
+            "http://h/2/tweets/search/recent Bearer [redacted]",
+        ),
+        ("token=t&next=1", "t", "token=[redacted]&next=1"),
+        # A real token is redacted wherever it appears, in every spelling.
+        ("a=s3cr3t-token-value!x", "s3cr3t-token-value", "a=[redacted]!x"),
+        ("q=ab%20cdefgh", "ab cdefgh", "q=[redacted]"),
+    ],
+)
+def test_redaction_does_not_shred_messages_around_short_tokens(
+    text: str, secret: str, expected: str
+) -> None:
+    from pelican_engage.http import redact
+
+    assert redact(text, [secret]) == expected

@@ -577,9 +577,9 @@ def test_deep_threads_and_deep_markup_stay_fast() -> None:
     deep = "<div>" * 3000 + "deep" + "</div>" * 3000
     markup = '<link rel="canonical" href="https://b.example/p/">' + one(1, deep)
     markup += "".join(one(n) for n in range(2, 301)) + "</li></ol>" * 300
-    started = time.monotonic()
+    started = time.process_time()
     (post,) = parse_page(markup).posts
-    assert time.monotonic() - started < 20  # html5lib or per-comment searches: minutes
+    assert time.process_time() - started < 20  # html5lib or per-comment searches: minutes
     assert [i.in_reply_to for i in post.items[1:]] == [
         f"wordpress:b.example/{n}" for n in range(1, 300)
     ]
@@ -614,9 +614,9 @@ def test_live_wordpress_reads_comment_types_alike() -> None:
     ids=["open-quotes", "open-tags", "mixed-quotes", "many-images"],
 )
 def test_images_to_alt_is_linear(hostile: str) -> None:
-    started = time.monotonic()
+    started = time.process_time()
     images_to_alt(hostile)
-    assert time.monotonic() - started < 5  # a regex over each start: minutes
+    assert time.process_time() - started < 5  # a regex over each start: minutes
 
 
 @pytest.mark.parametrize(
@@ -630,6 +630,24 @@ def test_images_to_alt_is_linear(hostile: str) -> None:
     ids=["open-tags", "deep", "deep-paragraphs", "misnested"],
 )
 def test_autop_is_linear(hostile: str) -> None:
-    started = time.monotonic()
+    started = time.process_time()
     assert autop(hostile)
-    assert time.monotonic() - started < 5  # a search per block: minutes, or RecursionError
+    assert time.process_time() - started < 5  # a search per block: minutes, or RecursionError
+
+
+def test_bytes_that_are_not_utf8_are_replaced_and_said_not_fatal() -> None:
+    """A WXR saying UTF-8 with one Latin-1 byte (mixed-encoding databases):
+    WordPress's importer reads it, so do we, saying where; a file that
+    declares its real encoding is read as it says."""
+    from pelican_engage.importers.xmlfile import read_xml
+
+    root, notes = read_xml(
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<rss><c>caf\xe9 ok</c>\n<d>\xff</d></rss>',
+        "x.xml",
+    )
+    assert root[0].text == "caf\ufffd ok"
+    assert notes == ("replaced 2 byte sequence(s) that are not UTF-8 by U+FFFD on line(s) 2, 3",)
+    root, notes = read_xml(
+        b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<rss><c>caf\xe9</c></rss>', "x"
+    )
+    assert (root[0].text, notes) == ("café", ())

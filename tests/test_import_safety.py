@@ -23,14 +23,14 @@ DATA = Path(__file__).parent / "data" / "hostile-xml"
 
 
 def test_an_entity_bomb_is_refused_quickly() -> None:
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(ImportFormatError, match=r"billion-laughs-wxr.xml: malformed XML"):
         parse_wxr(
             (DATA / "billion-laughs-wxr.xml").read_bytes(),
             AuthorIdentity(),
             "billion-laughs-wxr.xml",
         )
-    assert time.monotonic() - started < 5  # expat's amplification limit, not a gigabyte
+    assert time.process_time() - started < 5  # expat's amplification limit, not a gigabyte
 
 
 def test_an_external_entity_is_never_read() -> None:

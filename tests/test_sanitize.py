@@ -821,3 +821,14 @@ def test_property_text_to_html_output_is_inert(text: str) -> None:
     out = text_to_html(text)
     assert tag_names(out) <= {"p", "br"}
     assert xss_findings(out) == []
+
+
+def test_c1_controls_and_bidi_overrides_never_reach_a_name_or_a_body() -> None:
+    """Security F6's neighbours in the page: U+009B (CSI) in a body, U+202E in a
+    display name ("Eve\u202egnp.exe" reads as "Eveexe.png")."""
+    from pelican_engage.sanitize import clean_html, clean_text
+
+    assert clean_text("Eve\u202egnp.exe\u2066\u200f\x9b") == "Evegnp.exe"
+    assert clean_html("<p>a\x9b[31mb\x85c</p>") == "<p>a[31mbc</p>"
+    # Right-to-left text itself stays.
+    assert clean_text("\u05e9\u05dc\u05d5\u05dd") == "\u05e9\u05dc\u05d5\u05dd"

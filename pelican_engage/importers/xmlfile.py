@@ -15,7 +15,9 @@ one.  lxml then parses strictly, expands no entity and fetches nothing.
 
 from __future__ import annotations
 
+import codecs
 import re
+import threading
 
 from lxml import etree
 
@@ -30,6 +32,42 @@ _INVALID = re.compile(
     re.IGNORECASE,
 )
 _BOM = b"\xef\xbb\xbf"
+
+
+_DECLARED = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_bad_bytes = threading.local()
+
+
+def _note_bad_bytes(exc: UnicodeError) -> tuple[str, int]:
+    assert isinstance(exc, UnicodeDecodeError)
+    _bad_bytes.found.append(exc.start)
+    return "\ufffd", exc.end
+
+
+codecs.register_error("engage-xml-bad-bytes", _note_bad_bytes)
+
+
+def _utf8_repair(data: bytes, notes: list[str]) -> bytes:
+    """A file that says (or defaults to) UTF-8 but holds bytes that are not:
+    an export from a database with mixed encodings.  WordPress's importer
+    reads it; each bad sequence becomes U+FFFD and the lines are said."""
+    declared = _DECLARED.match(data)
+    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        return data
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    _bad_bytes.found = []
+    text = data.decode("utf-8", "engage-xml-bad-bytes")
+    found = _bad_bytes.found
+    lines = sorted({data.count(b"\n", 0, at) + 1 for at in found})
+    where = ", ".join(map(str, lines[:10])) + (" …" if len(lines) > 10 else "")
+    notes.append(
+        f"replaced {len(found)} byte sequence(s) that are not UTF-8 by U+FFFD on line(s) {where}"
+    )
+    return text.encode("utf-8")
 
 
 def _wide(data: bytes) -> bool:
@@ -48,6 +86,7 @@ def _repair(data: bytes) -> tuple[bytes, list[str]]:
     if _wide(data):
         return data, notes
     data = data.removeprefix(_BOM).lstrip(b" \t\r\n")
+    data = _utf8_repair(data, notes)
     found = [(m.start(), m.group()) for m in _INVALID.finditer(data)]
     if found:
         lines = sorted({data.count(b"\n", 0, at) + 1 for at, _ in found})
