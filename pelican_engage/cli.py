@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from . import __version__, notify, report
+from . import __version__, fetching, notify, report
 from .archive import ArchiveError
 from .cli_forget import cmd_forget
 from .cli_import import cmd_import
@@ -30,7 +30,8 @@ from .cli_site import (  # site_articles and site_threads: also for scripts and 
 from .engine import Engine
 from .fetch import Job
 from .model import Thread, parse_timestamp
-from .sources import bluesky, feed, local, mastodon, twitter, webmention, wordpress
+from .sources import local
+from .sources.registry import NETWORKS
 
 logger = logging.getLogger("pelican_engage")
 
@@ -47,23 +48,10 @@ IMPORT_FORMATS = (
 
 #: What ``report --source`` takes: the sources items come from.
 REPORT_SOURCES = tuple(
-    sorted(
-        {
-            "disqus",  # imported only
-            *(m.SOURCE for m in (bluesky, feed, local, mastodon, twitter, webmention, wordpress)),
-        }
-    )
+    sorted({"disqus", local.SOURCE, *(n.name for n in NETWORKS)})  # disqus: imported only
 )
 #: What ``fetch --source`` takes: the sources that fetch.
-FETCH_SOURCES = (
-    "bluesky",
-    "feed",
-    "mastodon",
-    "twitter",
-    "twitter-discover",
-    "webmention",
-    "wordpress",
-)
+FETCH_SOURCES = tuple(sorted(name for n in NETWORKS for name in n.fetch_names or (n.name,)))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -273,7 +261,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if engine.settings.offline:
             sys.stderr.write(f"{OFFLINE}; the report reads the archive as it is\n")
         else:
-            summary, _jobs = engine.fetch(articles)
+            summary, _jobs = fetching.fetch(engine, articles)
             engine.finish(save=False)
             sys.stderr.write(
                 f"fetched: {summary.new_items} new item(s), {summary.requests} request(s)\n"
@@ -385,7 +373,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     jobs = [j for j in engine.jobs(articles) if wanted(j)]
     damaged = _damaged(engine, jobs)
     with _progress() as advance:
-        summary, _count = engine.fetch(articles, force=args.force, progress=advance, select=wanted)
+        summary, _count = fetching.fetch(
+            engine, articles, force=args.force, progress=advance, select=wanted
+        )
     errors = sum(summary.errors.values())
     per_source = ", ".join(f"{n}: {c}" for n, c in sorted(summary.requests_by_source.items()))
     sys.stdout.write(

@@ -248,13 +248,13 @@ def _network(
     limit = pure.MASTODON_LIMIT
     sender = Sender()
     if network == "mastodon" and not dry_run and not conf.offline:
-        if not conf.mastodon_hosts:
+        if not conf.network("mastodon").hosts:
             raise UsageError(
                 "ENGAGE_MASTODON['host'] names no server: set it to your own Mastodon "
                 "server, the one your token is for"
             )
         known = [u for t in site.threads for s, u in t.post.announcements if s == "mastodon"]
-        base = mastodon_base(conf.mastodon_hosts[0], known)
+        base = mastodon_base(conf.network("mastodon").hosts[0], known)
         limit = mastodon_server_limit(sender, base)
     size = pure.length(network, text, limit)
     if size is not None and not size.fits:
@@ -310,13 +310,14 @@ def _send(
 ) -> Item:
     conf = site.engine.settings
     if network == "mastodon":
-        token = _secret(conf.mastodon_token_env)
+        token_env = conf.network("mastodon").token_env
+        token = _secret(token_env)
         if not token:
-            raise PublishError(f"mastodon: ${conf.mastodon_token_env} is not set; nothing sent")
+            raise PublishError(f"mastodon: ${token_env} is not set; nothing sent")
         sender.secrets = (token,)
         known = [u for t in site.threads for s, u in t.post.announcements if s == "mastodon"]
-        base = mastodon_base(conf.mastodon_hosts[0], known)
-        return mastodon_reply(sender, base, conf.mastodon_hosts, token, item, text)
+        base = mastodon_base(conf.network("mastodon").hosts[0], known)
+        return mastodon_reply(sender, base, conf.network("mastodon").hosts, token, item, text)
     if network == "bluesky":
         section = site.section("ENGAGE_BLUESKY")
         own = sorted(conf.author.handles.get("bluesky", ()))

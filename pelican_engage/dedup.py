@@ -4,7 +4,8 @@ A Mastodon reply fetched from its server may also arrive as a webmention
 sent by Bridgy; a tweet found by search may come back through webmention.io
 too.  Each item gets a set of canonical keys (its post on its network, its
 URL, its syndication links, the Bridgy source URL); items sharing a key are
-one, and the richer copy is kept.
+one, and the richer copy is kept.  Which URLs name a post on a network, and
+an item's native keys, each network declares (``sources/registry.py``).
 """
 
 from __future__ import annotations
@@ -12,18 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
-from urllib.parse import unquote
 
 from .model import Item, normal_url
+from .sources.registry import BY_NAME, NETWORKS
 
-_TWEET = re.compile(
-    r"^(?:www\.|mobile\.)?(?:twitter|x)\.com/(?:i(?:/web)?|[A-Za-z0-9_]{1,15})"
-    r"/status(?:es)?/(\d+)",
-    re.IGNORECASE,
-)
-_BSKY = re.compile(r"^bsky\.app/profile/([^/]+)/post/([^/?#]+)", re.IGNORECASE)
-#: A Mastodon status URL, in either form: /@user/123 or /users/user/statuses/123.
-_TOOT = re.compile(r"^([^/]+)/(?:@[^/]+|users/[^/]+/statuses)/(\d+)$")
 #: brid.gy/comment/<network>/<user>/<post>/<comment> and like/repost forms.
 _BRIDGY = re.compile(r"^brid\.gy/(comment|like|repost|reaction)/([a-z]+)/([^/]+)/([^/]+)/([^/]+)")
 
@@ -35,26 +28,17 @@ def url_keys(url: str) -> set[str]:
     # The fragment stays: comments of one page differ only by "#comment-12".
     plain = normal_url(url)
     keys = {f"url:{plain}"}
-    if match := _TWEET.match(plain):
-        keys.add(f"twitter:{match[1]}")
-    elif match := _BSKY.match(plain):
-        keys.add(f"bsky:{unquote(match[1]).casefold()}/{match[2]}")
-    elif match := _TOOT.match(plain):
-        keys.add(f"mastodon:{match[1]}/{match[2]}")
-    elif match := _BRIDGY.match(plain):
-        kind, network, user, _post, leaf = match.groups()
-        if kind == "comment" and network == "twitter":
-            keys.add(f"twitter:{leaf}")
-        elif kind == "comment" and network == "mastodon":
-            host = user.rsplit("@", 1)[-1] if user.count("@") >= 1 else ""
-            if host:
-                keys.add(f"mastodon:{host.casefold()}/{leaf}")
-        elif kind == "comment" and network == "bluesky":
-            leaf = unquote(leaf)
-            if leaf.startswith("at://"):
-                parts = leaf[5:].split("/")
-                if len(parts) == 3:
-                    keys.add(f"bsky:{parts[0].casefold()}/{parts[2]}")
+    for network in NETWORKS:
+        found = network.url_keys(plain) if network.url_keys else set()
+        if found:
+            return keys | found
+    if match := _BRIDGY.match(plain):
+        kind, name, user, _post, leaf = match.groups()
+        relayed = BY_NAME.get(name)
+        if kind == "comment" and relayed is not None and relayed.bridgy_key:
+            key = relayed.bridgy_key(user, leaf)
+            if key:
+                keys.add(key)
     return keys
 
 
@@ -67,15 +51,9 @@ def item_keys(item: Item) -> set[str]:
     if item.source == "webmention":
         return _webmention_keys(item)
     keys = url_keys(item.url)
-    if item.source == "twitter":
-        keys.add(item.id)
-    elif item.source == "mastodon":
-        keys.add(item.id.casefold())
-    elif item.source == "bluesky" and item.id.startswith("bluesky:at://"):
-        did, _collection, rkey = item.id[len("bluesky:at://") :].split("/", 2)
-        keys.add(f"bsky:{did.casefold()}/{rkey}")
-        if item.author.handle:
-            keys.add(f"bsky:{item.author.handle.casefold()}/{rkey}")
+    network = BY_NAME.get(item.source)
+    if network is not None and network.item_keys:
+        keys |= network.item_keys(item)
     for link in item.syndication:
         keys |= url_keys(link)
     return keys

@@ -14,7 +14,7 @@ import errno
 import logging
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 from .archive import Archive, ArchiveError, ArchiveWriteError
 from .backoff import HostBackoff
-from .errors import AccessDenied, FetchError, OutOfTime, SourceUnavailable, Unreachable
+from .errors import AccessDenied, FetchError, SourceUnavailable
+from .fetch_hosts import Hosts
 from .model import Item, Tombstone, parse_timestamp
 from .parsed import Skipped, skipped_line
 
@@ -196,24 +197,6 @@ def save_unsaved(archive: Archive) -> None:
         )
 
 
-@dataclass
-class _Host:
-    """A host in one build: its slots, and whether it answers.
-
-    The first job on a host runs alone (the probe): when the host does not
-    answer, its other jobs are skipped at once instead of each waiting for
-    its own timeout.
-    """
-
-    slots: threading.Semaphore
-    probed: threading.Event = field(default_factory=threading.Event)
-    claimed: bool = False
-    #: Why it did not answer in this build ("" while it answers).
-    down: str = ""
-    retry_at: datetime | None = None
-    skipped: int = 0
-
-
 class Fetcher:
     """Runs due jobs concurrently and merges what comes back."""
 
@@ -236,14 +219,8 @@ class Fetcher:
         self.per_host = max(1, per_host)
         self.budget_seconds = budget_seconds
         self._clock = clock or (lambda: datetime.now(timezone.utc))
-        self._hosts: dict[str, _Host] = defaultdict(
-            lambda: _Host(threading.Semaphore(self.per_host))
-        )
-        self._hosts_lock = threading.Lock()
-        #: Hosts that did not answer in earlier builds (None: not remembered).
-        self.backoff = backoff
-        #: ``fetch --force``: try resting hosts anyway.
-        self.retry_hosts = retry_hosts
+        #: Each host's slots, and whether it answers (in this build and before).
+        self.hosts = Hosts(self.per_host, self._clock, backoff, retry_hosts)
         #: Source families ("twitter" for twitter and twitter-discover)
         #: that cannot work in this build any more.
         self.deferred: set[str] = set()
@@ -288,7 +265,7 @@ class Fetcher:
         deadline = self.start()
         lock = threading.Lock()
         late = 0
-        jobs = self._hold_resting(jobs, summary, progress)
+        jobs = self.hosts.hold_resting(jobs, summary, progress)
 
         def one(job: Job) -> None:
             nonlocal late
@@ -299,7 +276,7 @@ class Fetcher:
                     with lock:
                         summary.skipped += 1
                     return
-                ran = self._on_host(job, summary, lock, deadline)
+                ran = self.hosts.run(job, summary, lock, deadline, self._run_one)
                 if ran != "ok":
                     outcome = "skipped"
                 if ran == "late":
@@ -352,7 +329,7 @@ class Fetcher:
                 sum(1 for j in jobs if j.source == source),
                 summary.messages.get(source, ""),
             )
-        self._tell_down(jobs, summary)
+        self.hosts.tell_down(jobs, summary)
         if late:
             logger.info(
                 "engage: the fetch budget (ENGAGE_FETCH_BUDGET, %g s) is spent; "
@@ -360,105 +337,8 @@ class Fetcher:
                 self.budget_seconds,
                 late,
             )
-        if self.backoff is not None:
-            self.backoff.save()
+        self.hosts.save()
         return summary
-
-    def _hold_resting(
-        self, jobs: list[Job], summary: Summary, progress: Callable[[Job, str], None] | None
-    ) -> list[Job]:
-        """The jobs to run; those of hosts resting after earlier builds wait,
-        with one line per host."""
-        if self.backoff is None or self.retry_hosts:
-            return jobs
-        now = self._clock()
-        kept: list[Job] = []
-        held: dict[str, list[Job]] = defaultdict(list)
-        for job in jobs:
-            down = self.backoff.resting(job.host, now)
-            if down is None:
-                kept.append(job)
-                continue
-            held[job.host].append(job)
-            if job.host not in summary.hosts:
-                summary.hosts[job.host] = (
-                    f"{job.host} did not answer on the last try ({down.problem}); "
-                    f"next try after {_at(down.retry_at)} "
-                    "(`pelican-engage fetch --force` tries now)"
-                )
-        for host, waiting in held.items():
-            summary.skipped += len(waiting)
-            logger.info("engage: %s; %d fetch(es) skipped", summary.hosts[host], len(waiting))
-            for job in waiting:
-                if progress:
-                    progress(job, "skipped")
-        return kept
-
-    def _on_host(self, job: Job, summary: Summary, lock: threading.Lock, deadline: float) -> str:
-        """Run ``job`` in a slot of its host: ``"ok"``, ``"late"`` when the
-        budget ran out first, ``"down"`` when the host stopped answering
-        (counted as skipped here).  Raises what the job raised."""
-        if time.monotonic() > deadline:
-            return "late"
-        host = self._host(job.host)
-        with self._hosts_lock:
-            probe, host.claimed = not host.claimed, True
-        try:
-            if not probe:
-                host.probed.wait(max(0.0, deadline - time.monotonic()))
-            if host.down:
-                with lock:
-                    summary.skipped += 1
-                    host.skipped += 1
-                return "down"
-            with host.slots:
-                # Waiting for the slot may have taken the rest of the budget.
-                if time.monotonic() > deadline:
-                    return "late"
-                try:
-                    self._run_one(job, summary, lock)
-                except Unreachable as exc:
-                    self._went_down(job.host, host, exc)
-                    raise
-                except OutOfTime:
-                    raise
-                except Exception:
-                    self._answered(job.host)
-                    raise
-                self._answered(job.host)
-                return "ok"
-        finally:
-            if probe:
-                host.probed.set()
-
-    def _answered(self, name: str) -> None:
-        if self.backoff is not None:
-            self.backoff.answered(name)
-
-    def _went_down(self, name: str, host: _Host, exc: Unreachable) -> None:
-        with self._hosts_lock:
-            if host.down:
-                return
-            host.down = exc.problem
-        if self.backoff is not None:
-            host.retry_at = self.backoff.failed(name, host.down, self._clock()).retry_at
-
-    def _tell_down(self, jobs: list[Job], summary: Summary) -> None:
-        """One line per host that stopped answering in this run."""
-        for name in sorted({j.host for j in jobs}):
-            host = self._host(name)
-            if not host.down or name in summary.hosts:
-                continue
-            when = (
-                f"next try after {_at(host.retry_at)}"
-                if host.retry_at
-                else "next try in the next build"
-            )
-            summary.hosts[name] = (
-                f"{name} did not answer ({host.down}); {host.skipped} more fetch(es) "
-                f"skipped, {when} (`pelican-engage fetch --force` tries now)"
-            )
-            logger.info("engage: %s", summary.hosts[name])
 
     def _failed(self, job: Job, exc: BaseException, summary: Summary) -> None:
         summary.errors[job.source] += 1
@@ -544,11 +424,3 @@ class Fetcher:
                     summary.deleted += stones
         if result.error is not None:
             raise result.error
-
-    def _host(self, host: str) -> _Host:
-        with self._hosts_lock:
-            return self._hosts[host]
-
-
-def _at(when: datetime | None) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if when else "?"

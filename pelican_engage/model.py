@@ -205,11 +205,20 @@ def _typed(name: str, value: Any) -> Any:
     return "" if value is None or isinstance(value, bool) else str(value)
 
 
-#: Networks whose handles ENGAGE_AUTHOR may list, besides names, emails, urls.
-NETWORKS = ("twitter", "mastodon", "bluesky")
-#: Sources with no account behind an item, where a name is all there is.
-#: Elsewhere anybody can call themselves by the author's name.
-NAME_ONLY_SOURCES = frozenset({"local", "feed", "wordpress", "disqus"})
+#: Sources with no account behind an item, besides the networks that say so
+#: (``Network.accounts``): a name is all there is.  Elsewhere anybody can
+#: call themselves by the author's name.
+NAME_ONLY_SOURCES = frozenset({"local", "disqus"})
+
+
+def name_only(source: str) -> bool:
+    """Whether ``source``'s items carry a name and no account."""
+    if source in NAME_ONLY_SOURCES:
+        return True
+    from .sources.registry import BY_NAME  # the registry's modules import this one
+
+    network = BY_NAME.get(source)
+    return network is not None and not network.accounts
 
 
 def bare_handle(value: str) -> str:
@@ -232,18 +241,19 @@ def normal_url(value: str) -> str:
 
 
 def profile_handle(url: str) -> tuple[str, str] | None:
-    """(network, handle) of a profile URL on X, Bluesky or a Mastodon server.
+    """(network, handle) of a profile URL on a network of the registry
+    (X, Bluesky, a Mastodon server...); each network's ``profile`` reads it.
 
     A webmention or an import knows a person by their profile URL only; this
     lets the author's handles recognise them there too.
     """
+    from .sources.registry import NETWORKS  # the registry's modules import this one
+
     plain = normal_url(url.split("?", 1)[0].split("#", 1)[0])
-    if match := re.fullmatch(r"(?:mobile\.)?(?:twitter|x)\.com/(\w{1,15})", plain, re.ASCII):
-        return "twitter", match[1]
-    if match := re.fullmatch(r"bsky\.app/profile/([^/]+)", plain):
-        return "bluesky", match[1]
-    if match := re.fullmatch(r"([^/@]+)/@([\w.-]+)", plain):
-        return "mastodon", f"{match[2]}@{match[1]}"
+    for network in NETWORKS:
+        handle = network.profile(plain) if network.profile else None
+        if handle:
+            return network.name, handle
     return None
 
 
@@ -276,7 +286,7 @@ class AuthorIdentity:
         profile = profile_handle(person.url) if person.url else None
         if profile and normal_handle(profile[1]) in self.handles.get(profile[0], frozenset()):
             return True
-        if source not in NAME_ONLY_SOURCES:
+        if not name_only(source):
             return False
         folded = person.name.strip().casefold()
         return bool(folded) and folded in {n.casefold() for n in self.names}

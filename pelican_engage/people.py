@@ -20,11 +20,11 @@ from datetime import datetime
 from .conversation import mentions_author
 from .model import (
     ANSWERABLE_KINDS,
-    NAME_ONLY_SOURCES,
     AuthorIdentity,
     Item,
     Person,
     Thread,
+    name_only,
     normal_handle,
     normal_url,
 )
@@ -40,7 +40,7 @@ def person_keys(person: Person, source: str) -> set[str]:
         keys.add(f"{source}:{normal_handle(person.handle)}")
     if person.email:  # in memory only (local comment files); never printed
         keys.add(f"email:{person.email.casefold()}")
-    if person.name and (source in NAME_ONLY_SOURCES or not keys):
+    if person.name and (name_only(source) or not keys):
         # Where there is no account, the name is what a person is known by.
         keys.add(f"name:{source}:{' '.join(person.name.casefold().split())}")
     return keys

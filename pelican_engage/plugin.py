@@ -19,11 +19,12 @@ from typing import Any
 
 from pelican import signals
 
-from . import avatars, comment_feed, pcs_compat, render
+from . import avatars, comment_feed, fetching, pcs_compat, render
 from .conversation import Engagement
 from .engine import Engine, article_lists, is_opted_out
 from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
+from .sources.registry import NETWORKS
 
 logger = logging.getLogger(__name__)
 
@@ -179,9 +180,13 @@ def _avatars(build: _Build, engine: Engine) -> None:
 
 def _fetch(engine: Engine, articles: list[Any]) -> None:
     """Fetch what is due before threads are built; never fails the build."""
-    summary, jobs = engine.fetch(articles)
+    summary, jobs = fetching.fetch(engine, articles)
     if jobs:
-        x_requests = summary.requests_by_source.get("twitter", 0)
+        billed = ", ".join(
+            f"{count} to {network.display}"
+            for network in NETWORKS
+            if network.billed and (count := summary.requests_by_source.get(network.name, 0))
+        )
         errors = sum(summary.errors.values())
         logger.info(
             "engage: %d of %d announcement(s) due, %d fetched: %d new item(s), "
@@ -191,7 +196,7 @@ def _fetch(engine: Engine, articles: list[Any]) -> None:
             summary.jobs - summary.skipped - errors,
             summary.new_items,
             summary.requests,
-            f" ({x_requests} to X)" if x_requests else "",
+            f" ({billed})" if billed else "",
             errors,
             summary.seconds,
         )

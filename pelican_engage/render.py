@@ -23,7 +23,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from . import i18n, icons, reply_mail, structured
 from .model import anchor
-from .settings import webmention_endpoint
+from .sources.registry import ANNOUNCING
+from .sources.webmention import webmention_endpoint
 
 TEMPLATES = Path(__file__).parent / "templates"
 STYLESHEET = Path(__file__).parent / "static" / "engage.css"
@@ -48,8 +49,9 @@ CONTEXT_KEYS = (
     "ENGAGE_AVATARS",
     "TIMEZONE",
 )
-#: How templates name each network in "Reply on X" and "Join the conversation".
-NETWORK_NAMES = {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+#: How templates name each announcing network in "Reply on X" and "Join the
+#: conversation" (a source not in it gets the mailto: reply link instead).
+NETWORK_NAMES = {n.name: n.display for n in ANNOUNCING}
 
 
 def add_templates(env: Environment) -> None:

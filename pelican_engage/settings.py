@@ -12,18 +12,29 @@ import difflib
 import json
 import math
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
-from . import comment_feed
-from .model import NETWORKS, AuthorIdentity, normal_handle, normal_url
+from . import checks, comment_feed
+from .checks import SettingsError
+from .checks import section as _section
+from .checks import strings as _strings
+from .model import AuthorIdentity, normal_handle, normal_url
 from .reply_mail import valid_address
+from .sources.registry import ANNOUNCING, NETWORKS
+from .sources.webmention import webmention_endpoint
 
-_AUTHOR_KEYS = frozenset({"names", "emails", "urls", *NETWORKS})
+__all__ = ["SettingsError", "webmention_endpoint"]  # re-exported: older imports keep working
+
+#: Networks whose handles ENGAGE_AUTHOR may list, besides names, emails, urls.
+HANDLE_NETWORKS = tuple(n.name for n in ANNOUNCING)
+_AUTHOR_KEYS = frozenset({"names", "emails", "urls", *HANDLE_NETWORKS})
+#: Where ENGAGE_PEOPLE's "network:handle" may point: networks of accounts,
+#: and local comments (whose handle is what the file says).
+_PEOPLE_NETWORKS = frozenset({"local", *(n.name for n in NETWORKS if n.accounts)})
 
 DEFAULTS: dict[str, Any] = {
     "ENGAGE_AUTHOR": None,  # None: {"names": [AUTHOR]}
@@ -39,10 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_CONCURRENCY": 8,
     "ENGAGE_FETCH_BUDGET": 120,
     "ENGAGE_REFRESH": {},
-    "ENGAGE_MASTODON": {},
-    "ENGAGE_TWITTER": {},
-    "ENGAGE_BLUESKY": {},
-    "ENGAGE_WEBMENTION": None,  # None: off; a dict (even {}) turns it on
+    # Each network's own dict (ENGAGE_MASTODON...; ENGAGE_WEBMENTION is None,
+    # off, by default): its module under sources/ declares it.
+    **{n.setting: n.setting_default for n in NETWORKS if n.setting},
     "ENGAGE_ANSWER_BY_MENTION": True,
     "ENGAGE_REPORT_PAGE": "engage-report/index.html",  # outside the output; None: off
     "ENGAGE_PEOPLE": [],
@@ -61,71 +71,10 @@ RELATIVE_PATHS = ("ENGAGE_ARCHIVE_PATH", "ENGAGE_REPORT_PAGE")
 _REFRESH_KEYS = {"min_seconds", "max_seconds", "ratio"}
 #: ENGAGE_REFRESH's defaults (the same as fetch.Refresh's).
 _REFRESH_DEFAULTS = {"min_seconds": 3600.0, "max_seconds": 7 * 86400.0, "ratio": 0.1}
-_MASTODON_KEYS = {"token_env", "reactions", "unlisted", "host", "hosts"}
-_TWITTER_KEYS = {"api_url", "token_env", "search", "max_requests", "discover"}
-# handle and pds_url: where `pelican-engage reply` posts (cli_reply).
-_BLUESKY_KEYS = {"api_url", "reactions", "handle", "pds_url"}
-_WEBMENTION_KEYS = {"api_url", "token_env", "endpoint"}
-
-
-@dataclass(frozen=True)
-class BlueskySettings:
-    """ENGAGE_BLUESKY, checked."""
-
-    api_url: str = "https://public.api.bsky.app"
-    #: Fetch who liked and reposted the announcement (names in the row).
-    reactions: bool = True
-
-
-@dataclass(frozen=True)
-class WebmentionSettings:
-    """ENGAGE_WEBMENTION, checked; ``enabled`` when the setting is a dict."""
-
-    enabled: bool = False
-    api_url: str = "https://webmention.io"
-    #: Optional: a token also returns mentions webmention.io keeps private.
-    token_env: str = "ENGAGE_WEBMENTION_TOKEN"
-    #: Where senders post webmentions (``<link rel="webmention">`` and the
-    #: form); "" when it cannot be known (no SITEURL and none given).
-    endpoint: str = ""
-
-
-@dataclass(frozen=True)
-class TwitterSettings:
-    """ENGAGE_TWITTER, checked."""
-
-    api_url: str = "https://api.x.com"
-    token_env: str = "ENGAGE_TWITTER_BEARER_TOKEN"
-    #: "recent" (last 7 days) or "all" (full archive; costlier access).
-    search: str = "recent"
-    #: X bills per read: at most this many API calls per build.
-    max_requests: int = 50
-    #: Look for the author's tweet linking to posts without ``tweet:``.
-    discover: bool = False
 
 
 #: Where the stylesheet is written, relative to OUTPUT_PATH.
 CSS_OUTPUT = "engage/engage.css"
-
-
-class SettingsError(ValueError):
-    """A setting has a value we cannot use; ``key`` names it."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}")
-        self.key = key
-
-
-def _strings(key: str, value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, (list, tuple, set, frozenset)) or not all(
-        isinstance(v, str) for v in value
-    ):
-        raise SettingsError(key, f"expected a string or a list of strings, got {value!r}")
-    return tuple(v.strip() for v in value if v.strip())
 
 
 def author_identity(value: Any, default_name: str = "") -> AuthorIdentity:
@@ -142,7 +91,7 @@ def author_identity(value: Any, default_name: str = "") -> AuthorIdentity:
         urls=frozenset(normal_url(u) for u in _strings(f"{key}['urls']", value.get("urls"))),
         handles={
             net: frozenset(normal_handle(h) for h in _strings(f"{key}[{net!r}]", value.get(net)))
-            for net in NETWORKS
+            for net in HANDLE_NETWORKS
         },
     )
 
@@ -163,13 +112,6 @@ class EngageSettings:
     concurrency: int
     fetch_budget: float
     refresh: Mapping[str, float]
-    mastodon_token_env: str
-    mastodon_reactions: bool
-    #: Publish unlisted ("quiet public") Mastodon replies too; off by default.
-    mastodon_unlisted: bool
-    twitter: TwitterSettings
-    bluesky: BlueskySettings
-    webmention: WebmentionSettings
     answer_by_mention: bool
     #: The author's page of waiting items (and waiting.atom beside it).
     report_page: Path | None
@@ -184,15 +126,35 @@ class EngageSettings:
     comment_feed_all: str | None
     #: Pelican settings a thread depends on, for the build cache.
     salt: str
-    #: The Mastodon server(s) the token is for ("host" or "host:port"); the
-    #: token goes to no other server, and to none when this is empty.
-    mastodon_hosts: tuple[str, ...] = ()
+    #: Each network's own settings (what its module's ``load_settings`` made).
+    networks: Mapping[str, Any] = field(default_factory=dict, hash=False)
     #: Show avatars (copies served by the site, or initials) beside items.
     avatars: bool = True
 
     @property
     def comments_path(self) -> Path:
         return self.content_path / self.comments_dir
+
+    def network(self, name: str) -> Any:
+        """The settings of the network called ``name`` (KeyError if none)."""
+        return self.networks[name]
+
+    # Shorthands for the networks other modules ask about by name.
+    @property
+    def twitter(self) -> Any:
+        return self.networks["twitter"]
+
+    @property
+    def mastodon(self) -> Any:
+        return self.networks["mastodon"]
+
+    @property
+    def bluesky(self) -> Any:
+        return self.networks["bluesky"]
+
+    @property
+    def webmention(self) -> Any:
+        return self.networks["webmention"]
 
 
 def _bool(settings: Mapping[str, Any], key: str) -> bool:
@@ -296,161 +258,6 @@ def prepare_settings(
         settings.setdefault(key, DEFAULTS[key])
 
 
-def _number(
-    settings: Mapping[str, Any],
-    key: str,
-    minimum: float,
-    whole: bool = False,
-    name: str = "",
-) -> float:
-    value = settings.get(key, DEFAULTS.get(key))
-    kinds = (int,) if whole else (int, float)
-    if not isinstance(value, kinds) or isinstance(value, bool) or value < minimum:
-        kind = "a whole number" if whole else "a number"
-        raise SettingsError(name or key, f"expected {kind} >= {minimum:g}, got {value!r}")
-    return value
-
-
-def _section(
-    settings: Mapping[str, Any], key: str, known: frozenset[str] | set[str]
-) -> Mapping[str, Any]:
-    """A dict setting whose keys must all be known; a typo is named, not ignored."""
-    value = settings.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise SettingsError(key, f"expected a dict, got {type(value).__name__}")
-    unknown = sorted(set(value) - known)
-    if unknown:
-        raise SettingsError(
-            key,
-            f"unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}",
-        )
-    return value
-
-
-def _env_name(section: Mapping[str, Any], key: str, default: str) -> str:
-    """The *name* of the environment variable holding a secret."""
-    name = section.get("token_env", default)
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        # The value is not echoed: it may be the token itself, pasted by mistake.
-        raise SettingsError(
-            f"{key}['token_env']",
-            "expected the name of an environment variable such as "
-            f"{default}; the token itself never goes in settings",
-        )
-    return name
-
-
-def _api_url(section: Mapping[str, Any], key: str, default: str) -> str:
-    url = section.get("api_url", default)
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise SettingsError(f"{key}['api_url']", f"expected an http(s) base URL, got {url!r}")
-    return url.rstrip("/")
-
-
-def _twitter(settings: Mapping[str, Any]) -> TwitterSettings:
-    key = "ENGAGE_TWITTER"
-    section = _section(settings, key, _TWITTER_KEYS)
-    defaults = TwitterSettings()
-    search = section.get("search", defaults.search)
-    if search not in ("recent", "all"):
-        raise SettingsError(f"{key}['search']", f"expected 'recent' or 'all', got {search!r}")
-    discover = section.get("discover", defaults.discover)
-    if not isinstance(discover, bool):
-        raise SettingsError(f"{key}['discover']", f"expected True or False, got {discover!r}")
-    return TwitterSettings(
-        api_url=_api_url(section, key, defaults.api_url),
-        token_env=_env_name(section, key, defaults.token_env),
-        search=search,
-        max_requests=int(
-            _number(
-                {"v": section.get("max_requests", defaults.max_requests)},
-                "v",
-                minimum=1,
-                whole=True,
-                name=f"{key}['max_requests']",
-            )
-        ),
-        discover=discover,
-    )
-
-
-def _bluesky(settings: Mapping[str, Any]) -> BlueskySettings:
-    key = "ENGAGE_BLUESKY"
-    section = _section(settings, key, _BLUESKY_KEYS)
-    defaults = BlueskySettings()
-    reactions = section.get("reactions", defaults.reactions)
-    if not isinstance(reactions, bool):
-        raise SettingsError(f"{key}['reactions']", f"expected True or False, got {reactions!r}")
-    return BlueskySettings(_api_url(section, key, defaults.api_url), reactions)
-
-
-def webmention_endpoint(value: Any, siteurl: Any) -> str:
-    """The site's webmention endpoint, or "" when webmentions are off.
-
-    ``ENGAGE_WEBMENTION["endpoint"]`` when given; otherwise webmention.io's
-    per-site endpoint, ``<api_url>/<SITEURL's host>/webmention``.  Also a
-    template global: pages and the thread's form call it with the context's
-    ``ENGAGE_WEBMENTION`` and ``SITEURL``.
-    """
-    if not isinstance(value, Mapping):
-        return ""
-    explicit = value.get("endpoint")
-    if explicit:
-        return str(explicit)
-    host = urlsplit(str(siteurl or "")).netloc
-    if not host:
-        return ""
-    api_url = value.get("api_url") or WebmentionSettings.api_url
-    return f"{str(api_url).rstrip('/')}/{host}/webmention"
-
-
-def _webmention(settings: Mapping[str, Any]) -> WebmentionSettings:
-    key = "ENGAGE_WEBMENTION"
-    section = _section(settings, key, _WEBMENTION_KEYS)
-    defaults = WebmentionSettings()
-    endpoint = section.get("endpoint")
-    if endpoint is not None:
-        parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
-        if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise SettingsError(f"{key}['endpoint']", f"expected an http(s) URL, got {endpoint!r}")
-    enabled = settings.get(key) is not None
-    api_url = _api_url(section, key, defaults.api_url)
-    return WebmentionSettings(
-        enabled=enabled,
-        api_url=api_url,
-        token_env=_env_name(section, key, defaults.token_env),
-        endpoint=webmention_endpoint(
-            {**section, "api_url": api_url} if enabled else None, settings.get("SITEURL")
-        ),
-    )
-
-
-def _mastodon_hosts(settings: Mapping[str, Any]) -> tuple[str, ...]:
-    """ENGAGE_MASTODON's "host" and "hosts", as lower-case ``name[:port]``."""
-    key = "ENGAGE_MASTODON"
-    section = _section(settings, key, _MASTODON_KEYS)
-    found: list[str] = []
-    for name in ("host", "hosts"):
-        for value in _strings(f"{key}[{name!r}]", section.get(name)):
-            parts = urlsplit(f"//{value}")
-            try:
-                parts.port  # noqa: B018 - a bad port raises here
-                bad = not parts.hostname or any(c in value for c in "/@?# \\")
-            except ValueError:
-                bad = True
-            if bad:
-                raise SettingsError(
-                    f"{key}[{name!r}]",
-                    "expected a server's host name such as 'mastodon.social' (with ':port' "
-                    f"when it is not the default; no https://, no path), got {value!r}",
-                )
-            found.append(value.lower())
-    return tuple(dict.fromkeys(found))
-
-
 def _report_page(settings: Mapping[str, Any]) -> Path | None:
     value = settings.get("ENGAGE_REPORT_PAGE", DEFAULTS["ENGAGE_REPORT_PAGE"])
     if value is None or value is False:
@@ -469,14 +276,24 @@ def _people(settings: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
         for entry in group:
             network, sep, _handle = entry.partition(":")
             if not entry.startswith(("http://", "https://")) and (
-                not sep or network not in {*NETWORKS, "local", "webmention"}
+                not sep or network not in _PEOPLE_NETWORKS
             ):
                 raise SettingsError(
                     f"ENGAGE_PEOPLE[{n}]",
                     f"{entry!r} is neither a profile URL nor network:handle "
-                    f"(networks: {', '.join(NETWORKS)})",
+                    f"(networks: {', '.join(HANDLE_NETWORKS)})",
                 )
     return groups
+
+
+def _number(
+    settings: Mapping[str, Any],
+    key: str,
+    minimum: float,
+    whole: bool = False,
+    name: str = "",
+) -> float:
+    return checks.number(settings.get(key, DEFAULTS.get(key)), name or key, minimum, whole)
 
 
 def _unknown(settings: Mapping[str, Any]) -> None:
@@ -526,20 +343,6 @@ def _refresh(settings: Mapping[str, Any]) -> dict[str, float]:
     return values
 
 
-def _mastodon(settings: Mapping[str, Any]) -> tuple[str, bool, bool]:
-    """ENGAGE_MASTODON: the token's variable name, whether to fetch reactions,
-    and whether to publish unlisted replies."""
-    key = "ENGAGE_MASTODON"
-    section = _section(settings, key, _MASTODON_KEYS)
-    flags = []
-    for name, default in (("reactions", True), ("unlisted", False)):
-        value = section.get(name, default)
-        if not isinstance(value, bool):
-            raise SettingsError(f"{key}[{name!r}]", f"expected True or False, got {value!r}")
-        flags.append(value)
-    return _env_name(section, key, "ENGAGE_MASTODON_TOKEN"), flags[0], flags[1]
-
-
 def load(settings: Mapping[str, Any]) -> EngageSettings:
     """Read and check every ``ENGAGE_*`` key of a Pelican settings dict."""
     _unknown(settings)
@@ -561,8 +364,7 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
     concurrency = _number(settings, "ENGAGE_CONCURRENCY", minimum=1, whole=True)
     budget = _number(settings, "ENGAGE_FETCH_BUDGET", minimum=1)
     refresh = _refresh(settings)
-    token_env, mastodon_reactions, mastodon_unlisted = _mastodon(settings)
-    twitter = _twitter(settings)
+    networks = {n.name: n.load_settings(settings) for n in NETWORKS}
     offline = _bool(settings, "ENGAGE_OFFLINE") or os.environ.get(
         "ENGAGE_OFFLINE", ""
     ).strip().lower() in {"1", "true", "yes", "on"}
@@ -584,12 +386,6 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         concurrency=int(concurrency),
         fetch_budget=float(budget),
         refresh=refresh,
-        mastodon_token_env=token_env,
-        mastodon_reactions=mastodon_reactions,
-        mastodon_unlisted=mastodon_unlisted,
-        twitter=twitter,
-        bluesky=_bluesky(settings),
-        webmention=_webmention(settings),
         answer_by_mention=_bool(settings, "ENGAGE_ANSWER_BY_MENTION"),
         report_page=_report_page(settings),
         people=_people(settings),
@@ -603,6 +399,6 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
             sort_keys=True,
             default=str,
         ),
-        mastodon_hosts=_mastodon_hosts(settings),
+        networks=MappingProxyType(networks),
         avatars=_bool(settings, "ENGAGE_AVATARS"),
     )

@@ -249,6 +249,9 @@ def test_hostile_websites_give_no_link_or_an_inert_one(
         assert author.name == "a"
         assert dict(author.attrs) == {
             "class": ["p-name", "u-url"],
+            # A stranger's name is isolated: no bidi override can reorder
+            # the text around it.
+            "dir": "auto",
             "href": href,
             "rel": ["nofollow", "ugc", "noopener"],
         }

@@ -25,12 +25,15 @@ from typing import Any
 import pytest
 from pelican.settings import read_settings
 
-from pelican_engage import cli, settings
+from pelican_engage import cli, fetching, settings
 from pelican_engage.archive import Archive
+from pelican_engage.articles import discovery_jobs
 from pelican_engage.conversation import build_thread
 from pelican_engage.engine import Engine
 from pelican_engage.fetch import Summary
 from pelican_engage.model import Item, Person, Post
+from pelican_engage.sources import mastodon
+from pelican_engage.sources.registry import NETWORKS
 from tests.conftest import Site
 from tests.loopback import Server, send
 from tests.test_bluesky import FakeAppView
@@ -65,7 +68,7 @@ class Rig:
 
     def fetch(self, force: bool = True, **overrides: Any) -> Summary:
         engine, articles = self.engine(**overrides)
-        summary, _jobs = engine.fetch(articles, force=force)
+        summary, _jobs = fetching.fetch(engine, articles, force=force)
         return summary
 
     def threads(self, **overrides: Any) -> list[Any]:
@@ -427,7 +430,7 @@ def _refresh_min(rig: Rig) -> None:
 
 def _mastodon_host(rig: Rig) -> dict[str, str]:
     # A token goes only to its own server where settings can name it.
-    if "host" in settings._MASTODON_KEYS:
+    if "host" in mastodon.SETTING_KEYS:
         return {"host": rig.server.url.split("//", 1)[1]}
     return {}
 
@@ -514,7 +517,7 @@ def _mastodon_token_host(key: str) -> Callable[[Rig], None]:
 
 
 for _key in ("host", "hosts"):
-    if _key in settings._MASTODON_KEYS:  # the key arrives with token-to-host binding
+    if _key in mastodon.SETTING_KEYS:  # the key arrives with token-to-host binding
         WIRED[f"ENGAGE_MASTODON[{_key!r}]"] = _mastodon_token_host(_key)
 
 
@@ -574,9 +577,9 @@ def _twitter_discover(rig: Rig) -> None:
     author = {"names": ["Marin"], "twitter": ["marin"]}
     now = datetime.now(timezone.utc)
     engine, articles = rig.engine(ENGAGE_AUTHOR=author)
-    assert engine.discovery_jobs(articles, now) == []
+    assert discovery_jobs(articles, engine.settings, engine.archive, now) == []
     engine, articles = rig.engine(ENGAGE_AUTHOR=author, ENGAGE_TWITTER={"discover": True})
-    (job,) = engine.discovery_jobs(articles, now)
+    (job,) = discovery_jobs(articles, engine.settings, engine.archive, now)
     assert job.post_key == "fresh" and job.target.endswith("from:marin")
 
 
@@ -706,10 +709,7 @@ def _documented_keys() -> set[str]:
     sections = {
         "ENGAGE_AUTHOR": settings._AUTHOR_KEYS,
         "ENGAGE_REFRESH": settings._REFRESH_KEYS,
-        "ENGAGE_MASTODON": settings._MASTODON_KEYS,
-        "ENGAGE_TWITTER": settings._TWITTER_KEYS,
-        "ENGAGE_BLUESKY": settings._BLUESKY_KEYS,
-        "ENGAGE_WEBMENTION": settings._WEBMENTION_KEYS,
+        **{n.setting: n.setting_keys for n in NETWORKS if n.setting},
     }
     keys = {f"{name}[{key!r}]" for name, known in sections.items() for key in known}
     return set(settings.DEFAULTS) | keys

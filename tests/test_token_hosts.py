@@ -149,7 +149,7 @@ def test_which_urls_a_token_goes_to(url: str, hosts: tuple[str, ...], expected: 
     ],
 )
 def test_mastodon_hosts_setting(value: dict[str, object], expected: tuple[str, ...]) -> None:
-    assert load({"ENGAGE_MASTODON": value}).mastodon_hosts == expected
+    assert load({"ENGAGE_MASTODON": value}).network("mastodon").hosts == expected
 
 
 @pytest.mark.parametrize(

@@ -461,7 +461,7 @@ def test_a_cap_reached_between_pages_keeps_what_came(
 
 def test_twitter_settings_are_checked() -> None:
     base = {"PATH": "content"}
-    assert load(base).twitter.max_requests == 50
+    assert load(base).network("twitter").max_requests == 50
     with pytest.raises(SettingsError, match=r"ENGAGE_TWITTER\['search'\]"):
         load({**base, "ENGAGE_TWITTER": {"search": "everything"}})
     with pytest.raises(SettingsError, match=r"ENGAGE_TWITTER\['max_requests'\]"):

@@ -1,24 +1,25 @@
 """Bluesky: the replies to a post's announcement, from the public AppView.
 
-Pure functions first (a ``bluesky:`` value -> handle or DID and record key,
-post text with its facets -> safe HTML, a getPostThread answer -> items);
+Pure functions first (a ``bluesky:`` value -> handle or DID and record key
+in ``bluesky_refs``, post text with its facets -> safe HTML in
+``bluesky_content``, both re-exported here; a getPostThread answer -> items);
 the fetching class builds on them.  A handle is resolved to its DID once and
 the resulting ``at://`` URI is kept in the archive's cursor.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .. import checks
 from ..deepjson import json_object
 from ..deepjson import loads as deep_loads
 from ..errors import FetchError
-from ..fetch import Job, Result
+from ..fetch import Job, Result, Source
 from ..model import Item, Person, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_text, safe_url
@@ -30,13 +31,26 @@ from .bluesky_content import (  # noqa: F401  (post_html, labels: part of this m
     media_html,
     post_html,
 )
+from .bluesky_refs import (  # noqa: F401  (part of this module's API)
+    _DID,
+    INVALID_HANDLE,
+    WEB,
+    PostRef,
+    _valid_handle,
+    bridgy_key,
+    item_keys,
+    parse_post_ref,
+    post_url,
+    profile,
+    url_keys,
+)
+from .network import FetchSetup, Network, figures
 
 if TYPE_CHECKING:
     from ..http import Client
 
 SOURCE = "bluesky"
 API_URL = "https://public.api.bsky.app"
-WEB = "https://bsky.app"
 #: Reply levels asked per getPostThread.  Each level nests JSON twice, and
 #: json.loads gives up near 495 levels: a deeper branch is asked again from
 #: its deepest reply (below), so any depth is archived whole.
@@ -45,73 +59,6 @@ THREAD_DEPTH = 100
 MAX_CONTINUATIONS = 100
 #: getPosts takes at most 25 URIs.
 POSTS_BATCH = 25
-#: The handle the AppView shows when an account's handle no longer verifies.
-INVALID_HANDLE = "handle.invalid"
-_POST_COLLECTION = "app.bsky.feed.post"
-_HANDLE = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*$", re.I
-)
-_DID = re.compile(r"^did:[a-z]+:[A-Za-z0-9._:%-]{1,2048}$")
-_RKEY = re.compile(r"^[A-Za-z0-9._:~-]{1,512}$")
-
-
-@dataclass(frozen=True)
-class PostRef:
-    """A Bluesky post: its author (handle or DID) and record key."""
-
-    actor: str
-    rkey: str
-
-    @property
-    def is_did(self) -> bool:
-        return self.actor.startswith("did:")
-
-    def uri(self, did: str = "") -> str:
-        return f"at://{did or self.actor}/{_POST_COLLECTION}/{self.rkey}"
-
-    @property
-    def url(self) -> str:
-        return f"{WEB}/profile/{self.actor}/post/{self.rkey}"
-
-
-def parse_post_ref(value: str) -> PostRef:
-    """A bsky.app post URL or an at:// URI; ValueError says what is wrong."""
-    value = value.strip()
-    if value.startswith("at://"):
-        parts = value[len("at://") :].split("/")
-        if len(parts) == 3 and parts[1] == _POST_COLLECTION:
-            actor, rkey = parts[0], parts[2]
-        else:
-            raise ValueError(f"{value!r} is not a Bluesky post URI (at://did/{_POST_COLLECTION}/…)")
-    else:
-        url = urlsplit(value)
-        match = re.fullmatch(r"/profile/([^/]+)/post/([^/]+)/?", url.path)
-        if url.scheme not in {"http", "https"} or url.netloc.lower() != "bsky.app" or not match:
-            raise ValueError(
-                f"{value!r} is not a Bluesky post (expected https://bsky.app/profile/you/post/…)"
-            )
-        actor, rkey = match[1], match[2]
-    if not (_DID.match(actor) or _HANDLE.match(actor)) or not _RKEY.match(rkey):
-        raise ValueError(f"{value!r} is not a Bluesky post (bad handle, DID or record key)")
-    return PostRef(actor, rkey)
-
-
-def post_url(uri: str, handle: str = "") -> str:
-    """The bsky.app page of an at:// post URI (by handle when it is valid,
-    else by the DID in the URI, which always works)."""
-    parts = uri.removeprefix("at://").split("/")
-    if len(parts) != 3:
-        return ""
-    if not _valid_handle(handle):
-        handle = ""
-    return f"{WEB}/profile/{handle or parts[0]}/post/{parts[2]}"
-
-
-def _valid_handle(handle: str) -> bool:
-    return bool(_HANDLE.match(handle)) and handle.casefold() != INVALID_HANDLE
-
-
-# -- Answers ------------------------------------------------------------------
 
 
 def parse_author(author: Mapping[str, Any]) -> Person:
@@ -478,3 +425,58 @@ class BlueskySource:
 
 def _record(post: Mapping[str, Any]) -> Mapping[str, Any]:
     return json_object(post.get("record"))
+
+
+# -- The network's declaration (see sources/registry.py) ------------------------------
+
+SETTING = "ENGAGE_BLUESKY"
+# handle and pds_url: where `pelican-engage reply` posts (cli_reply reads them).
+SETTING_KEYS = frozenset({"api_url", "reactions", "handle", "pds_url"})
+
+
+@dataclass(frozen=True)
+class BlueskySettings:
+    """ENGAGE_BLUESKY, checked."""
+
+    api_url: str = API_URL
+    #: Fetch who liked and reposted the announcement (names in the row).
+    reactions: bool = True
+
+
+def load_settings(settings: Mapping[str, Any]) -> BlueskySettings:
+    """ENGAGE_BLUESKY of the Pelican settings; SettingsError names a bad key."""
+    section = checks.section(settings, SETTING, SETTING_KEYS)
+    defaults = BlueskySettings()
+    reactions = checks.flag(section, SETTING, "reactions", defaults.reactions)
+    return BlueskySettings(checks.api_url(section, SETTING, defaults.api_url), reactions)
+
+
+def _fetchers(setup: FetchSetup) -> dict[str, Source]:
+    settings: BlueskySettings = setup.settings
+    source = BlueskySource(setup.client, api_url=settings.api_url, reactions=settings.reactions)
+    return {SOURCE: source}
+
+
+NETWORK = Network(
+    name=SOURCE,
+    display="Bluesky",
+    # Its mark, 16x16 in currentColor: a butterfly.
+    icon=(
+        "M3.5 2.2C5.2 3.4 7 6 8 7.4c1-1.4 2.8-4 4.5-5.2C13.7 1.3 15.7.6 15.7 2.9c0 .5-.3 3.8"
+        "-.4 4.3-.6 2-2.6 2.5-4.4 2.2 3.2.5 4 2.3 2.2 4.1-3.3 3.4-4.8-.9-5.1-2L8 11l-.1.5"
+        "c-.3 1.1-1.8 5.4-5.1 2-1.8-1.8-1-3.6 2.2-4.1-1.8.3-3.8-.2-4.4-2.2C.5 6.7.3 3.4.3"
+        " 2.9c0-2.3 2-1.6 3.2-.7z"
+    ),
+    metadata=("bluesky",),
+    job=lambda key, value, published, settings: job_for(key, value, published, settings.api_url),
+    announcement=lambda value: parse_post_ref(value).url,
+    setting=SETTING,
+    setting_keys=SETTING_KEYS,
+    load_settings=load_settings,
+    fetchers=_fetchers,
+    url_keys=url_keys,
+    bridgy_key=bridgy_key,
+    item_keys=item_keys,
+    profile=profile,
+    counts=lambda cursor: figures(cursor, "counts", "likes", "reposts"),
+)

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..fetch import Job, Result, url_job
+from ..fetch import Job, Result, Source, url_job
 from ..model import Item, Person, parse_timestamp
 from ..parsed import Skipped
 from ..sanitize import clean_html, clean_text, safe_url
+from .network import FetchSetup, Network
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -142,3 +143,26 @@ class FeedSource:
         if skipped:
             out["skipped_entries"] = len(skipped)
         return Result(tuple(items), out, skipped=skipped)
+
+
+# -- The network's declaration (see sources/registry.py) ------------------------------
+
+
+def _fetchers(setup: FetchSetup) -> dict[str, Source]:
+    return {SOURCE: FeedSource(setup.client)}
+
+
+NETWORK = Network(
+    name=SOURCE,
+    display="Comment feed",
+    # Its mark, 16x16 in currentColor: the RSS quarter rings.
+    icon=(
+        "M2.5 11.5a2 2 0 1 1 0 4 2 2 0 0 1 0-4zM1 6.5a8.5 8.5 0 0 1 8.5 8.5H7.3A6.3 6.3 0 0 0"
+        " 1 8.7zM1 1.5A13.5 13.5 0 0 1 14.5 15h-2.2A11.3 11.3 0 0 0 1 3.7z"
+    ),
+    metadata=("comments_feed",),
+    job=lambda key, value, published, _settings: job_for(key, value, published),
+    # Comment forms: anybody may type any name, so a name alone can be the author's.
+    accounts=False,
+    fetchers=_fetchers,
+)

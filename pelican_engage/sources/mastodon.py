@@ -1,6 +1,7 @@
 """Mastodon: the replies to a post's announcement status, as items.
 
-Pure functions first (status URL -> API location, Status JSON -> Item); the
+Pure functions first (status URL -> API location and accounts in
+``mastodon_refs``, re-exported here; Status JSON -> Item); the
 fetching class that calls ``/api/v1/statuses/:id/context`` on the status's
 own server builds on them.  Status ids are local to a server, so the API is
 always asked on the scheme, host and port of the status URL.  The server's
@@ -10,20 +11,31 @@ account domain (which may differ from that host) comes from
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
+from .. import checks
 from ..errors import FetchError
-from ..fetch import Job, Result
-from ..model import Item, Person, normal_handle, parse_timestamp
+from ..fetch import Job, Result, Source
+from ..model import Item, Problem, parse_timestamp
 from ..netpolicy import token_host_matches
 from ..parsed import Parsed, Skipped, entry_reason
-from ..sanitize import clean_html, clean_text, media_html, safe_url, text_to_html
+from ..sanitize import clean_html, media_html, safe_url, text_to_html
+from .mastodon_refs import (
+    _DOMAIN,
+    StatusRef,
+    announcer_domain,
+    bridgy_key,
+    parse_account,
+    parse_instance_domain,
+    parse_status_url,
+    profile,
+    url_keys,
+)
+from .network import FetchSetup, Network, figures
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -40,94 +52,6 @@ CONTEXT_REQUESTS = 10
 #: Archived replies missing from a complete context are asked for one by
 #: one (a 404/410 confirms a deletion), at most this many per fetch.
 DELETION_CHECKS = 20
-_DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$")
-
-_STATUS_PATHS = (
-    re.compile(r"^/@[^/]+/(?P<id>\d+)/?$"),  # /@user/123 and /@user@remote/123
-    re.compile(r"^/users/[^/]+/statuses/(?P<id>\d+)/?$"),
-    re.compile(r"^/web/statuses/(?P<id>\d+)/?$"),
-    re.compile(r"^/notice/(?P<id>[A-Za-z0-9]+)/?$"),  # Pleroma/Akkoma
-)
-
-
-@dataclass(frozen=True)
-class StatusRef:
-    """Where a status lives: its server's base URL, host (with port) and id."""
-
-    base_url: str
-    host: str
-    id: str
-
-    @property
-    def item_id(self) -> str:
-        return f"mastodon:{self.host}/{self.id}"
-
-
-def parse_status_url(url: str) -> StatusRef:
-    """The API location of a status URL; ValueError names what is wrong."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError(f"{url!r} is not a Mastodon status URL (no http(s) host)")
-    for pattern in _STATUS_PATHS:
-        match = pattern.match(parts.path)
-        if match:
-            return StatusRef(f"{parts.scheme}://{parts.netloc}", parts.netloc, match["id"])
-    raise ValueError(f"{url!r} is not a Mastodon status URL (expected https://server/@user/123456)")
-
-
-def _handle(account: Mapping[str, Any], host: str, domain: str = "") -> str:
-    acct = str(account.get("acct") or account.get("username") or "")
-    if acct and "@" not in acct:
-        # A local account's acct has no domain: it is the server's account
-        # domain, which may differ from the host that serves it
-        # (``@zoe@zoe.example`` served by social.zoe.example).
-        acct = f"{acct}@{domain or host.split(':', 1)[0]}"
-    return acct
-
-
-def parse_instance_domain(answer: Any) -> str:
-    """The account domain from ``/api/v2/instance`` (``domain``) or
-    ``/api/v1/instance`` (``uri``); "" when the answer has none."""
-    if not isinstance(answer, Mapping):
-        return ""
-    value = answer.get("domain") or answer.get("uri")
-    if not isinstance(value, str):
-        return ""
-    value = value.strip().casefold()
-    value = value.removeprefix("https://").removeprefix("http://").rstrip("/")
-    return value if _DOMAIN.match(value) else ""
-
-
-def announcer_domain(root: Mapping[str, Any], author_handles: Iterable[str]) -> str:
-    """The account domain of the server, guessed from the announcement.
-
-    For servers that do not say (no ``/api/v2/instance``): the article's
-    metadata names the author's own announcement, so when it was posted by
-    a local account (``acct`` without a domain) whose name is the user part
-    of exactly one of the author's handles (``zoe`` and ``zoe@zoe.example``),
-    that handle's domain is this server's.  "" otherwise.
-    """
-    account = root.get("account") if isinstance(root, Mapping) else None
-    acct = str(account.get("acct") or "") if isinstance(account, Mapping) else ""
-    if not acct or "@" in acct:
-        return ""
-    domains = {
-        handle.rsplit("@", 1)[1]
-        for handle in map(normal_handle, author_handles)
-        if "@" in handle and handle.rsplit("@", 1)[0] == acct.casefold()
-    }
-    (domain,) = domains if len(domains) == 1 else ("",)
-    return domain if _DOMAIN.match(domain) else ""
-
-
-def parse_account(account: Mapping[str, Any], host: str, domain: str = "") -> Person:
-    name = clean_text(str(account.get("display_name") or "")) or str(account.get("username") or "")
-    return Person(
-        name=clean_text(name),
-        handle=_handle(account, host, domain),
-        url=safe_url(str(account.get("url") or "")),
-        avatar=safe_url(str(account.get("avatar_static") or account.get("avatar") or "")),
-    )
 
 
 def _media(status: Mapping[str, Any], page: str) -> list[tuple[str, str, str]]:
@@ -542,3 +466,92 @@ class MastodonSource:
                     break  # an outage proves nothing; ask again next time
                 lost.append(status_id)
         return lost
+
+
+# -- The network's declaration (see sources/registry.py) ------------------------------
+
+SETTING = "ENGAGE_MASTODON"
+SETTING_KEYS = frozenset({"token_env", "reactions", "unlisted", "host", "hosts"})
+
+
+@dataclass(frozen=True)
+class MastodonSettings:
+    """ENGAGE_MASTODON, checked."""
+
+    token_env: str = "ENGAGE_MASTODON_TOKEN"
+    #: Fetch who favourited and boosted the announcement.
+    reactions: bool = True
+    #: Publish unlisted ("quiet public") replies too; off by default.
+    unlisted: bool = False
+    #: The server(s) the token is for ("host" or "host:port"); the token
+    #: goes to no other server, and to none when this is empty.
+    hosts: tuple[str, ...] = ()
+
+
+def load_settings(settings: Mapping[str, Any]) -> MastodonSettings:
+    """ENGAGE_MASTODON of the Pelican settings; SettingsError names a bad key."""
+    section = checks.section(settings, SETTING, SETTING_KEYS)
+    defaults = MastodonSettings()
+    return MastodonSettings(
+        token_env=checks.env_name(section, SETTING, defaults.token_env),
+        reactions=checks.flag(section, SETTING, "reactions", defaults.reactions),
+        unlisted=checks.flag(section, SETTING, "unlisted", defaults.unlisted),
+        hosts=checks.hosts(section, SETTING, ("host", "hosts")),
+    )
+
+
+def _fetchers(setup: FetchSetup) -> dict[str, Source]:
+    settings: MastodonSettings = setup.settings
+    token = setup.secrets.get(settings.token_env, "")
+    if token and not settings.hosts and setup.jobs:
+        setup.report(
+            Problem(
+                SETTING,
+                f"${settings.token_env} holds a token but no 'host' says "
+                "which server issued it, so it is sent to none; add e.g. "
+                "'host': 'mastodon.social'",
+            )
+        )
+    source = MastodonSource(
+        setup.client,
+        token=token,
+        reactions=settings.reactions,
+        hosts=settings.hosts,
+        unlisted=settings.unlisted,
+        token_env=settings.token_env,
+        author_handles=setup.engage.author.handles.get(SOURCE, ()),
+    )
+    return {SOURCE: source}
+
+
+def _announcement(value: str) -> str:
+    parse_status_url(value)
+    return value
+
+
+NETWORK = Network(
+    name=SOURCE,
+    display="Mastodon",
+    # Its mark, 16x16 in currentColor: a rounded speech balloon with an "m".
+    icon=(
+        "M8 1.5c-3.3 0-5.5 1.3-5.5 4.6v3.1c0 3 1.9 4.6 5 4.9 1.3.1 2.5-.1 3.3-.4l-.1-1.2"
+        "c-1 .3-2.2.4-3.3.3-1.2-.1-1.9-.6-2-1.4 1.6.4 3.6.5 5.3.2 2-.3 3.3-1.5 3.3-3.4V6.1"
+        "c0-3.3-2.2-4.6-5.5-4.6zM5 10V6.3c0-.8.5-1.2 1.2-1.2s1.3.5 1.3 1.3V8h1V6.4"
+        "c0-.8.5-1.3 1.3-1.3S11 5.5 11 6.3V10H9.8V6.6c0-.4-.3-.6-.6-.6s-.6.2-.6.6V9H7.4"
+        "V6.6c0-.4-.3-.6-.6-.6s-.6.2-.6.6V10z"
+    ),
+    metadata=("mastodon",),
+    job=lambda key, value, published, _settings: job_for(key, value, published),
+    announcement=_announcement,
+    setting=SETTING,
+    setting_keys=SETTING_KEYS,
+    load_settings=load_settings,
+    secrets=lambda settings: (settings.token_env,),
+    fetchers=_fetchers,
+    url_keys=url_keys,
+    bridgy_key=bridgy_key,
+    item_keys=lambda item: {item.id.casefold()},
+    profile=profile,
+    shown=lambda items, settings: apply_visibility(items, settings.unlisted),
+    counts=lambda cursor: figures(cursor, "counts", "favourites", "reblogs"),
+)

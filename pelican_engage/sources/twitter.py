@@ -10,16 +10,20 @@ after its first fetch.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .. import checks
 from ..errors import AccessDenied, FetchError, SourceUnavailable
-from ..fetch import Job, Result
+from ..fetch import Job, Result, Source
 from ..model import Item
 from ..parsed import Skipped
+from .network import ArticleView, FetchSetup, Network, figures
 from .twitter_answers import (
     _dict,
     _list,
@@ -323,3 +327,149 @@ class TwitterDiscovery:
 
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
         return self.twitter.discover(job, cursor)
+
+
+# -- The network's declaration (see sources/registry.py) ------------------------------
+
+SETTING = "ENGAGE_TWITTER"
+SETTING_KEYS = frozenset({"api_url", "token_env", "search", "max_requests", "discover"})
+#: A tweet URL in dedup's normal form (no scheme, no www.).
+_TWEET = re.compile(
+    r"^(?:www\.|mobile\.)?(?:twitter|x)\.com/(?:i(?:/web)?|[A-Za-z0-9_]{1,15})"
+    r"/status(?:es)?/(\d+)",
+    re.IGNORECASE,
+)
+_PROFILE = re.compile(r"(?:mobile\.)?(?:twitter|x)\.com/(\w{1,15})", re.ASCII)
+
+
+@dataclass(frozen=True)
+class TwitterSettings:
+    """ENGAGE_TWITTER, checked."""
+
+    api_url: str = API_URL
+    token_env: str = "ENGAGE_TWITTER_BEARER_TOKEN"
+    #: "recent" (last 7 days) or "all" (full archive; costlier access).
+    search: str = "recent"
+    #: X bills per read: at most this many API calls per build.
+    max_requests: int = 50
+    #: Look for the author's tweet linking to posts without ``tweet:``.
+    discover: bool = False
+
+
+def load_settings(settings: Mapping[str, Any]) -> TwitterSettings:
+    """ENGAGE_TWITTER of the Pelican settings; SettingsError names a bad key."""
+    key = SETTING
+    section = checks.section(settings, key, SETTING_KEYS)
+    defaults = TwitterSettings()
+    search = section.get("search", defaults.search)
+    if search not in ("recent", "all"):
+        raise checks.SettingsError(
+            f"{key}['search']", f"expected 'recent' or 'all', got {search!r}"
+        )
+    discover = checks.flag(section, key, "discover", defaults.discover)
+    max_requests = section.get("max_requests", defaults.max_requests)
+    return TwitterSettings(
+        api_url=checks.api_url(section, key, defaults.api_url),
+        token_env=checks.env_name(section, key, defaults.token_env),
+        search=search,
+        max_requests=int(checks.number(max_requests, f"{key}['max_requests']", 1, whole=True)),
+        discover=discover,
+    )
+
+
+def _unready(settings: TwitterSettings, secrets: Mapping[str, str], jobs: int) -> str:
+    if secrets.get(settings.token_env):
+        return ""
+    return (
+        f"no bearer token in ${settings.token_env}; {jobs} announcement(s) not fetched, "
+        "archived tweets are still shown"
+    )
+
+
+def _fetchers(setup: FetchSetup) -> dict[str, Source]:
+    settings: TwitterSettings = setup.settings
+    token = setup.secrets.get(settings.token_env, "")
+    if not token:
+        return {}
+    x = TwitterSource(
+        setup.client,
+        token,
+        api_url=settings.api_url,
+        search=settings.search,
+        max_requests=settings.max_requests,
+        token_env=settings.token_env,
+    )
+    return {x.name: x, TwitterDiscovery.name: TwitterDiscovery(x)}
+
+
+def discovery_target(settings: TwitterSettings, engage: Any, article: ArticleView) -> str | None:
+    """``<article URL> from:<handle>`` when discovery applies to the article:
+    it is on, the author's X handle is known, the article has a URL and no
+    ``tweet:`` of its own."""
+    handles = sorted(engage.author.handles.get(SOURCE, ()))
+    if not settings.discover or not handles or not article.url or article.values("tweet"):
+        return None
+    return f"{article.url} from:{handles[0]}"
+
+
+def discovered(settings: TwitterSettings, engage: Any, article: ArticleView) -> list[str]:
+    """The author's tweets discovery found linking to the article (archived)."""
+    target = discovery_target(settings, engage, article)
+    if target is None:
+        return []
+    cursor = article.cursors().get(f"{TwitterDiscovery.name}:{target}")
+    found = cursor.get("found") if isinstance(cursor, Mapping) else None
+    return [str(u) for u in found if isinstance(u, str)] if isinstance(found, list) else []
+
+
+def discovery_jobs(
+    settings: TwitterSettings, engage: Any, article: ArticleView, now: datetime
+) -> list[Job]:
+    """The search for the author's tweet linking to a young post.
+
+    Recent search sees 7 days back, so older posts are only searched with
+    full-archive access.
+    """
+    target = discovery_target(settings, engage, article)
+    if target is None or discovered(settings, engage, article):
+        return []
+    if settings.search == "recent" and now - article.published > RECENT_WINDOW:
+        return []
+    host = urlsplit(settings.api_url).netloc
+    return [Job(article.key, TwitterDiscovery.name, target, host, article.published)]
+
+
+def _url_keys(plain: str) -> set[str]:
+    match = _TWEET.match(plain)
+    return {f"twitter:{match[1]}"} if match else set()
+
+
+def _profile(plain: str) -> str | None:
+    match = _PROFILE.fullmatch(plain)
+    return match[1] if match else None
+
+
+NETWORK = Network(
+    name=SOURCE,
+    display="X",
+    # Its mark, 16x16 in currentColor: two crossed strokes.
+    icon="M2 2h3.2l3.2 4.4L12.2 2H14l-4.8 5.6L14.5 14h-3.2L7.9 9.4 3.8 14H2l5-5.8z",
+    metadata=("tweet",),
+    job=lambda key, value, published, settings: job_for(key, value, published, settings.api_url),
+    announcement=lambda value: parse_tweet_ref(value).url,
+    setting=SETTING,
+    setting_keys=SETTING_KEYS,
+    load_settings=load_settings,
+    secrets=lambda settings: (settings.token_env,),
+    unready=_unready,
+    fetchers=_fetchers,
+    fetch_names=(SOURCE, TwitterDiscovery.name),
+    billed=True,
+    url_keys=_url_keys,
+    bridgy_key=lambda _user, leaf: f"twitter:{leaf}",
+    item_keys=lambda item: {item.id},
+    profile=_profile,
+    discovered=discovered,
+    discovery_jobs=discovery_jobs,
+    counts=lambda cursor: figures(cursor, "announcement.metrics", "like_count", "retweet_count"),
+)

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .. import checks
 from ..deepjson import json_object
 from ..errors import AccessDenied, FetchError
-from ..fetch import Job, Result
-from ..model import Item, Person, parse_timestamp
+from ..fetch import Job, Result, Source
+from ..model import Item, Person, Problem, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url, text_to_html
+from .network import ArticleView, FetchSetup, Network
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -254,3 +257,108 @@ class WebmentionSource:
             if len(answer["children"]) < self.per_page:
                 break
         return gone, latest
+
+
+# -- The network's declaration (see sources/registry.py) ------------------------------
+
+SETTING = "ENGAGE_WEBMENTION"
+SETTING_KEYS = frozenset({"api_url", "token_env", "endpoint"})
+
+
+@dataclass(frozen=True)
+class WebmentionSettings:
+    """ENGAGE_WEBMENTION, checked; ``enabled`` when the setting is a dict."""
+
+    enabled: bool = False
+    api_url: str = API_URL
+    #: Optional: a token also returns mentions webmention.io keeps private.
+    token_env: str = "ENGAGE_WEBMENTION_TOKEN"
+    #: Where senders post webmentions (``<link rel="webmention">`` and the
+    #: form); "" when it cannot be known (no SITEURL and none given).
+    endpoint: str = ""
+
+
+def webmention_endpoint(value: Any, siteurl: Any) -> str:
+    """The site's webmention endpoint, or "" when webmentions are off.
+
+    ``ENGAGE_WEBMENTION["endpoint"]`` when given; otherwise webmention.io's
+    per-site endpoint, ``<api_url>/<SITEURL's host>/webmention``.  Also a
+    template global: pages and the thread's form call it with the context's
+    ``ENGAGE_WEBMENTION`` and ``SITEURL``.
+    """
+    if not isinstance(value, Mapping):
+        return ""
+    explicit = value.get("endpoint")
+    if explicit:
+        return str(explicit)
+    host = urlsplit(str(siteurl or "")).netloc
+    if not host:
+        return ""
+    api_url = value.get("api_url") or WebmentionSettings.api_url
+    return f"{str(api_url).rstrip('/')}/{host}/webmention"
+
+
+def load_settings(settings: Mapping[str, Any]) -> WebmentionSettings:
+    """ENGAGE_WEBMENTION of the Pelican settings; SettingsError names a bad key."""
+    key = SETTING
+    section = checks.section(settings, key, SETTING_KEYS)
+    defaults = WebmentionSettings()
+    endpoint = section.get("endpoint")
+    if endpoint is not None:
+        parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
+        if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise checks.SettingsError(
+                f"{key}['endpoint']", f"expected an http(s) URL, got {endpoint!r}"
+            )
+    enabled = settings.get(key) is not None
+    api_url = checks.api_url(section, key, defaults.api_url)
+    return WebmentionSettings(
+        enabled=enabled,
+        api_url=api_url,
+        token_env=checks.env_name(section, key, defaults.token_env),
+        endpoint=webmention_endpoint(
+            {**section, "api_url": api_url} if enabled else None, settings.get("SITEURL")
+        ),
+    )
+
+
+def _article_jobs(
+    settings: WebmentionSettings, article: ArticleView
+) -> tuple[list[Job], list[Problem]]:
+    """Every article is asked for by its full URL (and its ``old_urls``)."""
+    if not settings.enabled:
+        return [], []
+    if not article.url:
+        why = "needs SITEURL: webmention.io is asked by each article's full URL"
+        return [], [Problem(SETTING, why)]
+    # URLs hold no spaces: the target lists the URL, then old ones.
+    urls = [article.url, *(u for u in article.values("old_urls") if " " not in u)]
+    return [job_for(article.key, " ".join(urls), article.published, settings.api_url)], []
+
+
+def _fetchers(setup: FetchSetup) -> dict[str, Source]:
+    settings: WebmentionSettings = setup.settings
+    token = setup.secrets.get(settings.token_env, "")
+    source = WebmentionSource(
+        setup.client, api_url=settings.api_url, token=token, token_env=settings.token_env
+    )
+    return {SOURCE: source}
+
+
+NETWORK = Network(
+    name=SOURCE,
+    display="Webmention",
+    # Its mark, 16x16 in currentColor: two chain links.
+    icon=(
+        "M6.6 9.4a2.5 2.5 0 0 0 3.5 0l2.6-2.6a2.5 2.5 0 0 0-3.5-3.5l-.9.9 1 1 .9-.9a1.1 1.1 0"
+        " 0 1 1.5 1.5L9.1 8.4a1.1 1.1 0 0 1-1.5 0zm2.8-2.8a2.5 2.5 0 0 0-3.5 0L3.3 9.2a2.5 2.5"
+        " 0 0 0 3.5 3.5l.9-.9-1-1-.9.9a1.1 1.1 0 0 1-1.5-1.5l2.6-2.6a1.1 1.1 0 0 1 1.5 0z"
+    ),
+    setting=SETTING,
+    setting_keys=SETTING_KEYS,
+    setting_default=None,  # off; a dict (even {}) turns it on
+    load_settings=load_settings,
+    secrets=lambda settings: (settings.token_env,),
+    fetchers=_fetchers,
+    article_jobs=_article_jobs,
+)

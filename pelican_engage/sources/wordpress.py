@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import FetchError, OutOfTime, Unreachable
-from ..fetch import Job, Result, url_job
+from ..fetch import Job, Result, Source, url_job
 from ..model import Item, Person, normal_url, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
+from .network import FetchSetup, Network
 
 if TYPE_CHECKING:
     from ..http import Client
@@ -239,3 +240,27 @@ class WordPressSource:
         if bad:
             out["skipped_entries"] = len(bad)
         return Result(tuple(items), out, skipped=tuple(bad))
+
+
+# -- The network's declaration (see sources/registry.py) ------------------------------
+
+
+def _fetchers(setup: FetchSetup) -> dict[str, Source]:
+    return {SOURCE: WordPressSource(setup.client)}
+
+
+NETWORK = Network(
+    name=SOURCE,
+    display="WordPress",
+    # Its mark, 16x16 in currentColor: a "W" in a ring.
+    icon=(
+        "M8 .8a7.2 7.2 0 1 0 0 14.4A7.2 7.2 0 0 0 8 .8zm0 1.4a5.8 5.8 0 1 1 0 11.6A5.8 5.8 0"
+        " 0 1 8 2.2zM3.9 5.5l2 5.7L7.3 7 6.6 5.5zm3.6 0 2 5.7 1.4-4.2-.7-1.5zm3 0 .8 2.2.9"
+        "-2.2z"
+    ),
+    metadata=("wordpress_comments",),
+    job=lambda key, value, published, _settings: job_for(key, value, published),
+    # Comment forms: anybody may type any name, so a name alone can be the author's.
+    accounts=False,
+    fetchers=_fetchers,
+)
