@@ -2,7 +2,7 @@
 """Developer tasks that need nothing but Python 3.
 
 python3 tasks.py demo   # set up .venv and build example_site/ offline
-python3 tasks.py test   # set up .venv (with test extras), lint, run the tests
+python3 tasks.py test   # set up .venv (with test extras), lint, type-check, run the tests
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 # ENGAGE_VENV lets CI keep one environment per Python (e.g. .venv-3.10 beside .venv).
 VENV = ROOT / os.environ.get("ENGAGE_VENV", ".venv")
+# ENGAGE_PELICAN pins Pelican after the install (e.g. "pelican==4.9.1", the oldest supported).
+PELICAN = os.environ.get("ENGAGE_PELICAN", "")
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
@@ -27,7 +29,7 @@ def run(*args: object, cwd: Path = ROOT, env: dict[str, str] | None = None) -> N
 
 def setup(extras: str = "") -> None:
     """Create .venv and install the package into it (again when setup.cfg changed)."""
-    stamp = VENV / f".installed{extras}"
+    stamp = VENV / f".installed{extras}{PELICAN}"
     if not (BIN / "python").exists():
         try:
             venv.create(VENV, with_pip=True)
@@ -38,11 +40,13 @@ def setup(extras: str = "") -> None:
         return
     run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", f".{extras}")
+    if PELICAN:
+        run(BIN / "python", "-m", "pip", "install", "--quiet", PELICAN)
     stamp.touch()
 
 
 def demo() -> None:
-    setup()
+    setup("[demo]")
     env = dict(os.environ, ENGAGE_OFFLINE="1")
     site = ROOT / "example_site"
     run(BIN / "pelican", "content", "-s", "pelicanconf.py", "-o", "output", cwd=site, env=env)
@@ -55,6 +59,8 @@ def test() -> None:
     setup("[test]")
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
+    # Types: 0 errors on the package (config in pyproject.toml [tool.mypy]).
+    run(BIN / "mypy", "pelican_engage", "pelican/plugins/engage")
     # Both cores: the suite is mostly Pelican builds and loopback servers, each test isolated.
     run(BIN / "pytest", "-n", os.environ.get("ENGAGE_TEST_WORKERS", "auto"), *sys.argv[2:])
 

@@ -47,13 +47,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     archived: dict[str, str] = {}
     for key in filter(wanted, engine.archive.keys()):
         try:
-            items = engine.archive.load(key).items
+            loaded = engine.archive.load(key).items
         except ArchiveError as exc:
             raise UsageError(f"{exc}; nothing imported") from exc
         archived.update(
             {
                 item_id.removeprefix("twitter:"): key
-                for item_id in items
+                for item_id in loaded
                 if item_id.startswith("twitter:")
             }
         )

@@ -180,7 +180,7 @@ def thread_digest(thread: Thread) -> str:
     """What a post's feed is made of, cheaply: ids, dates, threading, names
     and a checksum of each text (a full repr of 10,000 items costs more than
     the feeds themselves)."""
-    fields = [thread.post.key, thread.post.title, thread.post.url]
+    fields: list[object] = [thread.post.key, thread.post.title, thread.post.url]
     for item in thread.items:
         if item.kind in ANSWERABLE_KINDS:
             fields += [

@@ -425,7 +425,7 @@ def _named_on(item: Item, network: str) -> bool:
     if item.source == network:
         return True
     bridgy = _BRIDGY_REACTION.match(item.wm_source)
-    return bool(bridgy) and bridgy[1] == network
+    return bridgy is not None and bridgy[1] == network
 
 
 def engagement(

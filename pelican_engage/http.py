@@ -27,6 +27,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
+from requests import Session  # by name: Client.requests (the count) shadows the module
 from requests.utils import requote_uri
 
 from . import __version__
@@ -195,17 +196,22 @@ class Client:
         _URLLIB3_FILTER.secrets.update(self.secrets)
         self._sleep = sleep
         self._clock = clock or (lambda: datetime.now(timezone.utc))
-        self._sessions: dict[tuple[str, int], requests.Session] = {}
+        self._sessions: dict[tuple[str, int], Session] = {}
         self._lock = threading.Lock()
-        self.requests = 0
+        self._requests = 0
         self.deadline: float | None = None
 
-    def _session(self, url: str) -> requests.Session:
+    @property
+    def requests(self) -> int:
+        """Requests sent so far (each try and each redirect counts), by every thread."""
+        return self._requests
+
+    def _session(self, url: str) -> Session:
         key = (urlsplit(url).netloc, threading.get_ident())
         with self._lock:
             session = self._sessions.get(key)
             if session is None:
-                session = requests.Session()
+                session = Session()
                 session.headers["User-Agent"] = USER_AGENT
                 adapter = WatchedAdapter()
                 session.mount("http://", adapter)
@@ -345,7 +351,10 @@ class Client:
         watch: Watch,
     ) -> Response | str:
         """The answer, or the URL a redirect points to."""
-        self.requests += 1
+        # The fetch engine's threads share one client: += alone is not
+        # guaranteed atomic (free-threaded Python, a future __setattr__).
+        with self._lock:
+            self._requests += 1
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _Expired

@@ -18,7 +18,7 @@ from typing import Any
 KINDS = ("comment", "reply", "like", "repost", "mention", "quote")
 #: Kinds that are part of the conversation; likes and reposts are only counted.
 CONVERSATION_KINDS = frozenset({"comment", "reply", "quote", "mention"})
-#: Kinds that can wait for the author's reply (DESIGN.md, "Waiting").
+#: Kinds that can wait for the author's reply (docs/design.md, "Waiting for a reply").
 ANSWERABLE_KINDS = frozenset({"comment", "reply", "quote"})
 
 

@@ -105,21 +105,29 @@ _UNQUOTED = re.compile(r"[^\t\n\f\r >]*")
 _SCRIPT_EVENT = re.compile(r"<!--|-->|<(/?)script(?=[\t\n\f\r />])", re.IGNORECASE)
 
 
+def _end(pattern: re.Pattern[str], markup: str, pos: int) -> int:
+    """Where ``pattern`` stops matching at ``pos`` (each of the patterns above
+    matches the empty string, so there is always a match)."""
+    found = pattern.match(markup, pos)
+    assert found is not None
+    return found.end()
+
+
 def _tag_end(markup: str, pos: int) -> int:
     """Index after the ``>`` closing the tag whose name ends at ``pos``, or -1
     if the input ends inside the tag (the tokenizer then drops it)."""
     size = len(markup)
     while True:
-        pos = _SPACE_OR_SLASH.match(markup, pos).end()
+        pos = _end(_SPACE_OR_SLASH, markup, pos)
         if pos >= size:
             return -1
         if markup[pos] == ">":
             return pos + 1
         # An attribute name; its first character may even be "=".
-        pos = _ATTR_NAME_REST.match(markup, pos + 1).end()
-        after = _SPACES.match(markup, pos).end()
+        pos = _end(_ATTR_NAME_REST, markup, pos + 1)
+        after = _end(_SPACES, markup, pos)
         if after < size and markup[after] == "=":
-            pos = _SPACES.match(markup, after + 1).end()
+            pos = _end(_SPACES, markup, after + 1)
             if pos >= size:
                 return -1
             quote = markup[pos]
@@ -129,7 +137,7 @@ def _tag_end(markup: str, pos: int) -> int:
                     return -1
                 pos = close + 1
             elif quote != ">":
-                pos = _UNQUOTED.match(markup, pos).end()
+                pos = _end(_UNQUOTED, markup, pos)
 
 
 _RAW_TEXT_END = {

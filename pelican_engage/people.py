@@ -225,9 +225,9 @@ def relationships(
                 children[parent].append(item)
         for item in thread.items:
             if item.id in thread.by_author:
-                parent = by_id.get(thread.parents.get(item.id) or "")
-                if parent is not None and parent.id not in thread.by_author:
-                    rel = relation(parent)
+                answered = by_id.get(thread.parents.get(item.id) or "")
+                if answered is not None and answered.id not in thread.by_author:
+                    rel = relation(answered)
                     rel.author_replies += 1
                     rel.last_reply = _later(rel.last_reply, item.published)
                     rel.last_contact = _later(rel.last_contact, item.published)

@@ -142,14 +142,14 @@ def on_article_generator_finalized(generator: Any) -> None:
             build.engine.settings.archive_path,
         )
     seen: set[int] = set()
-    for article, published in article_lists(generator, drafts=True):
+    for article, counted in article_lists(generator, drafts=True):
         if id(article) in seen:
             continue
         if is_opted_out(article):
             build.engine.opted_out(article)
             continue
         seen.add(id(article))
-        article.engage = build.engine.engage(article, counted=published)
+        article.engage = build.engine.engage(article, counted=counted)
         if build.pcs is not None:
             pcs_compat.attach(article, article.engage, build.pcs)
         if article.save_as:

@@ -67,7 +67,7 @@ def add_templates(env: Environment) -> None:
             isinstance(existing, FileSystemLoader) and str(TEMPLATES) in existing.searchpath
             for existing in loader.loaders
         ):
-            loader.loaders.append(ours)
+            loader.loaders = [*loader.loaders, ours]
     else:
         env.loader = ChoiceLoader([loader, ours]) if loader else ours
     env.filters.setdefault("engage_anchor", anchor)

@@ -15,6 +15,7 @@ counts them, so a reply is refused here rather than by the server:
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,7 +79,12 @@ def graphemes(text: str) -> int:
 
 def x_weighted_length(text: str) -> int:
     """The length X counts: twitter-text 3 weights, URLs as 23."""
-    from twitter_text import parse_tweet
+    with warnings.catch_warnings():
+        # twitter-text-parser imports the deprecated pkg_resources (setuptools<82, see
+        # setup.cfg): a warning its user can do nothing about.
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from twitter_text import parse_tweet
 
     return int(parse_tweet(text).weightedLength)
 

@@ -1,6 +1,6 @@
 """Who is waiting for the author's reply: rows, and the formats to print them.
 
-The JSON form is a contract (DESIGN.md); the text, Markdown and CSV forms
+The JSON form is a contract (docs/design.md); the text, Markdown and CSV forms
 print the same rows for people and spreadsheets.
 """
 
@@ -155,7 +155,7 @@ def parse_duration(value: str) -> timedelta:
     also for the ambiguous "1m"."""
     match = _DURATION.match(value)
     unit = match[2].lower() if match else ""
-    if unit == "m":
+    if match and unit == "m":
         raise AmbiguousDuration(f"{value!r} is ambiguous: write {match[1]}min or {match[1]}mo")
     if not match or unit not in _UNITS:
         raise ValueError(f"{value!r} is not a duration like 30min, 12h, 2d, 3w or 1mo")
@@ -312,7 +312,7 @@ _CSV_FIELDS = [
 
 
 def _flat(row: Row) -> dict[str, object]:
-    # The JSON keys are a contract (DESIGN.md); the question flag rides in
+    # The JSON keys are a contract (docs/design.md); the question flag rides in
     # the order there, and in its own column here.
     data = {**row.to_dict(), "question": row.question}
     for group in ("post", "author"):

@@ -3,7 +3,7 @@
 Pelican's Jinja environment does not autoescape, so every string that came
 from outside passes through here exactly once, on its way into the model.
 The policy is the intersection of what WordPress and Mastodon allow in
-comments (see shared/reference/security-notes.md, section 1.2).
+comments (docs/sources.md, "Outside HTML: the comment policy").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Bluesky (api-formats.md section 3): facets, threads, and a loopback AppView."""
+"""Bluesky (docs/sources.md, "Bluesky AppView"): facets, threads, and a loopback AppView."""
 
 from __future__ import annotations
 

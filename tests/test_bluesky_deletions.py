@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -256,8 +257,11 @@ def test_f3_an_answer_600_deep_is_decoded_whatever_depth_was_asked(
     site: Site, server: Server, engage_warnings: Callable[[], list[str]]
 ) -> None:
     body = gzip.decompress((DATA / "deep-600.json.gz").read_bytes())
-    with pytest.raises(RecursionError):
-        json.loads(body)  # what failed before
+    if sys.version_info < (3, 12):
+        # What failed before; Python 3.12+ counts the C decoder's nesting apart from Python
+        # frames (a limit in the thousands), so there the stdlib reads 600 levels too.
+        with pytest.raises(RecursionError):
+            json.loads(body)
     server.routes["/xrpc/app.bsky.feed.getPostThread"] = lambda h, n: send(
         h, 200, body, Content_Type="application/json"
     )

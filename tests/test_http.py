@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 
@@ -154,6 +155,21 @@ def test_json_helper_round_trip(server: Server) -> None:
     payload = {"a": [1, 2, {"b": "ü"}]}
     server.routes["/p"] = lambda h, n: send(h, 200, json.dumps(payload).encode())
     assert Client(fast()).get(server.url + "/p").json() == payload
+
+
+def test_the_request_count_is_exact_across_threads(server: Server) -> None:
+    """The fetch engine's worker threads share one client; the build summary and the X
+    request cap read its count.  Every try and redirect counts, from every thread."""
+    server.routes["/ok"] = lambda h, n: send(h, 200, b"{}", Content_Type="application/json")
+    server.routes["/moved"] = lambda h, n: send(h, 302, b"", Location=server.url + "/ok")
+    client = Client(fast())
+    urls = [server.url + ("/moved" if n % 4 == 0 else "/ok") for n in range(200)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda url: client.get(url).json(), urls))
+    assert answers == [{}] * 200
+    assert client.requests == 200 + 50 == len(server.seen)
+    with pytest.raises(AttributeError):  # counted by the client alone
+        client.requests = 0  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(

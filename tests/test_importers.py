@@ -1,7 +1,7 @@
 """The comment importers, as pure parsers: WordPress WXR, WordPress pages, Disqus.
 
-The fixtures are files as WordPress and Disqus write them (reference
-api-formats.md 5c, 5d and 7a).  ``wxr/export-1.2.xml`` holds, on the post
+The fixtures are files as WordPress and Disqus write them (docs/sources.md,
+"Importers").  ``wxr/export-1.2.xml`` holds, on the post
 ``hello-world`` (by the user ``marin``, wp:author_id 1)::
 
     10 Alice                         approved

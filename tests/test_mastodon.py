@@ -1,4 +1,4 @@
-"""Mastodon's wire format (api-formats.md section 2) into items."""
+"""Mastodon's wire format (docs/sources.md, "Mastodon") into items."""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
@@ -233,7 +232,7 @@ def test_bad_settings_name_the_key_and_the_build_goes_on(site: Site, caplog) -> 
 
 
 def test_relative_urls_link_the_stylesheet_relatively(site: Site) -> None:
-    site.article("nested", ARTICLE_URL="x")  # plain article
+    site.article("nested")
     site.comment("nested", "c1.md", "Hi", author="A", date="2026-02-01")
     site.build(
         RELATIVE_URLS=True,
@@ -241,8 +240,12 @@ def test_relative_urls_link_the_stylesheet_relatively(site: Site) -> None:
         ARTICLE_SAVE_AS="posts/{slug}/index.html",
     )
     page = site.html("posts/nested/index.html")
-    assert page.select_one("section.engage link")["href"] == "../../engage/engage.css"
-    assert isinstance(Path, type)
+    href = page.select_one("section.engage link")["href"]
+    assert href == "../../engage/engage.css"
+    # The relative link reaches the stylesheet the build wrote.
+    stylesheet = (site.output / "posts" / "nested" / href).resolve()
+    assert stylesheet == (site.output / "engage" / "engage.css").resolve()
+    assert stylesheet.is_file()
 
 
 def _archive_reply(site: Site, key: str, name: str, handle: str, text: str) -> None:

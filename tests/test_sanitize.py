@@ -1,7 +1,7 @@
 """The sanitiser: the one place untrusted text and HTML become safe HTML.
 
 Everything a stranger writes reaches the page through ``pelican_engage.sanitize``,
-so these tests hold it to the comment policy of security-notes.md (section 1.2)
+so these tests hold it to the comment policy of docs/sources.md ("Outside HTML")
 and to the goal figures G1 (no XSS) and G2 (idempotent and total).
 """
 
@@ -24,7 +24,7 @@ from pelican_engage.sanitize import (
 )
 
 # --------------------------------------------------------------------------
-# Static XSS invariants (the DOMPurify fast-check oracle, security-notes §7)
+# Static XSS invariants (after DOMPurify's fast-check oracle)
 # --------------------------------------------------------------------------
 # They read *serialised* sanitiser output, in which "<" and ">" are always
 # escaped in text and attribute values (checked below), so every literal "<"

@@ -261,7 +261,7 @@ def _css(rig: Rig) -> None:
 
 @wired("ENGAGE_SHOW_WAITING")
 def _show_waiting(rig: Rig) -> None:
-    # DESIGN.md: readers must not learn whom the author has not answered,
+    # docs/design.md: readers must not learn whom the author has not answered,
     # from the page or its source, unless the author wants it shown.
     _one_comment(rig)
     page = rig.page()

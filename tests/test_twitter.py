@@ -1,4 +1,4 @@
-"""X API v2 (api-formats.md section 1): tweet text, answers, and a loopback X."""
+"""X API v2 (docs/sources.md, "X API v2"): tweet text, answers, and a loopback X."""
 
 from __future__ import annotations
 

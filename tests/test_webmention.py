@@ -1,4 +1,4 @@
-"""webmention.io (api-formats.md section 4), and one reply reached by two paths."""
+"""webmention.io (docs/sources.md, "webmention.io"), and one reply reached by two paths."""
 
 from __future__ import annotations
 

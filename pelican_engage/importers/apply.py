@@ -23,8 +23,6 @@ from . import Export, ExportedPost, ImportFormatError, SiteArticle, SitePosts, m
 if TYPE_CHECKING:
     from ..engine import Engine
 
-#: Formats read from a file (or, for a page, a URL), and how.
-COMMENT_FORMATS = ("wordpress-wxr", "wordpress-html", "disqus")
 #: A WXR or Disqus export of a big blog is large; a scraped page is not.
 MAX_EXPORT_BYTES = 512 * 1024 * 1024
 

@@ -355,8 +355,8 @@ def _items(
     linkless: dict[str, int] = {}
     for box, cid in page.comments:
         classes = set(box.get("class") or [])
-        for named in page.named.get(cid, []) if cid else []:
-            classes |= set(named.get("class") or [])
+        for element in page.named.get(cid, []) if cid else []:
+            classes |= set(element.get("class") or [])
         pingback = bool(classes & _PINGBACK)
         name, named, link = _name(page, box)
         if pingback and link is None:

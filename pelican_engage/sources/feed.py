@@ -39,7 +39,7 @@ def _published(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
         if value:
-            return datetime(*value[:6], tzinfo=timezone.utc)
+            return datetime(*value[:6]).replace(tzinfo=timezone.utc)
     for key in ("published", "updated"):
         if entry.get(key):
             try:
