@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from filelock import FileLock
 
+from .atomic import atomic_write
 from .model import (
     Item,
     Person,
@@ -36,20 +37,16 @@ from .model import (
 )
 from .sanitize import clean_html, safe_url
 
-SCHEMA = 1
+#: 2: the facts that decide trust, waiting and dedup (``by_author``,
+#: ``reply_url``, ``wm_source``, ``syndication``, ``root``, ``hidden``,
+#: ``withheld``...) are item fields, no longer keys of ``extras``.
+SCHEMA = 2
+#: Older schemas this version reads (and rewrites in the current one).
+READABLE_SCHEMAS = frozenset({1, SCHEMA})
 ACKS_FILE = "acknowledged.json"
 #: People erased on request, as digests of their handles and profile URLs.
 FORGOTTEN_FILE = "forgotten.json"
 _LOCK_TIMEOUT = 60.0
-
-
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-_FILE_MODE = _default_mode()
 
 
 class ArchiveError(Exception):
@@ -83,32 +80,10 @@ def atomic_write_json(path: Path, data: Any) -> None:
     which :meth:`Archive.remove_temporary_files` clears on the next run.
     """
     text = json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-    tmp = ""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        # mkstemp makes the file private; a committed archive is ordinary data.
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        atomic_write(path, text)
     except OSError as exc:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
         raise ArchiveWriteError(path, exc) from exc
-    except BaseException:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    # The rename itself must survive a power cut too.
-    if hasattr(os, "O_DIRECTORY"):
-        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -154,7 +129,11 @@ def _read_json(path: Path, kind: str) -> dict[str, Any]:
             f"has schema {schema}, newer than this version of pelican-engage "
             f"knows ({SCHEMA}); upgrade pelican-engage. Left as it is",
         )
-    if not isinstance(data, dict) or schema != SCHEMA or not isinstance(data.get("items"), dict):
+    if (
+        not isinstance(data, dict)
+        or schema not in READABLE_SCHEMAS
+        or not isinstance(data.get("items"), dict)
+    ):
         raise ArchiveError(path, f"is not an engage {kind} file; left as it is")
     return data
 
@@ -174,6 +153,9 @@ def _checked(key: str, item: Item) -> Item:
         author=author,
         content_html=clean_html(item.content_html),
         extras=_checked_extras(item.extras),
+        reply_url=safe_url(item.reply_url),
+        wm_source=safe_url(item.wm_source),
+        syndication=tuple(u for u in map(safe_url, item.syndication) if u),
     )
 
 
@@ -368,6 +350,26 @@ class Archive:
                 keys.append(path.stem)
         return keys
 
+    def upgrade(self) -> list[str]:
+        """Rewrite each post file of an older schema in the current one.
+
+        Reading an old file already gives today's items (see ``Item``),
+        and any merge writes the new form; this does it for every file at
+        once (after an upgrade of pelican-engage, so the next commit holds
+        one format).  Returns the keys rewritten; a damaged file is left as
+        it is (ArchiveError, as for a load).
+        """
+        folder = self.path / "posts"
+        done = []
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            if _read_json(path, "archive").get("schema") == SCHEMA:
+                continue
+            with self._writing(path):
+                record = self._read(path)
+                atomic_write_json(path, record.to_dict())
+            done.append(record.key)
+        return done
+
     def stamp(self, key: str) -> tuple[int, int] | None:
         """Modification time and size of the post's file, to notice changes."""
         try:
@@ -446,14 +448,10 @@ class Archive:
                 # Stored exactly as it will read back, so a re-merge is no change.
                 item = _checked(item.id, item)
                 old = merged.get(item.id)
-                if (
-                    old is not None
-                    and old.extras.get("by_author")
-                    and not item.extras.get("by_author")
-                ):
+                if old is not None and old.by_author and not item.by_author:
                     # Found once (an e-mail at import time), it stays: a later
                     # copy that cannot tell (the live API) does not unsay it.
-                    item = replace(item, extras={**item.extras, "by_author": True})
+                    item = replace(item, by_author=True)
                 if old is None:
                     added += 1
                 elif _normal(old.to_dict()) != _normal(item.to_dict()):

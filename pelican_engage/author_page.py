@@ -10,8 +10,6 @@ printed is escaped here: excerpts and names are plain text.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timezone, tzinfo
 from html import escape
@@ -19,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
+from .atomic import atomic_write
 from .cache import remove_stale_temporary
 from .people import Month, People
 from .report import Row, by_post
@@ -177,16 +176,8 @@ def render_feed(rows: Sequence[Row], generated: datetime, site: str) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Served by a web server: world-readable, as the rest of the output.
+    atomic_write(path, text, mode=0o644)
     remove_stale_temporary(path.parent, f".{path.name}.")
 
 

@@ -21,7 +21,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 import shutil
 import time
@@ -33,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
+
+from .atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -214,10 +215,7 @@ class AvatarStore:
         name = f"{hashlib.sha256(body).hexdigest()}.{ext}"
         target = self.folder / name
         if not target.is_file():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
-            tmp.write_bytes(body)
-            os.replace(tmp, target)
+            atomic_write(target, body)
         self.index[url] = {"file": name}
         return name
 
@@ -226,10 +224,7 @@ class AvatarStore:
 
     def save(self) -> None:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.index_path.with_name(f".index.json.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self.index, sort_keys=True, indent=1), encoding="utf-8")
-            os.replace(tmp, self.index_path)
+            atomic_write(self.index_path, json.dumps(self.index, sort_keys=True, indent=1))
         except OSError as exc:
             logger.debug("engage: could not write %s: %s", self.index_path, exc)
 

@@ -15,15 +15,15 @@ more try.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from .atomic import atomic_write
+from .model import parse_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +58,10 @@ def parse_state(text: str) -> dict[str, Down]:
         if not isinstance(entry, dict):
             continue
         try:
-            when = datetime.fromisoformat(str(entry["retry_at"]).replace("Z", "+00:00"))
+            when = parse_timestamp(str(entry["retry_at"]))
             failures = int(entry.get("failures") or 1)
         except (KeyError, TypeError, ValueError):
             continue
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
         found[str(host)] = Down(max(1, failures), when, str(entry.get("problem") or ""))
     return found
 
@@ -117,15 +115,7 @@ class HostBackoff:
                 }
             }
             self._changed = False
-        temp = ""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=".hosts-", dir=self.path.parent)
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(data, out, indent=1)
-            os.replace(temp, self.path)
+            atomic_write(self.path, json.dumps(data, indent=1))
         except OSError as exc:
-            if temp:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
             logger.warning("engage: cannot write %s (%s)", self.path, exc)

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .atomic import atomic_write
 from .conversation import Engagement
 from .model import Problem
 
 logger = logging.getLogger(__name__)
 
 #: Bump when the pickled classes change shape, so old caches are not trusted.
-_FORMAT = 4
+_FORMAT = 5  # 5: Item has typed trust fields (archive schema 2)
 #: A temporary file this old is what a killed build left: a write that is
 #: still going on finishes in seconds.
 STALE_SECONDS = 600.0
@@ -128,17 +129,9 @@ class ThreadCache:
         """Keep this build's posts only, so removed posts drop out."""
         if not self._changed and self._new.keys() == self._old.keys():
             return
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        data = {"salt": self.salt, "posts": self._new}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as handle:
-                pickle.dump(
-                    {"salt": self.salt, "posts": self._new},
-                    handle,
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
-            os.replace(tmp, self.path)
+            atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
             remove_stale_temporary(self.path.parent, f".{self.path.name}.")
         except (OSError, pickle.PicklingError, RecursionError) as exc:
-            tmp.unlink(missing_ok=True)
             logger.debug("engage: could not write %s: %s", self.path, exc)

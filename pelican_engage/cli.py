@@ -29,7 +29,7 @@ from .cli_site import (  # site_articles and site_threads: also for scripts and 
 )
 from .engine import Engine
 from .fetch import Job
-from .model import Thread
+from .model import Thread, parse_timestamp
 from .sources import local
 from .sources.registry import NETWORKS
 
@@ -234,10 +234,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _date(value: str, name: str) -> datetime:
     try:
-        when = datetime.fromisoformat(value.strip())
+        return parse_timestamp(value)
     except ValueError:
         raise UsageError(f"{name}: {value!r} is not a date like 2026-11-01") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _languages(settings: dict[str, Any]) -> tuple[str, ...]:

@@ -187,7 +187,7 @@ def answer(site: ReplySite, item: Item, thread: Thread, text: str, dry_run: bool
         raise UsageError(f"{item.id} is a {item.kind}; there is nothing to answer")
     network = pure.how(item)
     if network == "elsewhere":
-        where = str(item.extras.get("reply_url") or item.url or thread.post.url)
+        where = item.reply_url or item.url or thread.post.url
         out.write(
             f"{item.id} came from {item.source}: answer at its source, {where}\n"
             f"(then `pelican-engage ack {item.id}` takes it off the report)\n"

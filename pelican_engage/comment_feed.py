@@ -14,8 +14,8 @@ feed whose text did not change is not written again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
 import pickle
 import re
 import zlib
@@ -27,6 +27,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from . import __version__
+from .atomic import atomic_write
 from .i18n import fingerprint, gettext_for
 from .model import ANSWERABLE_KINDS, Item, Thread, anchor
 
@@ -159,10 +160,7 @@ def _write(target: Path, text: str) -> bool:
             return False
     except OSError:
         pass
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(target)
+    atomic_write(target, text)
     return True
 
 
@@ -234,18 +232,10 @@ class _Stamps:
     def save(self) -> None:
         if self.path is None or self.new == self.old:
             return
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with temporary.open("wb") as handle:
-                pickle.dump(
-                    {"version": __version__, "feeds": self.new},
-                    handle,
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
-            os.replace(temporary, self.path)
-        except OSError:
-            temporary.unlink(missing_ok=True)  # a cache: the next build renders again
+        data = {"version": __version__, "feeds": self.new}
+        # A cache: when it cannot be written, the next build renders again.
+        with contextlib.suppress(OSError):
+            atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def write(

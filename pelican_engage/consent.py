@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from .dedup import item_keys
 from .model import Item, Person, Tombstone
 
-#: ``extras["withheld"]`` reasons that are a preference of the writer's own
+#: ``Item.withheld`` reasons that are a preference of the writer's own
 #: account: the blog's author publishing their own words is their consent.
 SELF_PREFERENCES = frozenset({"!no-unauthenticated"})
 #: Why a placeholder stands where an item was.
@@ -41,9 +41,9 @@ def consent(
 ) -> Consent:
     """Split ``items`` into what is published and what is not.
 
-    Sources mark what their network does not show: ``extras["hidden"]``
+    Sources mark what their network does not show: ``Item.hidden``
     (hidden by the post's author, with every reply under it, as the
-    network's own app does) and ``extras["withheld"]`` (a reason: a label,
+    network's own app does) and ``Item.withheld`` (a reason: a label,
     a visibility; the item goes, its replies stay under a placeholder).
     Tombstoned items, and copies of them reached by another path, go too;
     their replies stay under a "deleted" placeholder.
@@ -64,17 +64,16 @@ def consent(
     hidden: dict[str, str] = {}
     withheld_by_author = set()
     for item in kept:
-        extras = item.extras or {}
-        reason = str(extras.get("withheld") or "")
+        reason = item.withheld
         if reason and item.id not in hidden:
             own = is_author(item)
             if not (own and reason in SELF_PREFERENCES):
                 hidden[item.id] = reason
                 if own:
                     withheld_by_author.add(item.id)
-        if extras.get("hidden"):
+        if item.hidden:
             # Iterative: a hidden reply can head a chain thousands deep.
-            why = str(extras.get("hidden_reason") or "hidden by the post's author")
+            why = item.hidden_reason or "hidden by the post's author"
             stack = [item.id]
             while stack:
                 node = stack.pop()
@@ -89,7 +88,7 @@ def consent(
     for item in visible:
         parent = item.in_reply_to
         while parent and parent not in stand_ins:
-            if parent in by_id and parent in hidden and not by_id[parent].extras.get("hidden"):
+            if parent in by_id and parent in hidden and not by_id[parent].hidden:
                 gone = by_id[parent]
                 kind, when, up = WITHHELD, gone.published, gone.in_reply_to
             elif parent in stones:
@@ -104,7 +103,7 @@ def consent(
                 author=Person(""),
                 published=when,
                 in_reply_to=up,
-                extras={"placeholder": kind},
+                placeholder=kind,
             )
             parent = up
     # The page names a stand-in by a digest: a Bluesky id holds its author's DID.

@@ -186,10 +186,10 @@ def is_by_author(item: Item, author: AuthorIdentity) -> bool:
     profile URL counts only when that page (or Bridgy) vouches for it.
     """
     person = item.author
-    if item.source in MARKED_SOURCES and (item.extras or {}).get("by_author"):
+    if item.source in MARKED_SOURCES and item.by_author:
         return True
     if item.source == "webmention":
-        source = str((item.extras or {}).get("wm_source") or item.url)
+        source = item.wm_source or item.url
         if not vouched(person.url, source):
             person = replace(person, url="")
     return author.is_author(person, item.source)
@@ -393,7 +393,7 @@ def _nodes(
             waiting=item_id in waiting,
             children=kids,
             flat=flat,
-            placeholder=str((item.extras or {}).get("placeholder") or ""),
+            placeholder=item.placeholder,
         )
 
     if last < 0:
@@ -424,7 +424,7 @@ def _named_on(item: Item, network: str) -> bool:
     a network's likes as webmentions: they are in its total already."""
     if item.source == network:
         return True
-    bridgy = _BRIDGY_REACTION.match(str((item.extras or {}).get("wm_source") or ""))
+    bridgy = _BRIDGY_REACTION.match(item.wm_source)
     return bridgy is not None and bridgy[1] == network
 
 

@@ -11,7 +11,7 @@ an item's native keys, each network declares (``sources/registry.py``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 
 from .model import Item, normal_url
@@ -48,14 +48,13 @@ def item_keys(item: Item) -> set[str]:
         # One person likes a post once, whichever way we heard of it.
         who = normal_url(item.author.url) if item.author.url else ""
         return {f"{item.kind}:{who}"} if who else set()
-    extras: Mapping[str, object] = item.extras or {}
     if item.source == "webmention":
-        return _webmention_keys(item, extras)
+        return _webmention_keys(item)
     keys = url_keys(item.url)
     network = BY_NAME.get(item.source)
     if network is not None and network.item_keys:
         keys |= network.item_keys(item)
-    for link in _syndication(extras):
+    for link in item.syndication:
         keys |= url_keys(link)
     return keys
 
@@ -75,19 +74,13 @@ def host(url: str) -> str:
     return normal_url(url).split("/", 1)[0]
 
 
-def _syndication(extras: Mapping[str, object]) -> list[str]:
-    """The ``syndication`` links among the extras (a list of URLs, checked by the archive)."""
-    links = extras.get("syndication")
-    return [str(link) for link in links] if isinstance(links, (list, tuple)) else []
-
-
-def _webmention_keys(item: Item, extras: Mapping[str, object]) -> set[str]:
+def _webmention_keys(item: Item) -> set[str]:
     """Keys a sender cannot forge: its source URL, and the links its own
     page (or Bridgy) vouches for.  Otherwise a spam webmention listing a
     real reply's URL as its syndication link would replace that reply."""
-    source = str(extras.get("wm_source") or "")
+    source = item.wm_source
     keys = url_keys(source)
-    links = [item.url, *_syndication(extras)]
+    links = [item.url, *item.syndication]
     for link in links:
         if vouched(link, source):
             keys |= url_keys(link)

@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from json.decoder import scanstring  # type: ignore[attr-defined]  # public, not in typeshed
 from typing import Any
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
+
+
+def json_object(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: answers, archive
+    files and exports are untrusted, and a field that should hold an object
+    may hold anything.  The one such helper of the package."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def loads(data: bytes | str) -> Any:

@@ -26,6 +26,7 @@ from .backoff import HostBackoff
 from .errors import AccessDenied, FetchError, SourceUnavailable
 from .fetch_hosts import Hosts
 from .model import Item, Tombstone, parse_timestamp
+from .parsed import Skipped, skipped_line
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,12 @@ class Result:
     #: unknown).  Only then may a source's ``confirm_gone`` look for
     #: archived items missing from it, and ask the network about each.
     complete: frozenset[str] | None = None
+    #: Entries of the answer that could not be read (their siblings are
+    #: in ``items``); told in one line per source and post.
+    skipped: tuple[Skipped, ...] = ()
+    #: Secondary requests (likes, reposts...) that failed: the primary
+    #: data is kept and this says what is missing, one line each.
+    degraded: tuple[str, ...] = ()
 
 
 def url_job(post_key: str, source: str, url: str, published: datetime, what: str) -> Job:
@@ -152,6 +159,9 @@ class Summary:
     deleted: list[Tombstone] = field(default_factory=list)
     #: (source, post key, notice) of answers that came back short.
     notices: list[tuple[str, str, str]] = field(default_factory=list)
+    #: One line per (source, post) about entries skipped as malformed, and
+    #: about secondary requests that failed while the thread was kept.
+    entry_lines: list[str] = field(default_factory=list)
 
     def add(self, other: Summary) -> None:
         """Fold in the summary of another run of the same fetch."""
@@ -162,6 +172,7 @@ class Summary:
         self.denied |= other.denied
         self.deleted += other.deleted
         self.notices += other.notices
+        self.entry_lines += other.entry_lines
         for source, message in other.messages.items():
             self.messages.setdefault(source, message)
         for path, message in other.unsaved.items():
@@ -300,6 +311,10 @@ class Fetcher:
             )
         for source, post, notice in summary.notices:
             logger.warning("engage: %s: %s: %s", source, post, notice)
+        for line in summary.entry_lines:
+            # Nothing is dropped without a line saying so; the network's
+            # data, not the user's settings, is at fault: info level.
+            logger.info("engage: %s", line)
         for stone in summary.deleted:
             # Named, so the author can follow a reply that left the page.
             logger.info("engage: %s: %s was deleted upstream; withdrawn", stone.source, stone.id)
@@ -385,6 +400,11 @@ class Fetcher:
         if result.notice:
             with lock:
                 summary.notices.append((job.source, job.post_key, result.notice))
+        lines = [skipped_line(job.source, job.post_key, result.skipped)] if result.skipped else []
+        lines += [f"{job.source}: {what} on post {job.post_key}" for what in result.degraded]
+        if lines:
+            with lock:
+                summary.entry_lines.extend(lines)
         archived = self.archive.load(job.post_key).items
         gone = set(result.gone)
         confirm = getattr(source, "confirm_gone", None)

@@ -32,6 +32,7 @@ from requests.utils import requote_uri
 
 from . import __version__
 from .errors import FetchError, OutOfTime, RateLimited, SourceUnavailable, Unreachable
+from .model import parse_timestamp
 from .netpolicy import redirect_refusal
 from .watch import Watch, WatchedAdapter, watching
 
@@ -121,10 +122,9 @@ def parse_reset(headers: Mapping[str, str], now: datetime) -> datetime | None:
         if value.isdigit():
             return datetime.fromtimestamp(int(value), timezone.utc)
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parse_timestamp(value)
         except ValueError:
             continue
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     wait = parse_retry_after(lower.get("retry-after"), now)
     return None if wait is None else datetime.fromtimestamp(now.timestamp() + wait, timezone.utc)
 

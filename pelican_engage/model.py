@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 KINDS = ("comment", "reply", "like", "repost", "mention", "quote")
@@ -78,7 +78,29 @@ class Item:
     in_reply_to: str | None = None
     #: Where the item came from on disk, for messages ("comments/x/c3.md").
     origin: str = field(default="", compare=False)
+    #: Display-only figures (counts, content warnings, a DID): no decision
+    #: depends on them.  What decides trust, waiting and dedup is typed below.
     extras: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    #: The source itself marks it as the site author's (WordPress
+    #: ``bypostauthor``, an author e-mail at import time): trusted as such.
+    by_author: bool = False
+    #: Where a reader answers it on its network ("Reply on Mastodon").
+    reply_url: str = ""
+    #: A webmention's source page, and the copies it names (dedup keys).
+    wm_source: str = ""
+    syndication: tuple[str, ...] = ()
+    #: The announcement it was fetched under (a status id, an at:// URI), so
+    #: a deletion check asks only about the thread that was fetched whole.
+    root: str = ""
+    #: The post's author hid it on the network (never shown, never waiting).
+    hidden: bool = False
+    hidden_reason: str = ""
+    #: Why the network says not to show it (a label, "unlisted"); "" shows it.
+    withheld: str = ""
+    #: The network's visibility when it is not plain public ("unlisted").
+    visibility: str = ""
+    #: "deleted" or "withheld" on the stand-ins the conversation shows.
+    placeholder: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -88,6 +110,26 @@ class Item:
         if not self.in_reply_to:
             # "" and None both mean "answers the post"; keep one spelling.
             object.__setattr__(self, "in_reply_to", None)
+        if not isinstance(self.syndication, tuple):
+            object.__setattr__(self, "syndication", tuple(self.syndication))
+        if self.extras and not TYPED_FIELDS.isdisjoint(self.extras):
+            # Schema 1 kept these among the extras: lift them into their
+            # fields, so old archives and old callers read the same.
+            extras = dict(self.extras)
+            for name in TYPED_FIELDS & extras.keys():
+                value = extras.pop(name)
+                if getattr(self, name) == _DEFAULTS[name]:
+                    object.__setattr__(self, name, _typed(name, value))
+            object.__setattr__(self, "extras", extras)
+
+    def typed_dict(self) -> dict[str, Any]:
+        """The typed fields that differ from their defaults, as JSON values."""
+        data: dict[str, Any] = {}
+        for name in sorted(TYPED_FIELDS):
+            value = getattr(self, name)
+            if value != _DEFAULTS[name]:
+                data[name] = list(value) if isinstance(value, tuple) else value
+        return data
 
     def to_dict(self, *, private: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -104,6 +146,7 @@ class Item:
             data["origin"] = self.origin
         if self.extras:
             data["extras"] = dict(self.extras)
+        data.update(self.typed_dict())
         return data
 
     @classmethod
@@ -124,7 +167,42 @@ class Item:
             in_reply_to=parent or None,
             origin=str(data.get("origin", "")),
             extras=dict(data.get("extras") or {}),
+            **{k: _typed(k, data[k]) for k in TYPED_FIELDS if data.get(k) is not None},
         )
+
+
+#: Fields of Item that decide trust, waiting and dedup; in schema 1 they
+#: were keys of ``extras`` (Item lifts them from there).
+TYPED_FIELDS = frozenset(
+    {
+        "by_author",
+        "reply_url",
+        "wm_source",
+        "syndication",
+        "root",
+        "hidden",
+        "hidden_reason",
+        "withheld",
+        "visibility",
+        "placeholder",
+    }
+)
+_DEFAULTS: dict[str, Any] = {
+    name: () if name == "syndication" else False if name in {"by_author", "hidden"} else ""
+    for name in TYPED_FIELDS
+}
+
+
+def _typed(name: str, value: Any) -> Any:
+    """``value`` (from JSON or old extras) as the type of field ``name``."""
+    default = _DEFAULTS[name]
+    if isinstance(default, bool):
+        return bool(value)
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            return (value,)
+        return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()
+    return "" if value is None or isinstance(value, bool) else str(value)
 
 
 #: Sources with no account behind an item, besides the networks that say so
@@ -143,8 +221,15 @@ def name_only(source: str) -> bool:
     return network is not None and not network.accounts
 
 
+def bare_handle(value: str) -> str:
+    """A handle without spaces and leading "@"s, as written: the package's
+    one leading-@ rule ("@@marin@social.example" -> "marin@social.example")."""
+    return value.strip().lstrip("@")
+
+
 def normal_handle(value: str) -> str:
-    return value.strip().lstrip("@").casefold()
+    """A handle for comparison: bare and case-folded."""
+    return bare_handle(value).casefold()
 
 
 def normal_url(value: str) -> str:
@@ -341,7 +426,7 @@ class Thread:
     #: labelled, not public): id -> why.  Never in ``items``, never waiting.
     hidden: Mapping[str, str] = field(default_factory=dict, hash=False)
     #: Stand-ins for deleted or withheld items whose replies are still shown:
-    #: no author, no content, ``extras["placeholder"]`` says why.  Only the
+    #: no author, no content, ``placeholder`` says why.  Only the
     #: nested view shows them; ``parents`` places them.
     placeholders: tuple[Item, ...] = ()
 
@@ -390,8 +475,10 @@ def anchor(item_id: str) -> str:
 _ISOFORMAT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?(?:[+-]\d\d:\d\d)?")
 
 
-def parse_timestamp(value: str) -> datetime:
-    """An ISO 8601 / RFC 3339 timestamp as an aware datetime; no zone is UTC.
+def parse_timestamp(value: str, naive: tzinfo = timezone.utc) -> datetime:
+    """An ISO 8601 / RFC 3339 timestamp as an aware datetime; a time with no
+    zone is in ``naive`` (UTC unless a local file or export says otherwise).
+    The package's one timestamp parser.
 
     Networks send forms that ``datetime.fromisoformat`` on Python 3.10
     refuses: a "Z" zone, a one-digit fraction ("02.1Z"), nanoseconds from Go
@@ -411,6 +498,8 @@ def parse_timestamp(value: str) -> datetime:
             parsed = isoparse(value)
         except (ValueError, OverflowError) as exc:
             raise ValueError(f"{value!r} is not an ISO 8601 timestamp") from exc
+    if parsed.tzinfo is None and naive is not timezone.utc:
+        return parsed.replace(tzinfo=naive)
     offset = parsed.utcoffset()
     # The standard library's zone objects: they compare, pickle and print
     # like those of the rest of the archive.

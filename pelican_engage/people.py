@@ -28,7 +28,7 @@ from .model import (
     normal_handle,
     normal_url,
 )
-from .textsafe import json_text, md_text, one_line
+from .textsafe import csv_cell, json_text, md_text, one_line
 
 
 def person_keys(person: Person, source: str) -> set[str]:
@@ -342,11 +342,9 @@ def as_csv(found: People) -> str:
         row = r.to_dict()
         row["urls"] = " ".join(row["urls"])  # type: ignore[arg-type]
         row["sources"] = " ".join(row["sources"])  # type: ignore[arg-type]
-        # Names and URLs come from strangers: no controls, no spreadsheet
-        # formulas (controls first, so none can hide a formula's "=").
+        # Names and URLs come from strangers: no controls, no formulas.
         for key in ("name", "urls"):
-            value = one_line(str(row[key]))
-            row[key] = "'" + value if value[:1] in ("=", "+", "-", "@") else value
+            row[key] = csv_cell(str(row[key]))
         writer.writerow(row)
     return buffer.getvalue()
 

@@ -194,7 +194,7 @@ def mastodon_reply(
                 f"mastodon: your server {own} cannot find {item.url}; nothing was posted"
             )
         status_id = str(statuses[0]["id"])
-    visibility = "unlisted" if item.extras.get("visibility") == "unlisted" else "public"
+    visibility = "unlisted" if item.visibility == "unlisted" else "public"
     key = hashlib.sha256(f"{item.id}\n{text}".encode()).hexdigest()
     status = sender.call(
         "mastodon",
@@ -218,7 +218,8 @@ def mastodon_reply(
         content_html=clean_html(str(status.get("content") or "")) or text_to_html(text),
         url=url,
         in_reply_to=item.id,
-        extras={"reply_url": url, "by_author": True},
+        reply_url=url,
+        by_author=True,
     )
 
 
@@ -327,7 +328,10 @@ def bluesky_reply(
         content_html=post_html(text, facets),
         url=url,
         in_reply_to=item.id,
-        extras={"reply_url": url, "did": did, "root": root["uri"], "by_author": True},
+        extras={"did": did},
+        reply_url=url,
+        root=root["uri"],
+        by_author=True,
     )
 
 
@@ -362,5 +366,6 @@ def twitter_reply(
         content_html=text_to_html(str(data.get("text") or text)),
         url=url,
         in_reply_to=item.id,
-        extras={"reply_url": url, "by_author": True},
+        reply_url=url,
+        by_author=True,
     )

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from .model import Item
+from .model import Item, bare_handle
 
 #: How each item's source is answered.
 COMMENT_SOURCES = frozenset({"local", "wordpress", "disqus"})
@@ -168,7 +168,7 @@ def bluesky_facets(text: str, resolve: Callable[[str], str | None]) -> list[dict
 def mastodon_text(text: str, handle: str) -> str:
     """``text`` starting with ``@handle``, as Mastodon's own reply box does,
     so the person is notified; unchanged when it mentions them already."""
-    handle = handle.strip().lstrip("@")
+    handle = bare_handle(handle)
     if not handle:
         return text
     wanted = f"@{handle}".casefold()

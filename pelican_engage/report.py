@@ -16,7 +16,7 @@ from typing import Any
 
 from .model import Item, Post, Thread, anchor
 from .sanitize import excerpt, html_to_text
-from .textsafe import json_text, md_link, md_text, one_line
+from .textsafe import csv_cell, json_text, md_link, md_text, one_line
 
 FORMATS = ("text", "json", "markdown", "csv")
 
@@ -90,7 +90,7 @@ class Row:
         its place on the new page)."""
         if self.item.extras.get("old_anchor") and self.post.url:
             return f"{self.post.url}#{anchor(self.item.id)}"
-        return str(self.item.extras.get("reply_url") or self.url)
+        return self.item.reply_url or self.url
 
     @property
     def excerpt(self) -> str:
@@ -289,13 +289,7 @@ def as_markdown(rows: list[Row], total_items: int, hidden: int = 0) -> str:
 
 
 def _cell(value: object) -> object:
-    # A cell starting with = + - @ is a formula to a spreadsheet; comments
-    # are written by strangers.  Controls go first, so that none can hide
-    # the formula's first character.
-    if not isinstance(value, str):
-        return value
-    value = one_line(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    return csv_cell(value) if isinstance(value, str) else value
 
 
 _CSV_FIELDS = [

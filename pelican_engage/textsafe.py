@@ -42,6 +42,22 @@ def one_line(text: str) -> str:
     return " ".join(printable(text).split())
 
 
+#: What makes a spreadsheet read a cell as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def csv_cell(text: str) -> str:
+    """``text`` for a CSV cell: one line, and never a formula.
+
+    Comments are written by strangers; a cell starting with = + - @ is a
+    formula to a spreadsheet, so it gets a leading "'".  Controls go first,
+    so that none can hide the formula's first character.  The package's one
+    CSV guard.
+    """
+    value = one_line(text)
+    return "'" + value if value[:1] in _FORMULA_STARTS else value
+
+
 def md_text(text: str) -> str:
     """Text as literal Markdown on one line: no emphasis, link, image, HTML,
     entity or table cell can start inside it."""

@@ -200,7 +200,9 @@ def test_archive_never_writes_email(archive: Archive) -> None:
 
 
 def test_golden_v1_file_loads_and_reserialises_identically(tmp_path: Path) -> None:
-    """Pins the on-disk format: a committed schema-1 file must read and write back unchanged."""
+    """Pins the on-disk format: a committed schema-1 file reads, and writes
+    back as schema 2 (v2-post.json) with nothing else changed; an unchanged
+    merge does not rewrite it."""
     golden = DATA / "v1-post.json"
     archive = Archive(tmp_path)
     target = archive.post_path("2026/hello")
@@ -215,7 +217,7 @@ def test_golden_v1_file_loads_and_reserialises_identically(tmp_path: Path) -> No
     assert record.cursors == {"mastodon": {"since_id": "1"}}
     out = tmp_path / "again.json"
     atomic_write_json(out, record.to_dict())
-    assert out.read_bytes() == golden.read_bytes()
+    assert out.read_bytes() == (DATA / "v2-post.json").read_bytes()
     assert not archive.merge("2026/hello", record.items.values()).changed
     assert target.read_bytes() == golden.read_bytes()
 
@@ -392,18 +394,18 @@ def write_post_file(archive: Archive, key: str, content: str | bytes) -> Path:
     return path
 
 
-def test_file_records_schema_1(archive: Archive) -> None:
+def test_file_records_schema_2(archive: Archive) -> None:
     archive.merge("post", items(1))
     data = json.loads(archive.post_path("post").read_text(encoding="utf-8"))
-    assert SCHEMA == 1
-    assert data["schema"] == 1
+    assert SCHEMA == 2
+    assert data["schema"] == 2
     assert data["post"] == "post"
 
 
 NEWER = {
-    "same-layout": {"schema": 2, "post": "post", "items": {}, "cursors": {}},
+    "same-layout": {"schema": 3, "post": "post", "items": {}, "cursors": {}},
     # A future version is free to change the layout; the version must be read first.
-    "new-layout": {"schema": 2, "post": "post", "items": [{"id": "c1"}], "tombstones": []},
+    "new-layout": {"schema": 3, "post": "post", "items": [{"id": "c1"}], "tombstones": []},
 }
 
 
@@ -618,7 +620,7 @@ def test_sigkill_mid_merge_never_loses_or_corrupts(archive: Archive) -> None:
             break
         kill_merging_worker(archive, round_ * 10**6, mode, rng)
         data = json.loads(path.read_text(encoding="utf-8"))
-        assert data["schema"] == 1
+        assert data["schema"] == SCHEMA
         now = ids(archive, "big")
         assert set(data["items"]) == now
         assert known <= now, f"round {round_} ({mode}): {len(known - now)} items lost"
@@ -737,7 +739,7 @@ def test_acknowledge_into_corrupt_file_raises_and_leaves_it(
 
 def test_acknowledge_refuses_a_newer_schema(archive: Archive) -> None:
     """Security notes 4: never write into a file whose schema is newer than the code."""
-    path = write_acks(archive, json.dumps({"schema": 2, "items": {}, "by_author": {}}))
+    path = write_acks(archive, json.dumps({"schema": 3, "items": {}, "by_author": {}}))
     before = path.read_bytes()
     with pytest.raises(ArchiveError, match="upgrade"):
         archive.acknowledge("c9")
@@ -950,9 +952,13 @@ def test_links_among_the_extras_are_checked_on_the_way_in(archive: Archive) -> N
     }
     path.write_text(json.dumps(data), encoding="utf-8")
     (item,) = archive.load("post").items.values()
-    assert item.extras == {
-        "reply_url": "",
-        "wm_source": "https://ok.example/",
-        "syndication": ["https://fine.example/"],
-        "likes": 2,
-    }
+    # Schema 1 kept them among the extras: read into their typed fields.
+    assert item.extras == {"likes": 2}
+    assert item.reply_url == "" and item.wm_source == "https://ok.example/"
+    assert item.syndication == ("https://fine.example/",)
+    # The same check when they are stored as fields (schema 2).
+    stored.pop("extras")
+    stored.update(reply_url="javascript:x", wm_source="data:,y", syndication=["https://z.example/"])
+    path.write_text(json.dumps(data), encoding="utf-8")
+    (item,) = archive.load("post").items.values()
+    assert (item.reply_url, item.wm_source, item.syndication) == ("", "", ("https://z.example/",))

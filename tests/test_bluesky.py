@@ -170,7 +170,7 @@ def test_thread_walks_every_level_and_skips_placeholders() -> None:
     assert marin.in_reply_to == alice.id
     assert by_author["chloe.bsky.social"].in_reply_to == marin.id
     assert alice.url == "https://bsky.app/profile/alice.bsky.social/post/3l6ovjq5xhk2c"
-    assert alice.extras["reply_url"] == alice.url
+    assert alice.reply_url == alice.url
     assert alice.author.name == "Alice" and alice.author.avatar.startswith("https://cdn.bsky.app/")
     bob = by_author["bob.example.com"]
     assert bob.author.name == "bob.example.com"  # no displayName

@@ -187,7 +187,7 @@ def test_the_token_is_sent_but_never_stored(server: Server, tmp_path: Path) -> N
         if path.is_file():
             assert "SECRET-TOKEN-1" not in path.read_text()
     data = json.loads(Archive(tmp_path / "archive").post_path("post").read_text())
-    assert data["schema"] == 1
+    assert data["schema"] == 2
 
 
 def test_a_build_fetches_renders_and_survives_an_outage(

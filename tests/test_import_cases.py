@@ -231,7 +231,7 @@ def test_div_comments_and_microdata_names(
     items = archived(conf, "hello-pebbles")
     assert {i: row(items[i]) for i in items} == expected
     # The second comment is the post author's (bypostauthor).
-    assert [i for i in items if items[i].get("extras", {}).get("by_author")] == [max(expected)]
+    assert [i for i in items if items[i].get("by_author")] == [max(expected)]
     assert "Anonymous" not in out
 
 

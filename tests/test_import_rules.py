@@ -605,7 +605,7 @@ def test_live_wordpress_reads_comment_types_alike() -> None:
         ("repost", ""),
         ("mention", "<p>pingback text</p>"),
     ]
-    assert bad == 1
+    assert [(b.id, b.what) for b in bad] == [("5", "comment")]  # told, with why
 
 
 @pytest.mark.parametrize(

@@ -69,13 +69,13 @@ def test_replies_whose_parent_the_export_lacks_are_reported() -> None:
 def test_a_mark_found_once_is_not_unsaid_by_a_later_copy(tmp_path: Path) -> None:
     when = datetime(2021, 1, 2, tzinfo=timezone.utc)
     marked = Item("wordpress:b.example/13", "wordpress", "comment", Person("M"), when,
-                  extras={"by_author": True})  # fmt: skip
+                  by_author=True)  # fmt: skip
     archive = Archive(tmp_path / "archive")
     archive.merge("p", [marked])
     # The live REST API cannot tell a guest comment by the author's e-mail.
-    archive.merge("p", [replace(marked, content_html="<p>edited</p>", extras={})])
+    archive.merge("p", [replace(marked, content_html="<p>edited</p>", by_author=False)])
     (item,) = archive.load("p").items.values()
-    assert item.extras == {"by_author": True} and item.content_html == "<p>edited</p>"
+    assert item.by_author and item.content_html == "<p>edited</p>"
 
 
 def test_a_comment_without_a_date_never_borrows_its_replys() -> None:

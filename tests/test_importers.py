@@ -124,12 +124,12 @@ def test_wxr_threads_dates_kinds_and_links() -> None:
 
 
 def test_wxr_marks_the_author_by_user_id_and_by_email() -> None:
-    marked = {i for i, item in items_of(wxr()).items() if item.extras.get("by_author")}
+    marked = {i for i, item in items_of(wxr()).items() if item.by_author}
     # 11: comment_user_id is the post's dc:creator; 13: ENGAGE_AUTHOR e-mail,
     # in another case.  31 is a logged-in co-author, not the post's author.
     assert marked == {wp(11), wp(13)}
     nobody = AuthorIdentity(names=("Marin",))
-    marked = {i for i, item in items_of(wxr(author=nobody)).items() if item.extras.get("by_author")}
+    marked = {i for i, item in items_of(wxr(author=nobody)).items() if item.by_author}
     assert marked == {wp(11)}
 
 
@@ -152,7 +152,8 @@ def test_wxr_1_1_namespace_and_a_channel_without_base_blog_url() -> None:
     assert (first.id, answer.id, answer.in_reply_to) == (wp(1, host), wp(2, host), wp(1, host))
     assert first.published == utc(2010, 1, 2, 14, 2)
     assert first.content_html.startswith("<p>Hi, this is a comment.<br>")
-    assert answer.extras == {"by_author": True, "old_anchor": "comment-2"}
+    assert answer.by_author and not first.by_author
+    assert answer.extras == {"old_anchor": "comment-2"}
     assert first.extras == {"old_anchor": "comment-1"}
 
 
@@ -281,7 +282,7 @@ def page_as_json(path: Path) -> dict[str, object]:
                 "author_url": i.author.url,
                 "published": i.published.isoformat(),
                 "in_reply_to": i.in_reply_to,
-                "by_author": bool(i.extras.get("by_author")),
+                "by_author": i.by_author,
                 "url": i.url,
                 "content_html": i.content_html,
             }
@@ -316,7 +317,7 @@ def test_each_theme_gives_ids_parents_names_and_clean_content(name: str) -> None
             c.in_reply_to,
             c.author.name,
             c.author.url,
-            bool(c.extras.get("by_author")),
+            c.by_author,
             between_tags(c.content_html),
         )
         for i, c in comments.items()
@@ -383,9 +384,7 @@ def test_pingbacks_become_mentions(name: str, author_url: str) -> None:
 
 def test_unclosed_tags_still_parse() -> None:
     (post,) = page("unclosed-tags.html").posts
-    found = {
-        i.id: (i.in_reply_to, i.author.name, bool(i.extras.get("by_author"))) for i in post.items
-    }
+    found = {i.id: (i.in_reply_to, i.author.name, i.by_author) for i in post.items}
     assert found == {
         wp(90): (None, "Mallory", False),
         wp(91): (wp(90), "Marin Dubois", True),
@@ -475,7 +474,7 @@ def test_disqus_links_flat_posts_to_their_threads() -> None:
     assert alice.published == utc(2013, 6, 2, 9, 15)
     assert bob.published == utc(2013, 6, 3, 7, 30)  # createdAt without "Z" is UTC
     # MARIN@mail.example is ENGAGE_AUTHOR's marin@mail.example.
-    assert {i for i in items if items[i].extras.get("by_author")} == {"disqus:3002"}
+    assert {i for i in items if items[i].by_author} == {"disqus:3002"}
     assert marin.source == "disqus" and marin.kind == "comment"
     assert not [word for word in LEFT_OUT_WORDS if word in repr(export)]
 

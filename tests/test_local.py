@@ -74,7 +74,7 @@ def test_parse_comment_builds_the_item() -> None:
     # The address only tells whether the author wrote it; it is never kept.
     assert item.author.email == ""
     assert "ann@x.example" not in repr(item.to_dict(private=True))
-    assert not item.extras.get("by_author")
+    assert not item.by_author
 
 
 def test_the_authors_email_leaves_a_mark_not_the_address() -> None:
@@ -89,7 +89,7 @@ def test_the_authors_email_leaves_a_mark_not_the_address() -> None:
         datetime(2026, 1, 1, tzinfo=timezone.utc),
         author_emails=frozenset({"marin@blog.example"}),
     )
-    assert parsed.item.extras == {"by_author": True}
+    assert parsed.item.by_author and not parsed.item.extras
     assert "blog.example" not in repr(parsed.item.to_dict(private=True))
 
 

@@ -57,7 +57,7 @@ def test_bad_status_urls_say_why(url: str) -> None:
 
 
 def test_context_becomes_public_replies_in_a_tree() -> None:
-    items = {i.id.rsplit("/", 1)[1][-1]: i for i in parse_context(load("context.json"), REF)}
+    items = {i.id.rsplit("/", 1)[1][-1]: i for i in parse_context(load("context.json"), REF).items}
     # The private reply is not published; a reply to it stays, at the top.
     assert set(items) == {"2", "3", "4", "6"}
     ann, marin, bob, orphan = items["2"], items["3"], items["4"], items["6"]
@@ -74,12 +74,12 @@ def test_context_becomes_public_replies_in_a_tree() -> None:
     assert "<script" not in ann.content_html and "javascript:" not in ann.content_html
     assert "Lovely post!" in ann.content_html
     assert bob.content_html.startswith("<p>CW: ending of the book</p>")
-    assert ann.extras["favourites"] == 2 and ann.extras["reply_url"] == ann.url
+    assert ann.extras["favourites"] == 2 and ann.reply_url == ann.url
 
 
 def test_the_authors_mastodon_replies_answer_readers() -> None:
     author = author_identity({"names": ["Marin"], "mastodon": ["@marin@social.example"]})
-    items = parse_context(load("context.json"), REF)
+    items = parse_context(load("context.json"), REF).items
     thread, _problems = build_thread(Post("post"), items, author)
     waiting = {i.rsplit("/", 1)[1][-1] for i in thread.waiting}
     # Ann was answered; Bob replied to the author and waits; the orphan waits.

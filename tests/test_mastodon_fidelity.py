@@ -229,7 +229,7 @@ def test_unlisted_replies_are_not_published_by_default(site: Site, server: Serve
         for i in Archive(site.root / "archive").load("p").items.values()
         if i.author.name == "Quiet"
     ]
-    assert quiet.extras["visibility"] == "unlisted"
+    assert quiet.visibility == "unlisted"
 
 
 def test_unlisted_replies_are_published_when_the_setting_says_so(

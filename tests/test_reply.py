@@ -688,3 +688,33 @@ def test_reply_in_the_editor_drops_the_quoted_item(
     editor.write_text("pass\n", encoding="utf-8")
     code, out = run(capsys, "reply", "comment:hello/c1", "--editor", "-s", str(conf))
     assert code == 2 and "empty" in out
+
+
+def test_an_unlisted_reply_is_answered_unlisted(
+    site: Site, capsys, monkeypatch, author_server: WriteServer
+) -> None:
+    """The reply keeps the reader's quiet: visibility is a typed field of the
+    item (archive schema 2), read from old and new archives alike."""
+    item = reader_item(
+        f"mastodon:{author_server.host}/556",
+        "mastodon",
+        f"{author_server.url}/@alice/556",
+        handle="alice@127.0.0.1",
+        visibility="unlisted",  # schema 1 kept it among the extras
+    )
+    assert item.visibility == "unlisted"
+    site.article("hello", mastodon=f"{author_server.url}/@marin/100")
+    seed(site, item)
+    conf = site.write_conf(
+        ENGAGE_MASTODON={"host": author_server.host, "unlisted": True},
+        ENGAGE_AUTHOR={"names": ["Marin"], "mastodon": ["marin@127.0.0.1"]},
+    )
+    monkeypatch.setenv("ENGAGE_MASTODON_TOKEN", TOKEN)
+    author_server.routes["POST /api/v1/statuses"] = lambda r: (
+        200,
+        status(author_server, "779", r.body["status"]),
+        {},
+    )
+    code, out = run(capsys, "reply", item.id, "-m", "Quietly.", "-s", str(conf))
+    assert code == 0, out
+    assert author_server.posts()[0].body["visibility"] == "unlisted"

@@ -170,7 +170,7 @@ def test_search_pages_become_a_thread_under_the_post() -> None:
     assert ann.author.name == "Ann Reads" and ann.author.handle == "ann_reads"
     assert ann.author.url == "https://x.com/ann_reads"
     assert ann.url == f"https://x.com/ann_reads/status/{IDS['r1']}"
-    assert ann.extras["reply_url"] == f"https://x.com/intent/tweet?in_reply_to={IDS['r1']}"
+    assert ann.reply_url == f"https://x.com/intent/tweet?in_reply_to={IDS['r1']}"
     assert ann.published == datetime(2026, 11, 20, 11, tzinfo=timezone.utc)
     assert items[t["r2"]].author.avatar == ""  # javascript: avatar dropped
 

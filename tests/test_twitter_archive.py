@@ -302,8 +302,8 @@ def test_items_carry_the_owner_an_aware_date_and_links(archive: TwitterArchive) 
     assert answer.published.utcoffset() == timedelta(0)
     assert answer.url == f"https://x.com/marin/status/{ANSWER}"
     # "3" and "1" in the file: every number of an archive is a string.
-    extras = {"reply_url": intent(ANSWER), "likes": 3, "reposts": 1, "from_archive": True}
-    assert dict(answer.extras) == extras
+    assert dict(answer.extras) == {"likes": 3, "reposts": 1, "from_archive": True}
+    assert answer.reply_url == intent(ANSWER)
 
 
 def test_tweet_text_is_unescaped_once_and_links_expanded(archive: TwitterArchive) -> None:
@@ -647,3 +647,18 @@ def test_a_zip_with_two_archives_says_so(tmp_path: Path) -> None:
             archive.write(file, "other/" + file.relative_to(ARCHIVES / "split").as_posix())
     with pytest.raises(ArchiveFormatError, match=r"more than one data/ folder"):
         read_archive(packed)
+
+
+def test_an_entry_that_is_no_object_is_listed_and_its_siblings_read(tmp_path: Path) -> None:
+    """One stray value among the tweets costs only itself (issue 12)."""
+    folder = copy_archive("tweets-js", tmp_path)
+    file = folder / "data" / "tweets.js"
+    text = file.read_text(encoding="utf-8")
+    start = text.index("[") + 1
+    file.write_text(text[:start] + ' "stray", ' + text[start:], encoding="utf-8")
+    archive = read_archive(folder)
+    whole = read_archive(copy_archive("tweets-js", tmp_path / "whole"))
+    assert len(archive.tweets) == len(whole.tweets) > 0
+    (bad,) = archive.bad
+    assert bad.endswith("data/tweets.js: entry 0 is not an object")
+    assert plan_import(archive, {}, ARCHIVED).bad[0] == bad

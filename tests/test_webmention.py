@@ -47,7 +47,9 @@ def test_entries_become_items_by_wm_property() -> None:
     items, problems, newest = parse_feed(feed())
     by_id = {i.id: i for i in items}
     assert newest == 1611009
-    assert problems == ["entry 9: wm-id 'not-a-number' is not a number"]
+    assert [(p.id, p.reason) for p in problems] == [
+        ("not-a-number", "wm-id 'not-a-number' is not a number")
+    ]
     assert "webmention:1611006" not in by_id  # private: never published
     kinds = {i.id.split(":")[1]: i.kind for i in items}
     assert kinds["1611001"] == "reply" and kinds["1611002"] == "like"
@@ -105,7 +107,7 @@ def native_items() -> list[Item]:
         json.loads((DATA / "mastodon" / "context.json").read_text()), ref
     )
     _root, posts = bluesky.parse_thread(json.loads((DATA / "bluesky" / "thread.json").read_text()))
-    return [*toots, *posts]
+    return [*toots.items, *posts]
 
 
 def test_the_same_reply_by_two_paths_shows_once_as_the_richer_copy() -> None:

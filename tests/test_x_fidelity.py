@@ -243,7 +243,7 @@ def test_an_edited_reply_is_one_item_with_its_latest_text() -> None:
     # Dated by its first version; links and "reply" go to the latest.
     assert ann.published == tweet_time("1862500400000000000") != tweet_time("1862500800000000000")
     assert ann.url.endswith("/status/1862500800000000000")
-    assert ann.extras["reply_url"].endswith("in_reply_to=1862500800000000000")
+    assert ann.reply_url.endswith("in_reply_to=1862500800000000000")
     # Replies to either version hang under the one item.
     assert items["twitter:1862500600000000000"].in_reply_to == ann.id
     assert items["twitter:1862501000000000000"].in_reply_to == ann.id

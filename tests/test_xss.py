@@ -176,7 +176,7 @@ def mastodon_items(vs: list[str]) -> list[Item]:
         }
         for i, v in enumerate(vs)
     ]
-    return mastodon.parse_context({"descendants": statuses}, ref)
+    return list(mastodon.parse_context({"descendants": statuses}, ref).items)
 
 
 def bluesky_items(vs: list[str]) -> list[Item]:

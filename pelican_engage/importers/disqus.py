@@ -122,5 +122,5 @@ def _post(post: etree._Element, post_id: str, author: AuthorIdentity) -> Item:
         published=parse_timestamp(created),
         content_html=clean_html(_text(post, f"{NS}message")),
         in_reply_to=f"disqus:{parent_id}" if parent_id else None,
-        extras={"by_author": True} if email and email in author.emails else {},
+        by_author=bool(email and email in author.emails),
     )

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ..atomic import atomic_write
 from ..engine import Engine, post_key
 from .mail import MailComment, Rejected, comment_file, parse_message, replyto_value
 
@@ -220,10 +221,7 @@ def import_messages(
         name, text = comment_file(parsed)
         target = folder / name
         if not dry_run:
-            folder.mkdir(parents=True, exist_ok=True)
-            temporary = folder / f".{name}.tmp"
-            temporary.write_text(text, encoding="utf-8")
-            temporary.replace(target)
+            atomic_write(target, text)
         outcome.written.append((target, parsed))
     return outcome
 

@@ -22,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..deepjson import json_object
 from ..model import Item, Person
 from ..sources.twitter import SOURCE, WEB, reply_intent, tweet_html, tweet_url
 from . import ImportFormatError
@@ -40,6 +41,9 @@ class TwitterArchive:
     owner: Person
     tweets: tuple[Mapping[str, Any], ...]
     files: tuple[str, ...]
+    #: Entries that are no tweet object at all, named by file and number:
+    #: left out, listed, never stopping the others.
+    bad: tuple[str, ...] = ()
 
 
 def parse_js(text: str, name: str) -> list[Any]:
@@ -70,8 +74,7 @@ def parse_owner(entries: list[Any], name: str) -> Person:
     )
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+_mapping = json_object
 
 
 def parse_archive_tweet(entry: Mapping[str, Any], owner: Person) -> Item:
@@ -102,11 +105,11 @@ def parse_archive_tweet(entry: Mapping[str, Any], owner: Person) -> Item:
         url=tweet_url(tweet_id, owner.handle),
         in_reply_to=f"twitter:{parent}" if parent else None,
         extras={
-            "reply_url": reply_intent(tweet_id),
             "likes": int(tweet.get("favorite_count") or 0),
             "reposts": int(tweet.get("retweet_count") or 0),
             "from_archive": True,
         },
+        reply_url=reply_intent(tweet_id),
     )
 
 
@@ -199,13 +202,22 @@ def _collect(
     label, content = text("account.js")
     owner = parse_owner(parse_js(content, label), label)
     tweets: list[Mapping[str, Any]] = []
+    bad: list[str] = []
     for name in tweet_files:
         label, content = text(name)
-        for number, entry in enumerate(parse_js(content, label)):
-            if not isinstance(entry, Mapping):
-                raise ArchiveFormatError(f"{label}: entry {number} is not an object")
-            tweets.append(entry)
-    return TwitterArchive(owner, tuple(tweets), tuple(f"data/{n}" for n in tweet_files))
+        entries = parse_js(content, label)
+        found = [e for e in entries if isinstance(e, Mapping)]
+        if entries and not found:
+            # Not one tweet: this is no tweets file, not a bad entry in one.
+            raise ArchiveFormatError(f"{label}: entry 0 is not an object")
+        bad += [
+            f"{label}: entry {n} is not an object"
+            for n, e in enumerate(entries)
+            if not isinstance(e, Mapping)
+        ]
+        tweets += found
+    files = tuple(f"data/{n}" for n in tweet_files)
+    return TwitterArchive(owner, tuple(tweets), files, tuple(bad))
 
 
 def _part_order(name: str) -> tuple[int, str]:
@@ -236,7 +248,7 @@ def plan_import(
     are taken oldest first, so a reply to the author's own earlier reply
     finds its place too.  Pure: the caller writes the result.
     """
-    items, bad = [], []
+    items, bad = [], list(archive.bad)
     for number, entry in enumerate(archive.tweets):
         try:
             items.append(parse_archive_tweet(entry, archive.owner))

@@ -404,10 +404,8 @@ def _items(
             url=f"{url}#comment-{cid}" if cid else href,
             in_reply_to=item_id(host, int(parent)) if parent else None,
             # The theme marks the post author's comments itself.
-            extras={
-                **({"old_anchor": f"comment-{cid}"} if cid else {}),
-                **({"by_author": True} if "bypostauthor" in classes else {}),
-            },
+            extras={"old_anchor": f"comment-{cid}"} if cid else {},
+            by_author="bypostauthor" in classes,
         )
 
 

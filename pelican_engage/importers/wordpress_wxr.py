@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
-from ..model import AuthorIdentity, Item, Person
+from ..model import AuthorIdentity, Item, Person, parse_timestamp
 from ..sanitize import clean_html, clean_text, html_to_text, safe_url
 from ..sources.wordpress import KINDS, SOURCE, item_id, parse_gmt
 from . import Export, ExportedPost, ImportFormatError, orphan_replies
@@ -272,10 +272,7 @@ def _type(fields: dict[str, str]) -> str:
 
 
 def _local(value: str, zone: timezone | ZoneInfo) -> datetime:
-    parsed = datetime.fromisoformat(value.strip().replace(" ", "T"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(timezone.utc)
+    return parse_timestamp(value, naive=zone).astimezone(timezone.utc)
 
 
 def _comment(
@@ -319,5 +316,6 @@ def _comment(
         url=f"{link}#comment-{cid}" if safe_url(link) else "",
         in_reply_to=item_id(host, int(parent)) if parent.isdigit() and parent != "0" else None,
         # WordPress's own anchor, so old links (#comment-7) find it on the new page.
-        extras={"old_anchor": f"comment-{cid}", **({"by_author": True} if by_author else {})},
+        extras={"old_anchor": f"comment-{cid}"},
+        by_author=by_author,
     )

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .. import checks
+from ..deepjson import json_object
 from ..deepjson import loads as deep_loads
 from ..errors import FetchError
 from ..fetch import Job, Result, Source
 from ..model import Item, Person, parse_timestamp
+from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_text, safe_url
 from .bluesky_content import (  # noqa: F401  (post_html, labels: part of this module's API)
     WARN_LABELS,
@@ -82,24 +84,21 @@ def parse_post(
     ``hidden``: the root's author hid it (threadgate ``hiddenReplies``).
     """
     uri = str(post["uri"])
-    raw_record, raw_author = post.get("record"), post.get("author")
-    record: Mapping[str, Any] = raw_record if isinstance(raw_record, Mapping) else {}
-    author: Mapping[str, Any] = raw_author if isinstance(raw_author, Mapping) else {}
+    record = json_object(post.get("record"))
+    author = json_object(post.get("author"))
     person = parse_author(author)
     created = str(record.get("createdAt") or post.get("indexedAt") or "")
     url = post_url(uri, person.handle)
     body = post_html(str(record.get("text") or ""), record.get("facets"))
     body += media_html(post.get("embed") or record.get("embed"), url)
+    consent = consent_extras(post)
     extras: dict[str, Any] = {
-        "reply_url": url,
         "likes": int(post.get("likeCount") or 0),
         "reposts": int(post.get("repostCount") or 0),
         "did": str(author.get("did") or ""),
-        "root": root,
-        **consent_extras(post),
     }
-    if hidden:
-        extras["hidden"] = True
+    if consent.get("warnings"):
+        extras["warnings"] = consent["warnings"]
     return Item(
         id=f"bluesky:{uri}",
         source=SOURCE,
@@ -110,6 +109,10 @@ def parse_post(
         url=url,
         in_reply_to=None if parent in (None, root) else f"bluesky:{parent}",
         extras=extras,
+        reply_url=url,
+        root=root,
+        hidden=hidden,
+        withheld=str(consent.get("withheld") or ""),
     )
 
 
@@ -128,6 +131,8 @@ class ThreadPage:
     frontier: tuple[str, ...]
     #: Replies the root's author hid (threadgate ``hiddenReplies``).
     hidden: frozenset[str]
+    #: Replies that could not be read (their own replies are still kept).
+    skipped: tuple[Skipped, ...] = ()
 
 
 def hidden_replies(answer: Mapping[str, Any]) -> frozenset[str]:
@@ -171,6 +176,7 @@ def read_thread(
     root = root or anchor_uri
     hidden = hidden | hidden_replies(answer)
     items: list[Item] = []
+    skipped: list[Skipped] = []
     seen, not_found, frontier = {anchor_uri}, [], []
     stack = [(reply, anchor_uri, 1) for reply in _replies(thread)]
     while stack:
@@ -184,16 +190,23 @@ def read_thread(
         if not isinstance(post, Mapping) or node.get("blocked"):
             continue
         try:
-            item = parse_post(post, parent, root, hidden=uri in hidden)
-        except (KeyError, TypeError, ValueError):
-            continue  # a malformed reply is left out, its siblings are not
-        items.append(item)
+            items.append(parse_post(post, parent, root, hidden=uri in hidden))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Left out and told; its siblings and its own replies are kept
+            # (they hang under its id, shown at the top level meanwhile).
+            skipped.append(Skipped(uri, entry_reason(exc), "reply"))
         replies = _replies(node)
         if depth is not None and level >= depth and not replies and _count(post, "replyCount"):
             frontier.append(uri)
         stack.extend((reply, uri, level + 1) for reply in replies)
     return ThreadPage(
-        anchor, items, frozenset(seen - {""}), tuple(not_found), tuple(frontier), hidden
+        anchor,
+        items,
+        frozenset(seen - {""}),
+        tuple(not_found),
+        tuple(frontier),
+        hidden,
+        tuple(skipped),
     )
 
 
@@ -233,9 +246,7 @@ def parse_reactions(
                 published=published,
                 url=person.url,
                 # A liker who asked not to be shown logged out is only counted.
-                extras={
-                    k: v for k, v in consent_extras({"author": actor}).items() if k == "withheld"
-                },
+                withheld=str(consent_extras({"author": actor}).get("withheld") or ""),
             )
         )
     return items
@@ -300,6 +311,7 @@ class BlueskySource:
         page = read_thread(answer, depth=THREAD_DEPTH)
         root = page.anchor
         items, seen, gone = list(page.items), set(page.seen), list(page.not_found)
+        skipped = list(page.skipped)
         # Branches deeper than one answer: ask again from their deepest
         # reply, breadth first, within a budget of requests.
         frontier, asked, error = list(page.frontier), 0, None
@@ -312,6 +324,7 @@ class BlueskySource:
                 error = exc
                 break
             items += more.items
+            skipped += more.skipped
             seen |= more.seen
             gone += more.not_found
             frontier += more.frontier
@@ -327,17 +340,9 @@ class BlueskySource:
                 f"{uri} is deeper than {THREAD_DEPTH * (MAX_CONTINUATIONS + 1)} replies; "
                 f"{len(items)} archived, the rest comes with the next fetches",
             )
+        degraded: list[str] = []
         if self.reactions and error is None:
-            published = parse_timestamp(
-                str(_record(root).get("createdAt") or root.get("indexedAt") or "")
-            )
-            for kind, count, method, key in (
-                ("like", "likes", "app.bsky.feed.getLikes", "likes"),
-                ("repost", "reposts", "app.bsky.feed.getRepostedBy", "repostedBy"),
-            ):
-                if counts[count] > 0:
-                    answer = self._xrpc(method, uri=uri, limit=100)
-                    items.extend(parse_reactions(answer, key, kind, uri, published))
+            items += self._reactions(root, uri, counts, degraded)
         return Result(
             tuple(items),
             out,
@@ -345,7 +350,32 @@ class BlueskySource:
             gone=tuple(f"bluesky:{u}" for u in gone if u),
             # The whole thread came: archived replies not in it are checked.
             complete=frozenset(f"bluesky:{u}" for u in seen) if error is None else None,
+            skipped=tuple(skipped),
+            degraded=tuple(degraded),
         )
+
+    def _reactions(
+        self, root: Mapping[str, Any], uri: str, counts: Mapping[str, int], degraded: list[str]
+    ) -> list[Item]:
+        """Likes and reposts of the announcement, best-effort: a failed
+        getLikes or getRepostedBy is told in ``degraded`` and costs neither
+        the thread nor the other list."""
+        items: list[Item] = []
+        for kind, count, method, key in (
+            ("like", "likes", "app.bsky.feed.getLikes", "likes"),
+            ("repost", "reposts", "app.bsky.feed.getRepostedBy", "repostedBy"),
+        ):
+            if counts[count] <= 0:
+                continue
+            try:
+                published = parse_timestamp(
+                    str(_record(root).get("createdAt") or root.get("indexedAt") or "")
+                )
+                answer = self._xrpc(method, uri=uri, limit=100)
+                items += parse_reactions(answer, key, kind, uri, published)
+            except (FetchError, KeyError, TypeError, ValueError) as exc:
+                degraded.append(f"{method} not fetched ({entry_reason(exc)}); thread kept")
+        return items
 
     def confirm_gone(
         self, job: Job, result: Result, archived: Mapping[str, Item]
@@ -364,7 +394,7 @@ class BlueskySource:
             for item_id, item in archived.items()
             if item.source == SOURCE
             and item.kind == "reply"
-            and item.extras.get("root", root) == root
+            and (item.root or root) == root
             and item_id not in result.complete
         ]
         gone = []
@@ -394,8 +424,7 @@ class BlueskySource:
 
 
 def _record(post: Mapping[str, Any]) -> Mapping[str, Any]:
-    record = post.get("record")
-    return record if isinstance(record, Mapping) else {}
+    return json_object(post.get("record"))
 
 
 # -- The network's declaration (see sources/registry.py) ------------------------------

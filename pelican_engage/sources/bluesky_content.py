@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from ..deepjson import json_object
 from ..sanitize import clean_text, paragraphs_html, safe_url
 
 WEB = "https://bsky.app"
@@ -105,7 +106,7 @@ def labels(*views: Any) -> list[str]:
 def consent_extras(post: Mapping[str, Any]) -> dict[str, Any]:
     """``withheld`` (a reason) or ``warnings`` (label names) for a post view,
     from its labels and its author's."""
-    author = post.get("author") if isinstance(post.get("author"), Mapping) else {}
+    author = json_object(post.get("author"))
     found = labels(post, author)
     withheld = [val for val in found if val in WITHHOLD_LABELS]
     if withheld:

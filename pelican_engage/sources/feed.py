@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..fetch import Job, Result, Source, url_job
 from ..model import Item, Person, parse_timestamp
+from ..parsed import Skipped
 from ..sanitize import clean_html, clean_text, safe_url
 from .network import FetchSetup, Network
 
@@ -55,9 +56,11 @@ def _content(entry: Any) -> str:
     return clean_html(str(entry.get("summary") or ""))
 
 
-def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> tuple[list[Item], int]:
-    """Items of a comment feed, and how many entries were left out (no id
-    or no date).  ValueError when the document is no feed at all."""
+def parse_feed(
+    body: bytes, headers: Mapping[str, str] | None = None
+) -> tuple[list[Item], tuple[Skipped, ...]]:
+    """Items of a comment feed, and the entries left out (no id or no
+    date), with why.  ValueError when the document is no feed at all."""
     import feedparser  # only builds with a comment feed pay for the import
 
     parsed = feedparser.parse(io.BytesIO(body), response_headers=dict(headers or {}))
@@ -66,11 +69,12 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> tuple[l
         raise ValueError(f"not a readable RSS or Atom feed ({problem})")
     threading = _threading_key(parsed)
     raw: list[tuple[str, Any]] = []
-    skipped = 0
-    for entry in parsed.entries:
+    skipped: list[Skipped] = []
+    for number, entry in enumerate(parsed.entries):
         entry_id = str(entry.get("id") or entry.get("link") or "").strip()
         if not entry_id or _published(entry) is None:
-            skipped += 1
+            why = "no id or link" if not entry_id else "no readable date"
+            skipped.append(Skipped(entry_id or f"entry {number}", why, "comment"))
             continue
         raw.append((entry_id, entry))
     ids = {entry_id for entry_id, _entry in raw}
@@ -104,7 +108,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> tuple[l
                 in_reply_to=parent,
             )
         )
-    return items, skipped
+    return items, tuple(skipped)
 
 
 def job_for(post_key: str, url: str, published: datetime) -> Job:
@@ -137,8 +141,8 @@ class FeedSource:
         if headers.get("last-modified"):
             out["modified"] = headers["last-modified"]
         if skipped:
-            out["skipped_entries"] = skipped
-        return Result(tuple(items), out)
+            out["skipped_entries"] = len(skipped)
+        return Result(tuple(items), out, skipped=skipped)
 
 
 # -- The network's declaration (see sources/registry.py) ------------------------------

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from ..model import Item, Person, Problem
+from ..model import Item, Person, Problem, parse_timestamp
 from ..nesting import limit_markdown_quotes
 from ..sanitize import clean_html, clean_text, safe_url
 from .local_files import (
@@ -210,8 +210,8 @@ def parse_date(value: Any, zone: tzinfo) -> datetime:
         parsed = value
     else:
         try:
-            # Nearly every comment uses ISO dates; dateutil is 100x slower.
-            parsed = datetime.fromisoformat(str(value).strip())
+            # Nearly every comment uses ISO dates: the package's parser.
+            parsed = parse_timestamp(str(value), naive=zone)
         except ValueError:
             from pelican.utils import get_date  # dateutil with Pelican's leniency
 
@@ -263,11 +263,9 @@ def parse_comment(
         published=published,
         content_html=clean_html(body_html),
         origin=origin,
-        extras={
-            **({"by_author": True} if email and email in author_emails else {}),
-            # Written by `pelican-engage import mail`: the page marks it as e-mail.
-            **({"via": "email"} if meta.get("message_id") else {}),
-        },
+        by_author=bool(email and email in author_emails),
+        # Written by `pelican-engage import mail`: the page marks it as e-mail.
+        extras={"via": "email"} if meta.get("message_id") else {},
     )
     return ParsedComment(item=item, replyto=replyto, problems=tuple(problems))
 

@@ -22,6 +22,7 @@ from ..errors import FetchError
 from ..fetch import Job, Result, Source
 from ..model import Item, Problem, parse_timestamp
 from ..netpolicy import token_host_matches
+from ..parsed import Parsed, Skipped, entry_reason
 from ..sanitize import clean_html, media_html, safe_url, text_to_html
 from .mastodon_refs import (
     _DOMAIN,
@@ -88,15 +89,8 @@ def parse_status(
     extras: dict[str, Any] = {
         "favourites": int(status.get("favourites_count") or 0),
         "reblogs": int(status.get("reblogs_count") or 0),
-        "reply_url": url,
-        # The announcement it belongs to, so a deletion check asks only
-        # about the replies of the thread that was fetched whole.
-        "root": ref.id,
     }
-    if status.get("visibility") == "unlisted":
-        extras["visibility"] = "unlisted"
-        if not unlisted:
-            extras["withheld"] = "unlisted"
+    quiet = status.get("visibility") == "unlisted"
     return Item(
         id=f"mastodon:{ref.host}/{status['id']}",
         source=SOURCE,
@@ -107,6 +101,12 @@ def parse_status(
         url=url,
         in_reply_to=in_reply_to,
         extras=extras,
+        reply_url=url,
+        # The announcement it belongs to, so a deletion check asks only
+        # about the replies of the thread that was fetched whole.
+        root=ref.id,
+        visibility="unlisted" if quiet else "",
+        withheld="unlisted" if quiet and not unlisted else "",
     )
 
 
@@ -116,12 +116,10 @@ def apply_visibility(items: Iterable[Item], unlisted: bool) -> list[Item]:
     were fetched, and a build (even offline) follows it at once."""
     out = []
     for item in items:
-        extras = item.extras or {}
-        if item.source == SOURCE and extras.get("visibility") == "unlisted":
-            kept = {k: v for k, v in extras.items() if k != "withheld"}
-            wanted = kept if unlisted else {**kept, "withheld": "unlisted"}
-            if wanted != extras:
-                item = replace(item, extras=wanted)
+        if item.source == SOURCE and item.visibility == "unlisted":
+            wanted = "" if unlisted else "unlisted"
+            if item.withheld != wanted:
+                item = replace(item, withheld=wanted)
         out.append(item)
     return out
 
@@ -135,20 +133,34 @@ def _descendants(context: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def parse_context(
     context: Mapping[str, Any], ref: StatusRef, domain: str = "", unlisted: bool = False
-) -> list[Item]:
+) -> Parsed:
     """The public descendants of the announcement, as items.
 
     The context is flat and chronological; ``in_reply_to_id`` rebuilds the
     tree.  A reply to a reply that is not public (or not returned) keeps
     its parent id, and the conversation shows it at the top level.
     Followers-only and direct replies are left out; unlisted ones are
-    kept, marked withheld (see :func:`parse_status`).
+    kept, marked withheld (see :func:`parse_status`).  ValueError when the
+    answer is no context.
     """
-    return [
-        parse_status(status, ref, domain, unlisted)
-        for status in _descendants(context)
-        if status.get("visibility", "public") in PUBLIC
-    ]
+    return parse_statuses(_descendants(context), ref, domain, unlisted)
+
+
+def parse_statuses(
+    statuses: Iterable[Mapping[str, Any]], ref: StatusRef, domain: str = "", unlisted: bool = False
+) -> Parsed:
+    """The public ``statuses`` as items; a malformed one (no ``created_at``,
+    a bad date...) is skipped with its reason, never costing the others."""
+    items: list[Item] = []
+    skipped: list[Skipped] = []
+    for status in statuses:
+        if status.get("visibility", "public") not in PUBLIC:
+            continue
+        try:
+            items.append(parse_status(status, ref, domain, unlisted))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            skipped.append(Skipped(str(status.get("id")), entry_reason(exc), "reply"))
+    return Parsed(tuple(items), tuple(skipped))
 
 
 @dataclass(frozen=True)
@@ -323,17 +335,21 @@ class MastodonSource:
         etag = answer.headers.get("ETag") or old_etag
         cursor_out: dict[str, Any] = {"status": ref.item_id, "unlisted": self.unlisted}
         items: list[Item] = []
+        skipped: tuple[Skipped, ...] = ()
+        degraded: list[str] = []
         notice = ""
         complete: frozenset[str] | None = None
         if not answer.not_modified:
             statuses = {str(s["id"]): s for s in _descendants(answer.json())}
             state = self._complete(ref, root, statuses)
-            published = [s for s in statuses.values() if s.get("visibility", "public") in PUBLIC]
-            items = [parse_status(s, ref, local, self.unlisted) for s in published]
+            parsed = parse_statuses(statuses.values(), ref, local, self.unlisted)
+            items, skipped = list(parsed.items), parsed.skipped
             if state.complete:
                 # Only a whole thread tells that an archived reply left it
-                # (see confirm_gone).
-                complete = frozenset(item.id for item in items)
+                # (see confirm_gone); a reply skipped as malformed is there.
+                complete = frozenset(item.id for item in items) | {
+                    f"mastodon:{ref.host}/{entry.id}" for entry in skipped
+                }
             else:
                 cursor_out["incomplete"] = [state.returned, state.expected]
                 if not self._auth(api):
@@ -344,14 +360,7 @@ class MastodonSource:
         elif cursor.get("incomplete"):
             cursor_out["incomplete"] = cursor["incomplete"]
         if self.reactions:
-            published_at = parse_timestamp(str(root["created_at"]))
-            for kind, count_key, path in (
-                ("like", "favourites_count", "favourited_by"),
-                ("repost", "reblogs_count", "reblogged_by"),
-            ):
-                if int(root.get(count_key) or 0) > 0:
-                    accounts = self._get(f"{api}/{path}", limit=80)
-                    items.extend(parse_reactions(accounts, ref, kind, published_at, local))
+            items += self._reactions(api, ref, root, local, degraded)
         cursor_out["counts"] = {
             "replies": int(root.get("replies_count") or 0),
             "favourites": int(root.get("favourites_count") or 0),
@@ -361,7 +370,42 @@ class MastodonSource:
             cursor_out["context_etag"] = etag
         if domain:
             cursor_out["domain"] = domain
-        return Result(tuple(items), cursor_out, notice=notice, complete=complete)
+        return Result(
+            tuple(items),
+            cursor_out,
+            notice=notice,
+            complete=complete,
+            skipped=skipped,
+            degraded=tuple(degraded),
+        )
+
+    def _reactions(
+        self,
+        api: str,
+        ref: StatusRef,
+        root: Mapping[str, Any],
+        domain: str,
+        degraded: list[str],
+    ) -> list[Item]:
+        """Favourites and boosts of the announcement, best-effort: a failed
+        ``/favourited_by`` or ``/reblogged_by`` is told in ``degraded`` and
+        costs neither the replies nor the other list."""
+        items: list[Item] = []
+        for kind, count_key, path in (
+            ("like", "favourites_count", "favourited_by"),
+            ("repost", "reblogs_count", "reblogged_by"),
+        ):
+            try:
+                if int(root.get(count_key) or 0) <= 0:
+                    continue
+                published_at = parse_timestamp(str(root["created_at"]))
+                accounts = self._get(f"{api}/{path}", limit=80)
+                if not isinstance(accounts, list):
+                    raise ValueError("answer is not a list of accounts")
+                items += parse_reactions(accounts, ref, kind, published_at, domain)
+            except (FetchError, KeyError, TypeError, ValueError) as exc:
+                degraded.append(f"{path} not fetched ({entry_reason(exc)}); replies kept")
+        return items
 
     def confirm_gone(self, job: Job, result: Result, archived: Mapping[str, Item]) -> list[str]:
         """Archived replies of this announcement missing from its whole
@@ -379,7 +423,7 @@ class MastodonSource:
             for item_id, item in archived.items()
             if item_id.startswith(prefix)
             and item.kind == "reply"
-            and str((item.extras or {}).get("root", ref.id)) == ref.id
+            and (item.root or ref.id) == ref.id
             and item_id not in result.complete
         ]
         return [prefix + i for i in self._deleted(ref, missing[:DELETION_CHECKS])]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..model import Person
+from ..model import Person, normal_handle
 from ..sanitize import clean_text, safe_url
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$")
@@ -89,7 +89,7 @@ def announcer_domain(root: Mapping[str, Any], author_handles: Iterable[str]) -> 
         return ""
     domains = {
         handle.rsplit("@", 1)[1]
-        for handle in (h.strip().lstrip("@").casefold() for h in author_handles)
+        for handle in map(normal_handle, author_handles)
         if "@" in handle and handle.rsplit("@", 1)[0] == acct.casefold()
     }
     (domain,) = domains if len(domains) == 1 else ("",)

@@ -22,6 +22,7 @@ from .. import checks
 from ..errors import AccessDenied, FetchError, SourceUnavailable
 from ..fetch import Job, Result, Source
 from ..model import Item
+from ..parsed import Skipped
 from .network import ArticleView, FetchSetup, Network, figures
 from .twitter_answers import (
     _dict,
@@ -35,6 +36,7 @@ from .twitter_answers import (
     parse_search,
     parse_tweet,
     parse_user,
+    read_search,
     tweet_content,
     versions,
 )
@@ -208,6 +210,7 @@ class TwitterSource:
         old_since = _dict(cursor.get("since_ids"))
         out: dict[str, Any] = {"announcement": info}
         items: list[Item] = []
+        skipped: list[Skipped] = []
         gone: set[str] = set()
         error: Exception | None = None
         since_ids = {c: str(v) for c, v in old_since.items() if c in others}
@@ -215,7 +218,7 @@ class TwitterSource:
             since = str(cursor.get("since_id") or "") if conversation == main else ""
             since = since or str(old_since.get(conversation) or "")
             found_items, newest, missing, error = self._conversation(
-                root, info, conversation, since, versions_
+                root, info, conversation, since, versions_, skipped
             )
             items.extend(found_items)
             gone |= missing
@@ -237,14 +240,26 @@ class TwitterSource:
         # X said "Could not find tweet" for these ids (a reply's parent):
         # confirmed gone, so archived copies become tombstones.
         gone -= {root, *versions_}
-        return Result(tuple(items), out, error, gone=tuple(f"twitter:{i}" for i in sorted(gone)))
+        return Result(
+            tuple(items),
+            out,
+            error,
+            gone=tuple(f"twitter:{i}" for i in sorted(gone)),
+            skipped=tuple(skipped),
+        )
 
     def _conversation(
-        self, root: str, info: dict[str, Any], conversation: str, since: str, edits: list[str]
+        self,
+        root: str,
+        info: dict[str, Any],
+        conversation: str,
+        since: str,
+        edits: list[str],
+        skipped: list[Skipped],
     ) -> tuple[list[Item], str, set[str], Exception | None]:
         """The conversation's tweets since ``since``, the newest id, the ids
         X said are gone, and the error that stopped the paging early (what
-        came before it is kept)."""
+        came before it is kept); malformed tweets are added to ``skipped``."""
         params: dict[str, Any] = {
             "query": f"conversation_id:{conversation}",
             "max_results": 100,
@@ -268,9 +283,9 @@ class TwitterSource:
             except FetchError as exc:
                 # The lookup (and any page) already paid for is kept.
                 return items, newest, gone, exc
-            items.extend(
-                parse_search(page, root, conversation, info.get("branch", ()), announcement)
-            )
+            parsed = read_search(page, root, conversation, info.get("branch", ()), announcement)
+            items.extend(parsed.items)
+            skipped.extend(parsed.skipped)
             gone |= not_found(page)
             for tweet in _list(_dict(page.get("includes")).get("tweets")):
                 if isinstance(tweet, Mapping) and str(tweet.get("id")) in announcement:

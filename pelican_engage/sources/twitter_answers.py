@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..model import Item, Person, parse_timestamp
+from ..parsed import Parsed, Skipped, entry_reason
 from ..sanitize import clean_text, media_html, safe_url
 from .twitter_text import (
     SOURCE,
@@ -144,11 +145,11 @@ def parse_tweet(
         url=url,
         in_reply_to=None if parent in (None, root) else f"twitter:{parent}",
         extras={
-            "reply_url": reply_intent(tweet_id),
             "likes": int(metrics.get("like_count") or 0),
             "reposts": int(metrics.get("retweet_count") or 0),
             "replies": int(metrics.get("reply_count") or 0),
         },
+        reply_url=reply_intent(tweet_id),
     )
 
 
@@ -196,7 +197,28 @@ def parse_search(
     branch: Iterable[str] = (),
     announcement: Iterable[str] = (),
 ) -> list[Item]:
-    """The conversation's tweets in one search page, as items.
+    """The conversation's tweets in one search page, as items (see
+    :func:`read_search`, which also says which tweets were skipped)."""
+    return list(read_search(answer, root, conversation, branch, announcement).items)
+
+
+def _newer(tweet: Mapping[str, Any], than: Mapping[str, Any]) -> bool:
+    """Whether ``tweet`` is a later version (a higher snowflake id)."""
+    first, second = str(tweet["id"]), str(than["id"])
+    if first.isdigit() and second.isdigit():
+        return int(first) > int(second)
+    return (len(first), first) > (len(second), second)
+
+
+def read_search(
+    answer: Mapping[str, Any],
+    root: str,
+    conversation: str = "",
+    branch: Iterable[str] = (),
+    announcement: Iterable[str] = (),
+) -> Parsed:
+    """The conversation's tweets in one search page, as items, and the
+    malformed ones skipped with their reasons.
 
     ``data`` is missing when nothing matched (``result_count`` 0); a 200
     with an ``errors`` list keeps whatever data came.  Parents included by
@@ -216,6 +238,7 @@ def parse_search(
     included = _list(_dict(answer.get("includes")).get("tweets"))
     canonical: dict[str, str] = dict.fromkeys(roots, root)
     latest: dict[str, Mapping[str, Any]] = {}
+    skipped: dict[str, Skipped] = {}
     for tweet in [*included, *data]:
         if not isinstance(tweet, Mapping) or not tweet.get("id"):
             continue
@@ -225,12 +248,14 @@ def parse_search(
             continue
         for version in ids:
             canonical.setdefault(version, ids[0])
-        if (
-            tweet.get("created_at")
-            and str(tweet.get("conversation_id") or conversation) == conversation
-        ):
+        if str(tweet.get("conversation_id") or conversation) != conversation:
+            continue
+        if not tweet.get("created_at"):
+            if any(tweet is t for t in data):  # an expansion may lack fields; a result may not
+                skipped[str(tweet["id"])] = Skipped(str(tweet["id"]), "no created_at", "tweet")
+        else:
             kept = latest.get(ids[0])
-            if kept is None or int(str(tweet["id"])) > int(str(kept["id"])):
+            if kept is None or _newer(tweet, kept):
                 latest[ids[0]] = tweet
     if conversation not in roots:
         parents = {first: canonical.get(p, p) for first, t in latest.items() if (p := _parent(t))}
@@ -241,9 +266,10 @@ def parse_search(
     for tweet in latest.values():
         try:
             items.append(parse_tweet(tweet, users, root, media, canonical))
-        except (KeyError, TypeError, ValueError):
-            continue  # one malformed tweet is left out, not the page
-    return items
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # One malformed tweet is left out and told, not the page.
+            skipped[str(tweet["id"])] = Skipped(str(tweet["id"]), entry_reason(exc), "tweet")
+    return Parsed(tuple(items), tuple(skipped.values()))
 
 
 def not_found(answer: Any) -> set[str]:

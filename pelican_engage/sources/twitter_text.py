@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+from ..deepjson import json_object
 from ..sanitize import paragraphs_html, safe_url
 
 SOURCE = "twitter"
@@ -73,9 +74,8 @@ def tweet_time(tweet_id: str) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, timezone.utc) if int(tweet_id) >> 22 else None
 
 
-def _dict(value: Any) -> Mapping[str, Any]:
-    """``value`` if it is a JSON object, else an empty one: answers are untrusted."""
-    return value if isinstance(value, Mapping) else {}
+#: A JSON object or {} (answers are untrusted); the package's one helper.
+_dict = json_object
 
 
 def _list(value: Any) -> list[Any]:

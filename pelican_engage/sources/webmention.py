@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .. import checks
+from ..deepjson import json_object
 from ..errors import AccessDenied, FetchError
 from ..fetch import Job, Result, Source
 from ..model import Item, Person, Problem, parse_timestamp
+from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url, text_to_html
 from .network import ArticleView, FetchSetup, Network
 
@@ -62,7 +64,7 @@ def targets(url: str, old_urls: Iterable[str] = ()) -> list[str]:
 
 
 def _author(card: Any) -> Person:
-    card = card if isinstance(card, Mapping) else {}
+    card = json_object(card)
     url = safe_url(str(card.get("url") or ""))
     name = clean_text(str(card.get("name") or "")) or (urlsplit(url).netloc if url else "")
     return Person(name=name or "Someone", url=url, avatar=safe_url(str(card.get("photo") or "")))
@@ -104,18 +106,16 @@ def parse_entry(entry: Mapping[str, Any]) -> Item:
         published=published,
         content_html=_content(entry) if kind in {"reply", "mention"} else "",
         url=url,
-        extras={
-            "wm_source": safe_url(str(entry.get("wm-source") or "")),
-            "syndication": [
-                u for u in (safe_url(str(s)) for s in syndication or ()) if u
-            ] if isinstance(syndication, list) else [],
-            "reply_url": url,
-        },
+        wm_source=safe_url(str(entry.get("wm-source") or "")),
+        syndication=tuple(
+            u for u in (safe_url(str(s)) for s in syndication or ()) if u
+        ) if isinstance(syndication, list) else (),
+        reply_url=url,
     )  # fmt: skip
 
 
-def parse_feed(answer: Any) -> tuple[list[Item], list[str], int]:
-    """Items, problems (one per skipped entry) and the highest wm-id of a page."""
+def parse_feed(answer: Any) -> tuple[list[Item], list[Skipped], int]:
+    """Items, the entries skipped (with why) and the highest wm-id of a page."""
     if not isinstance(answer, Mapping) or not isinstance(answer.get("children"), list):
         raise ValueError("answer is not a jf2 feed (no 'children' list)")
     items, problems, newest = [], [], 0
@@ -124,8 +124,9 @@ def parse_feed(answer: Any) -> tuple[list[Item], list[str], int]:
             continue  # private mentions are never published
         try:
             item = parse_entry(entry)
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.append(f"entry {number}: {exc}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            name = entry.get("wm-id")
+            problems.append(Skipped(str(name or f"entry {number}"), entry_reason(exc), "mention"))
             continue
         items.append(item)
         newest = max(newest, int(entry["wm-id"]))
@@ -194,7 +195,7 @@ class WebmentionSource:
             params["since_id"] = since
         items: list[Item] = []
         newest = since
-        skipped = 0
+        skipped: list[Skipped] = []
         for page in range(MAX_PAGES):
             try:
                 answer = self.client.get(
@@ -211,17 +212,17 @@ class WebmentionSource:
                 if items:
                     # Earlier pages are kept; the cursor stays, so the rest
                     # is asked again next time.
-                    return Result(tuple(items), {}, error=exc)
+                    return Result(tuple(items), {}, error=exc, skipped=tuple(skipped))
                 raise
             found, problems, top = parse_feed(answer)
             items.extend(found)
-            skipped += len(problems)
+            skipped += problems
             newest = max(newest, top)
             if len(answer["children"]) < self.per_page:
                 break
         out: dict[str, Any] = {"since_id": newest} if newest else {}
         if skipped:
-            out["skipped_entries"] = skipped
+            out["skipped_entries"] = len(skipped)
         gone: list[str] = []
         error: Exception | None = None
         if cursor.get("deleted_api", True):
@@ -235,7 +236,7 @@ class WebmentionSource:
                 since_deleted = str(cursor.get("deleted_since") or "")
             if since_deleted:
                 out["deleted_since"] = since_deleted
-        return Result(tuple(items), out, error=error, gone=tuple(gone))
+        return Result(tuple(items), out, error=error, gone=tuple(gone), skipped=tuple(skipped))
 
     def _deleted(self, params: Mapping[str, Any], since: str) -> tuple[list[str], str]:
         """Mentions of the article webmention.io removed (the source page is

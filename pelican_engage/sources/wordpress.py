@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from ..errors import FetchError, OutOfTime, Unreachable
 from ..fetch import Job, Result, Source, url_job
 from ..model import Item, Person, normal_url, parse_timestamp
+from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
 from .network import FetchSetup, Network
 
@@ -109,21 +110,25 @@ def parse_comment(comment: Mapping[str, Any], host: str, post_author: int = 0) -
         url=safe_url(str(comment.get("link") or "")),
         in_reply_to=item_id(host, parent) if parent else None,
         # The site's own data says who wrote it: trusted like the archive.
-        extras={"by_author": True} if post_author and user == post_author else {},
+        by_author=bool(post_author and user == post_author),
     )
 
 
-def parse_comments(answer: Any, host: str, post_author: int = 0) -> tuple[list[Item], int]:
-    """The comments of one page, and how many entries were malformed."""
+def parse_comments(
+    answer: Any, host: str, post_author: int = 0
+) -> tuple[list[Item], tuple[Skipped, ...]]:
+    """The comments of one page, and the malformed entries with why."""
     if not isinstance(answer, list):
         raise ValueError("comments answer is not a JSON list")
-    items, bad = [], 0
-    for comment in answer:
+    items: list[Item] = []
+    bad: list[Skipped] = []
+    for number, comment in enumerate(answer):
         try:
             items.append(parse_comment(comment, host, post_author))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            bad += 1
-    return items, bad
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            name = comment.get("id") if isinstance(comment, Mapping) else None
+            bad.append(Skipped(str(name or f"entry {number}"), entry_reason(exc), "comment"))
+    return items, tuple(bad)
 
 
 def job_for(post_key: str, url: str, published: datetime) -> Job:
@@ -214,7 +219,7 @@ class WordPressSource:
         else:
             root, post_id, author = self._find_post(job.target)
         items: list[Item] = []
-        bad = 0
+        bad: list[Skipped] = []
         for page in range(1, MAX_PAGES + 1):
             answer = self._api(
                 root,
@@ -233,8 +238,8 @@ class WordPressSource:
                 break
         out: dict[str, Any] = {"api": root, "post_id": post_id, "post_author": author}
         if bad:
-            out["skipped_entries"] = bad
-        return Result(tuple(items), out)
+            out["skipped_entries"] = len(bad)
+        return Result(tuple(items), out, skipped=tuple(bad))
 
 
 # -- The network's declaration (see sources/registry.py) ------------------------------
