@@ -1,0 +1,78 @@
+"""Who waits on a discussion site (Hacker News, Reddit...): a top-level comment
+answers the submission, not the author (docs/design.md, "Waiting for a reply").
+
+The sources of issue 18 put each submission in the thread as an item of kind
+``mention`` with its comments under it; these cases pin what that shape means
+for the waiting rule, independently of any one site.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pelican_engage.conversation import build_thread
+from pelican_engage.model import AuthorIdentity, Item, Person, Post
+
+NOW = datetime(2026, 11, 26, 10, tzinfo=timezone.utc)
+AUTHOR = AuthorIdentity(names=("Marin Quell",), handles={"news": frozenset({"mquell"})})
+POST = Post("moving-house", "Moving house", "https://blog.example/moving-house/")
+
+
+def entry(n: str, who: str, text: str, parent: str | None = None, kind: str = "comment") -> Item:
+    return Item(
+        id=f"news:{n}",
+        source="news",
+        kind=kind,
+        author=Person(who, handle=who),
+        published=NOW - timedelta(hours=10 - int(n[-1])),
+        content_html=f"<p>{text}</p>",
+        url=f"https://news.example/item?id={n}",
+        in_reply_to=parent,
+    )
+
+
+def waiting(items: list[Item]) -> set[str]:
+    thread, problems = build_thread(POST, items, AUTHOR)
+    assert problems == []
+    return {i.removeprefix("news:") for i in thread.waiting}
+
+
+@pytest.mark.parametrize(
+    ("submitter", "comment", "waits"),
+    [
+        # A stranger shared the post; a reader discusses it with other readers.
+        ("pgreen", "Interesting take on moving.", False),
+        # ...unless the comment names the author.
+        ("pgreen", "I wonder what Marin Quell thinks of boxes.", True),
+        ("pgreen", "Ask @mquell, they wrote it.", True),
+        # The author shared it: a top-level comment answers them.
+        ("mquell", "Interesting take on moving.", True),
+    ],
+)
+def test_a_top_level_comment_waits_only_when_it_addresses_the_author(
+    submitter: str, comment: str, waits: bool
+) -> None:
+    items = [
+        entry("s1", submitter, "Moving house", kind="mention"),
+        entry("c2", "reader", comment, parent="news:s1"),
+    ]
+    assert waiting(items) == ({"c2"} if waits else set())
+
+
+def test_a_reply_to_the_authors_comment_waits_and_the_answered_one_does_not() -> None:
+    items = [
+        entry("s1", "pgreen", "Moving house", kind="mention"),
+        entry("c2", "reader", "Boxes are overrated.", parent="news:s1"),
+        entry("c3", "mquell", "Not the cardboard ones.", parent="news:c2"),
+        entry("c4", "reader", "Which ones then?", parent="news:c3"),
+        entry("c5", "other", "I agree with reader.", parent="news:c2"),
+    ]
+    # c2 has the author below it; c4 answers the author; c5 talks to a reader.
+    assert waiting(items) == {"c4"}
+
+
+def test_the_submission_itself_never_waits() -> None:
+    items = [entry("s1", "pgreen", "Is Marin Quell right about boxes?", kind="mention")]
+    assert waiting(items) == set()
