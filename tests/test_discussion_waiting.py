@@ -76,3 +76,65 @@ def test_a_reply_to_the_authors_comment_waits_and_the_answered_one_does_not() ->
 def test_the_submission_itself_never_waits() -> None:
     items = [entry("s1", "pgreen", "Is Marin Quell right about boxes?", kind="mention")]
     assert waiting(items) == set()
+
+
+# -- What the discussion sources share (sources/discussion.py) ---------------
+
+
+def test_a_post_is_searched_by_both_slash_forms_and_its_old_urls() -> None:
+    from pelican_engage.sources.discussion import article_urls
+    from pelican_engage.sources.network import ArticleView
+
+    view = ArticleView(
+        key="moving-house",
+        url="https://blog.example/moving-house/",
+        published=NOW,
+        metadata={"old_urls": "http://old.example/?p=12, javascript:alert(1)"},
+    )
+    assert article_urls(view) == [
+        "https://blog.example/moving-house/",
+        "https://blog.example/moving-house",
+        "http://old.example/?p=12",
+        "http://old.example/?p=12/",
+    ]
+    assert article_urls(ArticleView("k", "", NOW, {})) == []
+
+
+def test_a_submission_title_is_text_and_its_link_must_be_http() -> None:
+    from pelican_engage.sources.discussion import submission
+
+    item = submission(
+        "news",
+        "42",
+        title="Why <script>alert(1)</script> & co",
+        url="https://news.example/item?id=42",
+        author=Person("pgreen", handle="pgreen"),
+        published=NOW,
+    )
+    assert item.id == "news:42" and item.kind == "mention"
+    assert item.content_html == "<p>Why &lt;script&gt;alert(1)&lt;/script&gt; &amp; co</p>"
+    with pytest.raises(ValueError, match="news submission 43"):
+        submission(
+            "news", "43", title="t", url="javascript:alert(1)", author=Person("x"), published=NOW
+        )
+
+
+def test_the_request_cap_counts_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pelican_engage.sources.discussion import RequestCap, RequestCapReached
+
+    cap = RequestCap("ENGAGE_NEWS", 50)
+
+    def take(_: int) -> bool:
+        try:
+            cap.take()
+        except RequestCapReached:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        taken = list(pool.map(take, range(200)))
+    assert taken.count(True) == 50 and cap.spent == 50
+    with pytest.raises(RequestCapReached, match=r"ENGAGE_NEWS\['max_requests'\] \(50\)"):
+        cap.take()
