@@ -134,6 +134,7 @@ _IDENTITIES = {
         ["ann@social.example"],
     ),
     "bluesky": ("bluesky", Person(name="A.", handle="ann.example"), ["ann.example"]),
+    "discourse": ("discourse", Person(name="A.", handle="ann"), ["ann"]),
 }
 
 
@@ -656,6 +657,23 @@ def _webmention_token_env(rig: Rig) -> None:
     fake.queries.clear()
     rig.fetch(ENGAGE_WEBMENTION={"api_url": rig.server.url, "token_env": "MY_WM"})
     assert fake.queries and all(q.get("token") == ["wm-token"] for q in fake.queries)
+
+
+@wired("ENGAGE_DISCOURSE", "ENGAGE_DISCOURSE['max_requests']")
+def _discourse(rig: Rig) -> None:
+    from tests.test_discourse import FakeForum
+
+    forum = FakeForum(rig.server)
+    rig.site.article("post", discourse=f"{rig.server.url}/forum/t/moving-house/123")
+    engine, articles = rig.engine(ENGAGE_DISCOURSE=None)
+    assert engine.jobs(articles) == []  # None: off
+    rig.fetch()  # {}: on, the whole topic (the first answer, then 7 more posts)
+    assert len(forum.etags) == 1 and len(forum.asked) == 1
+    forum.etags.clear()
+    forum.asked.clear()
+    summary = rig.fetch(ENGAGE_DISCOURSE={"max_requests": 1})
+    assert len(forum.etags) == 1 and forum.asked == []
+    assert "ENGAGE_DISCOURSE['max_requests'] (1)" in summary.messages["discourse"]
 
 
 @wired("ENGAGE_COMMENT_EMAIL")
