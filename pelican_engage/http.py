@@ -232,8 +232,11 @@ class Client:
         headers: Mapping[str, str] | None = None,
         etag: str = "",
         last_modified: str = "",
+        json_body: Any = None,
     ) -> Response:
         """GET ``url``; 304 (with ``etag``/``last_modified``) is a Response.
+        With ``json_body``, POST it as JSON instead (GitHub's GraphQL API
+        takes nothing else); such a request is never redirected.
 
         Raises :class:`Unreachable` when the host does not answer (no
         connection, a timeout, no whole answer within ``total_timeout``
@@ -242,6 +245,10 @@ class Client:
         """
         shown = redact(url, self.secrets)
         sent = dict(headers or {})
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode("utf-8")
+            sent["Content-Type"] = "application/json"
         if etag:
             sent["If-None-Match"] = etag
         if last_modified:
@@ -257,7 +264,7 @@ class Client:
                 raise OutOfTime(shown, "not asked: the fetch budget is spent")
             trail: list[str] = []
             try:
-                response = self._fetch(url, params, sent, deadline, trail)
+                response = self._fetch(url, params, sent, deadline, trail, body)
             except _Expired:
                 if budget <= own:
                     raise OutOfTime(
@@ -319,18 +326,23 @@ class Client:
         headers: Mapping[str, str],
         deadline: float,
         trail: list[str],
+        body: bytes | None = None,
     ) -> Response:
         """One try, following redirects by hand so that each target is
         checked before it is connected to; ``trail`` collects the targets."""
         with watching(deadline) as watch:
             current, sent = url, dict(headers)
             for _hop in range(self.settings.max_redirects + 1):
-                response = self._one(current, params, sent, deadline, watch)
+                response = self._one(current, params, sent, deadline, watch, body)
                 if isinstance(response, Response):
                     return response
                 target, source = response, current
                 shown = redact(target, self.secrets)
                 trail.append(shown)
+                if body is not None:
+                    # A POST redirected is a server moved or misconfigured:
+                    # its body (a query) is not sent on to somewhere else.
+                    raise FetchError(redact(url, self.secrets), f"POST redirected to {shown}")
                 refusal = redirect_refusal(source, target)
                 if refusal:
                     raise FetchError(
@@ -349,6 +361,7 @@ class Client:
         headers: Mapping[str, str],
         deadline: float,
         watch: Watch,
+        body: bytes | None = None,
     ) -> Response | str:
         """The answer, or the URL a redirect points to."""
         # The fetch engine's threads share one client: += alone is not
@@ -364,9 +377,11 @@ class Client:
         )
         session = self._session(url)
         try:
-            with session.get(
+            with session.request(
+                "GET" if body is None else "POST",
                 url,
                 params=params,
+                data=body,
                 headers=headers,
                 timeout=timeout,
                 stream=True,

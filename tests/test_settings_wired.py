@@ -135,6 +135,7 @@ _IDENTITIES = {
     ),
     "bluesky": ("bluesky", Person(name="A.", handle="ann.example"), ["ann.example"]),
     "discourse": ("discourse", Person(name="A.", handle="ann"), ["ann"]),
+    "github": ("github", Person(name="A.", handle="ann-gh"), ["ann-gh"]),
 }
 
 
@@ -674,6 +675,49 @@ def _discourse(rig: Rig) -> None:
     summary = rig.fetch(ENGAGE_DISCOURSE={"max_requests": 1})
     assert len(forum.etags) == 1 and forum.asked == []
     assert "ENGAGE_DISCOURSE['max_requests'] (1)" in summary.messages["discourse"]
+
+
+@wired("ENGAGE_GITHUB", "ENGAGE_GITHUB['api_url']", "ENGAGE_GITHUB['token_env']")
+def _github(rig: Rig) -> None:
+    from tests.test_github import DISCUSSION, FakeGitHub
+
+    fake = FakeGitHub(rig.server)
+    rig.site.article("post", github_discussion=DISCUSSION)
+    engine, articles = rig.engine(ENGAGE_GITHUB=None)
+    assert engine.jobs(articles) == []  # None: off
+    engine, articles = rig.engine()
+    assert {j.host for j in engine.jobs(articles)} == {"api.github.com"}  # {}: on
+    rig.monkeypatch.delenv("ENGAGE_GITHUB_TOKEN", raising=False)
+    rig.monkeypatch.setenv("MY_GH", "gh-token")
+    rig.fetch(ENGAGE_GITHUB={"api_url": rig.server.url})
+    assert fake.auth == []  # no token in ENGAGE_GITHUB_TOKEN: not asked
+    rig.fetch(ENGAGE_GITHUB={"api_url": rig.server.url, "token_env": "MY_GH"})
+    assert fake.auth and set(fake.auth) == {"bearer gh-token"}
+
+
+@wired("ENGAGE_GITHUB['repo']", "ENGAGE_GITHUB['mapping']")
+def _github_mapping(rig: Rig) -> None:
+    rig.site.article("post", title="Moving house")
+    engine, articles = rig.engine()
+    assert engine.jobs(articles) == []  # no repo: only metadata
+    engine, articles = rig.engine(ENGAGE_GITHUB={"repo": "marin/blog-comments"})
+    assert [j.target for j in engine.jobs(articles)] == ["marin/blog-comments post"]
+    engine, articles = rig.engine(ENGAGE_GITHUB={"repo": "marin/blog-comments", "mapping": "title"})
+    assert [j.target for j in engine.jobs(articles)] == ["marin/blog-comments Moving house"]
+
+
+@wired("ENGAGE_GITHUB['max_requests']")
+def _github_cap(rig: Rig) -> None:
+    from tests.test_github import DISCUSSION, FakeGitHub
+
+    fake = FakeGitHub(rig.server)
+    rig.site.article("post", github_discussion=DISCUSSION)
+    rig.monkeypatch.setenv("ENGAGE_GITHUB_TOKEN", "gh-token")
+    rig.fetch(ENGAGE_GITHUB={"api_url": rig.server.url})
+    assert len(fake.asked) == 3
+    fake.asked.clear()
+    summary = rig.fetch(ENGAGE_GITHUB={"api_url": rig.server.url, "max_requests": 1})
+    assert len(fake.asked) == 1 and "(1) reached" in summary.messages["github"]
 
 
 @wired("ENGAGE_COMMENT_EMAIL")

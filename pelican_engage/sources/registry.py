@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import bluesky, discourse, feed, mastodon, twitter, webmention, wordpress
+from . import bluesky, discourse, feed, github, mastodon, twitter, webmention, wordpress
 from .network import ArticleView, FetchSetup, Network
 
 __all__ = [
@@ -33,6 +33,7 @@ NETWORKS: tuple[Network, ...] = (
     wordpress.NETWORK,
     webmention.NETWORK,
     discourse.NETWORK,
+    github.NETWORK,
 )
 BY_NAME: Mapping[str, Network] = {n.name: n for n in NETWORKS}
 #: Networks where the author announces posts (``tweet:``, ``mastodon:``...).
