@@ -43,6 +43,7 @@ IMPORT_FORMATS = (
     "twitter-archive",
     "pelican-comment-system",
     "mail",
+    "utterances",
 )
 
 
@@ -137,7 +138,8 @@ def _parser() -> argparse.ArgumentParser:
         "replies join conversations already archived; pelican-comment-system: check the "
         "comment folders, which are read in place; mail: messages answering the Reply and "
         "Leave a comment links (an mbox file, a Maildir folder, or imaps://user@host/Folder "
-        "with the password in $ENGAGE_IMAP_PASSWORD) become comment files. "
+        "with the password in $ENGAGE_IMAP_PASSWORD) become comment files; utterances: "
+        "the GitHub issues of OWNER/NAME (token in $ENGAGE_GITHUB_TOKEN, optional). "
         "Importing twice changes nothing.",
     )
     imp.add_argument(
