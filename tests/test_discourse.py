@@ -78,6 +78,23 @@ def test_a_value_that_is_no_topic_url_names_the_expected_form(value: str) -> Non
         job_for("post", value, NOW)
 
 
+def test_a_bad_value_is_one_problem_naming_the_post_and_the_form(site: Site) -> None:
+    from pelican.settings import read_settings
+
+    from pelican_engage import cli, settings
+    from pelican_engage.engine import Engine
+
+    site.article("post", discourse="https://forum.example/c/general/5")
+    pelican = read_settings(override=site.settings())
+    settings.prepare_settings(pelican)
+    engine = Engine(settings.load(pelican), pelican)
+    assert engine.jobs(cli.site_articles(pelican)) == []
+    assert [str(p) for p in engine.problems] == [
+        "post post: metadata 'discourse': 'https://forum.example/c/general/5' is not a "
+        "Discourse topic URL (expected https://forum.example/t/slug/123)"
+    ]
+
+
 # -- Parsing ----------------------------------------------------------------------------
 
 

@@ -412,3 +412,18 @@ def test_the_page_shows_the_discussion_and_the_report_who_waits(
     # Not the author's repository: top-level comments (C1, C4, R4 under a
     # minimized one) answer the discussion; R2 names @marin.
     assert waiting == {P + "DC_kwDOR2"}
+
+
+def test_a_mapped_discussion_gone_is_searched_for_again(server: Server, tmp_path: Path) -> None:
+    fake = FakeGitHub(server)
+    fetcher = rig(tmp_path, server)
+    mapped = job(f"{REPO} posts/moving-house/")
+    fetcher.run([mapped])
+    fake.pages[None] = {"data": None, **load("not-found")}
+    summary = fetcher.run(fetcher.due([mapped], force=True))
+    assert not summary.errors
+    record = Archive(tmp_path / "archive").load("post")
+    assert record.cursors[mapped.cursor_key]["number"] == 0 and len(record.items) == 7
+    fake.asked.clear()
+    fetcher.run(fetcher.due([mapped], force=True))
+    assert fake.kinds()[0] == "search("

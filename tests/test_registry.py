@@ -128,6 +128,8 @@ def test_every_module_reads_the_registry() -> None:
         ("https://x.com/marin", ("twitter", "marin")),
         ("https://bsky.app/profile/marin.example", ("bluesky", "marin.example")),
         ("https://social.example/@marin", ("mastodon", "marin@social.example")),
+        ("https://github.com/Marin/", ("github", "marin")),
+        ("https://github.com/marin/blog-comments", None),
         ("https://blog.example/about", None),
     ],
 )

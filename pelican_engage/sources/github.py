@@ -11,7 +11,7 @@ searched once and remembered by number.  Pure parsing is in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ from .github_parse import (
     SOURCE,
     as_comments,
     check_repo,
+    dig,
     graphql_errors,
     page_term,
     parse_comments,
@@ -77,6 +78,35 @@ def _target(value: str) -> tuple[str, int, str]:
         return ref.repo, ref.number, ""
     repo, term = value.split(" ", 1)
     return repo, 0, term
+
+
+class _Missing(FetchError):
+    """The discussion is not there (deleted, moved, or beyond the token)."""
+
+
+def _next(info: Any) -> str:
+    """A connection's next cursor, "" when it has no more pages."""
+    if not isinstance(info, Mapping) or not info.get("hasNextPage"):
+        return ""
+    return str(info.get("endCursor") or "")
+
+
+@dataclass
+class _Haul:
+    """What one fetch gathered so far (kept when a later request fails)."""
+
+    head: Item | None = None
+    items: list[Item] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    #: (parent item id, comment node id, cursor) of replies past a first page.
+    more: list[tuple[str, str, str]] = field(default_factory=list)
+    error: Exception | None = None
+
+    def add(self, items: Any, removed: Any, skipped: Any) -> None:
+        self.items += items
+        self.removed += removed
+        self.skipped += skipped
 
 
 class GitHubSource:
@@ -131,99 +161,73 @@ class GitHubSource:
         if term:
             number = cursor.get("number") if isinstance(cursor.get("number"), int) else 0
             if not number:
-                found = pick_discussion(
-                    self._ask(
-                        SEARCH_QUERY, query=f'repo:{repo} in:title "{term.replace(chr(34), "")}"'
-                    ),
-                    repo,
-                    term,
-                )
-                if found is None:
+                query = f'repo:{repo} in:title "{term.replace(chr(34), "")}"'
+                number = pick_discussion(self._ask(SEARCH_QUERY, query=query), repo, term) or 0
+                if not number:
                     # Remembered: asked again only when the job is next due.
                     return Result((), {"number": 0})
-                number = found
             out["number"] = number
-        owner, name = repo.split("/", 1)
-        items: list[Item] = []
-        removed: list[str] = []
-        skipped: list[Skipped] = []
-        after: str | None = None
-        head: Item | None = None
-        error: Exception | None = None
-        more: list[tuple[str, str, str, bool]] = []
-        while True:
-            try:
-                answer = self._ask(
-                    DISCUSSION_QUERY, owner=owner, name=name, number=number, after=after
-                )
-            except (FetchError, RequestCapReached) as exc:
-                if head is None:
-                    raise
-                error = exc
-                break
-            discussion = answer.get("data", {}).get("repository", {}) or {}
-            discussion = discussion.get("discussion") if isinstance(discussion, Mapping) else None
-            if discussion is None:
-                if term:  # the discussion was deleted or moved: look again next time
+        haul = _Haul()
+        try:
+            self._comments(repo, number, haul)
+            for parent, node_id, end in haul.more:
+                self._replies(repo, haul, parent, node_id, end)
+        except (FetchError, RequestCapReached, ValueError) as exc:
+            if haul.head is None:
+                if term and isinstance(exc, _Missing):
+                    # Deleted, or moved: the search runs again next time.
                     return Result((), {"number": 0})
-                why = "; ".join(str(e.get("message")) for e in graphql_errors(answer))
-                raise FetchError(
-                    job.target,
-                    f"no such discussion ({why or 'not found'}); check the 'github_discussion:'"
-                    " metadata and the token's access",
-                )
-            if head is None:
-                head = parse_head(discussion, repo)
-                items.append(head)
-            page = parse_comments(discussion.get("comments"), repo, head)
-            items += page.items
-            removed += page.removed
-            skipped += page.skipped
-            more += page.more_replies
-            info = discussion["comments"].get("pageInfo") or {}
-            if not info.get("hasNextPage"):
-                break
-            after = str(info.get("endCursor") or "")
-        assert head is not None
-        for parent, node_id, end, visible in more if error is None else ():
-            try:
-                self._replies(repo, head, parent, node_id, end, visible, items, removed, skipped)
-            except (FetchError, RequestCapReached) as exc:
-                error = exc
-                break
+                raise
+            haul.error = exc  # what came is kept; the job stays due
+        assert haul.head is not None
+        items = haul.items
         if repo.casefold() == self.own_repo:
-            items = as_comments(head, items)
+            items = as_comments(haul.head, items)
+        whole = haul.error is None
         return Result(
             tuple(items),
             out,
-            error=error,
-            gone=tuple(removed),
-            skipped=tuple(skipped),
-            complete=frozenset(i.id for i in items) if error is None else None,
+            error=haul.error,
+            gone=tuple(haul.removed),
+            skipped=tuple(haul.skipped),
+            complete=frozenset(i.id for i in items) if whole else None,
         )
 
-    def _replies(
-        self,
-        repo: str,
-        head: Item,
-        parent: str,
-        node_id: str,
-        after: str,
-        visible: bool,
-        items: list[Item],
-        removed: list[str],
-        skipped: list[Skipped],
-    ) -> None:
-        """The replies of one comment past its first page."""
+    def _comments(self, repo: str, number: int, haul: _Haul) -> None:
+        """The discussion and its comments, page by page, into ``haul``."""
+        owner, name = repo.split("/", 1)
+        after: str | None = None
+        while True:
+            answer = self._ask(DISCUSSION_QUERY, owner=owner, name=name, number=number, after=after)
+            discussion = dig(answer, "data", "repository", "discussion")
+            if not isinstance(discussion, Mapping):
+                why = "; ".join(str(e.get("message")) for e in graphql_errors(answer))
+                raise _Missing(
+                    f"https://github.com/{repo}/discussions/{number}",
+                    f"no such discussion ({why or 'not found'}); check the "
+                    "'github_discussion:' metadata and the token's access",
+                )
+            if haul.head is None:
+                haul.head = parse_head(discussion, repo)
+                haul.items.append(haul.head)
+            page = parse_comments(discussion.get("comments"), repo, haul.head)
+            haul.add(page.items, page.removed, page.skipped)
+            haul.more += [(parent, node, end) for parent, node, end, _shown in page.more_replies]
+            after = _next(dig(discussion, "comments", "pageInfo"))
+            if not after:
+                return
+
+    def _replies(self, repo: str, haul: _Haul, parent: str, node_id: str, after: str) -> None:
+        """The replies of one comment past its first page, into ``haul``
+        (``parent``: the comment's item id, or the submission's when the
+        comment is not shown)."""
+        assert haul.head is not None
         while after:
             answer = self._ask(REPLIES_QUERY, id=node_id, after=after)
-            replies = (answer.get("data", {}).get("node") or {}).get("replies")
-            page = parse_comments(replies, repo, head, parent if visible else head.id)
-            items += page.items
-            removed += page.removed
-            skipped += page.skipped
-            info = replies.get("pageInfo") or {}
-            after = str(info.get("endCursor") or "") if info.get("hasNextPage") else ""
+            replies = dig(answer, "data", "node", "replies")
+            page = parse_comments(replies, repo, haul.head, parent)
+            haul.add(page.items, page.removed, page.skipped)
+            after = _next(dig(replies, "pageInfo"))
 
     def confirm_gone(self, job: Job, result: Result, archived: Mapping[str, Item]) -> list[str]:
         """Archived comments of this discussion missing from its whole answer,
@@ -241,7 +245,7 @@ class GitHubSource:
             answer = self._ask(GONE_QUERY, ids=[w.rsplit("/", 1)[1] for w in wanted])
         except (FetchError, RequestCapReached):
             return []  # a failure confirms nothing
-        nodes = answer.get("data", {}).get("nodes") if isinstance(answer, Mapping) else None
+        nodes = dig(answer, "data", "nodes")
         if not isinstance(nodes, list) or len(nodes) != len(wanted):
             return []
         missing = {tuple(e.get("path") or ()) for e in graphql_errors(answer)}

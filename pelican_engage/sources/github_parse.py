@@ -92,14 +92,14 @@ def pick_discussion(answer: Any, repo: str, term: str) -> int | None:
     from a ``search(type: DISCUSSION)`` answer's ``data.search.nodes``
     (GitHub's search matches words, so titles are compared here); None
     when there is none.  ValueError when the answer is no search."""
-    nodes = _dig(answer, "data", "search", "nodes")
+    nodes = dig(answer, "data", "search", "nodes")
     if not isinstance(nodes, list):
         raise ValueError("the search answer has no data.search.nodes")
     titles = {t.casefold() for t in term_titles(term)}
     for node in nodes:
         if not isinstance(node, Mapping):
             continue
-        where = _dig(node, "repository", "nameWithOwner")
+        where = dig(node, "repository", "nameWithOwner")
         if str(where or "").casefold() != repo.casefold():
             continue
         number = node.get("number")
@@ -108,7 +108,8 @@ def pick_discussion(answer: Any, repo: str, term: str) -> int | None:
     return None
 
 
-def _dig(node: Any, *path: str) -> Any:
+def dig(node: Any, *path: str) -> Any:
+    """``node[path[0]][path[1]]...``; None where a step is missing or no object."""
     for step in path:
         node = node.get(step) if isinstance(node, Mapping) else None
     return node
@@ -212,8 +213,8 @@ def parse_comments(connection: Any, repo: str, head: Item, parent: str = "") -> 
             items += below.items
             removed += below.removed
             skipped += below.skipped
-            if _dig(replies, "pageInfo", "hasNextPage"):
-                end = str(_dig(replies, "pageInfo", "endCursor") or "")
+            if dig(replies, "pageInfo", "hasNextPage"):
+                end = str(dig(replies, "pageInfo", "endCursor") or "")
                 more.append((this if visible else head.id, node_id, end, visible))
     return Comments(tuple(items), tuple(removed), tuple(skipped), tuple(more))
 
