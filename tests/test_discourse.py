@@ -352,3 +352,21 @@ def test_the_page_shows_the_topic_with_its_posts_nested_and_the_report_who_waits
     waiting = {row["id"] for row in report["waiting"]}
     # 502 and 512 answer the submission; 505 answers the author's 504; 510 names @marin.
     assert waiting == {f"discourse:{host}/505", f"discourse:{host}/510"}
+
+
+def test_the_people_view_counts_forum_members(
+    site: Site, server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    FakeForum(server)
+    site.article("moving-house", discourse=f"{server.url}/forum/t/moving-house/123")
+    author = {"names": ["Marin Quell"], "discourse": ["marin"]}
+    site.build(ENGAGE_AUTHOR=author)
+    conf = site.write_conf(ENGAGE_AUTHOR=author, ENGAGE_OFFLINE=True)
+    capsys.readouterr()
+    assert main(["people", "-s", str(conf), "--format", "json"]) == 0
+    people = {p["name"]: p for p in json.loads(capsys.readouterr().out)["people"]}
+    # Ann wrote twice, once to the author (505 answers the author's 504; 502
+    # answers the topic), and the author answered her once.
+    assert people["Ann Lee"]["sources"] == ["discourse"]
+    assert (people["Ann Lee"]["messages"], people["Ann Lee"]["author_replies"]) == (1, 1)
+    assert "Marin Quell" not in people
