@@ -216,11 +216,10 @@ class Client:
         headers: Mapping[str, str] | None = None,
         etag: str = "",
         last_modified: str = "",
-        json_body: Any = None,
+        body: bytes | None = None,
     ) -> Response:
         """GET ``url``; 304 (with ``etag``/``last_modified``) is a Response.
-        With ``json_body``, POST it as JSON instead (GitHub's GraphQL API
-        takes nothing else); such a request is never redirected.
+        With ``body``, POST it instead (GraphQL); a POST is never redirected.
 
         Raises :class:`Unreachable` when the host does not answer (no
         connection, a timeout, no whole answer within ``total_timeout``
@@ -229,10 +228,6 @@ class Client:
         """
         shown = redact(url, self.secrets)
         sent = dict(headers or {})
-        body = None
-        if json_body is not None:
-            body = json.dumps(json_body).encode("utf-8")
-            sent["Content-Type"] = "application/json"
         if etag:
             sent["If-None-Match"] = etag
         if last_modified:
@@ -323,9 +318,7 @@ class Client:
                 target, source = response, current
                 shown = redact(target, self.secrets)
                 trail.append(shown)
-                if body is not None:
-                    # A POST redirected is a server moved or misconfigured:
-                    # its body (a query) is not sent on to somewhere else.
+                if body is not None:  # a query is not sent on to another URL
                     raise FetchError(redact(url, self.secrets), f"POST redirected to {shown}")
                 refusal = redirect_refusal(source, target)
                 if refusal:

@@ -10,6 +10,7 @@ searched once and remembered by number.  Pure parsing is in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -136,8 +137,11 @@ class GitHubSource:
         try:
             answer = self.client.get(
                 self.url,
-                headers={"Authorization": f"bearer {self.token}"},
-                json_body={"query": graphql, "variables": variables},
+                headers={
+                    "Authorization": f"bearer {self.token}",
+                    "Content-Type": "application/json",
+                },
+                body=json.dumps({"query": graphql, "variables": variables}).encode("utf-8"),
             ).json()
         except FetchError as exc:
             text = exc.body.decode("utf-8", "replace").lower()
