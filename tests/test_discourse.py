@@ -288,6 +288,11 @@ def test_the_cap_keeps_what_came_and_leaves_the_rest_for_the_next_build(
     assert f"{host}/504" in archived(tmp_path) and f"{host}/510" not in archived(tmp_path)
     cursor = Archive(tmp_path / "archive").load("post").cursors[job.cursor_key]
     assert "fetched_at" not in cursor and not cursor.get("etag")
+    # The next build starts with the posts it has not seen yet.
+    fetcher, job, host = rig(tmp_path, server, cap=2)
+    fetcher.run(fetcher.due([job]))
+    assert forum.asked == [[506, 507, 508], [509, 510, 511]]
+    assert f"{host}/510" in archived(tmp_path)
 
 
 @pytest.mark.parametrize(

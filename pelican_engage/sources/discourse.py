@@ -78,7 +78,12 @@ class DiscourseSource:
             return Result((), kept)
         head, stream, posts = parse_submission(answer.json(), topic)
         have = {p.get("id") for p in posts if isinstance(p, Mapping)}
-        missing = [pid for pid in stream if pid not in have]
+        # Posts newer than any fetched before come first: a topic longer than
+        # one build's ENGAGE_DISCOURSE['max_requests'] still gets its new posts,
+        # and the older ones are refreshed with what the cap leaves.
+        known = cursor.get("known") if isinstance(cursor.get("known"), int) else 0
+        missing = [pid for pid in stream if pid not in have and pid > known]
+        missing += [pid for pid in stream if pid not in have and pid <= known]
         error: Exception | None = None
         for start in range(0, len(missing), CHUNK):
             ids = missing[start : start + CHUNK]
@@ -96,7 +101,8 @@ class DiscourseSource:
             posts += more if isinstance(more, list) else []
         parsed = parse_posts(posts, topic, head)
         items = (head, *parsed.items)
-        out: dict[str, Any] = {"posts": len(stream)}
+        fetched = {p.get("id") for p in posts if isinstance(p, Mapping)} & set(stream)
+        out: dict[str, Any] = {"posts": len(stream), "known": max([known, *fetched])}
         # The topic's answer covers only its first posts: a 304 says nothing
         # of a later post edited, hidden or deleted, so its validator is
         # kept only when that answer held every post.  Merged into the old
