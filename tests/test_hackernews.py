@@ -344,6 +344,13 @@ def test_the_report_shows_who_waits_on_hacker_news(
         "hackernews:42000060",
     ]
     assert {r["source"] for r in rows} == {"hackernews"}
+    # The people view has them too; the author is not one of "the people".
+    assert main(["people", "-s", str(conf), "--format", "json"]) == 0
+    people = {p["name"]: p for p in json.loads(capsys.readouterr().out)["people"]}
+    assert {"reader", "visitor", "lurker"} <= set(people)
+    assert "mquell" not in people
+    # reader's top-level comment addressed nobody; the answer to the author did.
+    assert people["reader"]["sources"] == ["hackernews"] and people["reader"]["messages"] == 1
 
 
 def test_a_search_that_found_nothing_is_not_repeated_before_its_interval(
