@@ -393,6 +393,16 @@ def test_a_pinned_story_is_fetched_when_the_search_cannot_find_it(
     assert record.cursors["hackernews:42000002"]["fetched_at"]
 
 
+def test_a_pinned_story_the_search_also_finds_is_fetched_once(site: Site, server: Server) -> None:
+    fake = FakeHN(server)
+    site.article("moving-house", hackernews="42000002")
+    fetch(site, **site_settings(fake))
+    assert server.hits["/api/v1/items/42000002"] == 1
+    assert server.hits["/api/v1/items/42000001"] == 1
+    record = Archive(site.root / "archive").load("moving-house")
+    assert {"hackernews:42000012", "hackernews:42000060"} <= set(record.items)
+
+
 def test_bad_metadata_is_named_and_the_build_goes_on(
     site: Site, server: Server, engage_warnings: Callable[[], list[str]]
 ) -> None:

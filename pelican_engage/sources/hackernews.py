@@ -222,10 +222,19 @@ class HackerNewsSource:
 
     name = SOURCE
 
-    def __init__(self, client: Client, cap: RequestCap, api_url: str = API_URL) -> None:
+    def __init__(
+        self,
+        client: Client,
+        cap: RequestCap,
+        api_url: str = API_URL,
+        pinned: frozenset[tuple[str, str]] = frozenset(),
+    ) -> None:
         self.client = client
         self.cap = cap
         self.api_url = api_url.rstrip("/")
+        #: (post key, story id) of stories pinned by metadata: their own
+        #: jobs fetch them, so a search finding them too does not.
+        self.pinned = pinned
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         self.cap.take()
@@ -286,6 +295,8 @@ class HackerNewsSource:
             else:
                 stories = [job.target]
             for story_id in stories:
+                if searching and (job.post_key, story_id) in self.pinned:
+                    continue
                 tree, alive = self.tree(story_id)
                 if not alive:
                     gone.append(f"{SOURCE}:{story_id}")
@@ -357,7 +368,8 @@ def _article_jobs(
 def _fetchers(setup: FetchSetup) -> dict[str, Source]:
     settings: HackerNewsSettings = setup.settings
     cap = RequestCap(SETTING, settings.max_requests)
-    return {SOURCE: HackerNewsSource(setup.client, cap, api_url=settings.api_url)}
+    pinned = frozenset((j.post_key, j.target) for j in setup.jobs if j.target.isdigit())
+    return {SOURCE: HackerNewsSource(setup.client, cap, settings.api_url, pinned)}
 
 
 _ITEM = re.compile(r"^news\.ycombinator\.com/item\?id=(\d+)(?:[&#].*)?$")
