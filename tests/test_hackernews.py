@@ -393,6 +393,25 @@ def test_a_pinned_story_is_fetched_when_the_search_cannot_find_it(
     assert record.cursors["hackernews:42000002"]["fetched_at"]
 
 
+@pytest.mark.parametrize("answer", [(500, b"oops"), (200, b'{"hits": [{"objectID"')])
+def test_a_failed_search_keeps_the_archive(
+    site: Site, server: Server, answer: tuple[int, bytes]
+) -> None:
+    fake = FakeHN(server)
+    site.article("moving-house")
+    fetch(site, **site_settings(fake))
+    before = Archive(site.root / "archive").load("moving-house")
+
+    def broken(handler: Any, _n: int) -> None:
+        send(handler, answer[0], answer[1], Content_Type="application/json")
+
+    server.routes["/api/v1/search"] = broken
+    summary = fetch(site, **site_settings(fake))
+    after = Archive(site.root / "archive").load("moving-house")
+    assert summary.errors["hackernews"] == 1
+    assert set(after.items) == set(before.items) and not after.tombstones
+
+
 def test_a_pinned_story_the_search_also_finds_is_fetched_once(site: Site, server: Server) -> None:
     fake = FakeHN(server)
     site.article("moving-house", hackernews="42000002")
