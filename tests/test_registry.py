@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 from pelican.settings import read_settings
 
-from pelican_engage import cli, dedup, icons, render, settings
+from pelican_engage import cli, cli_fetch, dedup, icons, render, settings
 from pelican_engage.articles import jobs as article_jobs
 from pelican_engage.engine import Engine, announced
 from pelican_engage.model import Item, Person, Problem, name_only, profile_handle
@@ -106,7 +106,7 @@ def test_every_module_reads_the_registry() -> None:
     assert {n.setting for n in NETWORKS if n.setting} <= set(settings.DEFAULTS)
     assert render.NETWORK_NAMES == {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
     assert all(icons._PATHS[n.name] == n.icon for n in NETWORKS)
-    assert set(cli.FETCH_SOURCES) == {"twitter-discover", *BY_NAME}
+    assert set(cli_fetch.FETCH_SOURCES) == {"twitter-discover", *BY_NAME}
     assert set(cli.REPORT_SOURCES) == {"local", "disqus", *BY_NAME}
     assert tuple(n.name for n in ANNOUNCING) == settings.HANDLE_NETWORKS
     # Comment forms carry a name only; accounts never count by name.
