@@ -19,7 +19,8 @@ from pelican.settings import read_settings
 from pelican_engage import cli, cli_fetch, dedup, icons, render, settings
 from pelican_engage.articles import jobs as article_jobs
 from pelican_engage.engine import Engine, announced
-from pelican_engage.model import Item, Person, Problem, name_only, profile_handle
+from pelican_engage.identity import name_only, profile_handle
+from pelican_engage.model import Item, Person, Problem
 from pelican_engage.sources.registry import ANNOUNCING, BY_NAME, NETWORKS, network, owner
 from tests.conftest import Site
 
