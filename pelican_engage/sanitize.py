@@ -241,9 +241,10 @@ def media_html(media: list[tuple[str, str, str]]) -> str:
     ("image", "photo", "gifv", "video", "audio"...), the alt text the
     writer gave (plain text, may be empty) and the page or file on the
     network that shows it.  Each becomes a paragraph
-    ``<p class="engage-media"><a href=…>[image] description</a></p>`` (as
-    Bluesky's pictures are shown); no remote image is ever loaded, so
-    readers' addresses do not leak to the media host.
+    ``<p class="engage-media"><a href=…>[image] description</a></p>``; no
+    remote image is ever loaded, so readers' addresses do not leak to the
+    media host.  The package's one media helper: Mastodon, Bluesky and X
+    each only say what their attachments are.
     """
     parts = []
     for kind, description, href in media:
