@@ -150,6 +150,13 @@ def clean_html(untrusted: str) -> str:
     return cleaned
 
 
+def link_html(href: str, label_html: str) -> str:
+    """A link to an outside page, as the cleaner writes every one
+    (``rel="nofollow ugc noopener"``): ``href`` a checked URL, ``label_html``
+    already escaped."""
+    return f'<a href="{html.escape(href)}" rel="{LINK_REL}">{label_html}</a>'
+
+
 def text_to_html(text: str) -> str:
     """Escape plain text and keep its paragraphs and line breaks."""
     paragraphs = re.split(r"\n\s*\n", _CONTROL.sub("", text).strip())
@@ -254,6 +261,6 @@ def media_html(media: list[tuple[str, str, str]]) -> str:
         label = html.escape(f"[{word}] {said}".strip(), quote=False)
         url = safe_url(href)
         if url:
-            label = f'<a href="{html.escape(url)}" rel="{LINK_REL}">{label}</a>'
+            label = link_html(url, label)
         parts.append(f'<p class="engage-media">{label}</p>')
     return "".join(parts)

@@ -253,3 +253,39 @@ p.open()
 open(p, "rb")
 """
     assert _writes(ast.parse(code)) == [2, 3, 4, 5, 6, 7]
+
+
+def test_every_link_a_parser_writes_is_marked_as_the_cleaner_marks_them() -> None:
+    """Links built from plain text (facets, entities, link cards) carry the
+    same rel as the links the cleaner keeps: the reader's site vouches for none."""
+    import re
+
+    from pelican_engage.sanitize import LINK_REL, clean_html
+    from pelican_engage.sources.bluesky_content import media_html, post_html
+    from pelican_engage.sources.twitter_text import tweet_html
+
+    facet = {
+        "index": {"byteStart": 5, "byteEnd": 16},
+        "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://ex.example/"}],
+    }
+    card = {
+        "$type": "app.bsky.embed.external",
+        "external": {"uri": "https://card.example/", "title": "A card"},
+    }
+    url = {
+        "start": 4,
+        "end": 27,
+        "url": "https://t.co/abcdefghij",
+        "expanded_url": "https://x.example/",
+        "display_url": "x.example",
+    }
+    written = [
+        post_html("see ex.example/ ok", [facet]),
+        media_html(card, "https://bsky.app/profile/a/post/1"),
+        tweet_html("see https://t.co/abcdefghij ok", {"urls": [url]}),
+        clean_html('<a href="https://y.example/">y</a>'),
+    ]
+    for html in written:
+        links = re.findall(r"<a [^>]*>", html)
+        assert links, html
+        assert all(f'rel="{LINK_REL}"' in link for link in links), html

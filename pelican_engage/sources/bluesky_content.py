@@ -82,7 +82,7 @@ def post_html(text: str, facets: Any = None) -> str:
     for start, end, href in _facets(data, facets):
         parts.append(html.escape(data[at:start].decode("utf-8"), quote=False))
         label = html.escape(data[start:end].decode("utf-8"), quote=False)
-        parts.append(f'<a href="{html.escape(href)}">{label}</a>')
+        parts.append(sanitize.link_html(href, label))
         at = end
     parts.append(html.escape(data[at:].decode("utf-8"), quote=False))
     body = "".join(parts).strip()
@@ -145,8 +145,6 @@ def media_html(embed: Any, url: str) -> str:
             href = safe_url(str(external.get("uri") or ""))
             title = clean_text(str(external.get("title") or "")) or href
             if href:
-                card = (
-                    f'<p class="engage-media"><a href="{html.escape(href)}">'
-                    f"{html.escape(title, quote=False)}</a></p>"
-                )
+                label = html.escape(title, quote=False)
+                card = f'<p class="engage-media">{sanitize.link_html(href, label)}</p>'
     return sanitize.media_html(media) + card
