@@ -2,7 +2,8 @@
 
 ``report`` and ``people`` are here; the other commands each live in a
 ``cli_*`` module that adds its subcommands and returns their handlers
-(``cli_fetch``, ``cli_import``, ``cli_ack``, ``cli_forget``, ``cli_reply``);
+(``cli_fetch``, ``cli_import``, ``cli_ack``, ``cli_forget``, ``cli_upgrade``,
+``cli_reply``);
 ``cli_site`` reads the site for all of them.
 
 Exit status: 0 ok, 1 when ``--fail-on-waiting`` finds rows, 2 for a usage or
@@ -25,6 +26,7 @@ from . import (
     cli_forget,
     cli_import,
     cli_reply,
+    cli_upgrade,
     fetching,
     notify,
     report,
@@ -106,7 +108,7 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     )
 
     # In this order in --help: the everyday commands first.
-    for module in (cli_fetch, cli_import, cli_ack, cli_forget):
+    for module in (cli_fetch, cli_import, cli_ack, cli_forget, cli_upgrade):
         handlers.update(module.add_commands(commands, common))
     ppl = commands.add_parser(
         "people",
