@@ -21,7 +21,8 @@ from pelican_engage.cli import main
 from pelican_engage.conversation import build_thread
 from pelican_engage.fetch import Fetcher, Job
 from pelican_engage.http import Client, HttpSettings
-from pelican_engage.model import AuthorIdentity, Post
+from pelican_engage.identity import AuthorIdentity
+from pelican_engage.model import Post
 from pelican_engage.sources.github import GitHubSource, load_settings
 from pelican_engage.sources.github_parse import (
     DiscussionRef,

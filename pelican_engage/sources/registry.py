@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import bluesky, discourse, feed, github, mastodon, twitter, webmention, wordpress
+from . import (
+    bluesky,
+    discourse,
+    feed,
+    github,
+    hackernews,
+    lobsters,
+    mastodon,
+    twitter,
+    webmention,
+    wordpress,
+)
 from .network import ArticleView, FetchSetup, Network
 
 __all__ = [
@@ -32,6 +43,8 @@ NETWORKS: tuple[Network, ...] = (
     feed.NETWORK,
     wordpress.NETWORK,
     webmention.NETWORK,
+    hackernews.NETWORK,
+    lobsters.NETWORK,
     discourse.NETWORK,
     github.NETWORK,
 )
