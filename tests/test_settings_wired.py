@@ -749,8 +749,9 @@ def _github(rig: Rig) -> None:
     assert {j.host for j in engine.jobs(articles)} == {"api.github.com"}  # {}: on
     rig.monkeypatch.delenv("ENGAGE_GITHUB_TOKEN", raising=False)
     rig.monkeypatch.setenv("MY_GH", "gh-token")
-    rig.fetch(ENGAGE_GITHUB={"api_url": rig.server.url})
-    assert fake.auth == []  # no token in ENGAGE_GITHUB_TOKEN: not asked
+    summary = rig.fetch(ENGAGE_GITHUB={"api_url": rig.server.url})
+    assert fake.auth == []  # no token in ENGAGE_GITHUB_TOKEN: not asked, and said so
+    assert "no token in $ENGAGE_GITHUB_TOKEN" in summary.messages["github"]
     rig.fetch(ENGAGE_GITHUB={"api_url": rig.server.url, "token_env": "MY_GH"})
     assert fake.auth and set(fake.auth) == {"bearer gh-token"}
 
