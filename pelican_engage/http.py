@@ -240,6 +240,27 @@ class Client:
         seconds), :class:`OutOfTime` when the fetch budget runs out,
         :class:`RateLimited` and :class:`FetchError` otherwise.
         """
+        return self._send("GET", url, params, headers, etag, last_modified)
+
+    def post_form(
+        self, url: str, data: Mapping[str, str], headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """POST ``data`` form-encoded to ``url`` (an OAuth token endpoint),
+        with the same deadline, retries and errors as :meth:`get`.  A
+        redirect is refused: a form (credentials and all) goes to the URL
+        it was meant for or nowhere."""
+        return self._send("POST", url, None, headers, "", "", data)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        etag: str,
+        last_modified: str,
+        data: Mapping[str, str] | None = None,
+    ) -> Response:
         shown = redact(url, self.secrets)
         sent = dict(headers or {})
         if etag:
@@ -257,7 +278,7 @@ class Client:
                 raise OutOfTime(shown, "not asked: the fetch budget is spent")
             trail: list[str] = []
             try:
-                response = self._fetch(url, params, sent, deadline, trail)
+                response = self._fetch(url, params, sent, deadline, trail, method, data)
             except _Expired:
                 if budget <= own:
                     raise OutOfTime(
@@ -319,18 +340,24 @@ class Client:
         headers: Mapping[str, str],
         deadline: float,
         trail: list[str],
+        method: str = "GET",
+        data: Mapping[str, str] | None = None,
     ) -> Response:
         """One try, following redirects by hand so that each target is
         checked before it is connected to; ``trail`` collects the targets."""
         with watching(deadline) as watch:
             current, sent = url, dict(headers)
             for _hop in range(self.settings.max_redirects + 1):
-                response = self._one(current, params, sent, deadline, watch)
+                response = self._one(current, params, sent, deadline, watch, method, data)
                 if isinstance(response, Response):
                     return response
                 target, source = response, current
                 shown = redact(target, self.secrets)
                 trail.append(shown)
+                if method != "GET":
+                    raise FetchError(
+                        redact(url, self.secrets), f"redirect to {shown} refused for a {method}"
+                    )
                 refusal = redirect_refusal(source, target)
                 if refusal:
                     raise FetchError(
@@ -349,6 +376,8 @@ class Client:
         headers: Mapping[str, str],
         deadline: float,
         watch: Watch,
+        method: str = "GET",
+        data: Mapping[str, str] | None = None,
     ) -> Response | str:
         """The answer, or the URL a redirect points to."""
         # The fetch engine's threads share one client: += alone is not
@@ -364,9 +393,11 @@ class Client:
         )
         session = self._session(url)
         try:
-            with session.get(
+            with session.request(
+                method,
                 url,
                 params=params,
+                data=data,
                 headers=headers,
                 timeout=timeout,
                 stream=True,
