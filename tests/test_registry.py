@@ -104,11 +104,17 @@ def test_names_keys_and_settings_are_declared_once() -> None:
 
 def test_every_module_reads_the_registry() -> None:
     assert {n.setting for n in NETWORKS if n.setting} <= set(settings.DEFAULTS)
-    assert render.NETWORK_NAMES == {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+    assert {
+        "twitter": "X",
+        "mastodon": "Mastodon",
+        "bluesky": "Bluesky",
+        "reddit": "Reddit",
+    }.items() <= (render.NETWORK_NAMES.items())
     assert all(icons._PATHS[n.name] == n.icon for n in NETWORKS)
     assert set(cli.FETCH_SOURCES) == {"twitter-discover", *BY_NAME}
     assert set(cli.REPORT_SOURCES) == {"local", "disqus", *BY_NAME}
-    assert tuple(n.name for n in ANNOUNCING) == settings.HANDLE_NETWORKS
+    assert tuple(n.name for n in ANNOUNCING) == settings.HANDLE_NETWORKS[: len(ANNOUNCING)]
+    assert set(settings.HANDLE_NETWORKS) == {n.name for n in NETWORKS if n.has_handles}
     # Comment forms carry a name only; accounts never count by name.
     assert [n.name for n in NETWORKS if name_only(n.name)] == ["feed", "wordpress"]
     loaded = settings.load({})
