@@ -18,6 +18,8 @@ from .sources.registry import NETWORKS
 
 #: Source (or ``via``) -> the label readers see and hear.
 LABELS: Mapping[str, str] = {
+    # A network's own name (Reddit, Lemmy...) unless a label below differs.
+    **{n.name: n.display for n in NETWORKS},
     "twitter": "X",
     "mastodon": "Mastodon",
     "bluesky": "Bluesky",
