@@ -427,3 +427,25 @@ def test_bad_settings_are_named(value: dict[str, Any], message: str) -> None:
 def test_reddit_is_off_by_default_and_on_with_a_dict() -> None:
     assert load_settings({}) == RedditSettings()
     assert not load_settings({}).enabled and load_settings({"ENGAGE_REDDIT": {}}).enabled
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        (f"https://www.reddit.com/r/selfhosted/comments/{LINK}/moving_house/", f"reddit:{LINK}"),
+        (f"https://old.reddit.com/r/selfhosted/comments/{LINK}/moving/lx1aaa1/", "reddit:lx1aaa1"),
+        (f"https://brid.gy/comment/reddit/otter_b/{LINK}/lx1aaa1", "reddit:lx1aaa1"),
+    ],
+)
+def test_reddit_urls_give_dedup_keys(url: str, key: str) -> None:
+    from pelican_engage.dedup import url_keys
+
+    assert key in url_keys(url)
+
+
+def test_reddit_profiles_give_handles() -> None:
+    from pelican_engage.model import profile_handle
+
+    assert profile_handle("https://www.reddit.com/user/marin_q/") == ("reddit", "marin_q")
+    assert profile_handle("https://old.reddit.com/u/marin_q") == ("reddit", "marin_q")
+    assert profile_handle("https://www.reddit.com/r/selfhosted") is None

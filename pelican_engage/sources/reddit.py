@@ -377,6 +377,8 @@ NETWORK = Network(
     fetchers=_fetchers,
     article_jobs=_article_jobs,
     url_keys=_url_keys,
+    # Bridgy backfeeds Reddit comments as brid.gy/comment/reddit/<user>/<post>/<comment>.
+    bridgy_key=lambda _user, leaf: f"{SOURCE}:{leaf}",
     item_keys=lambda item: {item.id},
     profile=_profile,
 )
