@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import bluesky, feed, mastodon, reddit, twitter, webmention, wordpress
+from . import bluesky, feed, lemmy, mastodon, reddit, twitter, webmention, wordpress
 from .network import ArticleView, FetchSetup, Network
 
 __all__ = [
@@ -33,6 +33,7 @@ NETWORKS: tuple[Network, ...] = (
     wordpress.NETWORK,
     webmention.NETWORK,
     reddit.NETWORK,
+    lemmy.NETWORK,
 )
 BY_NAME: Mapping[str, Network] = {n.name: n for n in NETWORKS}
 #: Networks where the author announces posts (``tweet:``, ``mastodon:``...).
