@@ -38,6 +38,8 @@ from tests.conftest import Site
 from tests.loopback import Server, send
 from tests.test_bluesky import FakeAppView
 from tests.test_fetch import serve_mastodon
+from tests.test_lemmy import FakeLemmy
+from tests.test_lemmy import load as lemmy_answer
 from tests.test_reddit import FakeReddit
 from tests.test_reddit import load as reddit_answer
 from tests.test_twitter import ROOT as TWEET
@@ -137,6 +139,7 @@ _IDENTITIES = {
     ),
     "bluesky": ("bluesky", Person(name="A.", handle="ann.example"), ["ann.example"]),
     "reddit": ("reddit", Person(name="A.", handle="ann_r"), ["ann_r"]),
+    "lemmy": ("lemmy", Person(name="A.", handle="ann@lemmy.example"), ["ann@lemmy.example"]),
 }
 
 
@@ -765,6 +768,40 @@ def _reddit_cap(rig: Rig) -> None:
     assert len(fake.queries) == 4  # two searches, a tree, its more stub
     fake.queries.clear()
     rig.fetch(ENGAGE_REDDIT={"api_url": rig.server.url, "max_requests": 1})
+    assert len(fake.queries) == 1
+
+
+# -- Lemmy ------------------------------------------------------------------------------
+
+
+def _lemmy(rig: Rig) -> FakeLemmy:
+    rig.site.article("post")
+    fake = FakeLemmy(rig.server)
+    found = lemmy_answer("search.json")
+    for view in found["posts"]:
+        view["post"]["url"] = "https://blog.example/post.html"
+    fake.search = {"https://blog.example/post.html": found}
+    return fake
+
+
+@wired("ENGAGE_LEMMY", "ENGAGE_LEMMY['instances']")
+def _lemmy_on(rig: Rig) -> None:
+    fake = _lemmy(rig)
+    engine, articles = rig.engine()
+    assert engine.jobs(articles) == []  # None: off
+    engine, articles = rig.engine(ENGAGE_LEMMY={})
+    assert {j.host for j in engine.jobs(articles)} == {"lemmy.world"}
+    rig.fetch(ENGAGE_LEMMY={"instances": [rig.server.url]})
+    assert [q["q"] for q in fake.asked("/api/v3/search")] == [["https://blog.example/post.html"]]
+
+
+@wired("ENGAGE_LEMMY['max_requests']")
+def _lemmy_cap(rig: Rig) -> None:
+    fake = _lemmy(rig)
+    rig.fetch(ENGAGE_LEMMY={"instances": [rig.server.url]})
+    assert len(fake.queries) == 4  # the search, three posts' comments (104 was removed)
+    fake.queries.clear()
+    rig.fetch(ENGAGE_LEMMY={"instances": [rig.server.url], "max_requests": 1})
     assert len(fake.queries) == 1
 
 
