@@ -142,3 +142,43 @@ def test_the_request_cap_counts_across_threads() -> None:
     assert taken.count(True) == 50 and cap.spent == 50
     with pytest.raises(RequestCapReached, match=r"ENGAGE_NEWS\['max_requests'\] \(50\)"):
         cap.take()
+
+
+def test_a_submission_reads_discussed_on_the_site_with_its_comments_under_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jinja2 import Environment
+
+    from pelican_engage import render
+    from pelican_engage.conversation import engagement
+
+    env = Environment(extensions=["jinja2.ext.i18n"])
+    render.add_templates(env)
+    env.globals["engage_discussions"] = {"news": "News Site"}
+    thread, _ = build_thread(
+        POST,
+        [
+            entry("s1", "pgreen", "Moving <house>", kind="mention"),
+            entry("c2", "reader", "Boxes!", parent="news:s1"),
+        ],
+        AUTHOR,
+    )
+    page = env.from_string(
+        '{% from "engage/macros.html" import item with context %}'
+        "{% for node in engage.roots %}{{ item(node) }}{% endfor %}"
+    ).render(engage=engagement(thread), TIMEZONE="UTC", ENGAGE_DATE_FORMAT="medium")
+    assert 'class="engage-item engage-mention h-entry' in page and "engage-discussion" in page
+    assert (
+        'Discussed on <a class="u-url engage-mention-link" '
+        'href="https://news.example/item?id=s1" rel="nofollow ugc noopener">News Site</a>'
+        ", shared by" in page
+    )
+    submission_li, comment = page.split('data-engage-id="news:c2"', 1)
+    assert '<ol class="engage-replies">' in submission_li and "Boxes!" in comment
+    # Without the site among the discussions, the same item is a plain mention.
+    env.globals["engage_discussions"] = {}
+    plain = env.from_string(
+        '{% from "engage/macros.html" import item with context %}'
+        "{% for node in engage.roots %}{{ item(node) }}{% endfor %}"
+    ).render(engage=engagement(thread), TIMEZONE="UTC", ENGAGE_DATE_FORMAT="medium")
+    assert "Discussed on" not in plain and "mentioned this on" in plain
