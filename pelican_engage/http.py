@@ -224,33 +224,22 @@ class Client:
         seconds), :class:`OutOfTime` when the fetch budget runs out,
         :class:`RateLimited` and :class:`FetchError` otherwise.
         """
-        return self._send("GET", url, params, headers, etag, last_modified)
-
-    def post_form(
-        self, url: str, data: Mapping[str, str], headers: Mapping[str, str] | None = None
-    ) -> Response:
-        """POST ``data`` form-encoded to ``url`` (an OAuth token endpoint),
-        with the same deadline, retries and errors as :meth:`get`.  A
-        redirect is refused: a form (credentials and all) goes to the URL
-        it was meant for or nowhere."""
-        return self._send("POST", url, None, headers, "", "", data)
-
-    def _send(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None,
-        etag: str,
-        last_modified: str,
-        data: Mapping[str, str] | None = None,
-    ) -> Response:
-        shown = redact(url, self.secrets)
         sent = dict(headers or {})
         if etag:
             sent["If-None-Match"] = etag
         if last_modified:
             sent["If-Modified-Since"] = last_modified
+        return self._send(url, params, sent)
+
+    def post_form(self, url: str, data: Mapping[str, str], headers: Mapping[str, str]) -> Response:
+        """POST ``data`` form-encoded (an OAuth token request), with :meth:`get`'s
+        deadline, retries and errors; a redirect is refused, so the form
+        (credentials and all) reaches the URL it was meant for or nothing."""
+        return self._send(url, None, dict(headers), data)
+
+    def _send(self, url: str, params: Any, sent: dict[str, str], data: Any = None) -> Response:
+        """A GET, or a POST of the form ``data``."""
+        shown = redact(url, self.secrets)
         started = time.monotonic()
         own = started + self.settings.total_timeout
         budget = self.deadline if self.deadline is not None else float("inf")
@@ -262,7 +251,7 @@ class Client:
                 raise OutOfTime(shown, "not asked: the fetch budget is spent")
             trail: list[str] = []
             try:
-                response = self._fetch(url, params, sent, deadline, trail, method, data)
+                response = self._fetch(url, params, sent, deadline, trail, data)
             except _Expired:
                 if budget <= own:
                     raise OutOfTime(
@@ -324,7 +313,6 @@ class Client:
         headers: Mapping[str, str],
         deadline: float,
         trail: list[str],
-        method: str = "GET",
         data: Mapping[str, str] | None = None,
     ) -> Response:
         """One try, following redirects by hand so that each target is
@@ -332,17 +320,14 @@ class Client:
         with watching(deadline) as watch:
             current, sent = url, dict(headers)
             for _hop in range(self.settings.max_redirects + 1):
-                response = self._one(current, params, sent, deadline, watch, method, data)
+                response = self._one(current, params, sent, deadline, watch, data)
                 if isinstance(response, Response):
                     return response
                 target, source = response, current
                 shown = redact(target, self.secrets)
                 trail.append(shown)
-                if method != "GET":
-                    raise FetchError(
-                        redact(url, self.secrets), f"redirect to {shown} refused for a {method}"
-                    )
-                refusal = redirect_refusal(source, target)
+                # A form (an OAuth request: credentials) goes where it was meant to.
+                refusal = "not for a POST" if data else redirect_refusal(source, target)
                 if refusal:
                     raise FetchError(
                         redact(url, self.secrets), f"redirect to {shown} refused: {refusal}"
@@ -358,7 +343,6 @@ class Client:
         headers: Mapping[str, str],
         deadline: float,
         watch: Watch,
-        method: str = "GET",
         data: Mapping[str, str] | None = None,
     ) -> Response | str:
         """The answer, or the URL a redirect points to."""
@@ -376,7 +360,7 @@ class Client:
         session = self._sessions.get(url)
         try:
             with session.request(
-                method,
+                "POST" if data else "GET",
                 url,
                 params=params,
                 data=data,

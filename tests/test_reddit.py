@@ -402,7 +402,7 @@ def test_a_redirected_token_request_is_not_followed(server: Server, oauth_host: 
     server.routes["/api/v1/access_token"] = moved
     checked = load_settings({"ENGAGE_REDDIT": {"api_url": server.url}})
     reddit = RedditSource(Client(FAST), checked, client_id=CLIENT_ID, client_secret=SECRET)
-    with pytest.raises(FetchError, match="refused for a POST"):
+    with pytest.raises(FetchError, match="refused: not for a POST"):
         reddit.fetch(job(), {})
     assert oauth_host.hits == {}
 
