@@ -207,11 +207,13 @@ def test_comments_are_paged_and_a_long_tail_is_told(server: Server) -> None:
 def test_a_post_found_before_is_read_even_when_search_misses_it(server: Server) -> None:
     fake = FakeLemmy(server)
     fake.search = {}
-    result = source(server).fetch(job(server), {"posts": [101, "x", True]})
+    result = source(server).fetch(job(server), {"posts": [101, "x", True, 999]})
     host = server.url.split("//", 1)[1]
     # The post comes back from its comments' answers.
     assert f"lemmy:{host}/post/101" in {i.id for i in result.items}
-    assert [q["post_id"] for q in fake.asked("/api/v3/comment/list")] == [["101"]]
+    assert [q["post_id"] for q in fake.asked("/api/v3/comment/list")] == [["101"], ["999"]]
+    # One with nothing to read any more is not asked for again.
+    assert result.cursor == {"posts": [101]}
 
 
 def test_a_federated_post_is_read_on_its_home_instance_only(server: Server) -> None:

@@ -226,9 +226,12 @@ def test_submissions_are_found_by_every_url_form_and_read_with_their_comments(
 def test_a_submission_found_before_is_read_even_when_search_misses_it(server: Server) -> None:
     fake = FakeReddit(server)
     fake.info = {}
-    result = source(server).fetch(job(), {"submissions": [LINK, "../etc"]})
+    result = source(server).fetch(job(), {"submissions": [LINK, "../etc", "zz9"]})
     assert f"reddit:{LINK}" in {i.id for i in result.items}
     assert "/comments/../etc.json" not in fake.paths()
+    # One Reddit no longer has (404) is withdrawn and not asked for again.
+    assert "/comments/zz9.json" in server.hits and "reddit:zz9" in result.gone
+    assert result.cursor == {"submissions": [LINK]} and result.error is None
 
 
 def test_a_search_that_finds_nothing_waits_for_the_refresh_interval(

@@ -182,6 +182,9 @@ class LemmySource:
                 return Result(
                     tuple(items), out, error=exc, gone=tuple(gone), skipped=tuple(skipped)
                 )
+            if view is None and not views_of:
+                out["posts"].remove(post_id)  # gone, or nothing to read: not asked again
+                continue
             if view is None:
                 # Known from before and not found by this search: its
                 # comments' answers carry the post too.

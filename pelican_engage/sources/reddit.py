@@ -224,6 +224,12 @@ class RedditSource:
             try:
                 link, tree, stubs = self.comments(link_id)
             except FetchError as exc:
+                if exc.status == 404 and not isinstance(exc, SourceUnavailable):
+                    # Gone from Reddit (its subreddit banned, say): withdrawn
+                    # if archived, and not asked for again.
+                    gone.append(f"{SOURCE}:{link_id}")
+                    ids.remove(link_id)
+                    continue
                 cursor_out = {"submissions": sorted(set(ids))}
                 return Result(
                     tuple(items), cursor_out, error=exc, skipped=tuple(skipped), gone=tuple(gone)
