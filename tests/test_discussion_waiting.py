@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pelican_engage.conversation import build_thread
-from pelican_engage.model import AuthorIdentity, Item, Person, Post
+from pelican_engage.identity import AuthorIdentity
+from pelican_engage.model import Item, Person, Post
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=timezone.utc)
 AUTHOR = AuthorIdentity(names=("Marin Quell",), handles={"news": frozenset({"mquell"})})

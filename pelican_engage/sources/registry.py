@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import bluesky, feed, lemmy, mastodon, reddit, twitter, webmention, wordpress
+from . import (
+    bluesky,
+    feed,
+    hackernews,
+    lemmy,
+    lobsters,
+    mastodon,
+    reddit,
+    twitter,
+    webmention,
+    wordpress,
+)
 from .network import ArticleView, FetchSetup, Network
 
 __all__ = [
@@ -32,6 +43,8 @@ NETWORKS: tuple[Network, ...] = (
     feed.NETWORK,
     wordpress.NETWORK,
     webmention.NETWORK,
+    hackernews.NETWORK,
+    lobsters.NETWORK,
     reddit.NETWORK,
     lemmy.NETWORK,
 )
