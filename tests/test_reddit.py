@@ -223,6 +223,15 @@ def test_submissions_are_found_by_every_url_form_and_read_with_their_comments(
     assert all("authorization" not in h for h in fake.headers)
 
 
+def test_a_link_with_an_odd_time_is_skipped_not_fatal(server: Server) -> None:
+    fake = FakeReddit(server)
+    fake.info[URL]["data"]["children"][0]["data"]["created_utc"] = "soon"
+    fake.trees[LINK][0]["data"]["children"][0]["data"]["created_utc"] = "soon"
+    result = source(server).fetch(job(), {})
+    assert [(s.id, s.what) for s in result.skipped] == [(LINK, "submission")]
+    assert f"reddit:{OTHER}" in {i.id for i in result.items}
+
+
 def test_a_submission_found_before_is_read_even_when_search_misses_it(server: Server) -> None:
     fake = FakeReddit(server)
     fake.info = {}

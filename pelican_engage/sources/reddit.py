@@ -218,7 +218,8 @@ class RedditSource:
                 raise  # a refusal, a rate limit or the cap holds for every request
             found = {}  # the known submissions are still read
         ids = list(dict.fromkeys([*found, *known_ids]))
-        ids.sort(key=lambda i: -float(found.get(i, {}).get("created_utc") or 0))
+        # The newest first: the cap and MAX_SUBMISSIONS leave the oldest for later.
+        ids.sort(key=lambda i: -_number(found.get(i, {}).get("created_utc")))
         done: list[str] = []
         for link_id in ids[:MAX_SUBMISSIONS]:
             try:
@@ -250,6 +251,10 @@ class RedditSource:
         if left:
             notice = f"{left} comment(s) or thread(s) behind Reddit's 'more' links not fetched yet"
         return Result(tuple(items), out, gone=tuple(gone), skipped=tuple(skipped), notice=notice)
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 # -- The network's declaration (see sources/registry.py) ------------------------------
