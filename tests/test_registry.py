@@ -99,8 +99,8 @@ def test_names_keys_and_settings_are_declared_once() -> None:
     for listing in (names, keys, fetch_names, declared):
         assert len(listing) == len(set(listing)), listing
     assert {n.name: n for n in NETWORKS} == BY_NAME
-    with pytest.raises(KeyError, match="no network 'lemmy'; known: twitter"):
-        network("lemmy")
+    with pytest.raises(KeyError, match="no network 'threads'; known: twitter"):
+        network("threads")
 
 
 def test_every_module_reads_the_registry() -> None:

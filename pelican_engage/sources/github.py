@@ -10,7 +10,6 @@ searched once and remembered by number.  Pure parsing is in
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -135,13 +134,10 @@ class GitHubSource:
         """One GraphQL request; its answer (``errors`` may be in it)."""
         self.cap.take()
         try:
-            answer = self.client.get(
+            answer = self.client.post_json(
                 self.url,
-                headers={
-                    "Authorization": f"bearer {self.token}",
-                    "Content-Type": "application/json",
-                },
-                body=json.dumps({"query": graphql, "variables": variables}).encode("utf-8"),
+                {"query": graphql, "variables": variables},
+                {"Authorization": f"bearer {self.token}"},
             ).json()
         except FetchError as exc:
             text = exc.body.decode("utf-8", "replace").lower()
