@@ -263,15 +263,7 @@ class Client:
             try:
                 response = self._fetch(url, params, sent, deadline, trail, data)
             except _Expired:
-                if budget <= own:
-                    raise OutOfTime(
-                        shown, f"stopped{_via(trail)}: the fetch budget ran out"
-                    ) from None
-                raise Unreachable(
-                    shown,
-                    f"no complete answer{_via(trail)} within "
-                    f"{self.settings.total_timeout:g} s; stopped",
-                ) from None
+                raise _ran_out(shown, trail, budget <= own, self.settings.total_timeout) from None
             except requests.Timeout:
                 # Asking again would only wait as long again.
                 raise Unreachable(shown, f"timed out{_via(trail)}") from None
@@ -448,6 +440,16 @@ class _Sessions:
             for session in self._sessions.values():
                 session.close()
             self._sessions.clear()
+
+
+def _ran_out(shown: str, trail: list[str], budget_first: bool, total_timeout: float) -> FetchError:
+    """Why a request stopped at its deadline: the build's fetch budget
+    (``budget_first``), or its own ``total_timeout`` seconds."""
+    if budget_first:
+        return OutOfTime(shown, f"stopped{_via(trail)}: the fetch budget ran out")
+    return Unreachable(
+        shown, f"no complete answer{_via(trail)} within {total_timeout:g} s; stopped"
+    )
 
 
 def _no_connection(exc: requests.ConnectionError) -> bool:

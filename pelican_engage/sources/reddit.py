@@ -16,6 +16,7 @@ descriptive User-Agent, as Reddit's API rules require.
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 from collections.abc import Mapping
@@ -49,6 +50,24 @@ MAX_PAGES = 3
 MAX_SUBMISSIONS = 20
 
 
+def _denied(exc: FetchError, settings: RedditSettings, with_app: bool) -> FetchError:
+    """A 401/403 as the one warning that says which credentials to fix."""
+    if exc.status not in (401, 403):
+        return exc
+    names = f"${settings.client_id_env} and ${settings.client_secret_env}"
+    if with_app:
+        why = (
+            f"Reddit refused the app credentials in {names} (HTTP {exc.status}); "
+            "check them on reddit.com/prefs/apps"
+        )
+    else:
+        why = (
+            f"Reddit refused an anonymous request (HTTP {exc.status}); register an app and "
+            f"put its id and secret in {names}"
+        )
+    return AccessDenied(exc.url, why, exc.status)
+
+
 class RedditSource:
     """Fetches one article's submissions and comments per job."""
 
@@ -73,23 +92,6 @@ class RedditSource:
 
     # -- Requests ---------------------------------------------------------------
 
-    def _denied(self, exc: FetchError) -> FetchError:
-        if exc.status not in (401, 403):
-            return exc
-        if self.client_id:
-            why = (
-                f"Reddit refused the app credentials in ${self.settings.client_id_env} and "
-                f"${self.settings.client_secret_env} (HTTP {exc.status}); check them on "
-                "reddit.com/prefs/apps"
-            )
-        else:
-            why = (
-                f"Reddit refused an anonymous request (HTTP {exc.status}); register an app and "
-                f"put its id and secret in ${self.settings.client_id_env} and "
-                f"${self.settings.client_secret_env}"
-            )
-        return AccessDenied(exc.url, why, exc.status)
-
     def _token_header(self) -> dict[str, str]:
         """``Authorization`` for the OAuth host, taking a token once per build."""
         if not self.client_id:
@@ -97,8 +99,6 @@ class RedditSource:
         with self._lock:
             if not self._token:
                 self.cap.take()
-                import base64
-
                 basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode(
                     "ascii"
                 )
@@ -109,7 +109,7 @@ class RedditSource:
                         headers={"Authorization": f"Basic {basic}", "User-Agent": self.user_agent},
                     ).json()
                 except FetchError as exc:
-                    raise self._denied(exc) from None
+                    raise _denied(exc, self.settings, bool(self.client_id)) from None
                 token = answer.get("access_token") if isinstance(answer, Mapping) else None
                 if not isinstance(token, str) or not token:
                     raise AccessDenied(
@@ -133,7 +133,7 @@ class RedditSource:
                 headers={**auth, "User-Agent": self.user_agent},
             )
         except FetchError as exc:
-            raise self._denied(exc) from None
+            raise _denied(exc, self.settings, bool(self.client_id)) from None
 
     def _json(self, path: str, params: Mapping[str, Any]) -> Any:
         response = self._get(path, params)
