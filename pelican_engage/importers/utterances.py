@@ -51,7 +51,8 @@ def parse_comment(comment: Mapping[str, Any], repo: str, issue_url: str) -> Item
     node_id = comment["node_id"]
     if not isinstance(node_id, str) or not node_id:
         raise ValueError("no node_id")
-    user = comment.get("user") if isinstance(comment.get("user"), Mapping) else {}
+    given = comment.get("user")
+    user: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     login = clean_text(str(user.get("login") or "")) or "ghost"
     html = comment.get("body_html")
     url = safe_url(str(comment.get("html_url") or ""))

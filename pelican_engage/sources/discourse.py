@@ -81,7 +81,8 @@ class DiscourseSource:
         # Posts newer than any fetched before come first: a topic longer than
         # one build's ENGAGE_DISCOURSE['max_requests'] still gets its new posts,
         # and the older ones are refreshed with what the cap leaves.
-        known = cursor.get("known") if isinstance(cursor.get("known"), int) else 0
+        remembered = cursor.get("known")
+        known = remembered if isinstance(remembered, int) else 0
         missing = [pid for pid in stream if pid not in have and pid > known]
         missing += [pid for pid in stream if pid not in have and pid <= known]
         error: Exception | None = None
@@ -102,7 +103,10 @@ class DiscourseSource:
         parsed = parse_posts(posts, topic, head)
         items = (head, *parsed.items)
         fetched = {p.get("id") for p in posts if isinstance(p, Mapping)} & set(stream)
-        out: dict[str, Any] = {"posts": len(stream), "known": max([known, *fetched])}
+        out: dict[str, Any] = {
+            "posts": len(stream),
+            "known": max([known, *(p for p in fetched if isinstance(p, int))]),
+        }
         # The topic's answer covers only its first posts: a 304 says nothing
         # of a later post edited, hidden or deleted, so its validator is
         # kept only when that answer held every post.  Merged into the old

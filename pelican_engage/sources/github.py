@@ -159,7 +159,8 @@ class GitHubSource:
         repo, number, term = _target(job.target)
         out: dict[str, Any] = {}
         if term:
-            number = cursor.get("number") if isinstance(cursor.get("number"), int) else 0
+            remembered = cursor.get("number")
+            number = remembered if isinstance(remembered, int) else 0
             if not number:
                 query = f'repo:{repo} in:title "{term.replace(chr(34), "")}"'
                 number = pick_discussion(self._ask(SEARCH_QUERY, query=query), repo, term) or 0
