@@ -216,6 +216,37 @@ def test_a_post_found_before_is_read_even_when_search_misses_it(server: Server) 
     assert result.cursor == {"posts": [101]}
 
 
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(502, b"<html>Bad gateway</html>"), (200, b'{"posts": [{"post": {"id": 1')],
+    ids=["5xx", "truncated"],
+)
+def test_a_failed_search_forgets_no_post_found_before(
+    server: Server, status: int, body: bytes
+) -> None:
+    fake = FakeLemmy(server)
+    fake.broken["/api/v3/search"] = (status, body)
+    # 999 has no comments: after a search that answered it would be let go,
+    # but this search failed, so nothing says the post is gone.
+    result = source(server).fetch(job(server), {"posts": [101, 999]})
+    assert result.cursor == {"posts": [101, 999]}
+    assert [q["post_id"] for q in fake.asked("/api/v3/comment/list")] == [["101"], ["999"]]
+
+
+def test_a_comment_whose_path_names_itself_is_skipped_not_its_siblings() -> None:
+    when = "2024-11-28T10:00:00Z"
+    views = [
+        {"comment": {"id": 7, "path": "0.7.7", "content": "loop", "published": when},
+         "creator": {"name": "a", "actor_id": "https://lemmy.world/u/a"}},
+        {"comment": {"id": 8, "path": "0.8", "content": "fine", "published": when},
+         "creator": {"name": "b", "actor_id": "https://lemmy.world/u/b"}},
+    ]  # fmt: skip
+    items, skipped, gone = lemmy_parse.thread(views, "lemmy.world", "https://lemmy.world", 1)
+    assert [i.id for i in items] == ["lemmy:lemmy.world/8"]
+    assert [s.id for s in skipped] == ["7"] and "ancestor" in skipped[0].reason
+    assert gone == []
+
+
 def test_a_federated_post_is_read_on_its_home_instance_only(server: Server) -> None:
     home = Server()
     try:

@@ -5,6 +5,7 @@ against a loopback server speaking Reddit's JSON."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
@@ -417,6 +418,33 @@ def test_a_redirected_token_request_is_not_followed(server: Server, oauth_host: 
     with pytest.raises(FetchError, match="refused: not for a POST"):
         reddit.fetch(job(), {})
     assert oauth_host.hits == {}
+
+
+def test_the_bearer_token_stays_on_the_oauth_host_through_a_redirect(
+    server: Server, oauth_host: Server
+) -> None:
+    elsewhere = Server()  # another loopback port: another origin
+    try:
+        server.routes["/api/v1/access_token"] = lambda h, n: send(
+            h, 200, (DATA / "access_token.json").read_bytes(), Content_Type="application/json"
+        )
+        oauth_host.routes["/api/info"] = lambda h, n: send(
+            h, 302, b"", Location=f"{elsewhere.url}/api/info"
+        )
+        elsewhere.routes["/api/info"] = lambda h, n: send(h, 200, b"{}")
+        checked = load_settings(
+            {"ENGAGE_REDDIT": {"api_url": server.url, "oauth_url": oauth_host.url}}
+        )
+        reddit = RedditSource(Client(FAST), checked, client_id=CLIENT_ID, client_secret=SECRET)
+        with contextlib.suppress(Exception):
+            reddit.fetch(job(), {})
+        assert oauth_host.seen and all("Authorization" in h for h in oauth_host.seen)
+        assert elsewhere.seen, "the redirect was followed"
+        sent = json.dumps(elsewhere.seen)
+        assert "Authorization" not in sent and "reddit-app-token" not in sent
+        assert SECRET not in sent and CLIENT_ID not in sent
+    finally:
+        elsewhere.close()
 
 
 # -- Settings ---------------------------------------------------------------------

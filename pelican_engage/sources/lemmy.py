@@ -142,12 +142,14 @@ class LemmySource:
         known_ids = [
             k for k in (known if isinstance(known, list) else []) if type(k) is int
         ]  # fmt: skip
+        searched = True
         try:
             views = self.search(base, urls)
         except FetchError as exc:
             if not known_ids or isinstance(exc, SourceUnavailable):
                 raise
             views = []  # the posts found before are still read
+            searched = False
         by_id: dict[int, Mapping[str, Any] | None] = {}
         for hit in views:
             post_id = json_object(hit.get("post")).get("id")
@@ -183,7 +185,10 @@ class LemmySource:
                     tuple(items), out, error=exc, gone=tuple(gone), skipped=tuple(skipped)
                 )
             if view is None and not views_of:
-                out["posts"].remove(post_id)  # gone, or nothing to read: not asked again
+                # Not found by a search that answered, and nothing to read:
+                # not asked for again.  After a failed search it is kept.
+                if searched:
+                    out["posts"].remove(post_id)
                 continue
             if view is None:
                 # Known from before and not found by this search: its

@@ -187,6 +187,8 @@ def thread(
             path = _path(comment)
             if path[-1] != cid:
                 raise ValueError(f"path {comment.get('path')!r} does not end with its id")
+            if cid in path[:-1]:
+                raise ValueError(f"path {comment.get('path')!r} names the comment as its ancestor")
             ancestors = [a for a in path[:-1] if a not in gone]
             parent = f"{SOURCE}:{host}/{ancestors[-1]}" if ancestors else root
             item = parse_comment(view, host, base, parent)
