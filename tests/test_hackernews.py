@@ -59,6 +59,8 @@ def test_a_story_tree_threads_its_comments(case: str) -> None:
     assert [s.id for s in tree.skipped] == expected["skipped"]
     for item in tree.items:
         assert "<script" not in item.content_html
+        assert "javascript:" not in item.content_html and "data:" not in item.content_html
+        assert "&amp;lt;" not in item.content_html  # escaped once, not twice
         assert item.url.startswith("https://news.ycombinator.com/item?id=")
         assert item.author.url == f"https://news.ycombinator.com/user?id={item.author.handle}"
 

@@ -60,7 +60,10 @@ def test_a_story_threads_its_comments(case: str) -> None:
     assert [s.id for s in story.skipped] == expected["skipped"]
     for item in story.items:
         assert "<script" not in item.content_html
+        assert "javascript:" not in item.content_html and "data:" not in item.content_html
         assert item.url.startswith("https://lobste.rs/")
+        assert item.reply_url.startswith("https://lobste.rs/")
+        assert not item.author.avatar or item.author.avatar.startswith("https://")
         assert item.author.url == f"https://lobste.rs/~{item.author.handle}"
 
 
@@ -83,7 +86,7 @@ def test_a_story_keeps_what_the_site_gives_and_sanitises_it() -> None:
     [
         ("bad-short-id.json", "is not a Lobsters short id"),
         ("bad-list.json", "not a Lobsters story"),
-        ("bad-no-submitter.json", "no user name"),
+        ("bad-no-submitter.json", "no readable user name"),
     ],
 )
 def test_an_answer_that_is_no_story_is_refused(name: str, says: str) -> None:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from ..model import Item, Person, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
-from .discussion import submission
+from .discussion import submission, untangle
 
 SOURCE = "discourse"
 #: ``post_type`` of a regular post; 2 (moderator action), 3 (small action:
@@ -225,7 +225,7 @@ def parse_posts(posts: Sequence[Any], topic: Topic, parent: Item) -> Posts:
             items.append(_post(post, topic, pid, ancestor(above), parent))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             skipped.append(Skipped(str(pid), entry_reason(exc), "post"))
-    return Posts(tuple(items), tuple(removed), tuple(skipped))
+    return Posts(tuple(untangle(items, parent.id)), tuple(removed), tuple(skipped))
 
 
 def _post(post: Mapping[str, Any], topic: Topic, pid: int, above: str, parent: Item) -> Item:

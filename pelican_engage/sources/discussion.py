@@ -12,7 +12,8 @@ means for who waits).  Pure functions, except :class:`RequestCap`'s lock.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from ..sanitize import safe_url, text_to_html
 from .network import ArticleView
 from .webmention import targets
 
-__all__ = ["RequestCap", "RequestCapReached", "article_urls", "submission"]
+__all__ = ["RequestCap", "RequestCapReached", "article_urls", "submission", "untangle"]
 
 
 def article_urls(article: ArticleView) -> list[str]:
@@ -64,6 +65,33 @@ def submission(
         reply_url=safe_url(reply_url),
         extras=dict(extras or {}),
     )
+
+
+def untangle(items: Sequence[Item], root: str) -> list[Item]:
+    """``items`` once each, and in no reply loop.
+
+    A site's answer may repeat an id (pages that overlap, a comment listed
+    in its tree and again in a ``more`` answer, a hostile server): the
+    first is kept.  A comment whose parents lead back to itself (its own
+    id as its parent, or a cycle) would thread nowhere: the one closing the
+    loop answers ``root`` (the submission's item id) instead.  Linear in
+    the number of items, without recursion (threads may be deep)."""
+    kept: dict[str, Item] = {}
+    for item in items:
+        kept.setdefault(item.id, item)
+    settled: set[str] = set()  # ids whose parents lead out of ``kept``
+    for start in list(kept):
+        path: list[str] = []
+        on_path: set[str] = set()
+        node: str | None = start
+        while node in kept and node not in settled and node not in on_path:
+            path.append(node)
+            on_path.add(node)
+            node = kept[node].in_reply_to
+        if node is not None and node in on_path:
+            kept[node] = replace(kept[node], in_reply_to=root)
+        settled.update(path)
+    return list(kept.values())
 
 
 class RequestCapReached(SourceUnavailable):

@@ -20,7 +20,7 @@ from ..errors import AccessDenied, FetchError, RateLimited
 from ..fetch import Job, Result, Source
 from ..model import Item, Problem
 from ..parsed import Skipped
-from .discussion import RequestCap, RequestCapReached
+from .discussion import RequestCap, RequestCapReached, untangle
 from .github_parse import (
     MAPPINGS,
     SOURCE,
@@ -181,7 +181,8 @@ class GitHubSource:
                 raise
             haul.error = exc  # what came is kept; the job stays due
         assert haul.head is not None
-        items = haul.items
+        # Pages may overlap, and a hostile answer may loop: once each, no loop.
+        items = untangle(haul.items, haul.head.id)
         if repo.casefold() == self.own_repo:
             items = as_comments(haul.head, items)
         whole = haul.error is None

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from .. import checks
 from ..errors import FetchError
@@ -31,7 +31,7 @@ from ..fetch import Job, Result, Source
 from ..model import Item, Person, Problem, normal_url, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text
-from .discussion import RequestCap, article_urls, submission
+from .discussion import RequestCap, article_urls, submission, untangle
 from .network import ArticleView, FetchSetup, Network
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def item_url(item_id: int | str) -> str:
 
 
 def user_url(name: str) -> str:
-    return f"{SITE}/user?id={name}"
+    return f"{SITE}/user?id={quote(name, safe='')}"
 
 
 def parse_story_ref(value: str) -> str:
@@ -118,6 +118,10 @@ def _published(node: Mapping[str, Any]) -> datetime:
 
 
 def _person(name: str) -> Person:
+    """An HN account; ValueError when nothing readable is left of the name
+    (markup in place of a username: no handle, no profile to link)."""
+    if not name:
+        raise ValueError("no readable author name")
     return Person(name=name, handle=name, url=user_url(name))
 
 
@@ -174,7 +178,7 @@ def parse_tree(answer: Any) -> Tree:
         str(story_id),
         title=str(answer.get("title") or ""),  # plain text: submission() escapes it
         url=item_url(story_id),
-        author=_person(author),
+        author=_person(author) if author else Person(name="[unknown]"),
         published=_published(answer),
         reply_url=item_url(story_id),
         extras={"points": answer["points"]} if _is_id(answer.get("points")) else {},
@@ -202,7 +206,7 @@ def parse_tree(answer: Any) -> Tree:
                 items.append(item)
                 shown = item.id
         stack += [(child, shown) for child in reversed(_children(node))]
-    return Tree(tuple(items), tuple(gone), tuple(skipped))
+    return Tree(tuple(untangle(items, story.id)), tuple(gone), tuple(skipped))
 
 
 def _children(node: Mapping[str, Any]) -> list[Any]:

@@ -31,7 +31,7 @@ from ..deepjson import json_object
 from ..model import Item, Person, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
-from .discussion import submission
+from .discussion import submission, untangle
 
 SOURCE = "lemmy"
 
@@ -197,4 +197,4 @@ def thread(
             continue
         seen.add(cid)  # type: ignore[arg-type]
         items.append(item)
-    return items, skipped, sorted(f"{SOURCE}:{host}/{c}" for c in gone)
+    return untangle(items, root), skipped, sorted(f"{SOURCE}:{host}/{c}" for c in gone)

@@ -30,7 +30,7 @@ from ..fetch import Job, Result, Source
 from ..model import Item, Person, Problem, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
-from .discussion import RequestCap, article_urls, submission
+from .discussion import RequestCap, article_urls, submission, untangle
 from .network import ArticleView, FetchSetup, Network
 
 if TYPE_CHECKING:
@@ -47,15 +47,23 @@ def _short_id(value: Any) -> str:
     return value
 
 
+def _own(value: Any, base: str) -> str:
+    """A link the answer gives, when it is an http(s) page of the site asked
+    (a story or comment must not link elsewhere, nor pass for another
+    network's item in dedup); "" otherwise."""
+    url = safe_url(str(value or ""))
+    return url if url and urlsplit(url).netloc == urlsplit(base).netloc else ""
+
+
 def _user(value: Any, base: str) -> Person:
     """``submitter_user``/``commenting_user``: a name, or (older sites) an object."""
     avatar = ""
     if isinstance(value, Mapping):
         avatar = str(value.get("avatar_url") or "")
         value = value.get("username")
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("no user name")
-    name = clean_text(value)
+    name = clean_text(value) if isinstance(value, str) else ""
+    if not name.strip():
+        raise ValueError("no readable user name")
     return Person(
         name=name,
         handle=name,
@@ -96,7 +104,7 @@ def _comment(node: Mapping[str, Any], parent: str, root: str, base: str) -> Item
     html = node.get("comment")
     if not isinstance(html, str):
         raise ValueError("no comment HTML")
-    url = safe_url(str(node.get("short_id_url") or "")) or f"{base}/c/{short}"
+    url = _own(node.get("short_id_url"), base) or f"{base}/c/{short}"
     return Item(
         id=f"{SOURCE}:{short}",
         source=SOURCE,
@@ -104,7 +112,7 @@ def _comment(node: Mapping[str, Any], parent: str, root: str, base: str) -> Item
         author=_user(node.get("commenting_user"), base),
         published=parse_timestamp(str(node["created_at"])),
         content_html=clean_html(html),
-        url=safe_url(str(node.get("url") or "")) or url,
+        url=_own(node.get("url"), base) or url,
         in_reply_to=parent,
         reply_url=url,
         root=root,
@@ -120,7 +128,7 @@ def parse_story(answer: Any, base: str = API_URL) -> Story:
     if not isinstance(answer, Mapping):
         raise ValueError("answer is not a Lobsters story")
     short = _short_id(answer.get("short_id"))
-    page = safe_url(str(answer.get("comments_url") or "")) or f"{base}/s/{short}"
+    page = _own(answer.get("comments_url"), base) or f"{base}/s/{short}"
     story = submission(
         SOURCE,
         short,
@@ -154,7 +162,7 @@ def parse_story(answer: Any, base: str = API_URL) -> Story:
             continue
         items.append(item)
         shown[name] = item.id
-    return Story(tuple(items), tuple(gone), tuple(skipped))
+    return Story(tuple(untangle(items, story.id)), tuple(gone), tuple(skipped))
 
 
 def _etag(response: Any) -> str:

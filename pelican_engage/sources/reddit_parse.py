@@ -26,7 +26,7 @@ from ..deepjson import json_object
 from ..model import Item, Person
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url, text_to_html
-from .discussion import submission
+from .discussion import submission, untangle
 
 SOURCE = "reddit"
 WEB_URL = "https://www.reddit.com"
@@ -248,4 +248,4 @@ def thread(
             continue
         done.add(cid)
         items.append(item)
-    return items, skipped, sorted(f"{SOURCE}:{c}" for c in gone if c)
+    return untangle(items, root), skipped, sorted(f"{SOURCE}:{c}" for c in gone if c)
