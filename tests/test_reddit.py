@@ -134,8 +134,9 @@ def test_comment_trees_become_threaded_items(case: Path) -> None:
     for item in items:
         assert item.source == "reddit" and item.kind == "reply"
         assert item.url.startswith("https://www.reddit.com/r/") and item.reply_url == item.url
-        for bad in ("<script", "onerror", "<img", "[deleted]", "[removed]"):
+        for bad in ("<script", "onerror", "<img", "[deleted]", "[removed]", "javascript:"):
             assert bad not in item.content_html
+        assert item.in_reply_to != item.id
 
 
 def test_a_comment_keeps_its_words_its_links_and_its_author() -> None:

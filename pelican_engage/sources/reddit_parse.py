@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from ..deepjson import json_object
 from ..model import Item, Person
@@ -52,7 +53,22 @@ class Comments:
 def _epoch(value: Any) -> datetime:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"created_utc {value!r} is not a number")
-    return datetime.fromtimestamp(float(value), timezone.utc)
+    try:
+        return datetime.fromtimestamp(float(value), timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"created_utc {value!r} is out of range") from None
+
+
+def _page(permalink: Any) -> str:
+    """``/r/sub/comments/...`` on Reddit's site; ValueError for anything
+    else (``@evil.example/x`` would make the host ``evil.example``)."""
+    path = str(permalink or "")
+    if not path.startswith("/") or path.startswith("//") or "@" in path.split("?")[0]:
+        raise ValueError(f"permalink {path[:80]!r} is not a path on Reddit")
+    url = safe_url(WEB_URL + path)
+    if not url:
+        raise ValueError(f"permalink {path[:80]!r} is not a path on Reddit")
+    return url
 
 
 def _count(value: Any) -> int:
@@ -69,11 +85,14 @@ def _bare(fullname: Any) -> str:
 
 
 def person(name: Any) -> Person:
-    """A Reddit account; a deleted one keeps no handle or link."""
-    name = clean_text(str(name or ""))
+    """A Reddit account; a deleted one keeps no handle or link.  ValueError
+    when the name is no string (a list, a number)."""
+    if name is not None and not isinstance(name, str):
+        raise ValueError(f"author {name!r} is not a name"[:80])
+    name = clean_text(name or "")
     if not name or name == DELETED_AUTHOR:
         return Person(name=DELETED_AUTHOR)
-    return Person(name=name, handle=name, url=f"{WEB_URL}/user/{name}")
+    return Person(name=name, handle=name, url=f"{WEB_URL}/user/{quote(name, safe='')}")
 
 
 def links(answer: Any) -> tuple[list[Mapping[str, Any]], str]:
@@ -98,7 +117,7 @@ def parse_link(data: Mapping[str, Any]) -> Item:
     link_id = str(data["id"])
     if not link_id.isalnum():
         raise ValueError(f"link id {link_id!r}")
-    url = WEB_URL + str(data["permalink"])
+    url = _page(data["permalink"])
     return submission(
         SOURCE,
         link_id,
@@ -186,7 +205,7 @@ def parse_comment(data: Mapping[str, Any], parent: str) -> Item:
     html = clean_html(str(data.get("body_html") or ""))
     if not html and data.get("body"):
         html = text_to_html(str(data["body"]))
-    url = safe_url(WEB_URL + str(data["permalink"]))
+    url = _page(data["permalink"])
     return Item(
         id=f"{SOURCE}:{comment_id}",
         source=SOURCE,
