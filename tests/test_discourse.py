@@ -9,6 +9,7 @@ answers ``/t/<id>.json`` and ``/t/<id>/posts.json`` as Discourse does.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -110,6 +111,13 @@ def test_posts_thread_by_reply_to_post_number(case: str) -> None:
     assert got == expected["items"]
     assert sorted(parsed.removed) == expected["removed"]
     assert [s.id for s in parsed.skipped] == expected["skipped"]
+    for item in (head, *parsed.items):
+        for bad in ("<script", "<img src=x", "javascript:", "data:", "&amp;lt;"):
+            assert bad not in item.content_html
+        assert not re.search(r"<[^>]*\son\w+=", item.content_html)
+        assert item.in_reply_to != item.id
+        assert not item.author.avatar or item.author.avatar.startswith("https://forum.example/")
+        assert "/../" not in item.author.url and "?" not in item.author.url
 
 
 def test_the_topic_is_the_submission_and_its_first_post_its_text() -> None:

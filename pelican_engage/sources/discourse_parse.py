@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ..model import Item, Person, parse_timestamp
 from ..parsed import Skipped, entry_reason
@@ -103,7 +103,7 @@ def person(user: Mapping[str, Any], base: str) -> Person:
     return Person(
         name=name or "Someone",
         handle=username,
-        url=safe_url(f"{base}/u/{username}") if username else "",
+        url=safe_url(f"{base}/u/{quote(username, safe='')}") if username else "",
         avatar=safe_url(avatar),
     )
 
@@ -161,8 +161,8 @@ def parse_submission(answer: Any, topic: Topic) -> tuple[Item, list[int], list[A
         published=parse_timestamp(created),
         reply_url=url,
     )
-    if first is not None and _shown(first) and first.get("cooked"):
-        text = clean_html(absolute_links(str(first["cooked"]), topic.base))
+    if first is not None and _shown(first) and isinstance(first.get("cooked"), str):
+        text = clean_html(absolute_links(first["cooked"], topic.base))
         item = replace(item, content_html=f"{item.content_html}\n{text}".strip())
     return item, stream, posts
 
@@ -229,7 +229,10 @@ def parse_posts(posts: Sequence[Any], topic: Topic, parent: Item) -> Posts:
 
 
 def _post(post: Mapping[str, Any], topic: Topic, pid: int, above: str, parent: Item) -> Item:
-    slug = str(post.get("topic_slug") or "topic")
+    cooked = post.get("cooked")
+    if cooked is not None and not isinstance(cooked, str):
+        raise ValueError(f"cooked is {type(cooked).__name__}, not HTML")
+    slug = quote(str(post.get("topic_slug") or "topic"), safe="")
     url = safe_url(f"{topic.base}/t/{slug}/{topic.id}/{post['post_number']}")
     return Item(
         id=post_id(topic, pid),
@@ -237,7 +240,7 @@ def _post(post: Mapping[str, Any], topic: Topic, pid: int, above: str, parent: I
         kind="reply",
         author=person(post, topic.base),
         published=parse_timestamp(str(post["created_at"])),
-        content_html=clean_html(absolute_links(str(post.get("cooked") or ""), topic.base)),
+        content_html=clean_html(absolute_links(cooked or "", topic.base)),
         url=url,
         in_reply_to=above,
         reply_url=url,
