@@ -61,6 +61,9 @@ def all_posts(case: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         ("https://forum.example/t/moving-house/123/4", "https://forum.example", 123),
         ("https://forum.example/t/123", "https://forum.example", 123),
         ("https://forum.example/t/123/", "https://forum.example", 123),
+        # No slug, a post number: post 4 of topic 123 (not topic 4).
+        ("https://forum.example/t/123/4", "https://forum.example", 123),
+        ("https://forum.example/forum/t/123/4", "https://forum.example/forum", 123),
         ("http://blog.example/forum/t/moving-house/77", "http://blog.example/forum", 77),
     ],
 )
@@ -383,3 +386,37 @@ def test_the_people_view_counts_forum_members(
     assert people["Ann Lee"]["sources"] == ["discourse"]
     assert (people["Ann Lee"]["messages"], people["Ann Lee"]["author_replies"]) == (1, 1)
     assert "Marin Quell" not in people
+
+
+def test_one_post_linked_in_any_form_is_one_item_in_dedup() -> None:
+    from pelican_engage.dedup import dedupe
+    from pelican_engage.model import Item, Person
+
+    topic_answer, posts = all_posts("topic-123")
+    topic = Topic("https://forum.example", 123)
+    head, _stream, _first = parse_submission(topic_answer, topic)
+    ours = parse_posts(posts, topic, head).items[0]
+    number = ours.url.rsplit("/", 1)[1]
+    # The same post reached another way (a feed, a copy): its share link has
+    # no slug and a ?u= query.
+    copy = Item(
+        id="feed:elsewhere-1",
+        source="feed",
+        kind="comment",
+        author=ours.author,
+        published=ours.published,
+        content_html=ours.content_html,
+        url=f"https://forum.example/t/123/{number}?u=someone",
+    )
+    kept, _aliases = dedupe([head, ours, copy])
+    assert [i.id for i in kept] == [head.id, ours.id]
+    other = Item(
+        "feed:x",
+        "feed",
+        "comment",
+        Person("x"),
+        ours.published,
+        "",
+        url="https://forum.example/t/123/99",
+    )
+    assert len(dedupe([ours, other])[0]) == 2

@@ -9,6 +9,7 @@ Discourse's own client asks.  Pure parsing is in ``discourse_parse.py``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from .. import checks
 from ..errors import FetchError
 from ..fetch import Job, Result, Source
 from ..model import Item, Problem
-from .discourse_parse import SOURCE, Topic, parse_posts, parse_submission, parse_topic_url
+from .discourse_parse import SLUG, SOURCE, Topic, parse_posts, parse_submission, parse_topic_url
 from .discussion import RequestCap, RequestCapReached
 from .network import ArticleView, FetchSetup, Network
 
@@ -193,6 +194,24 @@ def _fetchers(setup: FetchSetup) -> dict[str, Source]:
     return {SOURCE: DiscourseSource(setup.client, max_requests=settings.max_requests)}
 
 
+#: A topic or post link, as dedup sees it (scheme gone, lower case): any
+#: subfolder, the slug or none, a post number or none, a share link's query.
+_LINK = re.compile(rf"([^/]+)(?:/[^/]+)*?/t/(?:{SLUG}/)?(\d+)(?:/(\d+))?(?:\?.*)?")
+
+
+def _url_keys(plain: str) -> set[str]:
+    """``forum.example/t/slug/123/4?u=ann`` and ``forum.example/t/123/4``
+    name one post: one key for both (a webmention or a copy elsewhere links
+    the post by either); ``/t/123`` and ``/t/123/1`` are the topic's id."""
+    found = _LINK.fullmatch(plain)
+    if not found:
+        return set()
+    host, topic, number = found.groups()
+    if number in (None, "1"):
+        return {f"{SOURCE}:{host}/t/{topic}"}
+    return {f"{SOURCE}:{host}/t/{topic}/{number}"}
+
+
 NETWORK = Network(
     name=SOURCE,
     display="Discourse",
@@ -211,4 +230,5 @@ NETWORK = Network(
     fetchers=_fetchers,
     # Not ``job``: the metadata is read only while the setting is on.
     article_jobs=_article_jobs,
+    url_keys=_url_keys,
 )

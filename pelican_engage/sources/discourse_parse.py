@@ -30,9 +30,11 @@ SOURCE = "discourse"
 #: "closed", "split") and 4 (whisper, staff only) are not conversation.
 REGULAR = 1
 #: ``/t/<id>``, ``/t/<slug>/<id>``, either with ``/<post number>``; a forum
-#: may live in a subfolder (``/forum/t/...``).
+#: may live in a subfolder (``/forum/t/...``).  A slug is never all digits:
+#: ``/t/123/4`` is post 4 of topic 123, as Discourse routes it.
+SLUG = r"[^/]*[^/\d][^/]*"
 _TOPIC_PATH = re.compile(
-    r"^(?P<prefix>(?:/[^/]+)*?)/t/(?:(?P<slug>[^/]+)/)?(?P<id>\d+)(?:/\d+)?/?$"
+    rf"^(?P<prefix>(?:/[^/]+)*?)/t/(?:(?P<slug>{SLUG})/)?(?P<id>\d+)(?:/\d+)?/?$"
 )
 #: Root-relative and protocol-relative links of ``cooked`` HTML (mentions
 #: are ``/u/name``, uploads ``/uploads/...``): made absolute before cleaning,
