@@ -173,8 +173,8 @@ def test_six_discussion_sites_and_mastodon_make_one_page_and_one_report(
         f"discourse:{forum}/505",  # answers the author's post
         f"discourse:{forum}/510",  # names @marin
         f"{GH}DC_kwDOR2",  # names @marin
-        f"mastodon:{toots}/110000000000000004",  # replies to the announcement
-        f"mastodon:{toots}/110000000000000006",
+        f"mastodon:{toots}/110000000000000004",  # answers the author's reply
+        f"mastodon:{toots}/110000000000000006",  # a reply to the toot (its parent hidden)
     }
     # Top-level comments on a stranger's submission talk to the submitter.
     assert not waiting & {
