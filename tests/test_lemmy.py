@@ -233,6 +233,17 @@ def test_a_failed_search_forgets_no_post_found_before(
     assert [q["post_id"] for q in fake.asked("/api/v3/comment/list")] == [["101"], ["999"]]
 
 
+def test_posts_past_the_per_fetch_limit_are_told_and_kept(server: Server) -> None:
+    fake = FakeLemmy(server)
+    fake.search = {}
+    many = list(range(1001, 1026))
+    fake.comments = dict.fromkeys(many, fake.comments[101])
+    result = source(server).fetch(job(server), {"posts": many})
+    assert len(fake.asked("/api/v3/comment/list")) == 20
+    assert "5 post(s)" in result.notice and "not read" in result.notice
+    assert result.cursor == {"posts": many}  # the rest waits, not forgotten
+
+
 def test_a_comment_whose_path_names_itself_is_skipped_not_its_siblings() -> None:
     when = "2024-11-28T10:00:00Z"
     views = [

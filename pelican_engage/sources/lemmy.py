@@ -205,12 +205,17 @@ class LemmySource:
             gone += deleted
             if more:
                 cut.append(post_id)
-        notice = ""
+        notes = []
         if cut:
-            notice = (
+            notes.append(
                 f"more than {MAX_COMMENT_PAGES * PER_PAGE} comments on {host} post(s) "
                 f"{', '.join(map(str, cut))}; the rest comes with later fetches"
             )
+        if len(by_id) > MAX_POSTS:
+            notes.append(
+                f"{len(by_id) - MAX_POSTS} post(s) on {host} past the first {MAX_POSTS} not read"
+            )
+        notice = "; ".join(notes)
         return Result(tuple(items), out, gone=tuple(gone), skipped=tuple(skipped), notice=notice)
 
 

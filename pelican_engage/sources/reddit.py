@@ -247,9 +247,17 @@ class RedditSource:
             left += stubs + len(tree.continued)
             done.append(link_id)
         out: dict[str, Any] = {"submissions": sorted(set(ids))}
-        notice = ""
+        notes = []
         if left:
-            notice = f"{left} comment(s) or thread(s) behind Reddit's 'more' links not fetched yet"
+            notes.append(
+                f"{left} comment(s) or thread(s) behind Reddit's 'more' links not fetched yet"
+            )
+        if len(ids) > MAX_SUBMISSIONS:
+            notes.append(
+                f"{len(ids) - MAX_SUBMISSIONS} older submission(s) past the newest "
+                f"{MAX_SUBMISSIONS} not read this fetch"
+            )
+        notice = "; ".join(notes)
         return Result(tuple(items), out, gone=tuple(gone), skipped=tuple(skipped), notice=notice)
 
 
