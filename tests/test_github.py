@@ -428,3 +428,44 @@ def test_a_mapped_discussion_gone_is_searched_for_again(server: Server, tmp_path
     fake.asked.clear()
     fetcher.run(fetcher.due([mapped], force=True))
     assert fake.kinds()[0] == "search("
+
+
+def test_a_malformed_comment_is_skipped_never_withdrawn_nor_shown_as_junk() -> None:
+    from pelican_engage.sources.discussion import untangle
+    from pelican_engage.sources.github_parse import parse_comments, parse_head
+
+    when = "2026-01-01T00:00:00Z"
+    head = parse_head(
+        {
+            "id": "D_1",
+            "title": "<script>alert(1)</script> & boxes",
+            "url": "https://github.com/o/r/discussions/7",
+            "createdAt": when,
+            "author": {"login": "<b>x</b>", "url": "javascript:alert(1)", "avatarUrl": "data:,x"},
+        },
+        "o/r",
+    )
+    assert head.content_html == "<p>&lt;script&gt;alert(1)&lt;/script&gt; &amp; boxes</p>"
+    assert head.author.url == "" and head.author.avatar == ""
+    ok = {"createdAt": when, "author": None}
+    nodes = [
+        # A reply naming itself, listed under itself: once, under the discussion.
+        {"id": "C1", "url": "javascript:alert(1)", "bodyHTML": "<img src=x onerror=alert(1)>hi",
+         **ok, "replies": {"nodes": [{"id": "C1", "bodyHTML": "copy", **ok}]}},
+        {"id": "C2", "bodyHTML": ["not", "html"], **ok},
+        # A flag of the wrong type must not withdraw an archived comment.
+        {"id": "C3", "bodyHTML": "kept?", "isMinimized": "false", **ok,
+         "replies": {"nodes": [{"id": "C5", "bodyHTML": "its reply", **ok}]}},
+        {"id": "C4", "bodyHTML": "gone", "deletedAt": 5, **ok},
+        None,
+    ]  # fmt: skip
+    got = parse_comments({"nodes": nodes}, "o/r", head)
+    items = untangle([head, *got.items], head.id)
+    assert [(i.id, i.in_reply_to) for i in items] == [
+        ("github:o/r/D_1", None),
+        ("github:o/r/C1", "github:o/r/D_1"),
+        ("github:o/r/C5", "github:o/r/D_1"),
+    ]
+    assert items[1].content_html == "hi" and items[1].url == ""
+    assert got.removed == ()
+    assert [s.id for s in got.skipped] == ["C2", "C3", "C4", "comment 4"]

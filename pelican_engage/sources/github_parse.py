@@ -129,8 +129,13 @@ def person(author: Any) -> Person:
 
 
 def shown(node: Mapping[str, Any]) -> bool:
-    """Neither deleted nor minimized (hidden as spam, off-topic, outdated...)."""
-    return not node.get("deletedAt") and not node.get("isMinimized")
+    """Neither deleted nor minimized (hidden as spam, off-topic, outdated...).
+    ValueError when the flags are not what the schema says (a Boolean, a
+    DateTime or null): a malformed answer must not withdraw a comment."""
+    minimized, deleted = node.get("isMinimized"), node.get("deletedAt")
+    if minimized not in (None, True, False) or not isinstance(deleted, (str, type(None))):
+        raise ValueError(f"isMinimized {minimized!r} / deletedAt {deleted!r} are not flags"[:120])
+    return not deleted and not minimized
 
 
 def item_id(repo: str, node_id: str) -> str:
@@ -198,15 +203,17 @@ def parse_comments(connection: Any, repo: str, head: Item, parent: str = "") -> 
             skipped.append(Skipped(f"comment {index}", "no id", "comment"))
             continue
         this = item_id(repo, node_id)
-        visible = shown(node)
-        if not visible:
-            removed.append(this)
-        else:
-            try:
+        try:
+            visible = shown(node)
+            if not visible:
+                removed.append(this)
+            else:
                 items.append(_comment(node, this, parent or head.id, head))
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                skipped.append(Skipped(node_id, entry_reason(exc), "comment"))
-                visible = False
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Malformed: skipped, never withdrawn; its replies go on under
+            # the discussion.
+            skipped.append(Skipped(node_id, entry_reason(exc), "comment"))
+            visible = False
         replies = node.get("replies")
         if not parent and isinstance(replies, Mapping):
             below = parse_comments(replies, repo, head, this if visible else head.id)
@@ -220,6 +227,9 @@ def parse_comments(connection: Any, repo: str, head: Item, parent: str = "") -> 
 
 
 def _comment(node: Mapping[str, Any], this: str, parent: str, head: Item) -> Item:
+    body = node.get("bodyHTML")
+    if body is not None and not isinstance(body, str):
+        raise ValueError(f"bodyHTML is {type(body).__name__}, not HTML")
     url = safe_url(str(node.get("url") or ""))
     return Item(
         id=this,
@@ -227,7 +237,7 @@ def _comment(node: Mapping[str, Any], this: str, parent: str, head: Item) -> Ite
         kind="reply",
         author=person(node.get("author")),
         published=parse_timestamp(str(node["createdAt"])),
-        content_html=clean_html(str(node.get("bodyHTML") or "")),
+        content_html=clean_html(body or ""),
         url=url,
         in_reply_to=parent,
         reply_url=url or head.url,
