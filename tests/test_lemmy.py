@@ -122,6 +122,9 @@ def test_comments_are_threaded_by_path(case: Path) -> None:
             item.url == item.reply_url == "https://lemmy.example/comment/" + item.id.split("/")[-1]
         )
         assert item.extras["ap_id"].startswith("https://")
+        assert "<script" not in item.content_html and 'href="javascript' not in item.content_html
+        assert "data:" not in item.content_html and "['" not in item.content_html
+        assert not item.author.url or item.author.url.startswith("https://")
 
 
 def test_comment_markdown_is_rendered_then_sanitised() -> None:

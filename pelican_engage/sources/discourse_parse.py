@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 from ..model import Item, Person, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
-from .discussion import submission, untangle
+from .discussion import flagged, submission, untangle
 
 SOURCE = "discourse"
 #: ``post_type`` of a regular post; 2 (moderator action), 3 (small action:
@@ -196,6 +196,10 @@ def parse_posts(posts: Sequence[Any], topic: Topic, parent: Item) -> Posts:
                 raise ValueError("not an object")
             pid = _number(post.get("id"), "id")
             number = _number(post.get("post_number"), "post_number")
+            # Flags of the wrong type skip the post; they must not withdraw it.
+            flagged(post, "user_deleted", "hidden")
+            if not isinstance(post.get("deleted_at"), (str, type(None))):
+                raise ValueError(f"deleted_at {post.get('deleted_at')!r} is not a time")
             above = post.get("reply_to_post_number")
             above = above if isinstance(above, int) and not isinstance(above, bool) else None
         except ValueError as exc:

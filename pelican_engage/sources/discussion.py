@@ -23,7 +23,7 @@ from ..sanitize import safe_url, text_to_html
 from .network import ArticleView
 from .webmention import targets
 
-__all__ = ["RequestCap", "RequestCapReached", "article_urls", "submission", "untangle"]
+__all__ = ["RequestCap", "RequestCapReached", "article_urls", "flagged", "submission", "untangle"]
 
 
 def article_urls(article: ArticleView) -> list[str]:
@@ -65,6 +65,18 @@ def submission(
         reply_url=safe_url(reply_url),
         extras=dict(extras or {}),
     )
+
+
+def flagged(node: Mapping[str, Any], *names: str) -> bool:
+    """Whether any of the boolean fields ``names`` of ``node`` is true
+    (``is_deleted``, ``removed``...).  ValueError when one is neither a
+    boolean nor null: a malformed answer skips its entry, and must not
+    withdraw an archived comment as a truthy ``"false"`` would."""
+    for name in names:
+        value = node.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"{name} {value!r} is not true or false"[:100])
+    return any(node.get(name) for name in names)
 
 
 def untangle(items: Sequence[Item], root: str) -> list[Item]:

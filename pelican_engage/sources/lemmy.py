@@ -165,7 +165,12 @@ class LemmySource:
         out: dict[str, list[int]] = {"posts": sorted(by_id)}
         for post_id, view in list(by_id.items())[:MAX_POSTS]:
             if view is not None:
-                if parse.post_gone(view):
+                try:
+                    withdrawn = parse.post_gone(view)
+                except ValueError as exc:
+                    skipped.append(Skipped(str(post_id), entry_reason(exc), "post"))
+                    continue
+                if withdrawn:
                     gone.append(f"{SOURCE}:{host}/post/{post_id}")
                     out["posts"].remove(post_id)  # not asked for again
                     continue

@@ -31,7 +31,7 @@ from ..deepjson import json_object
 from ..model import Item, Person, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
-from .discussion import submission, untangle
+from .discussion import flagged, submission, untangle
 
 SOURCE = "lemmy"
 
@@ -95,8 +95,8 @@ def comments(answer: Any) -> list[Mapping[str, Any]]:
 
 
 def post_gone(view: Mapping[str, Any]) -> bool:
-    post = json_object(view.get("post"))
-    return bool(post.get("deleted") or post.get("removed"))
+    """The post is deleted or removed; ValueError when a flag is no boolean."""
+    return flagged(json_object(view.get("post")), "deleted", "removed")
 
 
 def parse_post(view: Mapping[str, Any], host: str, base: str) -> Item:
@@ -139,6 +139,9 @@ def parse_comment(view: Mapping[str, Any], host: str, base: str, parent: str) ->
     comment_id = comment["id"]
     if not isinstance(comment_id, int) or isinstance(comment_id, bool):
         raise ValueError(f"comment id {comment_id!r} is not a number")
+    content = comment.get("content")
+    if content is not None and not isinstance(content, str):
+        raise ValueError(f"content is {type(content).__name__}, not Markdown")
     url = f"{base}/comment/{comment_id}"
     return Item(
         id=f"{SOURCE}:{host}/{comment_id}",
@@ -146,7 +149,7 @@ def parse_comment(view: Mapping[str, Any], host: str, base: str, parent: str) ->
         kind="reply",
         author=person(view.get("creator")),
         published=_when(comment.get("published")),
-        content_html=markdown_html(str(comment.get("content") or "")),
+        content_html=markdown_html(content or ""),
         url=url,
         in_reply_to=parent,
         reply_url=url,
@@ -167,14 +170,18 @@ def thread(
     """
     root = f"{SOURCE}:{host}/post/{post_id}"
     gone: set[int] = set()
+    odd: dict[int, str] = {}  # flags that are no booleans: skipped, not gone
     views = [v for v in views if isinstance(v, Mapping)]
     for view in views:
         comment = json_object(view.get("comment"))
         cid = comment.get("id")
         if not isinstance(cid, int):
             continue
-        if comment.get("deleted") or comment.get("removed"):
-            gone.add(cid)
+        try:
+            if flagged(comment, "deleted", "removed"):
+                gone.add(cid)
+        except ValueError as exc:
+            odd[cid] = str(exc)
     items: list[Item] = []
     skipped: list[Skipped] = []
     seen: set[int] = set()
@@ -184,12 +191,14 @@ def thread(
         if cid in gone or cid in seen:
             continue
         try:
+            if cid in odd:
+                raise ValueError(odd[cid])
             path = _path(comment)
             if path[-1] != cid:
                 raise ValueError(f"path {comment.get('path')!r} does not end with its id")
             if cid in path[:-1]:
                 raise ValueError(f"path {comment.get('path')!r} names the comment as its ancestor")
-            ancestors = [a for a in path[:-1] if a not in gone]
+            ancestors = [a for a in path[:-1] if a not in gone and a not in odd]
             parent = f"{SOURCE}:{host}/{ancestors[-1]}" if ancestors else root
             item = parse_comment(view, host, base, parent)
         except (KeyError, TypeError, ValueError) as exc:

@@ -30,7 +30,7 @@ from ..fetch import Job, Result, Source
 from ..model import Item, Person, Problem, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
-from .discussion import RequestCap, article_urls, submission, untangle
+from .discussion import RequestCap, article_urls, flagged, submission, untangle
 from .network import ArticleView, FetchSetup, Network
 
 if TYPE_CHECKING:
@@ -152,10 +152,10 @@ def parse_story(answer: Any, base: str = API_URL) -> Story:
         # A parent not in the answer (or not yet seen): the story, not nowhere.
         under = shown.get(parent, story.id) if isinstance(parent, str) else story.id
         shown[name] = under
-        if node.get("is_deleted") or node.get("is_moderated"):
-            gone.append(f"{SOURCE}:{name}")
-            continue
         try:
+            if flagged(node, "is_deleted", "is_moderated"):
+                gone.append(f"{SOURCE}:{name}")
+                continue
             item = _comment(node, under, story.id, base)
         except (KeyError, TypeError, ValueError) as exc:
             skipped.append(Skipped(name, entry_reason(exc), "comment"))
