@@ -57,6 +57,19 @@ def test_comments_are_sanitised_and_a_broken_one_is_named() -> None:
     assert problems == [f"{REPO}#1 comment 3: no created_at; left out"]
 
 
+def test_a_comment_whose_body_is_no_text_is_named_not_shown_as_junk() -> None:
+    issue = load("issues")[0]
+    good, *_ = load("comments-1")
+    odd = {**good, "node_id": "IC_odd", "body_html": ["<p>x</p>"], "body": None}
+    also = {**good, "node_id": "IC_odd2", "body_html": None, "body": {"text": "x"}}
+    post, problems = issue_export(issue, [good, odd, also], REPO, "https://blog.example")
+    assert [i.id for i in post.items] == [f"github:{REPO}/{good['node_id']}"]
+    assert problems == [
+        f"{REPO}#1 comment 2: body_html or body is not text; left out",
+        f"{REPO}#1 comment 3: body_html or body is not text; left out",
+    ]
+
+
 class FakeRest:
     """``/repos/<repo>/issues`` (paged by ``page``/``per_page``) and each
     issue's ``/comments``."""
@@ -171,3 +184,19 @@ def test_a_value_that_is_no_repository_is_refused(
     conf = site.write_conf()
     assert main(["import", "utterances", "not a repo", "-s", str(conf)]) == 2
     assert "expected owner/name" in capsys.readouterr().err
+
+
+def test_an_issue_that_is_no_object_is_named_not_counted_as_a_pull_request(
+    server: Server,
+) -> None:
+    from pelican_engage.http import Client, HttpSettings
+
+    server.routes[f"/repos/{REPO}/issues"] = lambda h, n: send(
+        h, 200, json.dumps(["junk", {"number": 9, "comments": 0, "title": "x"}]).encode()
+    )
+    export = utterances.read_repository(
+        REPO, Client(HttpSettings(retries=0)), server.url, "", "https://blog.example"
+    )
+    assert export.posts == ()
+    assert export.skipped == {"issues without comments": 1}
+    assert export.problems == (f"{REPO}: an issue that is not a JSON object; left out",)

@@ -54,7 +54,9 @@ def parse_comment(comment: Mapping[str, Any], repo: str, issue_url: str) -> Item
     given = comment.get("user")
     user: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     login = clean_text(str(user.get("login") or "")) or "ghost"
-    html = comment.get("body_html")
+    html, body = comment.get("body_html"), comment.get("body")
+    if not isinstance(html, (str, type(None))) or not isinstance(body, (str, type(None))):
+        raise ValueError("body_html or body is not text")
     url = safe_url(str(comment.get("html_url") or ""))
     return Item(
         id=f"github:{repo}/{node_id}",
@@ -67,9 +69,7 @@ def parse_comment(comment: Mapping[str, Any], repo: str, issue_url: str) -> Item
             avatar=safe_url(str(user.get("avatar_url") or "")),
         ),
         published=parse_timestamp(str(comment["created_at"])),
-        content_html=clean_html(str(html))
-        if html
-        else text_to_html(str(comment.get("body") or "")),
+        content_html=clean_html(html) if html else text_to_html(body or ""),
         url=url,
         reply_url=url or issue_url,
     )
@@ -139,7 +139,10 @@ def read_repository(repo: str, client: Client, api_url: str, token: str, siteurl
     problems: list[str] = []
     skipped: dict[str, int] = {}
     for issue in issues:
-        if not isinstance(issue, Mapping) or "pull_request" in issue:
+        if not isinstance(issue, Mapping):
+            problems.append(f"{repo}: an issue that is not a JSON object; left out")
+            continue
+        if "pull_request" in issue:
             skipped["pull requests"] = skipped.get("pull requests", 0) + 1
             continue
         count, number = issue.get("comments"), issue.get("number")
