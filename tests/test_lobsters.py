@@ -205,6 +205,17 @@ def test_a_removed_story_is_a_tombstone_and_no_longer_followed(server: Server) -
     assert "lobsters:c00001" in {i.id for i in result.items}
 
 
+def test_a_story_gone_before_a_failure_is_withdrawn_not_just_forgotten(server: Server) -> None:
+    fake = FakeLobsters(server, stories=[])
+    fake.story({"short_id": "zz9999"}, status=404, body=b"{}")
+    fake.story({"short_id": "ab12cd"}, status=502, body=b"bad gateway")
+    result = source(fake).fetch(lookup_job(), {"stories": ["zz9999", "ab12cd"]})
+    assert isinstance(result.error, FetchError)
+    # It left the cursor, so it must be a tombstone now or never.
+    assert result.cursor["stories"] == ["ab12cd"]
+    assert result.gone == ("lobsters:zz9999",)
+
+
 def test_a_site_without_the_lookup_is_not_asked_again(server: Server) -> None:
     fake = FakeLobsters(server)
     fake.lookup_status = 404

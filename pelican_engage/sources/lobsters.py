@@ -228,6 +228,7 @@ class LobstersSource:
         stories = list(known)
         items: list[Item] = []
         gone: list[str] = []
+        withdrawn: list[str] = []  # stories answered 404
         skipped: list[Skipped] = []
         lookup = cursor.get("lookup", True) is not False
 
@@ -253,6 +254,7 @@ class LobstersSource:
                         raise
                     # Deleted or removed: the site shows it to nobody now.
                     gone.append(f"{SOURCE}:{short}")
+                    withdrawn.append(f"{SOURCE}:{short}")
                     stories.remove(short)
                     etags.pop(short, None)
                     continue
@@ -268,9 +270,11 @@ class LobstersSource:
                 if _etag(response):
                     etags[short] = _etag(response)
         except FetchError as exc:
-            if not items:
+            if not items and not withdrawn:
                 raise
-            return Result(tuple(items), out(), error=exc)
+            # What came is kept.  A story the site answered 404 for left the
+            # cursor: it is withdrawn even though a later request failed.
+            return Result(tuple(items), out(), error=exc, gone=tuple(withdrawn))
         return Result(tuple(items), out(), gone=tuple(gone), skipped=tuple(skipped))
 
 
