@@ -200,3 +200,23 @@ def test_an_issue_that_is_no_object_is_named_not_counted_as_a_pull_request(
     assert export.posts == ()
     assert export.skipped == {"issues without comments": 1}
     assert export.problems == (f"{REPO}: an issue that is not a JSON object; left out",)
+
+
+def test_the_token_stays_with_the_api_through_a_redirect(server: Server) -> None:
+    from pelican_engage.http import Client, HttpSettings
+
+    other = Server()  # another loopback port: another origin
+    try:
+        server.routes[f"/repos/{REPO}/issues"] = lambda h, n: send(
+            h, 302, b"", Location=f"{other.url}/repos/{REPO}/issues"
+        )
+        other.routes[f"/repos/{REPO}/issues"] = lambda h, n: send(h, 200, b"[]")
+        export = utterances.read_repository(
+            REPO, Client(HttpSettings(retries=0)), server.url, "ghp_canary_77", "https://b.example"
+        )
+        assert export.posts == ()
+        assert server.seen[0]["Authorization"] == "Bearer ghp_canary_77"
+        assert other.seen and all("Authorization" not in h for h in other.seen)
+        assert "ghp_canary_77" not in json.dumps(other.seen)
+    finally:
+        other.close()
