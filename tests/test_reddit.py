@@ -125,6 +125,8 @@ def test_comment_trees_become_threaded_items(case: Path) -> None:
         expected["submission"]["author"],
         expected["submission"]["url"],
     )
+    if "text" in expected["submission"]:
+        assert sub.content_html == expected["submission"]["text"]
     items, skipped, gone = reddit_parse.thread(link["id"], tree.records)
     assert [[i.id, i.in_reply_to] for i in items] == expected["items"]
     assert gone == expected["gone"]

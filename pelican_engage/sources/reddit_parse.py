@@ -121,7 +121,9 @@ def parse_link(data: Mapping[str, Any]) -> Item:
     return submission(
         SOURCE,
         link_id,
-        title=clean_text(str(data.get("title") or "")),
+        # Plain text with raw_json=1 ("<div> soup" is a title, not markup):
+        # submission() escapes it, once.
+        title=str(data.get("title") or ""),
         url=url,
         author=person(data.get("author")),
         published=_epoch(data.get("created_utc")),
