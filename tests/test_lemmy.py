@@ -428,3 +428,17 @@ def test_lemmy_urls_give_dedup_keys_and_profiles_handles() -> None:
     assert "lemmy:lemmy.world/post/101" in url_keys("https://lemmy.world/post/101")
     assert "lemmy:lemmy.world/201" in url_keys("https://lemmy.world/comment/201")
     assert profile_handle("https://lemmy.world/u/marin") == ("lemmy", "marin@lemmy.world")
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("<div> soup & more", "<p>&lt;div&gt; soup &amp; more</p>"),  # Lemmy 0.19: text
+        ("Fish &amp; chips", "<p>Fish &amp; chips</p>"),  # Lemmy 0.18 escaped it
+        ("<script>alert(1)</script>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"),
+    ],
+)
+def test_a_post_title_is_text_escaped_once(name: str, shown: str) -> None:
+    view = copy.deepcopy(load("search.json")["posts"][0])
+    view["post"]["name"] = name
+    assert lemmy_parse.parse_post(view, "lemmy.world", "https://lemmy.world").content_html == shown

@@ -20,6 +20,7 @@ elsewhere has another id there and the same ``ap_id``, which dedup reads.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -112,7 +113,10 @@ def parse_post(view: Mapping[str, Any], host: str, base: str) -> Item:
     return submission(
         SOURCE,
         f"{host}/post/{post_id}",
-        title=clean_text(str(post.get("name") or "")),
+        # A title is text ("<div> soup" is words, kept and escaped once by
+        # submission()); Lemmy 0.18 stored it HTML-escaped ("&amp;",
+        # LemmyNet/lemmy#3754, fixed in 0.19), hence the unescape.
+        title=html.unescape(str(post.get("name") or "")),
         url=url,
         author=person(view.get("creator")),
         published=_when(post.get("published")),
