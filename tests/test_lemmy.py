@@ -247,6 +247,19 @@ def test_posts_past_the_per_fetch_limit_are_told_and_kept(server: Server) -> Non
     assert result.cursor == {"posts": many}  # the rest waits, not forgotten
 
 
+def test_a_known_post_deleted_since_is_withdrawn_not_shown_again(server: Server) -> None:
+    fake = FakeLemmy(server)
+    fake.search = {}  # Lemmy's search leaves deleted posts out
+    views = copy.deepcopy(fake.comments[101])
+    for view in views:
+        view["post"]["deleted"] = True
+    fake.comments = {101: views}
+    host = server.url.split("//", 1)[1]
+    result = source(server).fetch(job(server), {"posts": [101]})
+    assert result.gone == (f"lemmy:{host}/post/101",)
+    assert result.items == () and result.cursor == {"posts": []}
+
+
 def test_a_comment_whose_path_names_itself_is_skipped_not_its_siblings() -> None:
     when = "2024-11-28T10:00:00Z"
     views = [

@@ -201,6 +201,12 @@ class LemmySource:
                 post_view = next((v for v in views_of if v.get("post")), None)
                 if post_view is not None:
                     try:
+                        if parse.post_gone(post_view):
+                            # Deleted or removed since: withdrawn, as when a
+                            # search shows it so, and not asked for again.
+                            gone.append(f"{SOURCE}:{host}/post/{post_id}")
+                            out["posts"].remove(post_id)
+                            continue
                         items.append(parse.parse_post(post_view, host, base))
                     except (KeyError, TypeError, ValueError) as exc:
                         skipped.append(Skipped(str(post_id), entry_reason(exc), "post"))
