@@ -74,7 +74,7 @@ class Gauge:
 
 
 def account(n: int) -> dict[str, object]:
-    return {"id": str(n), "username": f"r{n}", "acct": f"r{n}@else.example", "display_name": f"R{n}"}
+    return {"id": str(n), "username": f"r{n}", "acct": f"r{n}@else.example", "display_name": "R"}
 
 
 def status(host: str, sid: int, parent: int | None, replies: int, **extra: object) -> dict:
@@ -283,7 +283,9 @@ def main() -> int:
         wall = statistics.median(walls)
         print(f"\n{name}: {requests} requests, sequential {sequential:.2f} s (requests x latency)")
         print("  runs: " + ", ".join(f"{w:.2f} s" for w in walls) + f"; median {wall:.2f} s")
-        print(f"  = {wall / sequential:.3f}x sequential, {wall / floor:.3f}x the floor {floor:.2f} s")
+        print(
+            f"  = {wall / sequential:.3f}x sequential, {wall / floor:.3f}x the floor {floor:.2f} s"
+        )
         if servers == 1:
             passed = wall <= 1.10 * floor
             print(f"  target within 10% of the floor (<= {1.10 * floor:.2f} s): {_v(passed)}")
