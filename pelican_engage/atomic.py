@@ -24,8 +24,13 @@ def _default_mode() -> int:
 FILE_MODE = _default_mode()
 
 
-def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None:
+def atomic_write(
+    path: Path, data: str | bytes, mode: int | None = None, *, exclusive: bool = False
+) -> None:
     """Replace ``path`` by ``data`` (text is written as UTF-8), all or nothing.
+
+    ``exclusive``: create ``path``, never replace it: FileExistsError when it
+    exists (a hard link takes the new name, which fails rather than clobbers).
 
     The temporary file is ``.<name>.<random>.tmp`` in the same folder; it
     is removed when the write fails, and one left by a killed process is
@@ -46,7 +51,11 @@ def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -13,7 +13,16 @@ from collections.abc import Mapping
 from . import bluesky, feed, mastodon, twitter, webmention, wordpress
 from .network import ArticleView, FetchSetup, Network
 
-__all__ = ["BY_NAME", "NETWORKS", "ArticleView", "FetchSetup", "Network", "network", "owner"]
+__all__ = [
+    "BY_NAME",
+    "NETWORKS",
+    "WITH_HANDLES",
+    "ArticleView",
+    "FetchSetup",
+    "Network",
+    "network",
+    "owner",
+]
 
 #: In the order jobs are made and settings are checked.
 NETWORKS: tuple[Network, ...] = (
@@ -27,6 +36,9 @@ NETWORKS: tuple[Network, ...] = (
 BY_NAME: Mapping[str, Network] = {n.name: n for n in NETWORKS}
 #: Networks where the author announces posts (``tweet:``, ``mastodon:``...).
 ANNOUNCING: tuple[Network, ...] = tuple(n for n in NETWORKS if n.announces)
+#: Networks of accounts where the author has handles: the announcing ones
+#: and the discussion sites (Hacker News, Reddit...).
+WITH_HANDLES: tuple[Network, ...] = tuple(n for n in NETWORKS if n.has_handles)
 
 
 def network(name: str) -> Network:
