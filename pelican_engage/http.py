@@ -34,6 +34,8 @@ from . import __version__
 from .errors import FetchError, OutOfTime, RateLimited, SourceUnavailable, Unreachable
 from .model import parse_timestamp
 from .netpolicy import redirect_headers, redirect_refusal
+from .slots import NoSlot, RequestSlots
+from .together import Together
 from .watch import Watch, WatchedAdapter, watching
 
 __all__ = [
@@ -190,8 +192,11 @@ class Client:
         secrets: Iterable[str] = (),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] | None = None,
+        slots: RequestSlots | None = None,
     ) -> None:
         self.settings = settings or HttpSettings()
+        self.slots = slots or RequestSlots()  # a fetch's clients share one
+        self.together = Together()  # a few of one job's requests at once
         self.secrets = tuple(s for s in secrets if s)
         _URLLIB3_FILTER.secrets.update(self.secrets)
         self._sleep = sleep
@@ -207,6 +212,7 @@ class Client:
         return self._requests
 
     def close(self) -> None:
+        self.together.close()
         self._sessions.close()
 
     def get(
@@ -219,11 +225,28 @@ class Client:
     ) -> Response:
         """GET ``url``; 304 (with ``etag``/``last_modified``) is a Response.
 
+        The request first waits for a slot of its host (``slots``), and
+        keeps it through its retries; its own time limits start then.
         Raises :class:`Unreachable` when the host does not answer (no
         connection, a timeout, no whole answer within ``total_timeout``
         seconds), :class:`OutOfTime` when the fetch budget runs out,
         :class:`RateLimited` and :class:`FetchError` otherwise.
         """
+        try:
+            with self.slots.hold(urlsplit(url).netloc, self.deadline):
+                return self._get(url, params, headers, etag, last_modified)
+        except NoSlot:
+            shown = redact(url, self.secrets)
+            raise OutOfTime(shown, "not asked: the fetch budget is spent") from None
+
+    def _get(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        etag: str = "",
+        last_modified: str = "",
+    ) -> Response:
         shown = redact(url, self.secrets)
         sent = dict(headers or {})
         if etag:
@@ -256,7 +279,7 @@ class Client:
                 # Asking again would only wait as long again.
                 raise Unreachable(shown, f"timed out{_via(trail)}") from None
             except requests.ConnectionError as exc:
-                if last or not self._pause(self.settings.backoff * 2**attempt, deadline):
+                if last or not _pause(self._sleep, self.settings.backoff * 2**attempt, deadline):
                     if _no_connection(exc):
                         raise Unreachable(shown, f"cannot connect{_via(trail)}") from None
                     # The host took the connection, then dropped it: it answers.
@@ -274,11 +297,11 @@ class Client:
                 now = self._clock()
                 reset = parse_reset(response.headers, now)
                 wait = (reset - now).total_seconds() if reset else self.settings.backoff
-                if last or wait > self.settings.max_wait or not self._pause(wait, deadline):
+                if last or wait > self.settings.max_wait or not _pause(self._sleep, wait, deadline):
                     raise RateLimited(shown, reset)
                 continue
             if response.status in _RETRY_STATUSES:
-                if last or not self._pause(self.settings.backoff * 2**attempt, deadline):
+                if last or not _pause(self._sleep, self.settings.backoff * 2**attempt, deadline):
                     raise FetchError(shown, f"server error {response.status}", response.status)
                 continue
             if response.status >= 400:
@@ -288,13 +311,6 @@ class Client:
                 )
             return response
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _pause(self, seconds: float, deadline: float) -> bool:
-        """Sleep before another try; False when the deadline comes first."""
-        if time.monotonic() + max(0.0, seconds) >= deadline:
-            return False
-        self._sleep(max(0.0, seconds))
-        return True
 
     def _fetch(
         self,
@@ -430,6 +446,14 @@ class _Sessions:
             for session in self._sessions.values():
                 session.close()
             self._sessions.clear()
+
+
+def _pause(sleep: Callable[[float], None], seconds: float, deadline: float) -> bool:
+    """Sleep before another try; False when the deadline comes first."""
+    if time.monotonic() + max(0.0, seconds) >= deadline:
+        return False
+    sleep(max(0.0, seconds))
+    return True
 
 
 def _no_connection(exc: requests.ConnectionError) -> bool:
