@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -228,8 +229,10 @@ def run_once(
             httpd.shutdown()
             httpd.server_close()
         shutil.rmtree(root, ignore_errors=True)
+    said = re.search(r"error\(s\), ([0-9.]+) s", done.stdout)
     return {
         "wall": wall,
+        "fetch": float(said[1]) if said else float("nan"),
         "requests": gauge.requests,
         "host_peak": max(gauge.peak.values(), default=0),
         "total_peak": gauge.total_peak,
@@ -283,6 +286,11 @@ def main() -> int:
         wall = statistics.median(walls)
         print(f"\n{name}: {requests} requests, sequential {sequential:.2f} s (requests x latency)")
         print("  runs: " + ", ".join(f"{w:.2f} s" for w in walls) + f"; median {wall:.2f} s")
+        phase = statistics.median(float(r["fetch"]) for r in runs)
+        print(
+            f"  of which fetching (as the command reports it): {phase:.1f} s "
+            f"= {phase / floor:.3f}x the floor; the rest is start-up and reading the site"
+        )
         print(
             f"  = {wall / sequential:.3f}x sequential, {wall / floor:.3f}x the floor {floor:.2f} s"
         )

@@ -1,5 +1,5 @@
-"""The hosts of one fetch: a few requests at a time each, and none to a
-host that stopped answering.
+"""The hosts of one fetch: a few jobs at a time each (their requests are
+counted in ``slots.py``), and none to a host that stopped answering.
 
 The first job on a host runs alone (the probe): when the host does not
 answer, its other jobs are skipped at once instead of each waiting for its

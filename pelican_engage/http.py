@@ -434,6 +434,14 @@ class _Sessions:
             session = self._sessions.get(key)
             if session is None:
                 session = Session()
+                # Proxies and CA bundle from the environment, read once per
+                # session, not before every request (half of a request's
+                # own CPU time); and no .netrc password, sent to whichever
+                # host it names: secrets come from ENGAGE_* variables only.
+                found = session.merge_environment_settings(url, {}, None, None, None)
+                session.trust_env = False
+                session.proxies.update(found["proxies"])
+                session.verify = found["verify"]
                 session.headers["User-Agent"] = USER_AGENT
                 adapter = WatchedAdapter()
                 session.mount("http://", adapter)
