@@ -11,7 +11,7 @@ The whole command is timed, as a user runs it: a fresh process
 (interpreter start, imports, reading the site with Pelican's readers),
 with an empty archive each round.  The sequential time is the requests the
 servers saw times the latency: what a one-request-at-a-time fetcher needs
-at best (``--sequential`` also measures it, with ENGAGE_CONCURRENCY=1).
+at best (``--sequential`` also measures it, with ENGAGE_CONCURRENCY = 1).
 
 Targets (issue 16): on 4 servers, wall <= 0.2x sequential; on one server,
 wall within 10% of the politeness floor, requests x latency / 4 (at most 4
@@ -40,6 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 PER_HOST = 4
+DEFAULT_CONCURRENCY = 8  # ENGAGE_CONCURRENCY's default
 REPLIES = 2
 FAVOURITES = 2
 REBLOGS = 1
@@ -153,7 +154,7 @@ def serve(latency: float, gauge: Gauge) -> ThreadingHTTPServer:
     return server
 
 
-def write_site(root: Path, hosts: list[str], posts: int) -> Path:
+def write_site(root: Path, hosts: list[str], posts: int, concurrency: int | None) -> Path:
     content = root / "content"
     content.mkdir(parents=True)
     for n in range(posts):
@@ -174,6 +175,8 @@ def write_site(root: Path, hosts: list[str], posts: int) -> Path:
         "TIMEZONE": "UTC",
         "PLUGINS": ["pelican_engage"],
     }
+    if concurrency is not None:
+        settings["ENGAGE_CONCURRENCY"] = concurrency
     conf.write_text("".join(f"{k} = {v!r}\n" for k, v in settings.items()), encoding="utf-8")
     return conf
 
@@ -205,11 +208,9 @@ def run_once(
     hosts = [f"127.0.0.1:{h.server_port}" for h in httpds]
     root = Path(tempfile.mkdtemp(prefix="fetch-speed-"))
     try:
-        conf = write_site(root, hosts, posts)
+        conf = write_site(root, hosts, posts, concurrency)
         env = {**os.environ, "ENGAGE_OFFLINE": ""}
         env.pop("ENGAGE_MASTODON_TOKEN", None)
-        if concurrency is not None:
-            env["ENGAGE_CONCURRENCY"] = str(concurrency)
         started = time.perf_counter()
         done = subprocess.run(
             [*command(), "fetch", "--force", "-s", str(conf)],
@@ -263,7 +264,7 @@ def main() -> int:
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
-    limit = args.concurrency or 8
+    limit = args.concurrency or DEFAULT_CONCURRENCY
 
     print(
         f"{args.posts} posts, {args.latency * 1000:.0f} ms per answer, "
