@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 PER_HOST = 4
-DEFAULT_CONCURRENCY = 8  # ENGAGE_CONCURRENCY's default
+DEFAULT_CONCURRENCY = 16  # ENGAGE_CONCURRENCY's default
 REPLIES = 2
 FAVOURITES = 2
 REBLOGS = 1

@@ -200,7 +200,7 @@ class Fetcher:
         archive: Archive,
         sources: Mapping[str, Source],
         refresh: Refresh | None = None,
-        concurrency: int = 8,
+        concurrency: int = 16,
         per_host: int = PER_HOST,
         budget_seconds: float = 120.0,
         clock: Callable[[], datetime] | None = None,
