@@ -204,3 +204,22 @@ def test_hosts_take_turns_in_the_queue() -> None:
     jobs = [job_for(f"k{n}", f"https://{h}/@m/{n}", NOW) for n, h in enumerate("aaabbc")]
     assert [j.host for j in by_turns(jobs)] == list("abcaba")
     assert sorted(j.post_key for j in by_turns(jobs)) == sorted(j.post_key for j in jobs)
+
+
+def test_a_bluesky_posts_like_and_repost_lists_are_asked_together(
+    server: Server, tmp_path: Path
+) -> None:
+    from tests.test_bluesky import FakeAppView, bsky_fetcher, bsky_job
+
+    FakeAppView(server)
+    flight = Flight()
+    flight.barriers["lists"] = threading.Barrier(2, timeout=HOLD)
+    for method, name in (("getLikes", "likes.json"), ("getRepostedBy", "reposted-by.json")):
+        body = (Path(__file__).parent / "data" / "bluesky" / name).read_bytes()
+        server.routes[f"/xrpc/app.bsky.feed.{method}"] = flight.route(
+            server, lambda body=body: body, "lists"
+        )
+    summary = bsky_fetcher(tmp_path, server).run([bsky_job(server)])
+    assert not summary.errors and not summary.entry_lines
+    kinds = sorted(i.kind for i in Archive(tmp_path / "archive").load("post").items.values())
+    assert kinds.count("like") == 2 and kinds.count("repost") == 1
