@@ -145,12 +145,11 @@ def fetch(
         backoff=HostBackoff(settings.cache_path / "hosts.json"),
         retry_hosts=force,
     )
-    # One wall clock for the whole fetch: every request stops with it; and
-    # one count of requests at once, per host and in all, across sources.
+    # One wall clock for the whole fetch: every request stops with it (the
+    # fetcher gave them its count of requests at once, per host and in all).
     deadline = fetcher.start()
     for client in clients.values():
         client.deadline = deadline
-        client.slots = fetcher.slots
     by_key = {arts.post_key(a): a for a in articles}
     found_by: dict[tuple[str, str], Network] = {}
     due = fetcher.due(discovery, force=force)

@@ -89,7 +89,7 @@ def run(tmp_path: Path, jobs: list, per_host: int = 4, concurrency: int = 8):
         per_host=per_host,
         concurrency=concurrency,
     )
-    client.slots = fetcher.slots  # as fetching.py does for every client of a fetch
+    assert client.slots is fetcher.slots  # the sources' clients count with the fetcher
     summary = fetcher.run(jobs)
     client.close()
     return summary, Archive(tmp_path / "archive")
