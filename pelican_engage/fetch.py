@@ -214,8 +214,11 @@ class Fetcher:
         self.per_host = max(1, per_host)
         self.budget_seconds = budget_seconds
         self._clock = clock or (lambda: datetime.now(timezone.utc))
-        #: Each host's job slots, and whether it answers (in this build and before).
-        self.hosts = Hosts(self.per_host, self._clock, backoff, retry_hosts)
+        #: Each host's job slots, and whether it answers (in this build and
+        #: before).  Twice as many jobs as requests: while a job parses or
+        #: writes its archive file, the others' requests keep the host's
+        #: request slots busy.
+        self.hosts = Hosts(2 * self.per_host, self._clock, backoff, retry_hosts)
         #: Requests at once, per host and in all, shared by the sources'
         #: HTTP clients: a post's requests that go out together count too.
         self.slots = RequestSlots(self.per_host, self.concurrency)

@@ -31,7 +31,14 @@ from requests import Session  # by name: Client.requests (the count) shadows the
 from requests.utils import requote_uri
 
 from . import __version__
-from .errors import FetchError, OutOfTime, RateLimited, SourceUnavailable, Unreachable
+from .errors import (
+    FetchError,
+    NotAsked,
+    OutOfTime,
+    RateLimited,
+    SourceUnavailable,
+    Unreachable,
+)
 from .model import parse_timestamp
 from .netpolicy import redirect_headers, redirect_refusal
 from .slots import NoSlot, RequestSlots
@@ -237,7 +244,7 @@ class Client:
                 return self._get(url, params, headers, etag, last_modified)
         except NoSlot:
             shown = redact(url, self.secrets)
-            raise OutOfTime(shown, "not asked: the fetch budget is spent") from None
+            raise NotAsked(shown, "not asked: the fetch budget is spent") from None
 
     def _get(
         self,
@@ -261,7 +268,7 @@ class Client:
         for attempt in range(tries):
             last = attempt == tries - 1
             if time.monotonic() >= budget:
-                raise OutOfTime(shown, "not asked: the fetch budget is spent")
+                raise NotAsked(shown, "not asked: the fetch budget is spent")
             trail: list[str] = []
             try:
                 response = self._fetch(url, params, sent, deadline, trail)
