@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .archive import ArchiveError
 from .cli_site import (
@@ -17,12 +19,67 @@ from .cli_site import (
 )
 from .engine import is_opted_out, post_key
 
+IMPORT_FORMATS = (
+    "wordpress-wxr",
+    "wordpress-html",
+    "disqus",
+    "twitter-archive",
+    "pelican-comment-system",
+    "mail",
+    "utterances",
+)
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> dict[str, Callable[..., int]]:
+    """Add ``import`` to the CLI's subparsers; its handler."""
+    imp = commands.add_parser(
+        "import",
+        parents=[common],
+        help="bring in replies or comments from an export",
+        description="Import an export into the archive. wordpress-wxr: a WordPress export "
+        "file; wordpress-html: a saved post page or its URL; disqus: a Disqus export "
+        "(.xml or .xml.gz); twitter-archive: your X archive (zip or folder), whose "
+        "replies join conversations already archived; pelican-comment-system: check the "
+        "comment folders, which are read in place; mail: messages answering the Reply and "
+        "Leave a comment links (an mbox file, a Maildir folder, or imaps://user@host/Folder "
+        "with the password in $ENGAGE_IMAP_PASSWORD) become comment files; utterances: "
+        "the GitHub issues of OWNER/NAME (token in $ENGAGE_GITHUB_TOKEN, optional). "
+        "Importing twice changes nothing.",
+    )
+    imp.add_argument(
+        "format", choices=IMPORT_FORMATS, metavar="FORMAT", help=", ".join(IMPORT_FORMATS)
+    )
+    imp.add_argument(
+        "path", metavar="PATH_OR_URL", nargs="?", default="", help="the export file, folder or URL"
+    )
+    imp.add_argument(
+        "--post",
+        metavar="KEY",
+        help="the post key a one-post export or a page goes into; of a bigger export, "
+        "only the post that belongs to KEY",
+    )
+    imp.add_argument(
+        "--map",
+        metavar="OLD_URL=KEY",
+        action="append",
+        default=[],
+        help="place the exported post at OLD_URL into post KEY (repeatable)",
+    )
+    imp.add_argument("--map-file", metavar="CSV", help="rows of OLD_URL,KEY, as --map")
+    imp.add_argument("--url", default="", help="wordpress-html: the page's URL, for a saved file")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="mail: show what would be written, write nothing"
+    )
+    return {"import": cmd_import}
+
 
 def cmd_import(args: argparse.Namespace) -> int:
     if args.format == "pelican-comment-system":
         return _check_comment_folders(args)
     if args.format == "mail":
         return _import_mail(args)
+    if args.format == "utterances":
+        return _import_utterances(args)
     if not args.path:
         raise UsageError(f"import {args.format} needs a PATH_OR_URL")
     if args.format != "twitter-archive":
@@ -98,6 +155,46 @@ def _import_comments(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     except ImportFormatError as exc:
         raise UsageError(f"{exc}; nothing imported") from exc
+    sys.stdout.write(apply.summary(export, report))
+    return apply.exit_status(export)
+
+
+def _import_utterances(args: argparse.Namespace) -> int:
+    """``import utterances OWNER/NAME``: the repository's issues, read through
+    GitHub's REST API (ENGAGE_GITHUB's api_url and token), placed as the
+    other exports are."""
+    import os
+
+    from .http import Client
+    from .importers import ImportFormatError, apply, utterances
+    from .sources.github_parse import check_repo
+
+    repo = args.path.strip().removeprefix("https://github.com/").strip("/")
+    try:
+        repo = check_repo(repo)
+    except ValueError as exc:
+        raise UsageError(f"import utterances needs OWNER/NAME: {exc}") from None
+    settings = read_site_settings(args.settings)
+    engine = make_engine(settings)
+    articles = site_articles(settings)
+    check_post(args.post, articles)
+    github = engine.settings.network("github")
+    token = os.environ.get(github.token_env, "")
+    client = Client(secrets=[token])
+    try:
+        maps = apply.parse_map(args.map)
+        if args.map_file:
+            maps += apply.read_map_file(args.map_file)
+        export = utterances.read_repository(
+            repo, client, github.api_url, token, engine.settings.siteurl
+        )
+        report = apply.apply_export(engine, articles, export, args.post, maps)
+    except apply.ImportWriteError as exc:
+        raise UsageError(str(exc)) from exc
+    except ImportFormatError as exc:
+        raise UsageError(f"{exc}; nothing imported") from exc
+    finally:
+        client.close()
     sys.stdout.write(apply.summary(export, report))
     return apply.exit_status(export)
 

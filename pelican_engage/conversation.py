@@ -14,10 +14,10 @@ from functools import cached_property
 
 from .consent import consent
 from .dedup import dedupe, vouched
+from .identity import AuthorIdentity, normal_handle, normal_url
 from .model import (
     ANSWERABLE_KINDS,
     CONVERSATION_KINDS,
-    AuthorIdentity,
     Item,
     Node,
     Person,
@@ -25,8 +25,6 @@ from .model import (
     Problem,
     Thread,
     Tombstone,
-    normal_handle,
-    normal_url,
 )
 from .sanitize import html_to_text
 
@@ -156,6 +154,11 @@ def mentions_author(item: Item, author: AuthorIdentity) -> bool:
         return False
     for handle in author.all_handles:
         if re.search(rf"@{re.escape(handle)}(?![\w.@-]*\w)", text):
+            return True
+    # Reddit addresses people as u/name (or /u/name); only the author's
+    # handles on the item's own network count, so "u/x" elsewhere stays text.
+    for handle in author.handles.get(item.source, ()):
+        if re.search(rf"(?<![\w/])/?u/{re.escape(handle)}(?![\w-])", text):
             return True
     return any(
         re.search(rf"(?<![\w@]){re.escape(name.casefold())}(?!\w)", text) for name in author.names

@@ -22,7 +22,7 @@ from . import checks, comment_feed
 from .checks import SettingsError
 from .checks import section as _section
 from .checks import strings as _strings
-from .model import AuthorIdentity, normal_handle, normal_url
+from .identity import AuthorIdentity, normal_handle, normal_url
 from .reply_mail import valid_address
 from .sources.registry import NETWORKS, WITH_HANDLES
 from .sources.webmention import webmention_endpoint

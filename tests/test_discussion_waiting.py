@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pelican_engage.conversation import build_thread
-from pelican_engage.model import AuthorIdentity, Item, Person, Post
+from pelican_engage.identity import AuthorIdentity
+from pelican_engage.model import Item, Person, Post
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=timezone.utc)
 AUTHOR = AuthorIdentity(names=("Marin Quell",), handles={"news": frozenset({"mquell"})})
@@ -47,6 +48,10 @@ def waiting(items: list[Item]) -> set[str]:
         # ...unless the comment names the author.
         ("pgreen", "I wonder what Marin Quell thinks of boxes.", True),
         ("pgreen", "Ask @mquell, they wrote it.", True),
+        # Reddit's form, u/name or /u/name, on the network the handle is for.
+        ("pgreen", "Ask u/mquell, they wrote it.", True),
+        ("pgreen", "Ask /u/mquell.", True),
+        ("pgreen", "Ask u/mquellish or mu/mquell.", False),
         # The author shared it: a top-level comment answers them.
         ("mquell", "Interesting take on moving.", True),
     ],

@@ -1,6 +1,7 @@
 """One of each helper (issue 12, point 6): every file the package writes goes
 through the archive's atomic writer (with fsync), every spreadsheet cell
-through one formula guard, every timestamp through one parser."""
+through one formula guard, every timestamp through one parser, every
+attachment's alt text through one media helper."""
 
 from __future__ import annotations
 
@@ -143,6 +144,55 @@ def test_a_time_without_zone_is_in_the_zone_given() -> None:
     assert parse_timestamp("2026-11-30T09:00").tzinfo is timezone.utc
 
 
+#: Alt text as a writer may type it: markup and entities are text, a
+#: control character goes, runs of spaces become one.
+ALT = 'Crumb <b>shot</b> &amp; "rye"\x07  loaf'
+SHOWN = '[image] Crumb &lt;b&gt;shot&lt;/b&gt; &amp;amp; "rye" loaf'
+PAGE = "https://social.example/@ana/2"
+
+
+def _mastodon_media() -> str:
+    from pelican_engage.sources.mastodon_refs import StatusRef
+    from pelican_engage.sources.mastodon_status import parse_status
+
+    status = {
+        "id": "2",
+        "created_at": "2026-11-30T10:00:00Z",
+        "url": PAGE,
+        "account": {"username": "ana", "acct": "ana"},
+        "media_attachments": [{"type": "image", "description": ALT, "url": PAGE}],
+    }
+    ref = StatusRef("https://social.example", "social.example", "1")
+    return parse_status(status, ref).content_html
+
+
+def _bluesky_media() -> str:
+    from pelican_engage.sources.bluesky_content import media_html
+
+    return media_html({"$type": "app.bsky.embed.images#view", "images": [{"alt": ALT}]}, PAGE)
+
+
+def _x_media() -> str:
+    from pelican_engage.sources.twitter_answers import tweet_content
+
+    tweet = {"text": "", "attachments": {"media_keys": ["3_1"]}}
+    return tweet_content(tweet, {"3_1": {"type": "photo", "alt_text": ALT, "url": PAGE}}, PAGE)
+
+
+@pytest.mark.parametrize(
+    "media", [_mastodon_media, _bluesky_media, _x_media], ids=["mastodon", "bluesky", "x"]
+)
+def test_alt_text_is_told_alike_on_every_network(media: Callable[[], str]) -> None:
+    """One media helper (sanitize.media_html): a picture is its alt text,
+    as typed, linking to the post (never loaded), written alike on every
+    network."""
+    import re
+
+    (shown,) = re.findall(r'<p class="engage-media">.*?</p>', media())
+    rel = 'rel="nofollow ugc noopener"'
+    assert shown == f'<p class="engage-media"><a href="{PAGE}" {rel}>{SHOWN}</a></p>'
+
+
 PACKAGE = Path(__file__).parent.parent / "pelican_engage"
 
 
@@ -203,3 +253,39 @@ p.open()
 open(p, "rb")
 """
     assert _writes(ast.parse(code)) == [2, 3, 4, 5, 6, 7]
+
+
+def test_every_link_a_parser_writes_is_marked_as_the_cleaner_marks_them() -> None:
+    """Links built from plain text (facets, entities, link cards) carry the
+    same rel as the links the cleaner keeps: the reader's site vouches for none."""
+    import re
+
+    from pelican_engage.sanitize import LINK_REL, clean_html
+    from pelican_engage.sources.bluesky_content import media_html, post_html
+    from pelican_engage.sources.twitter_text import tweet_html
+
+    facet = {
+        "index": {"byteStart": 5, "byteEnd": 16},
+        "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://ex.example/"}],
+    }
+    card = {
+        "$type": "app.bsky.embed.external",
+        "external": {"uri": "https://card.example/", "title": "A card"},
+    }
+    url = {
+        "start": 4,
+        "end": 27,
+        "url": "https://t.co/abcdefghij",
+        "expanded_url": "https://x.example/",
+        "display_url": "x.example",
+    }
+    written = [
+        post_html("see ex.example/ ok", [facet]),
+        media_html(card, "https://bsky.app/profile/a/post/1"),
+        tweet_html("see https://t.co/abcdefghij ok", {"urls": [url]}),
+        clean_html('<a href="https://y.example/">y</a>'),
+    ]
+    for html in written:
+        links = re.findall(r"<a [^>]*>", html)
+        assert links, html
+        assert all(f'rel="{LINK_REL}"' in link for link in links), html
