@@ -18,7 +18,8 @@ wall within 10% of the politeness floor, requests x latency / 4 (at most 4
 requests at once per host).  The servers record the requests in flight at
 once, per host and in all: a host never sees more than 4, and the whole
 fetch never more than ENGAGE_CONCURRENCY.  Every reply and reaction must be
-archived.  ``--check`` exits 1 when any of this is missed.
+archived, and a second ``fetch`` right after (without ``--force``) sends no
+request.  ``--check`` exits 1 when any of this is missed.
 """
 
 from __future__ import annotations
@@ -222,6 +223,12 @@ def run_once(
         if done.returncode != 0:
             sys.stderr.write(done.stdout + done.stderr)
         whole, items = archived(root / "archive", posts)
+        # Right after, nothing is due (all within their refresh interval).
+        before = gauge.requests
+        subprocess.run(
+            [*command(), "fetch", "-s", str(conf)], cwd=root, env=env, capture_output=True
+        )
+        again = gauge.requests - before
         if os.environ.get("FETCH_SPEED_KEEP"):
             print(done.stdout, done.stderr, sorted(p.name for p in root.rglob("*"))[:20])
     finally:
@@ -231,6 +238,7 @@ def run_once(
         shutil.rmtree(root, ignore_errors=True)
     said = re.search(r"error\(s\), ([0-9.]+) s", done.stdout)
     return {
+        "again": again,
         "wall": wall,
         "fetch": float(said[1]) if said else float("nan"),
         "requests": gauge.requests,
@@ -371,7 +379,9 @@ def main() -> int:
             f"  archived: {min(int(r['whole']) for r in runs)}/{args.posts} posts whole, "
             f"{runs[0]['items']} items: {_v(complete)}"
         )
-        ok = ok and passed and polite and complete
+        again = max(int(r["again"]) for r in runs)
+        print(f"  a second `fetch` right after sends {again} request(s): {_v(again == 0)}")
+        ok = ok and passed and polite and complete and again == 0
     if args.sequential:
         run = run_once(args.servers, args.posts, args.latency, 1)
         print(
