@@ -41,7 +41,7 @@ from .errors import (
 )
 from .model import parse_timestamp
 from .netpolicy import redirect_headers, redirect_refusal
-from .slots import NoSlot, RequestSlots
+from .slots import RequestSlots
 from .together import Together
 from .watch import Watch, WatchedAdapter, watching
 
@@ -261,15 +261,9 @@ class Client:
         return self._send(url, None, sent, json.dumps(payload).encode("utf-8"))
 
     def _send(self, url: str, params: Any, sent: dict[str, str], data: Any = None) -> Response:
-        """A GET, or a POST of the form ``data``, once a slot of its host is
-        free (``slots``); the slot is kept through the retries, and the
-        request's own time limits start when it is had."""
-        try:
-            with self.slots.hold(urlsplit(url).netloc, self.deadline):
-                return self._tries(url, params, sent, data)
-        except NoSlot:
-            shown = redact(url, self.secrets)
-            raise NotAsked(shown, "not asked: the fetch budget is spent") from None
+        """A GET, or a POST of the form ``data``, in a slot of its host."""
+        with self.slots.hold(urlsplit(url).netloc, self.deadline, redact(url, self.secrets)):
+            return self._tries(url, params, sent, data)
 
     def _tries(self, url: str, params: Any, sent: dict[str, str], data: Any) -> Response:
         shown = redact(url, self.secrets)

@@ -14,12 +14,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from .errors import NotAsked
+
 #: Requests at once per host, as a browser's connections per server.
 PER_HOST = 4
-
-
-class NoSlot(Exception):
-    """No slot came free before the deadline."""
+_SPENT = "not asked: the fetch budget is spent"
 
 
 class RequestSlots:
@@ -42,19 +41,20 @@ class RequestSlots:
             return slot
 
     @contextmanager
-    def hold(self, host: str, deadline: float | None = None) -> Iterator[None]:
-        """Hold one of ``host``'s slots (and one of all) for a request;
-        :class:`NoSlot` when ``deadline`` (``time.monotonic()``) comes first.
+    def hold(self, host: str, deadline: float | None = None, url: str = "") -> Iterator[None]:
+        """Hold one of ``host``'s slots (and one of all) for a request (to
+        ``url``, as shown in messages); :class:`~errors.NotAsked` when
+        ``deadline`` (``time.monotonic()``, the fetch budget's) comes first.
 
         The host's slot is taken first: a request waiting for a busy host
         never keeps a slot of all from the other hosts' requests.
         """
         mine = self._of(host)
         if not mine.acquire(timeout=_left(deadline)):
-            raise NoSlot(host)
+            raise NotAsked(url or host, _SPENT)
         try:
             if self._all is not None and not self._all.acquire(timeout=_left(deadline)):
-                raise NoSlot(host)
+                raise NotAsked(url or host, _SPENT)
             try:
                 yield
             finally:

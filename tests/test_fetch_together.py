@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from pelican_engage.archive import Archive
+from pelican_engage.errors import NotAsked
 from pelican_engage.fetch import Fetcher, by_turns
 from pelican_engage.http import Client, HttpSettings
-from pelican_engage.slots import NoSlot, RequestSlots
+from pelican_engage.slots import RequestSlots
 from pelican_engage.sources.mastodon import MastodonSource, job_for
 from pelican_engage.together import Together
 from tests.loopback import Server, send
@@ -194,7 +195,7 @@ def test_together_inside_together_runs_inline() -> None:
 def test_request_slots_wait_no_longer_than_the_deadline() -> None:
     slots = RequestSlots(per_host=1)
     with slots.hold("a.example"):
-        with pytest.raises(NoSlot, match=r"a\.example"), slots.hold("a.example", deadline=0.0):
+        with pytest.raises(NotAsked, match=r"a\.example"), slots.hold("a.example", deadline=0.0):
             pass
         with slots.hold("b.example", deadline=0.0):
             pass  # another host has its own slots

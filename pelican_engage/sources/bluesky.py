@@ -362,12 +362,8 @@ class BlueskySource:
         best-effort: a failed getLikes or getRepostedBy is told in
         ``degraded`` and costs neither the thread nor the other list."""
         wanted = [w for w in _LISTS if counts[w[1]] > 0]
-        answers = self.client.together(
-            *(
-                partial(_attempt, self._xrpc, method, uri=uri, limit=100)
-                for _k, _c, method, _ in wanted
-            )
-        )
+        asks = [partial(_attempt, self._xrpc, w[2], uri=uri, limit=100) for w in wanted]
+        answers = self.client.together(*asks)
         items: list[Item] = []
         for (kind, _count, method, key), answer in zip(wanted, answers, strict=True):
             try:
