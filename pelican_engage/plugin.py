@@ -8,6 +8,7 @@ output folder, replaced when that site's next run starts.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -46,6 +47,8 @@ class _Build:
     avatar_files: set[str] = field(default_factory=set)
     #: Post key -> the first article or page with a thread under it.
     owners: dict[str, Any] = field(default_factory=dict)
+    #: Seconds spent in the plugin's own receivers (engage's share of the build).
+    own: float = 0.0
 
 
 _builds: dict[str, _Build] = {}
@@ -112,6 +115,7 @@ def on_generator_init(generator: Any) -> None:
 
 
 def on_article_generator_init(generator: Any) -> None:
+    started = time.perf_counter()
     try:
         engine: Engine | None = Engine(load(generator.settings), generator.settings)
     except SettingsError as exc:
@@ -127,9 +131,31 @@ def on_article_generator_init(generator: Any) -> None:
         env=generator.env,
         pcs=pcs_compat.options(generator.settings),
         avatars=shown,
+        own=time.perf_counter() - started,
     )
 
 
+def _timed(receiver: Any) -> Any:
+    """Add the receiver's time to its build's ``own`` seconds (the build
+    summary's "engage X s": what the plugin costs, apart from Pelican)."""
+
+    @functools.wraps(receiver)
+    def timed(first: Any, *rest: Any, **named: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return receiver(first, *rest, **named)
+        finally:
+            if isinstance(first, str):
+                build = _build_for_file(first)
+            else:
+                build = _builds.get(_site(getattr(first, "output_path", "") or "."))
+            if build is not None:
+                build.own += time.perf_counter() - started
+
+    return timed
+
+
+@_timed
 def on_article_generator_finalized(generator: Any) -> None:
     build = _builds.get(_site(generator.output_path))
     if build is None or build.engine is None:
@@ -137,6 +163,7 @@ def on_article_generator_finalized(generator: Any) -> None:
     _engage_all(build, build.engine, generator)
 
 
+@_timed
 def on_page_generator_finalized(generator: Any) -> None:
     """Pages (an imported WordPress page, an "About") get a conversation too.
 
@@ -243,6 +270,7 @@ def _fetch(engine: Engine, articles: list[Any]) -> None:
         )
 
 
+@_timed
 def on_content_written(path: str, context: Any = None) -> None:
     build = _build_for_file(path)
     if build is None or build.engine is None:
@@ -302,6 +330,7 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
     return html
 
 
+@_timed
 def on_article_writer_finalized(generator: Any, writer: Any = None) -> None:
     build = _builds.get(_site(generator.output_path))
     if build is None or build.engine is None:
@@ -351,6 +380,7 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
 
 
 def on_finalized(pelican: Any) -> None:
+    started = time.perf_counter()
     build = _builds.pop(_site(pelican.output_path), None)
     if build is None or build.engine is None:
         return
@@ -362,7 +392,7 @@ def on_finalized(pelican: Any) -> None:
     _remember_seen(engine)
     logger.info(
         "engage: %d items on %d posts, %d waiting%s%s; %d comment file(s) parsed, "
-        "%d thread(s) reused, %d problem(s); %.2f s",
+        "%d thread(s) reused, %d problem(s); engage %.2f s of %.2f s",
         engine.items,
         engine.posts,
         engine.waiting,
@@ -371,6 +401,7 @@ def on_finalized(pelican: Any) -> None:
         engine.local.parsed_files,
         engine.threads.hits,
         len(engine.problems),
+        build.own + time.perf_counter() - started,
         time.perf_counter() - build.started,
     )
 
