@@ -24,14 +24,16 @@ def _default_mode() -> int:
 FILE_MODE = _default_mode()
 
 
-def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None:
+def atomic_write(path: Path, data: str | bytes, mode: int | None = None, sync: bool = True) -> None:
     """Replace ``path`` by ``data`` (text is written as UTF-8), all or nothing.
 
     The temporary file is ``.<name>.<random>.tmp`` in the same folder; it
     is removed when the write fails, and one left by a killed process is
     for the caller's clean-up (archive, cache) to find.  The file keeps
     the mode of the one it replaces, else ``mode``, else the umask's.
-    Raises OSError (the old file is then unchanged).
+    Raises OSError (the old file is then unchanged).  ``sync=False`` skips
+    both fsyncs: only for caches that check their own files when read
+    (a checksum), where a torn file after a power cut is rebuilt.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,13 +47,14 @@ def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     # The rename itself must survive a power cut too.
-    if hasattr(os, "O_DIRECTORY"):
+    if sync and hasattr(os, "O_DIRECTORY"):
         dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(dir_fd)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import heapq
 import pickle
 import re
 import zlib
@@ -238,15 +239,31 @@ class _Stamps:
             atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 
 
+def _thread(source: Any) -> Thread:
+    """A thread, or the thread of a (lazy) engagement, read now."""
+    return source if isinstance(source, Thread) else source.thread
+
+
+def _key_and_digest(source: Any) -> tuple[str, str]:
+    # A lazy engagement knows both without reading its thread.
+    if isinstance(source, Thread):
+        return source.post.key, thread_digest(source)
+    return source.key, source.feed_digest
+
+
 def write(
     output: Path,
     feeds: Feeds,
-    threads: Iterable[tuple[Thread, datetime]],
+    threads: Iterable[tuple[Any, datetime]],
     settings: Mapping[str, Any],
     stamps_file: Path | None = None,
     languages: Mapping[str, str] | None = None,
 ) -> int:
     """Write the feeds of ``threads`` (each with its post's date); how many changed.
+
+    Each is a :class:`Thread` or an engagement with ``key`` and
+    ``feed_digest`` (see ``cache.LazyEngagement``), whose thread is read
+    only when its feed must be rendered.
 
     ``stamps_file`` (in the cache) lets unchanged feeds be skipped unrendered.
     ``languages`` maps post keys to their article's ``lang``; the site's
@@ -260,16 +277,18 @@ def write(
     languages = languages or {}
     common = (siteurl, sitename, limit, feeds.per_post, feeds.site, site_lang, fingerprint())
     threads = list(threads)
-    digests = [thread_digest(thread) for thread, _published in threads]
+    keys_digests = [_key_and_digest(source) for source, _published in threads]
+    digests = [digest for _key, digest in keys_digests]
     newest = max((published for _t, published in threads), default=_EPOCH)
     changed = 0
     if feeds.per_post is not None:
-        for (thread, published), digest in zip(threads, digests, strict=True):
-            path = feed_path(feeds.per_post, thread.post.key)
-            lang = languages.get(thread.post.key) or site_lang
+        for (source, published), (key, digest) in zip(threads, keys_digests, strict=True):
+            path = feed_path(feeds.per_post, key)
+            lang = languages.get(key) or site_lang
             digest = _digest(*common, lang, published, digest)
             if stamps.reuse(output, path, digest):
                 continue
+            thread = _thread(source)
             title = gettext_for(lang, "Comments: %(title)s", title=_TAGS.sub("", thread.post.title))
             text = render(
                 f"{sitename} - {title}" if sitename else title,
@@ -283,8 +302,14 @@ def write(
             changed += _write(output / path, text)
     site_digest = _digest(*common, newest, *digests)
     if feeds.site is not None and not stamps.reuse(output, feeds.site, site_digest):
-        everything = [entry for thread, _published in threads for entry in entries(thread)]
-        everything.sort(key=lambda e: (e.item.published, e.item.id), reverse=True)
+        order = lambda e: (e.item.published, e.item.id)  # noqa: E731
+        everything: list[Any] = []
+        for source, _published in threads:
+            everything += entries(_thread(source))
+            if isinstance(limit, int) and limit > 0 and len(everything) > 2 * limit:
+                # Only the newest are kept, so not every item stays in memory.
+                everything = heapq.nlargest(limit, everything, key=order)
+        everything.sort(key=order, reverse=True)
         if isinstance(limit, int) and limit > 0:
             everything = everything[:limit]
         title = gettext_for(site_lang, "All comments")

@@ -21,7 +21,7 @@ from typing import Any
 from pelican import signals
 
 from . import avatars, comment_feed, fetching, pcs_compat, render
-from .conversation import Engagement
+from .cache import LazyEngagement
 from .engine import Engine, article_lists, is_opted_out
 from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
@@ -212,7 +212,7 @@ def _check_shared_key(build: _Build, engine: Engine, article: Any) -> None:
     say so (translations sharing an ``engage_key`` on purpose are fine)."""
     from pelican.contents import Page
 
-    key = article.engage.thread.post.key
+    key = article.engage.key
     first = build.owners.setdefault(key, article)
     if isinstance(first, Page) != isinstance(article, Page):
         page, other = (article, first) if isinstance(article, Page) else (first, article)
@@ -230,13 +230,12 @@ def _avatars(build: _Build, engine: Engine) -> None:
     """Fetch the avatars the threads show that are due (not offline), note
     the stored files to copy, and say in one line which could not be used."""
     assert build.avatars is not None
-    items = [
-        item
-        for article in build.pages.values()
-        if isinstance(getattr(article, "engage", None), Engagement)
-        for item in article.engage.thread.items
-    ]
-    urls = avatars.urls_of(items)
+    # From the summaries: the threads themselves stay unread.
+    urls: dict[str, str] = {}
+    for article in build.pages.values():
+        if isinstance(getattr(article, "engage", None), LazyEngagement):
+            for url, named_by in article.engage.summary.avatars:
+                urls.setdefault(url, named_by)
     if not engine.settings.offline:
         avatars.fetch_urls(build.avatars.store, urls, engine.settings)
     store = build.avatars.store
@@ -320,7 +319,7 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
         context = {**context, "article": article}
     if not build.own_templates:
         return render.render_thread(build.env, context)
-    key = article.engage.thread.post.key
+    key = article.engage.key
     stamp = build.avatars.store.stamp if build.avatars else ""
     render_key = render.render_key(context, stamp)
     html = engine.threads.rendered(key, render_key)
@@ -357,15 +356,15 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
         for article in getattr(generator, name, ()) or ():
             # Metadata `engage: off` leaves the string "off" there.
             engagement = getattr(article, "engage", None)
-            if not isinstance(engagement, Engagement) or engagement.thread.post.key in seen:
+            if not isinstance(engagement, LazyEngagement) or engagement.key in seen:
                 continue
-            seen.add(engagement.thread.post.key)
+            seen.add(engagement.key)
             if isinstance(getattr(article, "lang", None), str):
-                languages[engagement.thread.post.key] = article.lang
+                languages[engagement.key] = article.lang
             date = getattr(article, "date", None) or datetime.now(timezone.utc)
-            threads.append(
-                (engagement.thread, date if date.tzinfo else date.replace(tzinfo=timezone.utc))
-            )
+            # The engagement, not its thread: the feeds read a thread only
+            # when its feed must be written.
+            threads.append((engagement, date if date.tzinfo else date.replace(tzinfo=timezone.utc)))
     try:
         comment_feed.write(
             Path(generator.output_path),
@@ -417,7 +416,7 @@ def _write_author_page(engine: Engine, pelican: Any) -> str:
 
     now = datetime.now(timezone.utc)
     oldest_item = min(
-        (i.published for t in engine.counted_threads for i in t.items if i.id in t.waiting),
+        (e.summary.oldest_waiting for e in engine.counted if e.summary.oldest_waiting),
         default=None,
     )
     page = engine.settings.report_page
@@ -446,7 +445,8 @@ def _remember_seen(engine: Engine) -> None:
     from . import notify
 
     cache = engine.settings.cache_path
-    problem = notify.remember(cache, engine.counted_threads, notify.load_seen(cache))
+    ids = [i for e in engine.counted for i in e.summary.ids]
+    problem = notify.remember(cache, (), notify.load_seen(cache), present_ids=ids)
     if problem:
         logger.info("engage: %s", problem)
 
