@@ -211,7 +211,7 @@ class Measure:
     engage: float = float("nan")
 
 
-_ENGAGE = re.compile(r"engage .*?; engage ([\d.]+) s of")
+_ENGAGE = re.compile(r"; engage ([\d.]+) s of")
 
 
 def run_build(site: Site, build: Build, profile: Path | None = None) -> Measure:

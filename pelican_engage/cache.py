@@ -44,9 +44,38 @@ _FORMAT = 6  # 6: one file per post, an index of summaries
 #: A temporary file this old is what a killed build left: a write that is
 #: still going on finishes in seconds.
 STALE_SECONDS = 600.0
-#: Threads loaded lately, held so a template reading several attributes of
-#: one, or the next signal asking for the same post, does not read it again.
-_RECENT: deque[Engagement] = deque(maxlen=16)
+#: Items of threads a build keeps in memory (about 2.5 kB each): a site up
+#: to this size reads no thread twice; a larger one keeps the first ones and
+#: reads the others again when they are needed (each page, feed, report).
+HELD_ITEMS = 10_000
+
+
+class _Held:
+    """Threads held in memory during a build: the first ones, up to
+    :data:`HELD_ITEMS` items (a sequential walk over the site's threads,
+    which each consumer does, gains nothing from an LRU), and the last
+    few read, for a template reading several attributes of one."""
+
+    def __init__(self) -> None:
+        self.first: list[Engagement] = []
+        self.items = 0
+        self.recent: deque[Engagement] = deque(maxlen=16)
+
+    def hold(self, engagement: Engagement) -> None:
+        size = len(engagement.thread.items)
+        if self.items + size <= HELD_ITEMS:
+            self.first.append(engagement)
+            self.items += size
+        else:
+            self.recent.append(engagement)
+
+    def clear(self) -> None:
+        self.first.clear()
+        self.items = 0
+        self.recent.clear()
+
+
+_RECENT = _Held()
 
 
 def remove_stale_temporary(folder: Path, prefix: str, now: float | None = None) -> int:
@@ -122,7 +151,7 @@ class LazyEngagement:
     """``article.engage``: a post's :class:`Engagement`, read from the cache
     when a template (or the report) first asks for one of its attributes.
 
-    Only a weak reference is kept (and the last few in :data:`_RECENT`), so
+    Only a weak reference is kept (and a few in :data:`_RECENT`), so
     a site's threads are never all in memory at once; ``keep`` holds it
     (a cache that cannot be written, the CLI).
     """
@@ -153,7 +182,7 @@ class LazyEngagement:
 
     def _hold(self, engagement: Engagement) -> None:
         self._ref = weakref.ref(engagement)
-        _RECENT.append(engagement)
+        _RECENT.hold(engagement)
 
     def get(self) -> Engagement:
         """The engagement itself (read again if nothing held it)."""

@@ -156,12 +156,19 @@ def render(
 
 
 def _write(target: Path, text: str) -> bool:
+    """Write a feed into the output, unless it already holds ``text``.
+
+    Atomically but not synced: the output is rebuilt by every build, as
+    Pelican writes its own pages (an fsync per feed was most of the cost
+    of the feeds on a loaded disk); a feed cut short by a crash has the
+    wrong size, which the next build notices (``_Stamps.reuse``).
+    """
     try:
         if target.read_text(encoding="utf-8") == text:
             return False
     except OSError:
         pass
-    atomic_write(target, text)
+    atomic_write(target, text, sync=False)
     return True
 
 
@@ -201,42 +208,81 @@ class _Stamps:
 
     A warm build renders only the feeds whose inputs changed (rendering all
     of them costs about a second on a site of 500 posts), and copies the
-    others from here when the output folder was emptied.
+    others from a copy of each in the cache (``<stamps file>.d/``) when the
+    output folder was emptied.  Only the digests are read at start: the
+    copies are read one by one, when needed, so a site's feeds are never
+    all in memory.
     """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.old: dict[str, tuple[str, str]] = {}
-        self.new: dict[str, tuple[str, str]] = {}
+        self.folder = path.with_name(path.name + ".d") if path is not None else None
+        #: Feed path -> (digest of its inputs, its size in bytes, SHA-256 of its text).
+        self.old: dict[str, tuple[str, int, str]] = {}
+        self.new: dict[str, tuple[str, int, str]] = {}
         if path is not None:
             try:
                 with path.open("rb") as handle:
                     data = pickle.load(handle)
-                if isinstance(data, dict) and data.get("version") == __version__:
+                if isinstance(data, dict) and data.get("version") == (_STAMPS, __version__):
                     self.old = data["feeds"]
             except Exception:  # no cache, or an unreadable one: render afresh
                 self.old = {}
+
+    def _copy(self, path: str) -> Path | None:
+        return self.folder / f"{_digest(path)[:32]}.xml" if self.folder is not None else None
 
     def reuse(self, output: Path, path: str, digest: str) -> bool:
         """True when the feed at ``path`` is current (written again if missing)."""
         old = self.old.get(path)
         if old is None or old[0] != digest:
             return False
+        target = output / path
+        try:
+            current = target.stat().st_size == old[1]
+        except OSError:
+            current = False
+        if not current:
+            # Missing, or not whole (a build killed while writing it).
+            copy = self._copy(path)
+            try:
+                data = copy.read_bytes() if copy is not None else b""
+            except OSError:
+                return False
+            if hashlib.sha256(data).hexdigest() != old[2]:
+                return False  # a damaged copy is never trusted: render again
+            _write(target, data.decode("utf-8"))
         self.new[path] = old
-        if not (output / path).is_file():
-            _write(output / path, old[1])
         return True
 
     def keep(self, path: str, digest: str, text: str) -> None:
-        self.new[path] = (digest, text)
+        data = text.encode("utf-8")
+        copy = self._copy(path)
+        if copy is None:
+            return
+        try:
+            atomic_write(copy, data, sync=False)  # checked by its SHA-256 when read
+        except OSError:
+            return
+        self.new[path] = (digest, len(data), hashlib.sha256(data).hexdigest())
 
     def save(self) -> None:
         if self.path is None or self.new == self.old:
             return
-        data = {"version": __version__, "feeds": self.new}
+        data = {"version": (_STAMPS, __version__), "feeds": self.new}
         # A cache: when it cannot be written, the next build renders again.
         with contextlib.suppress(OSError):
             atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        if self.folder is not None:
+            # Copies of feeds no longer written (removed posts) go.
+            kept = {self._copy(p) for p in self.new}
+            for copy in self.folder.glob("*.xml") if self.folder.is_dir() else ():
+                if copy not in kept:
+                    copy.unlink(missing_ok=True)
+
+
+#: Bump when the stamps' layout changes.
+_STAMPS = 2
 
 
 def _thread(source: Any) -> Thread:
