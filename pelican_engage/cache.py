@@ -119,6 +119,8 @@ class Summary:
     items: int
     waiting: int
     hidden: int
+    #: Comments and their replies (pcs's ``comments_count``).
+    comments: int
     #: Publication time of the oldest item waiting for a reply.
     oldest_waiting: datetime | None
     ids: tuple[str, ...]
@@ -130,6 +132,7 @@ class Summary:
     def of(cls, engagement: Engagement, problems: tuple[Problem, ...]) -> Summary:
         from .avatars import urls_of
         from .comment_feed import thread_digest
+        from .model import ANSWERABLE_KINDS
 
         thread = engagement.thread
         return cls(
@@ -137,6 +140,7 @@ class Summary:
             items=len(thread.items),
             waiting=len(thread.waiting),
             hidden=len(thread.hidden),
+            comments=sum(1 for i in thread.items if i.kind in ANSWERABLE_KINDS),
             oldest_waiting=min(
                 (i.published for i in thread.items if i.id in thread.waiting), default=None
             ),
