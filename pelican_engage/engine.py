@@ -116,6 +116,9 @@ class Engine:
     #: Items not shown as their network asks (hidden replies, labels...).
     hidden: int = 0
     posts: int = 0
+    #: Archive files read and checked by this build (a warm build reads
+    #: only those of posts whose inputs changed).
+    archive_reads: int = 0
     archive: Archive = field(init=False)
     local: LocalComments = field(init=False)
     acknowledged: frozenset[str] = field(init=False)
@@ -292,6 +295,7 @@ class Engine:
         record: PostRecord | None = None
         try:
             record = self.archive.load(post.key, keep=False)
+            self.archive_reads += fingerprint[-1] is not None  # the file's stamp
             archived, archive_problems = list(record.items.values()), []
         except ArchiveError as exc:
             archived, archive_problems = [], [Problem("", str(exc))]

@@ -49,6 +49,8 @@ class _Build:
     owners: dict[str, Any] = field(default_factory=dict)
     #: Seconds spent in the plugin's own receivers (engage's share of the build).
     own: float = 0.0
+    #: Threads rendered by this build (not reused from the cache).
+    rendered: int = 0
 
 
 _builds: dict[str, _Build] = {}
@@ -318,12 +320,14 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
     if context.get("article") is not article:  # a page: the template reads ``article``
         context = {**context, "article": article}
     if not build.own_templates:
+        build.rendered += 1
         return render.render_thread(build.env, context)
     key = article.engage.key
     stamp = build.avatars.store.stamp if build.avatars else ""
     render_key = render.render_key(context, stamp)
     html = engine.threads.rendered(key, render_key)
     if html is None:
+        build.rendered += 1
         html = render.render_thread(build.env, context)
         engine.threads.remember_render(key, render_key, html)
     return html
@@ -386,12 +390,13 @@ def on_finalized(pelican: Any) -> None:
     engine = build.engine
     for problem in engine.unused_comment_folders():
         engine.report(problem)
-    engine.finish()
     oldest = _write_author_page(engine, pelican)
     _remember_seen(engine)
+    engine.finish()
     logger.info(
         "engage: %d items on %d posts, %d waiting%s%s; %d comment file(s) parsed, "
-        "%d thread(s) reused, %d problem(s); engage %.2f s of %.2f s",
+        "%d thread(s) reused, %d archive file(s) read, %d thread(s) rendered, "
+        "%d problem(s); engage %.2f s of %.2f s",
         engine.items,
         engine.posts,
         engine.waiting,
@@ -399,6 +404,8 @@ def on_finalized(pelican: Any) -> None:
         f", {engine.hidden} hidden" if engine.hidden else "",
         engine.local.parsed_files,
         engine.threads.hits,
+        engine.archive_reads,
+        build.rendered,
         len(engine.problems),
         build.own + time.perf_counter() - started,
         time.perf_counter() - build.started,
