@@ -128,19 +128,25 @@ def _checked(key: str, item: Item) -> Item:
     Cleaning is idempotent, so items we wrote come back unchanged."""
     if item.id != key:
         raise ValueError(f"item stored under {key!r} has the id {item.id!r}")
-    author = replace(
-        item.author, url=safe_url(item.author.url), avatar=safe_url(item.author.avatar)
-    )
-    return replace(
-        item,
-        url=safe_url(item.url),
-        author=author,
-        content_html=clean_html(item.content_html),
-        extras=_checked_extras(item.extras),
-        reply_url=safe_url(item.reply_url),
-        wm_source=safe_url(item.wm_source),
-        syndication=tuple(u for u in map(safe_url, item.syndication) if u),
-    )
+    author = item.author
+    url, avatar = safe_url(author.url), safe_url(author.avatar)
+    if url != author.url or avatar != author.avatar:
+        author = replace(author, url=url, avatar=avatar)
+    checked = {
+        "url": safe_url(item.url),
+        "author": author,
+        "content_html": clean_html(item.content_html),
+        "extras": _checked_extras(item.extras),
+        "reply_url": safe_url(item.reply_url),
+        "wm_source": safe_url(item.wm_source),
+        "syndication": tuple(u for u in map(safe_url, item.syndication) if u),
+    }
+    # Items we wrote come back clean: a copy (with its __post_init__) only
+    # for what cleaning changed.
+    changed = {
+        k: v for k, v in checked.items() if v is not getattr(item, k) and v != getattr(item, k)
+    }
+    return replace(item, **changed) if changed else item
 
 
 def _checked_extras(extras: Mapping[str, Any]) -> Mapping[str, Any]:
