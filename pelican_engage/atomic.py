@@ -24,16 +24,27 @@ def _default_mode() -> int:
 FILE_MODE = _default_mode()
 
 
-def atomic_write(path: Path, data: str | bytes, mode: int | None = None, sync: bool = True) -> None:
+def atomic_write(
+    path: Path,
+    data: str | bytes,
+    mode: int | None = None,
+    sync: bool = True,
+    *,
+    exclusive: bool = False,
+) -> None:
     """Replace ``path`` by ``data`` (text is written as UTF-8), all or nothing.
+
+    ``exclusive``: create ``path``, never replace it: FileExistsError when it
+    exists (a hard link takes the new name, which fails rather than clobbers).
 
     The temporary file is ``.<name>.<random>.tmp`` in the same folder; it
     is removed when the write fails, and one left by a killed process is
     for the caller's clean-up (archive, cache) to find.  The file keeps
     the mode of the one it replaces, else ``mode``, else the umask's.
     Raises OSError (the old file is then unchanged).  ``sync=False`` skips
-    both fsyncs: only for caches that check their own files when read
-    (a checksum), where a torn file after a power cut is rebuilt.
+    both fsyncs: only for files checked when read (a checksum, a size)
+    or rebuilt by every build, where a torn file after a power cut is
+    noticed and written again.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +60,11 @@ def atomic_write(path: Path, data: str | bytes, mode: int | None = None, sync: b
             handle.flush()
             if sync:
                 os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

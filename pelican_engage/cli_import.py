@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .archive import ArchiveError
 from .cli_site import (
@@ -16,6 +18,57 @@ from .cli_site import (
     site_threads,
 )
 from .engine import is_opted_out, post_key
+
+IMPORT_FORMATS = (
+    "wordpress-wxr",
+    "wordpress-html",
+    "disqus",
+    "twitter-archive",
+    "pelican-comment-system",
+    "mail",
+)
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> dict[str, Callable[..., int]]:
+    """Add ``import`` to the CLI's subparsers; its handler."""
+    imp = commands.add_parser(
+        "import",
+        parents=[common],
+        help="bring in replies or comments from an export",
+        description="Import an export into the archive. wordpress-wxr: a WordPress export "
+        "file; wordpress-html: a saved post page or its URL; disqus: a Disqus export "
+        "(.xml or .xml.gz); twitter-archive: your X archive (zip or folder), whose "
+        "replies join conversations already archived; pelican-comment-system: check the "
+        "comment folders, which are read in place; mail: messages answering the Reply and "
+        "Leave a comment links (an mbox file, a Maildir folder, or imaps://user@host/Folder "
+        "with the password in $ENGAGE_IMAP_PASSWORD) become comment files. "
+        "Importing twice changes nothing.",
+    )
+    imp.add_argument(
+        "format", choices=IMPORT_FORMATS, metavar="FORMAT", help=", ".join(IMPORT_FORMATS)
+    )
+    imp.add_argument(
+        "path", metavar="PATH_OR_URL", nargs="?", default="", help="the export file, folder or URL"
+    )
+    imp.add_argument(
+        "--post",
+        metavar="KEY",
+        help="the post key a one-post export or a page goes into; of a bigger export, "
+        "only the post that belongs to KEY",
+    )
+    imp.add_argument(
+        "--map",
+        metavar="OLD_URL=KEY",
+        action="append",
+        default=[],
+        help="place the exported post at OLD_URL into post KEY (repeatable)",
+    )
+    imp.add_argument("--map-file", metavar="CSV", help="rows of OLD_URL,KEY, as --map")
+    imp.add_argument("--url", default="", help="wordpress-html: the page's URL, for a saved file")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="mail: show what would be written, write nothing"
+    )
+    return {"import": cmd_import}
 
 
 def cmd_import(args: argparse.Namespace) -> int:

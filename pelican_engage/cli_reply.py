@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from . import reply as pure
 from .archive import ArchiveError
+from .atomic import atomic_write
 from .cli_site import UsageError, read_site_settings, site_articles, site_threads
 from .conversation import is_by_author
 from .engine import Engine, is_opted_out, post_key
@@ -218,9 +219,7 @@ def _comment(site: ReplySite, item: Item, thread: Thread, text: str, dry_run: bo
         site.out.write(f"dry run: would write {path}:\n{content}")
         return 0
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(path, "x", encoding="utf-8") as f:
-            f.write(content)
+        atomic_write(path, content, exclusive=True)
     except OSError as exc:
         site.out.write(f"cannot write {path} ({exc.strerror or exc}); nothing written\n")
         return 1
@@ -364,7 +363,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
     hidden = sum(len(t.hidden) for t in site.threads)
     if args.title_file:
         try:
-            Path(args.title_file).write_text(notify.issue_title(rows) + "\n", encoding="utf-8")
+            atomic_write(Path(args.title_file), notify.issue_title(rows) + "\n")
         except OSError as exc:
             raise UsageError(f"--title-file {args.title_file}: {exc.strerror or exc}") from exc
     site.out.write(notify.issue_body(rows, total, hidden, new))

@@ -1,7 +1,7 @@
 """The site as the ``pelican-engage`` commands see it: settings, articles, threads.
 
-Shared by the commands in :mod:`pelican_engage.cli` and
-:mod:`pelican_engage.cli_import`.
+Shared by the commands in :mod:`pelican_engage.cli` and its ``cli_*``
+modules, with the checks of arguments that name a post, an item or a date.
 """
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .engine import Engine, article_lists, is_opted_out, post_key
-from .model import Thread
+from .model import Thread, parse_timestamp
 from .settings import SettingsError, load, prepare_settings
 
 
@@ -107,6 +108,23 @@ def check_post(key: str | None, articles: list[Any]) -> None:
     hint = f"did you mean {close[0]}? " if close else ""
     shown = ", ".join(keys[:40]) + (f" and {len(keys) - 40} more" if len(keys) > 40 else "")
     raise UsageError(f"--post {key!r}: no such post; {hint}post keys: {shown or 'none'}")
+
+
+def known_item(threads: list[Thread], item_id: str) -> None:
+    """An ``ITEM_ID`` argument must name an item of the site."""
+    if not any(item.id == item_id for thread in threads for item in thread.items):
+        raise UsageError(
+            f"no item {item_id!r} on this site; "
+            "`pelican-engage report` lists the ids of waiting items"
+        )
+
+
+def date_arg(value: str, name: str) -> datetime:
+    """The date an option gives (``2026-11-01``); UsageError naming ``name``."""
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        raise UsageError(f"{name}: {value!r} is not a date like 2026-11-01") from None
 
 
 def site_threads(

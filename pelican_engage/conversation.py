@@ -14,10 +14,10 @@ from functools import cached_property
 
 from .consent import consent
 from .dedup import dedupe, vouched
+from .identity import AuthorIdentity, normal_handle, normal_url
 from .model import (
     ANSWERABLE_KINDS,
     CONVERSATION_KINDS,
-    AuthorIdentity,
     Item,
     Node,
     Person,
@@ -25,8 +25,6 @@ from .model import (
     Problem,
     Thread,
     Tombstone,
-    normal_handle,
-    normal_url,
 )
 from .sanitize import html_to_text
 

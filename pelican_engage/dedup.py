@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from .model import Item, normal_url
+from .identity import normal_url
+from .model import Item
 from .sources.registry import BY_NAME, NETWORKS
 
 #: brid.gy/comment/<network>/<user>/<post>/<comment> and like/repost forms.

@@ -33,7 +33,7 @@ from requests.utils import requote_uri
 from . import __version__
 from .errors import FetchError, OutOfTime, RateLimited, SourceUnavailable, Unreachable
 from .model import parse_timestamp
-from .netpolicy import redirect_refusal
+from .netpolicy import redirect_headers, redirect_refusal
 from .watch import Watch, WatchedAdapter, watching
 
 __all__ = [
@@ -196,7 +196,7 @@ class Client:
         _URLLIB3_FILTER.secrets.update(self.secrets)
         self._sleep = sleep
         self._clock = clock or (lambda: datetime.now(timezone.utc))
-        self._sessions: dict[tuple[str, int], Session] = {}
+        self._sessions = _Sessions()
         self._lock = threading.Lock()
         self._requests = 0
         self.deadline: float | None = None
@@ -206,24 +206,8 @@ class Client:
         """Requests sent so far (each try and each redirect counts), by every thread."""
         return self._requests
 
-    def _session(self, url: str) -> Session:
-        key = (urlsplit(url).netloc, threading.get_ident())
-        with self._lock:
-            session = self._sessions.get(key)
-            if session is None:
-                session = Session()
-                session.headers["User-Agent"] = USER_AGENT
-                adapter = WatchedAdapter()
-                session.mount("http://", adapter)
-                session.mount("https://", adapter)
-                self._sessions[key] = session
-            return session
-
     def close(self) -> None:
-        with self._lock:
-            for session in self._sessions.values():
-                session.close()
-            self._sessions.clear()
+        self._sessions.close()
 
     def get(
         self,
@@ -336,9 +320,7 @@ class Client:
                     raise FetchError(
                         redact(url, self.secrets), f"redirect to {shown} refused: {refusal}"
                     )
-                if _origin(target) != _origin(source):
-                    # A token is for the server it was made for, never the next one.
-                    sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
+                sent = redirect_headers(source, target, sent)
                 current, params = target, None
             raise FetchError(redact(url, self.secrets), "too many redirects")
 
@@ -362,7 +344,7 @@ class Client:
             min(self.settings.connect_timeout, remaining),
             min(self.settings.read_timeout, remaining),
         )
-        session = self._session(url)
+        session = self._sessions.get(url)
         try:
             with session.get(
                 url,
@@ -375,47 +357,79 @@ class Client:
                 target = session.get_redirect_target(raw)
                 if target and raw.status_code in _REDIRECTS:
                     return requote_uri(urljoin(raw.url, target))
-                declared = raw.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > self.settings.max_bytes:
-                    raise FetchError(redact(url, self.secrets), self._too_big(), raw.status_code)
-                chunks, size = [], 0
-                for chunk in raw.iter_content(64 * 1024):
-                    size += len(chunk)
-                    if size > self.settings.max_bytes:
-                        raise FetchError(
-                            redact(url, self.secrets), self._too_big(), raw.status_code
-                        )
-                    if time.monotonic() > deadline:
-                        raise _Expired
-                    chunks.append(chunk)
-                if watch.fired:
-                    raise _Expired  # the body may have been cut short
-                return Response(
-                    url=redact(raw.url, self.secrets),
-                    status=raw.status_code,
-                    headers=dict(raw.headers),
-                    body=b"".join(chunks),
-                )
+                shown = redact(url, self.secrets)
+                return _read(raw, shown, self.settings.max_bytes, deadline, watch, self.secrets)
         except (requests.RequestException, OSError):
             if watch.fired or time.monotonic() > deadline:
                 raise _Expired from None
             raise
 
-    def _too_big(self) -> str:
-        return f"answer larger than {self.settings.max_bytes // 1024} KiB; ignored"
-
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port
+def _read(
+    raw: requests.Response,
+    shown: str,
+    max_bytes: int,
+    deadline: float,
+    watch: Watch,
+    secrets: Iterable[str],
+) -> Response:
+    """The whole answer of a streamed ``raw`` response, its body capped at
+    ``max_bytes`` after decompression (a FetchError naming ``shown``, the
+    redacted URL asked, past it or at once for a larger Content-Length);
+    _Expired when ``deadline`` passes or ``watch`` fired, which may have
+    cut the body short."""
+    too_big = f"answer larger than {max_bytes // 1024} KiB; ignored"
+    declared = raw.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(shown, too_big, raw.status_code)
+    chunks, size = [], 0
+    for chunk in raw.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchError(shown, too_big, raw.status_code)
+        if time.monotonic() > deadline:
+            raise _Expired
+        chunks.append(chunk)
+    if watch.fired:
+        raise _Expired  # the body may have been cut short
+    return Response(
+        url=redact(raw.url, secrets),
+        status=raw.status_code,
+        headers=dict(raw.headers),
+        body=b"".join(chunks),
+    )
+
+
+class _Sessions:
+    """requests Sessions per host and per thread (requests does not promise
+    that a Session is thread safe), so connections to one host are reused;
+    each sends our User-Agent and has the deadline-watching adapter."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[tuple[str, int], Session] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> Session:
+        key = (urlsplit(url).netloc, threading.get_ident())
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is None:
+                session = Session()
+                session.headers["User-Agent"] = USER_AGENT
+                adapter = WatchedAdapter()
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                self._sessions[key] = session
+            return session
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions.values():
+                session.close()
+            self._sessions.clear()
 
 
 def _no_connection(exc: requests.ConnectionError) -> bool:

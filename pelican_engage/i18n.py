@@ -35,6 +35,8 @@ from babel.numbers import format_decimal
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from .atomic import atomic_write
+
 logger = logging.getLogger(__name__)
 
 PACKAGE = Path(__file__).parent
@@ -270,9 +272,9 @@ def update_catalogs() -> list[Path]:
         else:
             catalog = Catalog(locale=language, domain=DOMAIN, project="pelican-engage")
             catalog.update(template, no_fuzzy_matching=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            write_po(handle, catalog, width=100, no_location=True, ignore_obsolete=True)
+        buffer = io.BytesIO()
+        write_po(buffer, catalog, width=100, no_location=True, ignore_obsolete=True)
+        atomic_write(path, buffer.getvalue())
         written.append(path)
     return written
 

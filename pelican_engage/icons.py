@@ -18,6 +18,8 @@ from .sources.registry import NETWORKS
 
 #: Source (or ``via``) -> the label readers see and hear.
 LABELS: Mapping[str, str] = {
+    # Discussion sites (Hacker News...) are named as they name themselves.
+    **{n.name: n.display for n in NETWORKS if n.discussion},
     "twitter": "X",
     "mastodon": "Mastodon",
     "bluesky": "Bluesky",

@@ -6,7 +6,9 @@ services on the build machine's own network.  :func:`redirect_refusal`
 decides before any connection: a redirect to a link-local address or a
 metadata host is always refused; one from a public address to a loopback,
 private or otherwise non-public one is refused too (a redirect between two
-servers on the same private network, or on loopback, stays allowed).
+servers on the same private network, or on loopback, stays allowed), and
+:func:`redirect_headers` keeps a token from following a redirect to
+another origin.
 
 Names are resolved to decide (a DNS answer may change between this check
 and the connection; the check stops the common case, not a rebinding DNS
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 __all__ = ["host_of", "redirect_refusal", "token_host_matches"]
@@ -108,6 +110,27 @@ def redirect_refusal(source_url: str, target_url: str) -> str:
     if private and _public_host(host_of(source_url)):
         return f"{private[0]} is not a public address, and the redirect came from one"
     return ""
+
+
+def redirect_headers(
+    source_url: str, target_url: str, headers: Mapping[str, str]
+) -> dict[str, str]:
+    """The ``headers`` that may follow a redirect from ``source_url`` to
+    ``target_url``: a token is for the server it was made for, so
+    ``Authorization`` is dropped when the origin (scheme, host, port) changes."""
+    if _origin(target_url) == _origin(source_url):
+        return dict(headers)
+    return {k: v for k, v in headers.items() if k.lower() != "authorization"}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def _split(host: str) -> tuple[str, int | None]:

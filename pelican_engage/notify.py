@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .archive import ArchiveError, atomic_write_json
-from .model import Thread, normal_url
+from .identity import normal_url
+from .model import Thread
 from .report import Row, as_markdown
 
 STATE_NAME = "seen.json"

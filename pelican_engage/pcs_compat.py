@@ -31,6 +31,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from .atomic import atomic_write
 from .avatars import initials_svg
 from .conversation import Engagement
 from .model import ANSWERABLE_KINDS, Item
@@ -109,8 +110,7 @@ class Avatars:
                     continue
             except OSError:
                 pass
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(svg, encoding="utf-8")
+            atomic_write(target, svg)
             written += 1
         return written
 

@@ -18,16 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .conversation import mentions_author
-from .model import (
-    ANSWERABLE_KINDS,
-    AuthorIdentity,
-    Item,
-    Person,
-    Thread,
-    name_only,
-    normal_handle,
-    normal_url,
-)
+from .identity import AuthorIdentity, name_only, normal_handle, normal_url
+from .model import ANSWERABLE_KINDS, Item, Person, Thread
 from .textsafe import csv_cell, json_text, md_text, one_line
 
 

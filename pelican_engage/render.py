@@ -23,7 +23,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from . import i18n, icons, reply_mail, structured
 from .model import anchor
-from .sources.registry import ANNOUNCING
+from .sources.registry import NETWORKS, WITH_HANDLES
 from .sources.webmention import webmention_endpoint
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -51,7 +51,9 @@ CONTEXT_KEYS = (
 )
 #: How templates name each announcing network in "Reply on X" and "Join the
 #: conversation" (a source not in it gets the mailto: reply link instead).
-NETWORK_NAMES = {n.name: n.display for n in ANNOUNCING}
+NETWORK_NAMES = {n.name: n.display for n in WITH_HANDLES}
+#: Discussion sites (Hacker News...): their submissions read "Discussed on ...".
+DISCUSSION_NAMES = {n.name: n.display for n in NETWORKS if n.discussion}
 
 
 def add_templates(env: Environment) -> None:
@@ -73,6 +75,7 @@ def add_templates(env: Environment) -> None:
     env.filters.setdefault("engage_anchor", anchor)
     env.globals.setdefault("engage_mark", mark_rendered)
     env.globals.setdefault("engage_networks", NETWORK_NAMES)
+    env.globals.setdefault("engage_discussions", DISCUSSION_NAMES)
     env.globals.setdefault("engage_mailto", reply_mail.mailto)
     env.globals.setdefault("engage_mail_tag", reply_mail.tag)
     env.globals.setdefault("engage_webmention_endpoint", webmention_endpoint)

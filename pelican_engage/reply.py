@@ -22,7 +22,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from .model import Item, bare_handle
+from .identity import bare_handle
+from .model import Item
 
 #: How each item's source is answered.
 COMMENT_SOURCES = frozenset({"local", "wordpress", "disqus"})

@@ -151,6 +151,13 @@ def clean_html(untrusted: str) -> str:
     return cleaned
 
 
+def link_html(href: str, label_html: str) -> str:
+    """A link to an outside page, as the cleaner writes every one
+    (``rel="nofollow ugc noopener"``): ``href`` a checked URL, ``label_html``
+    already escaped."""
+    return f'<a href="{html.escape(href)}" rel="{LINK_REL}">{label_html}</a>'
+
+
 def text_to_html(text: str) -> str:
     """Escape plain text and keep its paragraphs and line breaks."""
     paragraphs = re.split(r"\n\s*\n", _CONTROL.sub("", text).strip())
@@ -258,9 +265,10 @@ def media_html(media: list[tuple[str, str, str]]) -> str:
     ("image", "photo", "gifv", "video", "audio"...), the alt text the
     writer gave (plain text, may be empty) and the page or file on the
     network that shows it.  Each becomes a paragraph
-    ``<p class="engage-media"><a href=…>[image] description</a></p>`` (as
-    Bluesky's pictures are shown); no remote image is ever loaded, so
-    readers' addresses do not leak to the media host.
+    ``<p class="engage-media"><a href=…>[image] description</a></p>``; no
+    remote image is ever loaded, so readers' addresses do not leak to the
+    media host.  The package's one media helper: Mastodon, Bluesky and X
+    each only say what their attachments are.
     """
     parts = []
     for kind, description, href in media:
@@ -270,6 +278,6 @@ def media_html(media: list[tuple[str, str, str]]) -> str:
         label = html.escape(f"[{word}] {said}".strip(), quote=False)
         url = safe_url(href)
         if url:
-            label = f'<a href="{html.escape(url)}" rel="{LINK_REL}">{label}</a>'
+            label = link_html(url, label)
         parts.append(f'<p class="engage-media">{label}</p>')
     return "".join(parts)

@@ -22,15 +22,15 @@ from . import checks, comment_feed
 from .checks import SettingsError
 from .checks import section as _section
 from .checks import strings as _strings
-from .model import AuthorIdentity, normal_handle, normal_url
+from .identity import AuthorIdentity, normal_handle, normal_url
 from .reply_mail import valid_address
-from .sources.registry import ANNOUNCING, NETWORKS
+from .sources.registry import NETWORKS, WITH_HANDLES
 from .sources.webmention import webmention_endpoint
 
 __all__ = ["SettingsError", "webmention_endpoint"]  # re-exported: older imports keep working
 
 #: Networks whose handles ENGAGE_AUTHOR may list, besides names, emails, urls.
-HANDLE_NETWORKS = tuple(n.name for n in ANNOUNCING)
+HANDLE_NETWORKS = tuple(n.name for n in WITH_HANDLES)
 _AUTHOR_KEYS = frozenset({"names", "emails", "urls", *HANDLE_NETWORKS})
 #: Where ENGAGE_PEOPLE's "network:handle" may point: networks of accounts,
 #: and local comments (whose handle is what the file says).

@@ -100,3 +100,29 @@ def test_consent_reads_the_typed_withheld() -> None:
     answer = Item("mastodon:h/2", "mastodon", "reply", Person("R"), WHEN, in_reply_to=quiet.id)
     result = consent([quiet, answer], (), lambda item: False)
     assert [i.id for i in result.visible] == ["mastodon:h/2"]
+
+
+def test_the_upgrade_command_rewrites_old_files_and_names_a_damaged_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pelican_engage.cli import main
+    from tests.conftest import Site
+
+    site = Site(tmp_path / "site")
+    conf = site.write_conf()
+    posts = site.root / "archive" / "posts"
+    posts.mkdir(parents=True)
+    shutil.copy(DATA / "v1-trust-extras.json", posts / "hello.json")
+    assert main(["upgrade", "-s", str(conf)]) == 0
+    out = capsys.readouterr().out
+    assert f"upgraded {posts / 'hello.json'}" in out and "1 archive file(s) rewritten" in out
+    assert (posts / "hello.json").read_bytes() == (DATA / "v2-trust-fields.json").read_bytes()
+    assert main(["upgrade", "-s", str(conf)]) == 0
+    assert "(all were current)" in capsys.readouterr().out
+
+    (posts / "broken.json").write_text('{"schema": 1, "items": [', encoding="utf-8")
+    before = (posts / "broken.json").read_bytes()
+    assert main(["upgrade", "-s", str(conf)]) == 1
+    err = capsys.readouterr().err
+    assert "broken.json" in err
+    assert (posts / "broken.json").read_bytes() == before

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pelican_engage import cli, report
+from pelican_engage import cli, cli_fetch, report
 from pelican_engage.cli import main
 from pelican_engage.fetch import Job
 from pelican_engage.settings import DEFAULTS, SettingsError, load
@@ -309,7 +309,7 @@ def test_progress_shows_counts_requests_errors_and_the_post(
 ) -> None:
     err = io.StringIO()
     monkeypatch.setattr("sys.stderr", err)
-    with cli._progress(terminal=terminal) as tick:
+    with cli_fetch.progress(terminal=terminal) as tick:
         for job, outcome, requests in zip(_jobs(), ("ok", "failed", "ok"), (2, 3, 5), strict=True):
             tick(job, outcome, requests, 3)
     shown = err.getvalue()

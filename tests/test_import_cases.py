@@ -2,8 +2,9 @@
 
 Inputs are copied byte for byte from the field cases into
 ``tests/data/import-cases/<case>/`` (F04 starts with a newline, F17 holds a
-NUL byte); the sites, commands and expected values are those of each case's
-EXPECTED.md.
+NUL byte), saved pages into ``tests/data/wordpress-html/``
+(:data:`PAGE_OF_CASE`); the sites, commands and expected values are those of
+each case's EXPECTED.md.
 """
 
 from __future__ import annotations
@@ -54,11 +55,26 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+#: The saved pages of the cases live once, among the table-driven pairs of
+#: tests/data/wordpress-html/ (page + expected JSON), byte for byte as given.
+SAVED_PAGES = Path(__file__).parent / "data" / "wordpress-html"
+PAGE_OF_CASE = {
+    "F05-html-block-theme-comments": "block-theme.html",
+    "F06-html-twentytwenty-div-comments": "twentytwenty-div.html",
+    "F07-html-names-become-anonymous": "genesis-microdata.html",
+    "F08-html-smilies-dropped": "smileys.html",
+    "F16-html-date-read-from-commenter-name": "wpcom-date-in-words.html",
+    "S-F9-parser-crash": "parser-trap.html",
+}
+
+
 def do_import(
     capsys: pytest.CaptureFixture[str], conf: Path, fmt: str, case: str, *extra: str
 ) -> tuple[int, str, str]:
-    name = {"wordpress-wxr": "export.xml", "disqus": "disqus.xml"}.get(fmt, "page.html")
-    path = CASES / case / name
+    if fmt == "wordpress-html":
+        path = SAVED_PAGES / PAGE_OF_CASE[case]
+    else:
+        path = CASES / case / {"wordpress-wxr": "export.xml", "disqus": "disqus.xml"}[fmt]
     return run(capsys, "import", fmt, str(path), "-s", str(conf), *extra)
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from pelican_engage.archive import Archive
 from pelican_engage.cli import main
+from pelican_engage.identity import AuthorIdentity
 from pelican_engage.importers import (
     ExportedPost,
     ImportFormatError,
@@ -26,7 +27,6 @@ from pelican_engage.importers import (
 )
 from pelican_engage.importers.disqus import parse_disqus
 from pelican_engage.importers.wordpress_wxr import autop, parse_wxr
-from pelican_engage.model import AuthorIdentity
 from pelican_engage.sanitize import clean_html, images_to_alt, safe_url
 from pelican_engage.sources.wordpress import parse_comment, public_avatar
 from tests.conftest import Site

@@ -13,10 +13,11 @@ import pytest
 
 from pelican_engage.archive import Archive
 from pelican_engage.cli import main
+from pelican_engage.identity import AuthorIdentity
 from pelican_engage.importers import ImportFormatError
 from pelican_engage.importers.disqus import parse_disqus
 from pelican_engage.importers.wordpress_wxr import parse_wxr
-from pelican_engage.model import AuthorIdentity, Item, Person
+from pelican_engage.model import Item, Person
 from tests.conftest import Site
 
 DATA = Path(__file__).parent / "data" / "hostile-xml"

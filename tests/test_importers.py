@@ -32,11 +32,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from pelican_engage.identity import AuthorIdentity
 from pelican_engage.importers import Export, ImportFormatError
 from pelican_engage.importers.disqus import parse_disqus
 from pelican_engage.importers.wordpress_html import parse_date_text, parse_page
 from pelican_engage.importers.wordpress_wxr import parse_wxr
-from pelican_engage.model import AuthorIdentity, Item
+from pelican_engage.model import Item
 
 DATA = Path(__file__).parent / "data"
 WXR = DATA / "wxr"

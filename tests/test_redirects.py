@@ -11,7 +11,7 @@ import pytest
 
 from pelican_engage.errors import FetchError
 from pelican_engage.http import Client, HttpSettings
-from pelican_engage.netpolicy import redirect_refusal
+from pelican_engage.netpolicy import redirect_headers, redirect_refusal
 from tests.loopback import Server, send
 
 FAST = HttpSettings(connect_timeout=2, read_timeout=2, backoff=0.01, retries=1)
@@ -102,6 +102,23 @@ def test_which_redirects_are_refused(network: Network, source: str, target: str,
         h.rstrip(".").lower() for h in network.lookups
     }
     assert network.connects == []  # deciding never connects
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "kept"),
+    [
+        ("https://a.example/x", "https://A.example/y", True),  # host names ignore case
+        ("https://a.example/x", "https://a.example:443/y", True),  # the default port
+        ("https://a.example/x", "https://a.example:8443/y", False),
+        ("https://a.example/x", "http://a.example/y", False),  # a scheme is part of the origin
+        ("https://a.example/x", "https://b.a.example/y", False),
+    ],
+)
+def test_a_token_follows_a_redirect_only_within_its_origin(
+    source: str, target: str, kept: bool
+) -> None:
+    sent = redirect_headers(source, target, {"authorization": "Bearer t", "Accept": "a/b"})
+    assert sent == ({"authorization": "Bearer t"} if kept else {}) | {"Accept": "a/b"}
 
 
 @pytest.mark.parametrize("target", [METADATA_IP, METADATA_NAME])

@@ -16,10 +16,11 @@ from types import SimpleNamespace
 import pytest
 from pelican.settings import read_settings
 
-from pelican_engage import cli, dedup, icons, render, settings
+from pelican_engage import cli, cli_fetch, dedup, icons, render, settings
 from pelican_engage.articles import jobs as article_jobs
 from pelican_engage.engine import Engine, announced
-from pelican_engage.model import Item, Person, Problem, name_only, profile_handle
+from pelican_engage.identity import name_only, profile_handle
+from pelican_engage.model import Item, Person, Problem
 from pelican_engage.sources.registry import ANNOUNCING, BY_NAME, NETWORKS, network, owner
 from tests.conftest import Site
 
@@ -104,11 +105,16 @@ def test_names_keys_and_settings_are_declared_once() -> None:
 
 def test_every_module_reads_the_registry() -> None:
     assert {n.setting for n in NETWORKS if n.setting} <= set(settings.DEFAULTS)
-    assert render.NETWORK_NAMES == {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+    assert {n.name: n.display for n in NETWORKS if n.has_handles} == render.NETWORK_NAMES
+    assert {"twitter": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}.items() <= (
+        render.NETWORK_NAMES.items()
+    )
     assert all(icons._PATHS[n.name] == n.icon for n in NETWORKS)
-    assert set(cli.FETCH_SOURCES) == {"twitter-discover", *BY_NAME}
+    assert set(cli_fetch.FETCH_SOURCES) == {"twitter-discover", *BY_NAME}
     assert set(cli.REPORT_SOURCES) == {"local", "disqus", *BY_NAME}
-    assert tuple(n.name for n in ANNOUNCING) == settings.HANDLE_NETWORKS
+    # The author's handles: where they announce posts, and discussion sites.
+    assert tuple(n.name for n in NETWORKS if n.has_handles) == settings.HANDLE_NETWORKS
+    assert {n.name for n in ANNOUNCING} <= set(settings.HANDLE_NETWORKS)
     # Comment forms carry a name only; accounts never count by name.
     assert [n.name for n in NETWORKS if name_only(n.name)] == ["feed", "wordpress"]
     loaded = settings.load({})

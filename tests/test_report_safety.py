@@ -21,7 +21,8 @@ from bs4 import BeautifulSoup
 
 from pelican_engage import people, report
 from pelican_engage.cli import main
-from pelican_engage.model import AuthorIdentity, Item, Person, Post, Thread
+from pelican_engage.identity import AuthorIdentity
+from pelican_engage.model import Item, Person, Post, Thread
 from pelican_engage.textsafe import md_link, safe_url
 from tests.conftest import DATA, Site
 from tests.loopback import Server, send

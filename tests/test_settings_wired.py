@@ -134,6 +134,8 @@ _IDENTITIES = {
         ["ann@social.example"],
     ),
     "bluesky": ("bluesky", Person(name="A.", handle="ann.example"), ["ann.example"]),
+    "hackernews": ("hackernews", Person(name="ann_hn", handle="ann_hn"), ["ann_hn"]),
+    "lobsters": ("lobsters", Person(name="ann_l", handle="ann_l"), ["ann_l"]),
 }
 
 
@@ -656,6 +658,64 @@ def _webmention_token_env(rig: Rig) -> None:
     fake.queries.clear()
     rig.fetch(ENGAGE_WEBMENTION={"api_url": rig.server.url, "token_env": "MY_WM"})
     assert fake.queries and all(q.get("token") == ["wm-token"] for q in fake.queries)
+
+
+@wired("ENGAGE_HACKERNEWS", "ENGAGE_HACKERNEWS['api_url']")
+def _hackernews(rig: Rig) -> None:
+    from tests.test_hackernews import FakeHN
+
+    fake = FakeHN(rig.server, hits=[])
+    rig.site.article("post")
+    engine, articles = rig.engine()
+    assert engine.jobs(articles) == []  # None: off
+    engine, articles = rig.engine(ENGAGE_HACKERNEWS={})
+    assert {j.host for j in engine.jobs(articles)} == {"hn.algolia.com"}
+    rig.fetch(ENGAGE_HACKERNEWS={"api_url": fake.url})
+    assert fake.queries
+
+
+@wired("ENGAGE_HACKERNEWS['max_requests']")
+def _hackernews_max_requests(rig: Rig) -> None:
+    from tests.test_hackernews import FakeHN
+
+    fake = FakeHN(rig.server)
+    fake.hits = [{**h, "url": "https://blog.example/post.html"} for h in fake.hits[:2]]
+    rig.site.article("post")
+    rig.fetch(ENGAGE_HACKERNEWS={"api_url": fake.url})
+    assert len(rig.paths()) == 3  # a search and two stories
+    rig.server.hits.clear()
+    summary = rig.fetch(ENGAGE_HACKERNEWS={"api_url": fake.url, "max_requests": 2})
+    assert len(rig.paths()) == 2
+    assert "max_requests" in summary.messages["hackernews"]
+
+
+@wired("ENGAGE_LOBSTERS", "ENGAGE_LOBSTERS['api_url']")
+def _lobsters(rig: Rig) -> None:
+    from tests.test_lobsters import FakeLobsters
+
+    fake = FakeLobsters(rig.server, stories=[])
+    rig.site.article("post")
+    engine, articles = rig.engine()
+    assert engine.jobs(articles) == []  # None: off
+    engine, articles = rig.engine(ENGAGE_LOBSTERS={})
+    assert {j.host for j in engine.jobs(articles)} == {"lobste.rs"}
+    rig.fetch(ENGAGE_LOBSTERS={"api_url": fake.url})
+    assert fake.lookups
+
+
+@wired("ENGAGE_LOBSTERS['max_requests']")
+def _lobsters_max_requests(rig: Rig) -> None:
+    from tests.test_lobsters import FakeLobsters
+
+    fake = FakeLobsters(rig.server)
+    fake.stories = [{**s, "url": "https://blog.example/post.html"} for s in fake.stories]
+    rig.site.article("post")
+    rig.fetch(ENGAGE_LOBSTERS={"api_url": fake.url})
+    assert len(rig.paths()) == 3  # a lookup and two stories
+    rig.server.hits.clear()
+    summary = rig.fetch(ENGAGE_LOBSTERS={"api_url": fake.url, "max_requests": 2})
+    assert len(rig.paths()) == 2
+    assert "max_requests" in summary.messages["lobsters"]
 
 
 @wired("ENGAGE_COMMENT_EMAIL")

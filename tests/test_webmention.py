@@ -16,7 +16,8 @@ from pelican_engage.conversation import build_thread
 from pelican_engage.dedup import dedupe, item_keys, url_keys
 from pelican_engage.fetch import Fetcher
 from pelican_engage.http import Client, HttpSettings
-from pelican_engage.model import Item, Person, Post, profile_handle
+from pelican_engage.identity import profile_handle
+from pelican_engage.model import Item, Person, Post
 from pelican_engage.settings import author_identity
 from pelican_engage.sources import bluesky, mastodon
 from pelican_engage.sources.mastodon import StatusRef

@@ -27,10 +27,11 @@ from pathlib import Path
 import pytest
 
 from pelican_engage.archive import Archive
+from pelican_engage.identity import AuthorIdentity
 from pelican_engage.importers.disqus import parse_disqus
 from pelican_engage.importers.wordpress_html import parse_page
 from pelican_engage.importers.wordpress_wxr import parse_wxr
-from pelican_engage.model import AuthorIdentity, Item
+from pelican_engage.model import Item
 from pelican_engage.sources import bluesky, feed, mastodon, twitter, webmention, wordpress
 
 from .browser import Page, Pipe

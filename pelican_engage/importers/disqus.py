@@ -16,7 +16,8 @@ from collections import Counter
 
 from lxml import etree
 
-from ..model import AuthorIdentity, Item, Person, parse_timestamp
+from ..identity import AuthorIdentity
+from ..model import Item, Person, parse_timestamp
 from ..sanitize import clean_html, clean_text, html_to_text
 from . import Export, ExportedPost, ImportFormatError, orphan_replies
 from .xmlfile import read_xml

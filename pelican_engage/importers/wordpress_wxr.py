@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
-from ..model import AuthorIdentity, Item, Person, parse_timestamp
+from ..identity import AuthorIdentity
+from ..model import Item, Person, parse_timestamp
 from ..sanitize import clean_html, clean_text, html_to_text, safe_url
 from ..sources.wordpress import KINDS, SOURCE, item_id, parse_gmt
 from . import Export, ExportedPost, ImportFormatError, orphan_replies

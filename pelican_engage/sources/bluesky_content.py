@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from .. import sanitize
 from ..deepjson import json_object
 from ..sanitize import clean_text, paragraphs_html, safe_url
 
@@ -81,7 +82,7 @@ def post_html(text: str, facets: Any = None) -> str:
     for start, end, href in _facets(data, facets):
         parts.append(html.escape(data[at:start].decode("utf-8"), quote=False))
         label = html.escape(data[start:end].decode("utf-8"), quote=False)
-        parts.append(f'<a href="{html.escape(href)}">{label}</a>')
+        parts.append(sanitize.link_html(href, label))
         at = end
     parts.append(html.escape(data[at:].decode("utf-8"), quote=False))
     body = "".join(parts).strip()
@@ -120,37 +121,30 @@ def media_html(embed: Any, url: str) -> str:
 
     Each picture or video is its alt text (or "[image]") linking to the
     post on bsky.app, so a reply that is only a picture still says what it
-    shows.  ``embed`` is the post view's (``…#view``) or the record's.
+    shows; the package's one media helper (:func:`sanitize.media_html`)
+    writes them as every network's.  ``embed`` is the post view's
+    (``…#view``) or the record's.
     """
     if not isinstance(embed, Mapping):
         return ""
     kind = str(embed.get("$type") or "")
     if "recordWithMedia" in kind:
         return media_html(embed.get("media"), url)
-    parts = []
+    media: list[tuple[str, str, str]] = []
+    card = ""
     if ".images" in kind:
         images = embed.get("images")
         for image in images if isinstance(images, list) else ():
             alt = str(image.get("alt") or "") if isinstance(image, Mapping) else ""
-            parts.append(_media_link(url, "image", alt))
+            media.append(("image", alt, url))
     elif ".video" in kind:
-        parts.append(_media_link(url, "video", str(embed.get("alt") or "")))
+        media.append(("video", str(embed.get("alt") or ""), url))
     elif ".external" in kind:
         external = embed.get("external")
         if isinstance(external, Mapping):
             href = safe_url(str(external.get("uri") or ""))
             title = clean_text(str(external.get("title") or "")) or href
             if href:
-                parts.append(
-                    f'<p class="engage-media"><a href="{html.escape(href)}">'
-                    f"{html.escape(title, quote=False)}</a></p>"
-                )
-    return "".join(parts)
-
-
-def _media_link(url: str, what: str, alt: str) -> str:
-    label = f"[{what}] {clean_text(alt)}".strip()
-    text = html.escape(label, quote=False)
-    if not url:
-        return f'<p class="engage-media">{text}</p>'
-    return f'<p class="engage-media"><a href="{html.escape(url)}">{text}</a></p>'
+                label = html.escape(title, quote=False)
+                card = f'<p class="engage-media">{sanitize.link_html(href, label)}</p>'
+    return sanitize.media_html(media) + card

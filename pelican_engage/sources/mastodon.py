@@ -1,19 +1,20 @@
 """Mastodon: the replies to a post's announcement status, as items.
 
 Pure functions first (status URL -> API location and accounts in
-``mastodon_refs``, re-exported here; Status JSON -> Item); the
-fetching class that calls ``/api/v1/statuses/:id/context`` on the status's
-own server builds on them.  Status ids are local to a server, so the API is
-always asked on the scheme, host and port of the status URL.  The server's
-account domain (which may differ from that host) comes from
-``/api/v2/instance``, asked once per server.
+``mastodon_refs``; status and context JSON -> items in ``mastodon_status``;
+both re-exported here); the fetching class that calls
+``/api/v1/statuses/:id/context`` on the status's own server builds on them.
+Status ids are local to a server, so the API is always asked on the scheme,
+host and port of the status URL.  The server's account domain (which may
+differ from that host) comes from ``/api/v2/instance``, asked once per
+server.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +23,8 @@ from ..errors import FetchError
 from ..fetch import Job, Result, Source
 from ..model import Item, Problem, parse_timestamp
 from ..netpolicy import token_host_matches
-from ..parsed import Parsed, Skipped, entry_reason
-from ..sanitize import clean_html, media_html, safe_url, text_to_html
-from .mastodon_refs import (
+from ..parsed import Skipped, entry_reason
+from .mastodon_refs import (  # noqa: F401  (part of this module's API)
     _DOMAIN,
     StatusRef,
     announcer_domain,
@@ -35,16 +35,23 @@ from .mastodon_refs import (
     profile,
     url_keys,
 )
+from .mastodon_status import (  # noqa: F401  (part of this module's API)
+    PUBLIC,
+    SOURCE,
+    Completeness,
+    apply_visibility,
+    completeness,
+    descendants,
+    parse_context,
+    parse_reactions,
+    parse_status,
+    parse_statuses,
+)
 from .network import FetchSetup, Network, figures
 
 if TYPE_CHECKING:
     from ..http import Client
 
-SOURCE = "mastodon"
-#: Replies that are not public must not be published on a website.  Unlisted
-#: ones ("quiet public") are kept out of timelines and search by choice:
-#: archived, but withheld from the page unless ENGAGE_MASTODON["unlisted"].
-PUBLIC = frozenset({"public", "unlisted"})
 #: Without a token a server answers at most 60 descendants (and 20 levels)
 #: per context; the context of deeper replies is asked for at most this
 #: many times per announcement and fetch.
@@ -54,192 +61,49 @@ CONTEXT_REQUESTS = 10
 DELETION_CHECKS = 20
 
 
-def _media(status: Mapping[str, Any], page: str) -> list[tuple[str, str, str]]:
-    """(kind, description, link) of each attachment: the original file
-    (``remote_url`` on the writer's server), else the copy, else the status."""
-    found = []
-    for media in status.get("media_attachments") or ():
-        if isinstance(media, Mapping):
-            href = safe_url(str(media.get("remote_url") or "")) or safe_url(
-                str(media.get("url") or "")
-            )
-            kind = str(media.get("type") or "unknown")
-            found.append((kind, str(media.get("description") or ""), href or page))
-    return found
-
-
-def parse_status(
-    status: Mapping[str, Any], ref: StatusRef, domain: str = "", unlisted: bool = False
-) -> Item:
-    """One reply under the announcement ``ref``; parents outside are the post.
-
-    ``domain`` is the server's account domain (for local accounts); an
-    unlisted reply is marked withheld unless ``unlisted`` allows it.
-    """
-    content = clean_html(str(status.get("content") or ""))
-    warning = str(status.get("spoiler_text") or "").strip()
-    if warning:
-        # Content warnings are plain text; keep them visible above the reply.
-        content = text_to_html(f"CW: {warning}") + content
-    parent = status.get("in_reply_to_id")
-    in_reply_to = None if not parent or str(parent) == ref.id else f"mastodon:{ref.host}/{parent}"
-    url = safe_url(str(status.get("url") or status.get("uri") or ""))
-    # Pictures are links with their description: no remote image is loaded.
-    content += media_html(_media(status, url))
-    extras: dict[str, Any] = {
-        "favourites": int(status.get("favourites_count") or 0),
-        "reblogs": int(status.get("reblogs_count") or 0),
-    }
-    quiet = status.get("visibility") == "unlisted"
-    return Item(
-        id=f"mastodon:{ref.host}/{status['id']}",
-        source=SOURCE,
-        kind="reply",
-        author=parse_account(status.get("account") or {}, ref.host, domain),
-        published=parse_timestamp(str(status["created_at"])),
-        content_html=content,
-        url=url,
-        in_reply_to=in_reply_to,
-        extras=extras,
-        reply_url=url,
-        # The announcement it belongs to, so a deletion check asks only
-        # about the replies of the thread that was fetched whole.
-        root=ref.id,
-        visibility="unlisted" if quiet else "",
-        withheld="unlisted" if quiet and not unlisted else "",
-    )
-
-
-def apply_visibility(items: Iterable[Item], unlisted: bool) -> list[Item]:
-    """``items`` with their unlisted Mastodon replies withheld, or not, as
-    ENGAGE_MASTODON["unlisted"] says now: it may have changed since they
-    were fetched, and a build (even offline) follows it at once."""
-    out = []
-    for item in items:
-        if item.source == SOURCE and item.visibility == "unlisted":
-            wanted = "" if unlisted else "unlisted"
-            if item.withheld != wanted:
-                item = replace(item, withheld=wanted)
-        out.append(item)
-    return out
-
-
-def _descendants(context: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    descendants = context.get("descendants") if isinstance(context, Mapping) else None
-    if not isinstance(descendants, list):
-        raise ValueError("context has no 'descendants' list")
-    return [s for s in descendants if isinstance(s, Mapping) and s.get("id")]
-
-
-def parse_context(
-    context: Mapping[str, Any], ref: StatusRef, domain: str = "", unlisted: bool = False
-) -> Parsed:
-    """The public descendants of the announcement, as items.
-
-    The context is flat and chronological; ``in_reply_to_id`` rebuilds the
-    tree.  A reply to a reply that is not public (or not returned) keeps
-    its parent id, and the conversation shows it at the top level.
-    Followers-only and direct replies are left out; unlisted ones are
-    kept, marked withheld (see :func:`parse_status`).  ValueError when the
-    answer is no context.
-    """
-    return parse_statuses(_descendants(context), ref, domain, unlisted)
-
-
-def parse_statuses(
-    statuses: Iterable[Mapping[str, Any]], ref: StatusRef, domain: str = "", unlisted: bool = False
-) -> Parsed:
-    """The public ``statuses`` as items; a malformed one (no ``created_at``,
-    a bad date...) is skipped with its reason, never costing the others."""
-    items: list[Item] = []
-    skipped: list[Skipped] = []
-    for status in statuses:
-        if status.get("visibility", "public") not in PUBLIC:
-            continue
-        try:
-            items.append(parse_status(status, ref, domain, unlisted))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            skipped.append(Skipped(str(status.get("id")), entry_reason(exc), "reply"))
-    return Parsed(tuple(items), tuple(skipped))
-
-
-@dataclass(frozen=True)
-class Completeness:
-    """How much of a thread a context answer holds.
-
-    ``returned`` counts the descendants that came back; ``expected`` adds
-    the replies that ``replies_count`` of the announcement and of each
-    returned status announces but that did not come; ``open`` lists the
-    returned statuses with children missing, deepest first (their own
-    context may bring them).
-    """
-
-    returned: int
-    expected: int
-    open: tuple[str, ...]
-
-    @property
-    def complete(self) -> bool:
-        return self.returned >= self.expected
-
-
-def completeness(
-    root: Mapping[str, Any], statuses: Mapping[str, Mapping[str, Any]]
-) -> Completeness:
-    """Compare the statuses that came with what ``replies_count`` says.
-
-    ``replies_count`` counts a status's direct public and unlisted replies
-    (the ones a context returns), so a shortfall is a reply not returned.
-    """
-    root_id = str(root.get("id") or "")
-    children: dict[str, int] = {}
-    for status in statuses.values():
-        parent = str(status.get("in_reply_to_id") or "")
-        children[parent] = children.get(parent, 0) + 1
-
-    def missing(status: Mapping[str, Any]) -> int:
-        count = status.get("replies_count")
-        count = count if isinstance(count, int) else 0
-        return max(0, count - children.get(str(status.get("id") or ""), 0))
-
-    def depth(status_id: str) -> int:
-        seen, node = 0, status_id
-        while node in statuses and node != root_id and seen <= len(statuses):
-            node, seen = str(statuses[node].get("in_reply_to_id") or ""), seen + 1
-        return seen
-
-    short = missing(root) + sum(missing(s) for s in statuses.values())
-    open_ = sorted((sid for sid, s in statuses.items() if missing(s)), key=depth, reverse=True)
-    return Completeness(len(statuses), len(statuses) + short, tuple(open_))
-
-
-def parse_reactions(
-    accounts: Iterable[Mapping[str, Any]],
-    ref: StatusRef,
-    kind: str,
-    published: Any,
-    domain: str = "",
-) -> list[Item]:
-    """Favourites ("like") or boosts ("repost") of the announcement, by account."""
-    verb = "favourite" if kind == "like" else "reblog"
-    return [
-        Item(
-            id=f"mastodon:{ref.host}/{ref.id}/{verb}/{account.get('id')}",
-            source=SOURCE,
-            kind=kind,
-            author=parse_account(account, ref.host, domain),
-            published=published,
-            url=safe_url(str(account.get("url") or "")),
-        )
-        for account in accounts
-        if isinstance(account, Mapping) and account.get("id")
-    ]
-
-
 def job_for(post_key: str, url: str, published: datetime) -> Job:
     """The fetch job of one ``mastodon:`` status URL of a post."""
     ref = parse_status_url(url)
     return Job(post_key=post_key, source=SOURCE, target=url, host=ref.host, published=published)
+
+
+class AccountDomains:
+    """The account domain of each server (host -> domain, "" when it does
+    not say), asked once per server and build.
+
+    Asked without a token (the instance answer is public); the threads of
+    one build that ask about the same server wait for one answer.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._domains: dict[str, str] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, ref: StatusRef, cursor: Mapping[str, Any]) -> str:
+        """The domain of ``ref``'s server: the one kept in the ``cursor`` by
+        an earlier build, else ``/api/v2/instance`` (``/api/v1`` on older
+        servers); "" when neither says."""
+        known = cursor.get("domain")
+        if isinstance(known, str) and _DOMAIN.match(known):
+            return known
+        with self._lock:
+            lock = self._locks.setdefault(ref.host, threading.Lock())
+        with lock:
+            if ref.host not in self._domains:
+                found = ""
+                for path in ("/api/v2/instance", "/api/v1/instance"):
+                    try:
+                        found = parse_instance_domain(self.client.get(ref.base_url + path).json())
+                    except FetchError as exc:
+                        if exc.status in (404, 410):
+                            continue  # older servers have v1 only
+                    except ValueError:
+                        pass
+                    break
+                self._domains[ref.host] = found
+            return self._domains[ref.host]
 
 
 class MastodonSource:
@@ -271,10 +135,7 @@ class MastodonSource:
         self.unlisted = unlisted
         self.token_env = token_env
         self.author_handles = frozenset(author_handles)
-        #: Account domain of each server (host -> domain), asked once a build.
-        self._domains: dict[str, str] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._lock = threading.Lock()
+        self.domains = AccountDomains(client)
 
     def _auth(self, url: str) -> dict[str, str]:
         """The token's header for its own server's URLs; nothing elsewhere."""
@@ -282,32 +143,6 @@ class MastodonSource:
 
     def _get(self, url: str, **params: Any) -> Any:
         return self.client.get(url, params=params or None, headers=self._auth(url)).json()
-
-    def domain(self, ref: StatusRef, cursor: Mapping[str, Any]) -> str:
-        """The server's account domain ("" when it does not say).
-
-        Asked once per server and build, without the token (the instance
-        answer is public), and kept in the cursor for later builds.
-        """
-        known = cursor.get("domain")
-        if isinstance(known, str) and _DOMAIN.match(known):
-            return known
-        with self._lock:
-            lock = self._locks.setdefault(ref.host, threading.Lock())
-        with lock:
-            if ref.host not in self._domains:
-                found = ""
-                for path in ("/api/v2/instance", "/api/v1/instance"):
-                    try:
-                        found = parse_instance_domain(self.client.get(ref.base_url + path).json())
-                    except FetchError as exc:
-                        if exc.status in (404, 410):
-                            continue  # older servers have v1 only
-                    except ValueError:
-                        pass
-                    break
-                self._domains[ref.host] = found
-            return self._domains[ref.host]
 
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
         ref = parse_status_url(job.target)
@@ -319,7 +154,7 @@ class MastodonSource:
                 # Deleted upstream: keep what is archived, stop asking.
                 return Result((), {"deleted": True})
             raise
-        domain = self.domain(ref, cursor)
+        domain = self.domains.get(ref, cursor)
         # Local accounts' domain; a guess (see announcer_domain) only when
         # the server does not say, and never kept in the cursor.
         local = domain or announcer_domain(root, self.author_handles)
@@ -340,7 +175,7 @@ class MastodonSource:
         notice = ""
         complete: frozenset[str] | None = None
         if not answer.not_modified:
-            statuses = {str(s["id"]): s for s in _descendants(answer.json())}
+            statuses = {str(s["id"]): s for s in descendants(answer.json())}
             state = self._complete(ref, root, statuses)
             parsed = parse_statuses(statuses.values(), ref, local, self.unlisted)
             items, skipped = list(parsed.items), parsed.skipped
@@ -446,7 +281,7 @@ class MastodonSource:
             asked.add(todo[0])
             try:
                 more = self._get(f"{ref.base_url}/api/v1/statuses/{todo[0]}/context")
-                found = _descendants(more)
+                found = descendants(more)
             except (FetchError, ValueError):
                 break  # what came is kept; the notice says what is missing
             for status in found:

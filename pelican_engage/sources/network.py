@@ -100,6 +100,14 @@ class Network:
     #: Items are by accounts (a handle, a profile): a name alone never makes
     #: the author.  False for comment forms where anybody types any name.
     accounts: bool = True
+    #: A site where readers submit links and discuss them (Hacker News,
+    #: Reddit...), found by the post's URL.  Each submission is an item of
+    #: kind ``mention`` (its submitter as author, its title as text) and its
+    #: comments hang under it, so a top-level comment answers the submission,
+    #: not the author: it waits only when it mentions the author or the
+    #: author submitted the link (docs/design.md, "Waiting for a reply").
+    #: ENGAGE_AUTHOR may list the author's handles there.
+    discussion: bool = False
     #: Its dict setting (``ENGAGE_MASTODON``), its keys and its default.
     setting: str = ""
     setting_keys: frozenset[str] = frozenset()
@@ -142,3 +150,9 @@ class Network:
     @property
     def announces(self) -> bool:
         return self.announcement is not None
+
+    @property
+    def has_handles(self) -> bool:
+        """ENGAGE_AUTHOR may list the author's handles on it, and its items
+        link to "Reply on <display>"."""
+        return self.announces or self.discussion

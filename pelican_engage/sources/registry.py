@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import bluesky, feed, mastodon, twitter, webmention, wordpress
+from . import bluesky, feed, hackernews, lobsters, mastodon, twitter, webmention, wordpress
 from .network import ArticleView, FetchSetup, Network
 
-__all__ = ["BY_NAME", "NETWORKS", "ArticleView", "FetchSetup", "Network", "network", "owner"]
+__all__ = [
+    "BY_NAME",
+    "NETWORKS",
+    "WITH_HANDLES",
+    "ArticleView",
+    "FetchSetup",
+    "Network",
+    "network",
+    "owner",
+]
 
 #: In the order jobs are made and settings are checked.
 NETWORKS: tuple[Network, ...] = (
@@ -23,10 +32,15 @@ NETWORKS: tuple[Network, ...] = (
     feed.NETWORK,
     wordpress.NETWORK,
     webmention.NETWORK,
+    hackernews.NETWORK,
+    lobsters.NETWORK,
 )
 BY_NAME: Mapping[str, Network] = {n.name: n for n in NETWORKS}
 #: Networks where the author announces posts (``tweet:``, ``mastodon:``...).
 ANNOUNCING: tuple[Network, ...] = tuple(n for n in NETWORKS if n.announces)
+#: Networks of accounts where the author has handles: the announcing ones
+#: and the discussion sites (Hacker News, Reddit...).
+WITH_HANDLES: tuple[Network, ...] = tuple(n for n in NETWORKS if n.has_handles)
 
 
 def network(name: str) -> Network:

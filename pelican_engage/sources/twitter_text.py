@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..deepjson import json_object
-from ..sanitize import paragraphs_html, safe_url
+from ..sanitize import link_html, paragraphs_html, safe_url
 
 SOURCE = "twitter"
 WEB = "https://x.com"
@@ -184,7 +184,7 @@ def tweet_html(
         parts.append(html.escape(html.unescape(text[at:start]), quote=False))
         if link.href:
             label = html.escape(html.unescape(link.label))
-            parts.append(f'<a href="{html.escape(link.href)}">{label}</a>')
+            parts.append(link_html(link.href, label))
         at = end
     parts.append(html.escape(html.unescape(text[at:]), quote=False))
     body = "".join(parts).strip()

@@ -18,7 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..errors import FetchError, OutOfTime, Unreachable
 from ..fetch import Job, Result, Source, url_job
-from ..model import Item, Person, normal_url, parse_timestamp
+from ..identity import normal_url
+from ..model import Item, Person, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
 from .network import FetchSetup, Network
