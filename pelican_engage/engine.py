@@ -225,10 +225,10 @@ class Engine:
         )
         hit = self.threads.get(post.key, fingerprint)
         if hit is None:
-            result = self._build(post, scan, fingerprint)
+            result = _build(self, post, scan, fingerprint)
         else:
             token, summary = hit
-            result = LazyEngagement(summary, self._loader(post, scan, fingerprint, token))
+            result = LazyEngagement(summary, _loader(self, post, scan, fingerprint, token))
         summary = result.summary
         # Problems are told on every build until they are fixed.
         for problem in summary.problems:
@@ -240,21 +240,6 @@ class Engine:
             self.waiting += summary.waiting
             self.hidden += summary.hidden
         return result
-
-    def _loader(
-        self, post: Post, scan: Scan, fingerprint: Any, token: str
-    ) -> Callable[[], Engagement]:
-        """How a cached thread is read when asked for: from its file, or
-        built again from its sources when that file is damaged or gone."""
-
-        def load() -> Engagement:
-            # The current token: a damaged file rebuilt once gets a new one.
-            entry = self.threads.load(post.key, self.threads.token(post.key) or token)
-            if entry is None or entry.fingerprint != fingerprint:
-                return self._build(post, scan, fingerprint).get()
-            return entry.engagement
-
-        return load
 
     def origin(self, article: Any) -> str:
         """The article's file, as problems name it."""
@@ -288,70 +273,88 @@ class Engine:
             if folder.is_dir() and folder.name not in self._folders_used
         ]
 
-    def _build(self, post: Post, scan: Scan, fingerprint: Any) -> LazyEngagement:
-        items, problems, parsed = self.local.read(post.key, scan, self._previous(post.key))
-        # Read once for items, tombstones and counts, and not kept: a
-        # build holds one post's archive at a time.
-        record: PostRecord | None = None
-        try:
-            record = self.archive.load(post.key, keep=False)
-            self.archive_reads += fingerprint[-1] is not None  # the file's stamp
-            archived, archive_problems = list(record.items.values()), []
-        except ArchiveError as exc:
-            archived, archive_problems = [], [Problem("", str(exc))]
-        for network in NETWORKS:
-            if network.shown:
-                archived = network.shown(archived, self.settings.network(network.name))
-        thread, more = build_thread(
-            post,
-            [*items, *archived],
-            self.settings.author,
-            acknowledged=self.acknowledged,
-            by_mention=self.settings.answer_by_mention,
-            tombstones=self.tombstones(post.key, items, record),
-        )
-        files = {
-            name: (stamp, None, (c.problem,), "")
-            if isinstance(c, Skipped)
-            else (stamp, c.replyto, c.problems, c.item.id)
-            for name, (stamp, c) in parsed.items()
-        }
-        counts = self._announced(post.key, record) if record is not None else {}
-        entry = CachedThread(
-            fingerprint,
-            engagement(thread, self.settings.display_depth, counts),
-            (*problems, *archive_problems, *more),
-            files,
-        )
-        summary = Summary.of(entry.engagement, entry.problems)
-        written = self.threads.put(post.key, entry, summary)
-        token = self.threads.token(post.key)
-        return LazyEngagement(
-            summary,
-            self._loader(post, scan, fingerprint, token),
-            entry.engagement,
-            keep=not written,
-        )
-
-    def _previous(self, key: str) -> dict[str, Parsed]:
-        """The comment files of the post's last build, as parsed then."""
-        old = self.threads.previous(key)
-        if old is None:
-            return {}
-        items = {item.id: item for item in old.engagement.thread.items}
-        return {
-            name: (
-                stamp,
-                ParsedComment(replace(items[item_id], in_reply_to=None), replyto, problems),
-            )
-            for name, (stamp, replyto, problems, item_id) in old.files.items()
-            if item_id in items
-        }
-
     def finish(self, save: bool = True) -> None:
         _RECENT.clear()
         if save:
             self.threads.save()
+
+
+def _loader(
+    engine: Engine, post: Post, scan: Scan, fingerprint: Any, token: str
+) -> Callable[[], Engagement]:
+    """How a cached thread is read when asked for: from its file, or
+    built again from its sources when that file is damaged or gone."""
+
+    def load() -> Engagement:
+        # The current token: a damaged file rebuilt once gets a new one.
+        entry = engine.threads.load(post.key, engine.threads.token(post.key) or token)
+        if entry is None or entry.fingerprint != fingerprint:
+            return _build(engine, post, scan, fingerprint).get()
+        return entry.engagement
+
+    return load
+
+
+def _build(engine: Engine, post: Post, scan: Scan, fingerprint: Any) -> LazyEngagement:
+    items, problems, parsed = engine.local.read(post.key, scan, _previous(engine, post.key))
+    # Read once for items, tombstones and counts, and not kept: a
+    # build holds one post's archive at a time.
+    record: PostRecord | None = None
+    try:
+        record = engine.archive.load(post.key, keep=False)
+        engine.archive_reads += fingerprint[-1] is not None  # the file's stamp
+        archived, archive_problems = list(record.items.values()), []
+    except ArchiveError as exc:
+        archived, archive_problems = [], [Problem("", str(exc))]
+    for network in NETWORKS:
+        if network.shown:
+            archived = network.shown(archived, engine.settings.network(network.name))
+    thread, more = build_thread(
+        post,
+        [*items, *archived],
+        engine.settings.author,
+        acknowledged=engine.acknowledged,
+        by_mention=engine.settings.answer_by_mention,
+        tombstones=engine.tombstones(post.key, items, record),
+    )
+    files = {
+        name: (stamp, None, (c.problem,), "")
+        if isinstance(c, Skipped)
+        else (stamp, c.replyto, c.problems, c.item.id)
+        for name, (stamp, c) in parsed.items()
+    }
+    counts = engine._announced(post.key, record) if record is not None else {}
+    entry = CachedThread(
+        fingerprint,
+        engagement(thread, engine.settings.display_depth, counts),
+        (*problems, *archive_problems, *more),
+        files,
+    )
+    summary = Summary.of(entry.engagement, entry.problems)
+    written = engine.threads.put(post.key, entry, summary)
+    token = engine.threads.token(post.key)
+    return LazyEngagement(
+        summary,
+        _loader(engine, post, scan, fingerprint, token),
+        entry.engagement,
+        keep=not written,
+    )
+
+
+def _previous(engine: Engine, key: str) -> dict[str, Parsed]:
+    """The comment files of the post's last build, as parsed then."""
+    old = engine.threads.previous(key)
+    if old is None:
+        return {}
+    items = {item.id: item for item in old.engagement.thread.items}
+    return {
+        name: (
+            stamp,
+            ParsedComment(replace(items[item_id], in_reply_to=None), replyto, problems),
+        )
+        for name, (stamp, replyto, problems, item_id) in old.files.items()
+        if item_id in items
+    }
 
 
 class LazyThreads(Sequence[Thread]):
