@@ -171,6 +171,10 @@ class Build:
     log: Path
 
 
+#: Extra settings lines of the engage builds (--no-report-page).
+EXTRA: list[str] = []
+
+
 def write_settings(site: Site, kind: str) -> Build:
     base = "engage" if kind != "plain" else kind
     build = Build(
@@ -194,6 +198,7 @@ def write_settings(site: Site, kind: str) -> Build:
                 f"CACHE_PATH = {str(build.cache)!r}",
                 f"ENGAGE_ARCHIVE_PATH = {str(site.archive)!r}",
                 "ENGAGE_AUTHOR = {'mastodon': ['@robin@social.example']}",
+                *EXTRA,
                 "",
             ]
         ),
@@ -374,7 +379,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--profile", action="store_true", help="cProfile one build of each kind")
     parser.add_argument("--workdir", type=Path, help="build here (kept) instead of a temp folder")
+    parser.add_argument(
+        "--no-report-page",
+        action="store_true",
+        help="ENGAGE_REPORT_PAGE = None: what the rest costs without the author's page",
+    )
     args = parser.parse_args(argv)
+    if args.no_report_page:
+        EXTRA.append("ENGAGE_REPORT_PAGE = None")
     sizes = [(args.articles, args.replies)]
     if args.sizes:
         sizes = [tuple(int(n) for n in size.split("x")) for size in args.sizes.split(",")]
