@@ -26,6 +26,7 @@ IMPORT_FORMATS = (
     "twitter-archive",
     "pelican-comment-system",
     "mail",
+    "utterances",
 )
 
 
@@ -41,7 +42,8 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> dict[str, Ca
         "replies join conversations already archived; pelican-comment-system: check the "
         "comment folders, which are read in place; mail: messages answering the Reply and "
         "Leave a comment links (an mbox file, a Maildir folder, or imaps://user@host/Folder "
-        "with the password in $ENGAGE_IMAP_PASSWORD) become comment files. "
+        "with the password in $ENGAGE_IMAP_PASSWORD) become comment files; utterances: "
+        "the GitHub issues of OWNER/NAME (token in $ENGAGE_GITHUB_TOKEN, optional). "
         "Importing twice changes nothing.",
     )
     imp.add_argument(
@@ -76,6 +78,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _check_comment_folders(args)
     if args.format == "mail":
         return _import_mail(args)
+    if args.format == "utterances":
+        return _import_utterances(args)
     if not args.path:
         raise UsageError(f"import {args.format} needs a PATH_OR_URL")
     if args.format != "twitter-archive":
@@ -151,6 +155,46 @@ def _import_comments(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     except ImportFormatError as exc:
         raise UsageError(f"{exc}; nothing imported") from exc
+    sys.stdout.write(apply.summary(export, report))
+    return apply.exit_status(export)
+
+
+def _import_utterances(args: argparse.Namespace) -> int:
+    """``import utterances OWNER/NAME``: the repository's issues, read through
+    GitHub's REST API (ENGAGE_GITHUB's api_url and token), placed as the
+    other exports are."""
+    import os
+
+    from .http import Client
+    from .importers import ImportFormatError, apply, utterances
+    from .sources.github_parse import check_repo
+
+    repo = args.path.strip().removeprefix("https://github.com/").strip("/")
+    try:
+        repo = check_repo(repo)
+    except ValueError as exc:
+        raise UsageError(f"import utterances needs OWNER/NAME: {exc}") from None
+    settings = read_site_settings(args.settings)
+    engine = make_engine(settings)
+    articles = site_articles(settings)
+    check_post(args.post, articles)
+    github = engine.settings.network("github")
+    token = os.environ.get(github.token_env, "")
+    client = Client(secrets=[token])
+    try:
+        maps = apply.parse_map(args.map)
+        if args.map_file:
+            maps += apply.read_map_file(args.map_file)
+        export = utterances.read_repository(
+            repo, client, github.api_url, token, engine.settings.siteurl
+        )
+        report = apply.apply_export(engine, articles, export, args.post, maps)
+    except apply.ImportWriteError as exc:
+        raise UsageError(str(exc)) from exc
+    except ImportFormatError as exc:
+        raise UsageError(f"{exc}; nothing imported") from exc
+    finally:
+        client.close()
     sys.stdout.write(apply.summary(export, report))
     return apply.exit_status(export)
 

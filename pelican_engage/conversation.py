@@ -155,6 +155,11 @@ def mentions_author(item: Item, author: AuthorIdentity) -> bool:
     for handle in author.all_handles:
         if re.search(rf"@{re.escape(handle)}(?![\w.@-]*\w)", text):
             return True
+    # Reddit addresses people as u/name (or /u/name); only the author's
+    # handles on the item's own network count, so "u/x" elsewhere stays text.
+    for handle in author.handles.get(item.source, ()):
+        if re.search(rf"(?<![\w/])/?u/{re.escape(handle)}(?![\w-])", text):
+            return True
     return any(
         re.search(rf"(?<![\w@]){re.escape(name.casefold())}(?!\w)", text) for name in author.names
     )

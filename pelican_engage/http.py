@@ -173,12 +173,18 @@ class _Expired(Exception):
     """The request's deadline passed (raised inside the client only)."""
 
 
+def _pause(sleep: Callable[[float], None], seconds: float, deadline: float) -> bool:
+    """Sleep before another try; False when the deadline comes first."""
+    if time.monotonic() + max(0.0, seconds) >= deadline:
+        return False
+    sleep(max(0.0, seconds))
+    return True
+
+
 class Client:
     """Fetches with timeouts, a deadline, bounded retries, rate limits,
-    checked redirects and a size cap.
+    checked redirects and a size cap, on sessions per host and thread.
 
-    Sessions are kept per host and per thread (requests does not promise
-    that a Session is thread safe), so connections to one host are reused.
     ``deadline`` (a ``time.monotonic()`` value, set by the fetch engine from
     ENGAGE_FETCH_BUDGET) stops every request, wherever it is, when the
     build's fetch time is spent.
@@ -222,14 +228,28 @@ class Client:
         Raises :class:`Unreachable` when the host does not answer (no
         connection, a timeout, no whole answer within ``total_timeout``
         seconds), :class:`OutOfTime` when the fetch budget runs out,
-        :class:`RateLimited` and :class:`FetchError` otherwise.
-        """
-        shown = redact(url, self.secrets)
+        :class:`RateLimited` and :class:`FetchError` otherwise."""
         sent = dict(headers or {})
         if etag:
             sent["If-None-Match"] = etag
         if last_modified:
             sent["If-Modified-Since"] = last_modified
+        return self._send(url, params, sent)
+
+    def post_form(self, url: str, data: Mapping[str, str], headers: Mapping[str, str]) -> Response:
+        """POST ``data`` form-encoded (an OAuth token request), with :meth:`get`'s
+        deadline, retries and errors; a redirect is refused, so the form
+        (credentials and all) reaches the URL it was meant for or nothing."""
+        return self._send(url, None, dict(headers), data)
+
+    def post_json(self, url: str, payload: Any, headers: Mapping[str, str]) -> Response:
+        """POST ``payload`` as JSON (GitHub's GraphQL), as :meth:`post_form`."""
+        sent = {**headers, "Content-Type": "application/json"}
+        return self._send(url, None, sent, json.dumps(payload).encode("utf-8"))
+
+    def _send(self, url: str, params: Any, sent: dict[str, str], data: Any = None) -> Response:
+        """A GET, or a POST of the form ``data``."""
+        shown = redact(url, self.secrets)
         started = time.monotonic()
         own = started + self.settings.total_timeout
         budget = self.deadline if self.deadline is not None else float("inf")
@@ -241,22 +261,14 @@ class Client:
                 raise OutOfTime(shown, "not asked: the fetch budget is spent")
             trail: list[str] = []
             try:
-                response = self._fetch(url, params, sent, deadline, trail)
+                response = self._fetch(url, params, sent, deadline, trail, data)
             except _Expired:
-                if budget <= own:
-                    raise OutOfTime(
-                        shown, f"stopped{_via(trail)}: the fetch budget ran out"
-                    ) from None
-                raise Unreachable(
-                    shown,
-                    f"no complete answer{_via(trail)} within "
-                    f"{self.settings.total_timeout:g} s; stopped",
-                ) from None
+                raise _ran_out(shown, trail, budget <= own, self.settings.total_timeout) from None
             except requests.Timeout:
                 # Asking again would only wait as long again.
                 raise Unreachable(shown, f"timed out{_via(trail)}") from None
             except requests.ConnectionError as exc:
-                if last or not self._pause(self.settings.backoff * 2**attempt, deadline):
+                if last or not _pause(self._sleep, self.settings.backoff * 2**attempt, deadline):
                     if _no_connection(exc):
                         raise Unreachable(shown, f"cannot connect{_via(trail)}") from None
                     # The host took the connection, then dropped it: it answers.
@@ -274,11 +286,11 @@ class Client:
                 now = self._clock()
                 reset = parse_reset(response.headers, now)
                 wait = (reset - now).total_seconds() if reset else self.settings.backoff
-                if last or wait > self.settings.max_wait or not self._pause(wait, deadline):
+                if last or wait > self.settings.max_wait or not _pause(self._sleep, wait, deadline):
                     raise RateLimited(shown, reset)
                 continue
             if response.status in _RETRY_STATUSES:
-                if last or not self._pause(self.settings.backoff * 2**attempt, deadline):
+                if last or not _pause(self._sleep, self.settings.backoff * 2**attempt, deadline):
                     raise FetchError(shown, f"server error {response.status}", response.status)
                 continue
             if response.status >= 400:
@@ -289,13 +301,6 @@ class Client:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _pause(self, seconds: float, deadline: float) -> bool:
-        """Sleep before another try; False when the deadline comes first."""
-        if time.monotonic() + max(0.0, seconds) >= deadline:
-            return False
-        self._sleep(max(0.0, seconds))
-        return True
-
     def _fetch(
         self,
         url: str,
@@ -303,19 +308,21 @@ class Client:
         headers: Mapping[str, str],
         deadline: float,
         trail: list[str],
+        data: Mapping[str, str] | bytes | None = None,
     ) -> Response:
         """One try, following redirects by hand so that each target is
         checked before it is connected to; ``trail`` collects the targets."""
         with watching(deadline) as watch:
             current, sent = url, dict(headers)
             for _hop in range(self.settings.max_redirects + 1):
-                response = self._one(current, params, sent, deadline, watch)
+                response = self._one(current, params, sent, deadline, watch, data)
                 if isinstance(response, Response):
                     return response
                 target, source = response, current
                 shown = redact(target, self.secrets)
                 trail.append(shown)
-                refusal = redirect_refusal(source, target)
+                # A form (an OAuth request: credentials) goes where it was meant to.
+                refusal = "not for a POST" if data else redirect_refusal(source, target)
                 if refusal:
                     raise FetchError(
                         redact(url, self.secrets), f"redirect to {shown} refused: {refusal}"
@@ -331,6 +338,7 @@ class Client:
         headers: Mapping[str, str],
         deadline: float,
         watch: Watch,
+        data: Mapping[str, str] | bytes | None = None,
     ) -> Response | str:
         """The answer, or the URL a redirect points to."""
         # The fetch engine's threads share one client: += alone is not
@@ -346,9 +354,11 @@ class Client:
         )
         session = self._sessions.get(url)
         try:
-            with session.get(
+            with session.request(
+                "POST" if data else "GET",
                 url,
                 params=params,
+                data=data,
                 headers=headers,
                 timeout=timeout,
                 stream=True,
@@ -430,6 +440,16 @@ class _Sessions:
             for session in self._sessions.values():
                 session.close()
             self._sessions.clear()
+
+
+def _ran_out(shown: str, trail: list[str], budget_first: bool, total_timeout: float) -> FetchError:
+    """Why a request stopped at its deadline: the build's fetch budget
+    (``budget_first``), or its own ``total_timeout`` seconds."""
+    if budget_first:
+        return OutOfTime(shown, f"stopped{_via(trail)}: the fetch budget ran out")
+    return Unreachable(
+        shown, f"no complete answer{_via(trail)} within {total_timeout:g} s; stopped"
+    )
 
 
 def _no_connection(exc: requests.ConnectionError) -> bool:

@@ -48,6 +48,10 @@ def waiting(items: list[Item]) -> set[str]:
         # ...unless the comment names the author.
         ("pgreen", "I wonder what Marin Quell thinks of boxes.", True),
         ("pgreen", "Ask @mquell, they wrote it.", True),
+        # Reddit's form, u/name or /u/name, on the network the handle is for.
+        ("pgreen", "Ask u/mquell, they wrote it.", True),
+        ("pgreen", "Ask /u/mquell.", True),
+        ("pgreen", "Ask u/mquellish or mu/mquell.", False),
         # The author shared it: a top-level comment answers them.
         ("mquell", "Interesting take on moving.", True),
     ],

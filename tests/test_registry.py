@@ -99,8 +99,8 @@ def test_names_keys_and_settings_are_declared_once() -> None:
     for listing in (names, keys, fetch_names, declared):
         assert len(listing) == len(set(listing)), listing
     assert {n.name: n for n in NETWORKS} == BY_NAME
-    with pytest.raises(KeyError, match="no network 'lemmy'; known: twitter"):
-        network("lemmy")
+    with pytest.raises(KeyError, match="no network 'threads'; known: twitter"):
+        network("threads")
 
 
 def test_every_module_reads_the_registry() -> None:
@@ -128,6 +128,8 @@ def test_every_module_reads_the_registry() -> None:
         ("https://x.com/marin", ("twitter", "marin")),
         ("https://bsky.app/profile/marin.example", ("bluesky", "marin.example")),
         ("https://social.example/@marin", ("mastodon", "marin@social.example")),
+        ("https://github.com/Marin/", ("github", "marin")),
+        ("https://github.com/marin/blog-comments", None),
         ("https://blog.example/about", None),
     ],
 )

@@ -38,6 +38,10 @@ from tests.conftest import Site
 from tests.loopback import Server, send
 from tests.test_bluesky import FakeAppView
 from tests.test_fetch import serve_mastodon
+from tests.test_lemmy import FakeLemmy
+from tests.test_lemmy import load as lemmy_answer
+from tests.test_reddit import FakeReddit
+from tests.test_reddit import load as reddit_answer
 from tests.test_twitter import ROOT as TWEET
 from tests.test_twitter import FakeX
 from tests.test_webmention import FakeWebmentionIO
@@ -136,6 +140,10 @@ _IDENTITIES = {
     "bluesky": ("bluesky", Person(name="A.", handle="ann.example"), ["ann.example"]),
     "hackernews": ("hackernews", Person(name="ann_hn", handle="ann_hn"), ["ann_hn"]),
     "lobsters": ("lobsters", Person(name="ann_l", handle="ann_l"), ["ann_l"]),
+    "reddit": ("reddit", Person(name="A.", handle="ann_r"), ["ann_r"]),
+    "lemmy": ("lemmy", Person(name="A.", handle="ann@lemmy.example"), ["ann@lemmy.example"]),
+    "discourse": ("discourse", Person(name="A.", handle="ann"), ["ann"]),
+    "github": ("github", Person(name="A.", handle="ann-gh"), ["ann-gh"]),
 }
 
 
@@ -718,6 +726,67 @@ def _lobsters_max_requests(rig: Rig) -> None:
     assert "max_requests" in summary.messages["lobsters"]
 
 
+@wired("ENGAGE_DISCOURSE", "ENGAGE_DISCOURSE['max_requests']")
+def _discourse(rig: Rig) -> None:
+    from tests.test_discourse import FakeForum
+
+    forum = FakeForum(rig.server)
+    rig.site.article("post", discourse=f"{rig.server.url}/forum/t/moving-house/123")
+    engine, articles = rig.engine(ENGAGE_DISCOURSE=None)
+    assert engine.jobs(articles) == []  # None: off
+    rig.fetch()  # {}: on, the whole topic (the first answer, then 7 more posts)
+    assert len(forum.etags) == 1 and len(forum.asked) == 1
+    forum.etags.clear()
+    forum.asked.clear()
+    summary = rig.fetch(ENGAGE_DISCOURSE={"max_requests": 1})
+    assert len(forum.etags) == 1 and forum.asked == []
+    assert "ENGAGE_DISCOURSE['max_requests'] (1)" in summary.messages["discourse"]
+
+
+@wired("ENGAGE_GITHUB", "ENGAGE_GITHUB['api_url']", "ENGAGE_GITHUB['token_env']")
+def _github(rig: Rig) -> None:
+    from tests.test_github import DISCUSSION, FakeGitHub
+
+    fake = FakeGitHub(rig.server)
+    rig.site.article("post", github_discussion=DISCUSSION)
+    engine, articles = rig.engine(ENGAGE_GITHUB=None)
+    assert engine.jobs(articles) == []  # None: off
+    engine, articles = rig.engine()
+    assert {j.host for j in engine.jobs(articles)} == {"api.github.com"}  # {}: on
+    rig.monkeypatch.delenv("ENGAGE_GITHUB_TOKEN", raising=False)
+    rig.monkeypatch.setenv("MY_GH", "gh-token")
+    summary = rig.fetch(ENGAGE_GITHUB={"api_url": rig.server.url})
+    assert fake.auth == []  # no token in ENGAGE_GITHUB_TOKEN: not asked, and said so
+    assert "no token in $ENGAGE_GITHUB_TOKEN" in summary.messages["github"]
+    rig.fetch(ENGAGE_GITHUB={"api_url": rig.server.url, "token_env": "MY_GH"})
+    assert fake.auth and set(fake.auth) == {"bearer gh-token"}
+
+
+@wired("ENGAGE_GITHUB['repo']", "ENGAGE_GITHUB['mapping']")
+def _github_mapping(rig: Rig) -> None:
+    rig.site.article("post", title="Moving house")
+    engine, articles = rig.engine()
+    assert engine.jobs(articles) == []  # no repo: only metadata
+    engine, articles = rig.engine(ENGAGE_GITHUB={"repo": "marin/blog-comments"})
+    assert [j.target for j in engine.jobs(articles)] == ["marin/blog-comments post"]
+    engine, articles = rig.engine(ENGAGE_GITHUB={"repo": "marin/blog-comments", "mapping": "title"})
+    assert [j.target for j in engine.jobs(articles)] == ["marin/blog-comments Moving house"]
+
+
+@wired("ENGAGE_GITHUB['max_requests']")
+def _github_cap(rig: Rig) -> None:
+    from tests.test_github import DISCUSSION, FakeGitHub
+
+    fake = FakeGitHub(rig.server)
+    rig.site.article("post", github_discussion=DISCUSSION)
+    rig.monkeypatch.setenv("ENGAGE_GITHUB_TOKEN", "gh-token")
+    rig.fetch(ENGAGE_GITHUB={"api_url": rig.server.url})
+    assert len(fake.asked) == 3
+    fake.asked.clear()
+    summary = rig.fetch(ENGAGE_GITHUB={"api_url": rig.server.url, "max_requests": 1})
+    assert len(fake.asked) == 1 and "(1) reached" in summary.messages["github"]
+
+
 @wired("ENGAGE_COMMENT_EMAIL")
 def _comment_email(rig: Rig) -> None:
     _one_comment(rig)
@@ -760,6 +829,103 @@ def _webmention_endpoint(rig: Rig) -> None:
         SITEURL="https://blog.example",
     )
     assert f'rel="webmention" href="{endpoint}"' in page
+
+
+# -- Reddit -----------------------------------------------------------------------------
+
+
+def _reddit(rig: Rig, oauth: bool = False) -> FakeReddit:
+    rig.site.article("post")
+    fake = FakeReddit(rig.server, oauth=oauth)
+    fake.info = {"https://blog.example/post.html": reddit_answer("info.json")}
+    rig.server.routes["/api/v1/access_token"] = lambda h, n: send(
+        h, 200, (DATA / "reddit" / "access_token.json").read_bytes()
+    )
+    for name in ("ENGAGE_REDDIT_CLIENT_ID", "ENGAGE_REDDIT_CLIENT_SECRET", "MY_ID", "MY_SECRET"):
+        rig.monkeypatch.delenv(name, raising=False)
+    return fake
+
+
+@wired("ENGAGE_REDDIT", "ENGAGE_REDDIT['api_url']")
+def _reddit_on(rig: Rig) -> None:
+    fake = _reddit(rig)
+    engine, articles = rig.engine()
+    assert engine.jobs(articles) == []  # None: off
+    engine, articles = rig.engine(ENGAGE_REDDIT={})
+    assert {j.host for j in engine.jobs(articles)} == {"www.reddit.com"}
+    rig.fetch(ENGAGE_REDDIT={"api_url": rig.server.url})
+    assert "/comments/1h2k3l4.json" in fake.paths()
+
+
+@wired("ENGAGE_REDDIT['oauth_url']", "ENGAGE_REDDIT['client_id_env']")
+def _reddit_oauth(rig: Rig) -> None:
+    fake = _reddit(rig, oauth=True)
+    rig.monkeypatch.setenv("MY_ID", "app-id")
+    rig.monkeypatch.setenv("ENGAGE_REDDIT_CLIENT_SECRET", "app-secret")
+    api = {"api_url": rig.server.url, "oauth_url": rig.server.url}
+    rig.fetch(ENGAGE_REDDIT=api)
+    assert fake.queries == [] and "/api/v1/access_token" not in rig.server.hits
+    rig.fetch(ENGAGE_REDDIT={**api, "client_id_env": "MY_ID"})
+    assert rig.server.hits["/api/v1/access_token"] == 1
+    assert {h["authorization"] for h in fake.headers} == {"bearer reddit-app-token-5e1c"}
+    fake.queries.clear()
+    rig.fetch(ENGAGE_REDDIT={"api_url": rig.server.url, "client_id_env": "MY_ID"})
+    assert fake.queries == []  # the token went to oauth.reddit.com, not to this server
+
+
+@wired("ENGAGE_REDDIT['client_secret_env']")
+def _reddit_secret(rig: Rig) -> None:
+    _reddit(rig)
+    rig.monkeypatch.setenv("ENGAGE_REDDIT_CLIENT_ID", "app-id")
+    rig.monkeypatch.setenv("MY_SECRET", "app-secret")
+    rig.fetch(ENGAGE_REDDIT={"api_url": rig.server.url})
+    assert "/api/v1/access_token" not in rig.server.hits
+    rig.fetch(ENGAGE_REDDIT={"api_url": rig.server.url, "client_secret_env": "MY_SECRET"})
+    assert rig.server.hits["/api/v1/access_token"] == 1
+
+
+@wired("ENGAGE_REDDIT['max_requests']")
+def _reddit_cap(rig: Rig) -> None:
+    fake = _reddit(rig)
+    rig.fetch(ENGAGE_REDDIT={"api_url": rig.server.url})
+    assert len(fake.queries) == 4  # two searches, a tree, its more stub
+    fake.queries.clear()
+    rig.fetch(ENGAGE_REDDIT={"api_url": rig.server.url, "max_requests": 1})
+    assert len(fake.queries) == 1
+
+
+# -- Lemmy ------------------------------------------------------------------------------
+
+
+def _lemmy(rig: Rig) -> FakeLemmy:
+    rig.site.article("post")
+    fake = FakeLemmy(rig.server)
+    found = lemmy_answer("search.json")
+    for view in found["posts"]:
+        view["post"]["url"] = "https://blog.example/post.html"
+    fake.search = {"https://blog.example/post.html": found}
+    return fake
+
+
+@wired("ENGAGE_LEMMY", "ENGAGE_LEMMY['instances']")
+def _lemmy_on(rig: Rig) -> None:
+    fake = _lemmy(rig)
+    engine, articles = rig.engine()
+    assert engine.jobs(articles) == []  # None: off
+    engine, articles = rig.engine(ENGAGE_LEMMY={})
+    assert {j.host for j in engine.jobs(articles)} == {"lemmy.world"}
+    rig.fetch(ENGAGE_LEMMY={"instances": [rig.server.url]})
+    assert [q["q"] for q in fake.asked("/api/v3/search")] == [["https://blog.example/post.html"]]
+
+
+@wired("ENGAGE_LEMMY['max_requests']")
+def _lemmy_cap(rig: Rig) -> None:
+    fake = _lemmy(rig)
+    rig.fetch(ENGAGE_LEMMY={"instances": [rig.server.url]})
+    assert len(fake.queries) == 4  # the search, three posts' comments (104 was removed)
+    fake.queries.clear()
+    rig.fetch(ENGAGE_LEMMY={"instances": [rig.server.url], "max_requests": 1})
+    assert len(fake.queries) == 1
 
 
 # -- The table of checks -------------------------------------------------------------------

@@ -10,7 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import bluesky, feed, hackernews, lobsters, mastodon, twitter, webmention, wordpress
+from . import (
+    bluesky,
+    discourse,
+    feed,
+    github,
+    hackernews,
+    lemmy,
+    lobsters,
+    mastodon,
+    reddit,
+    twitter,
+    webmention,
+    wordpress,
+)
 from .network import ArticleView, FetchSetup, Network
 
 __all__ = [
@@ -34,6 +47,10 @@ NETWORKS: tuple[Network, ...] = (
     webmention.NETWORK,
     hackernews.NETWORK,
     lobsters.NETWORK,
+    reddit.NETWORK,
+    lemmy.NETWORK,
+    discourse.NETWORK,
+    github.NETWORK,
 )
 BY_NAME: Mapping[str, Network] = {n.name: n for n in NETWORKS}
 #: Networks where the author announces posts (``tweet:``, ``mastodon:``...).
