@@ -132,7 +132,7 @@ def _checked(key: str, item: Item) -> Item:
     url, avatar = safe_url(author.url), safe_url(author.avatar)
     if url != author.url or avatar != author.avatar:
         author = replace(author, url=url, avatar=avatar)
-    checked = {
+    checked: dict[str, Any] = {
         "url": safe_url(item.url),
         "author": author,
         "content_html": clean_html(item.content_html),

@@ -173,7 +173,10 @@ def uses_own_templates(env: Environment) -> bool:
         try:
             # The loader's answer, without compiling the template (a warm
             # build that reuses every thread never renders one).
-            filename = env.loader.get_source(env, name)[1] or ""
+            loader = env.loader
+            if loader is None:
+                raise TypeError("no loader")
+            filename = loader.get_source(env, name)[1] or ""
         except (AttributeError, TypeError, TemplateNotFound):
             filename = env.get_template(name).filename or ""
         if Path(filename).resolve().parent.parent != TEMPLATES.resolve():
