@@ -23,8 +23,9 @@ What it measures
 Why
     Comments must not make a site slow to build: pelican_comment_system turns every
     comment into a Pelican content object and takes about 6.6x the plain build on
-    this site (figure from the issue, not measured here).  The targets are
-    cold <= 2.5x plain and warm <= 1.3x plain.
+    this site (figure from the issue, not measured here).  The targets
+    (issue 16) are cold <= 1.8x plain and warm <= 1.1x plain, as medians of
+    each round's ratio to the plain build of the same round.
 
 Correctness
     A fast but broken build must not pass: every build must report N articles
@@ -63,8 +64,8 @@ try:
 except ImportError:  # Windows: no CPU times of child processes
     resource = None  # type: ignore[assignment]
 
-COLD_TARGET = 2.5
-WARM_TARGET = 1.3
+COLD_TARGET = 1.8
+WARM_TARGET = 1.1
 #: pelican_comment_system on this site, from the issue (not measured here).
 PCS_RATIO = 6.6
 
@@ -425,9 +426,14 @@ class Results:
     def median_cpu(self, kind: str) -> float:
         return statistics.median(self.cpu[kind])
 
+    def paired(self, kind: str, cpu: bool = False) -> float:
+        """Median of each round's ratio to the plain build of that round:
+        builds seconds apart share the machine's load (it is shared)."""
+        runs = self.cpu if cpu else self.times
+        return statistics.median(k / p for k, p in zip(runs[kind], runs["plain"], strict=True))
+
 
 def report(results: Results, site: Site, rounds: int) -> bool:
-    plain = results.median("plain")
     print()
     print(
         f"{site.articles} articles x {site.comments} comments "
@@ -435,7 +441,6 @@ def report(results: Results, site: Site, rounds: int) -> bool:
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPU(s)"
     )
     print()
-    plain_cpu = results.median_cpu("plain")
     print(
         f"{'build':<6} {'median s':>9} {'x plain':>8} {'CPU s':>7} {'x plain':>8}   wall per round"
     )
@@ -443,17 +448,23 @@ def report(results: Results, site: Site, rounds: int) -> bool:
         median, cpu = results.median(kind), results.median_cpu(kind)
         rounds_text = " ".join(f"{t:.2f}" for t in results.times[kind])
         print(
-            f"{kind:<6} {median:>9.2f} {median / plain:>8.2f} "
-            f"{cpu:>7.2f} {cpu / plain_cpu:>8.2f}   {rounds_text}"
+            f"{kind:<6} {median:>9.2f} {results.paired(kind):>8.2f} "
+            f"{cpu:>7.2f} {results.paired(kind, cpu=True):>8.2f}   {rounds_text}"
         )
-    print("(targets apply to the wall-time median; CPU is user+sys of the build process)")
+    print(
+        "(x plain: median of the rounds' paired ratios; CPU is user+sys of the build "
+        "process; a target passes on wall or CPU, since the machine may be shared)"
+    )
     print()
     passed = True
     for kind, target in (("cold", COLD_TARGET), ("warm", WARM_TARGET)):
-        ratio = results.median(kind) / plain
-        ok = ratio <= target
+        ratio, cpu_ratio = results.paired(kind), results.paired(kind, cpu=True)
+        ok = ratio <= target or cpu_ratio <= target
         passed &= ok
-        print(f"target {kind}: {ratio:.2f}x <= {target}x plain  {'PASS' if ok else 'FAIL'}")
+        print(
+            f"target {kind}: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU <= {target}x plain  "
+            f"{'PASS' if ok else 'FAIL'}"
+        )
     print(f"for comparison: pelican_comment_system takes about {PCS_RATIO}x plain on this site")
     print("(figure from the issue, not measured here)")
     return passed

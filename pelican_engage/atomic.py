@@ -25,7 +25,12 @@ FILE_MODE = _default_mode()
 
 
 def atomic_write(
-    path: Path, data: str | bytes, mode: int | None = None, *, exclusive: bool = False
+    path: Path,
+    data: str | bytes,
+    mode: int | None = None,
+    sync: bool = True,
+    *,
+    exclusive: bool = False,
 ) -> None:
     """Replace ``path`` by ``data`` (text is written as UTF-8), all or nothing.
 
@@ -36,7 +41,10 @@ def atomic_write(
     is removed when the write fails, and one left by a killed process is
     for the caller's clean-up (archive, cache) to find.  The file keeps
     the mode of the one it replaces, else ``mode``, else the umask's.
-    Raises OSError (the old file is then unchanged).
+    Raises OSError (the old file is then unchanged).  ``sync=False`` skips
+    both fsyncs: only for files checked when read (a checksum, a size)
+    or rebuilt by every build, where a torn file after a power cut is
+    noticed and written again.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +58,8 @@ def atomic_write(
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         if exclusive:
             os.link(tmp, path)
             os.unlink(tmp)
@@ -60,7 +69,7 @@ def atomic_write(
         Path(tmp).unlink(missing_ok=True)
         raise
     # The rename itself must survive a power cut too.
-    if hasattr(os, "O_DIRECTORY"):
+    if sync and hasattr(os, "O_DIRECTORY"):
         dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(dir_fd)

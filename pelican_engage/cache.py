@@ -1,25 +1,38 @@
-"""The build cache of finished threads and their rendered HTML.
+"""The build cache of finished threads and their rendered HTML, one file per post.
 
-A warm build of a 500-post blog should cost almost nothing, so each post's
-:class:`~pelican_engage.conversation.Engagement` is kept together with a
-fingerprint of everything it was built from (the post, its comment files'
-stamps, its archive file's stamp).  When the fingerprint still matches, the
-thread is neither re-read nor re-built nor re-rendered.  It lives under
-CACHE_PATH and can be deleted at any time.
+A warm build of a 2,000-post blog should cost almost nothing and hold
+almost nothing, so each post's :class:`~pelican_engage.conversation.Engagement`
+is kept in a file of its own, with a fingerprint of everything it was built
+from (the post, its comment files' stamps, its archive file's stamp).  An
+index holds the fingerprints and a :class:`Summary` per post (the figures
+the build summary, the report and the feeds need); the thread itself is read
+only when something asks for it (:class:`LazyEngagement`), and dropped again
+when nothing uses it.  The rendered HTML is a file beside it, read when its
+page is written.  All of it lives under CACHE_PATH and can be deleted at any
+time; a damaged file (torn, truncated, edited) fails its checksum and the
+post is rebuilt from its sources.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import logging
 import os
 import pickle
+import re
+import secrets
 import time
+import weakref
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .archive_files import file_name
 from .atomic import atomic_write
 from .conversation import Engagement
 from .model import Problem
@@ -27,10 +40,42 @@ from .model import Problem
 logger = logging.getLogger(__name__)
 
 #: Bump when the pickled classes change shape, so old caches are not trusted.
-_FORMAT = 5  # 5: Item has typed trust fields (archive schema 2)
+_FORMAT = 6  # 6: one file per post, an index of summaries
 #: A temporary file this old is what a killed build left: a write that is
 #: still going on finishes in seconds.
 STALE_SECONDS = 600.0
+#: Items of threads a build keeps in memory (about 2.5 kB each): a site up
+#: to this size reads no thread twice; a larger one keeps the first ones and
+#: reads the others again when they are needed (each page, feed, report).
+HELD_ITEMS = 10_000
+
+
+class _Held:
+    """Threads held in memory during a build: the first ones, up to
+    :data:`HELD_ITEMS` items (a sequential walk over the site's threads,
+    which each consumer does, gains nothing from an LRU), and the last
+    few read, for a template reading several attributes of one."""
+
+    def __init__(self) -> None:
+        self.first: list[Engagement] = []
+        self.items = 0
+        self.recent: deque[Engagement] = deque(maxlen=16)
+
+    def hold(self, engagement: Engagement) -> None:
+        size = len(engagement.thread.items)
+        if self.items + size <= HELD_ITEMS:
+            self.first.append(engagement)
+            self.items += size
+        else:
+            self.recent.append(engagement)
+
+    def clear(self) -> None:
+        self.first.clear()
+        self.items = 0
+        self.recent.clear()
+
+
+_RECENT = _Held()
 
 
 def remove_stale_temporary(folder: Path, prefix: str, now: float | None = None) -> int:
@@ -62,76 +107,279 @@ class CachedThread:
     #: Per comment file: its stamp, ``replyto`` and problems, and its item's
     #: id, so a changed post re-parses only the files that changed.
     files: dict[str, tuple[Any, str | None, tuple[str, ...], str]] = field(default_factory=dict)
-    #: Rendered thread HTML by render key (SITEURL and display settings).
-    rendered: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a build needs of a post's thread without reading it: totals,
+    the problems told on every build, the ids ``report --new`` remembers,
+    the avatars to copy and the digest of its comment feed."""
+
+    key: str
+    items: int
+    waiting: int
+    hidden: int
+    #: Comments and their replies (pcs's ``comments_count``).
+    comments: int
+    #: Publication time of the oldest item waiting for a reply.
+    oldest_waiting: datetime | None
+    ids: tuple[str, ...]
+    avatars: tuple[tuple[str, str], ...]
+    feed_digest: str
+    problems: tuple[Problem, ...] = ()
+
+    @classmethod
+    def of(cls, engagement: Engagement, problems: tuple[Problem, ...]) -> Summary:
+        from .avatars import urls_of
+        from .comment_feed import thread_digest
+        from .model import ANSWERABLE_KINDS
+
+        thread = engagement.thread
+        return cls(
+            key=thread.post.key,
+            items=len(thread.items),
+            waiting=len(thread.waiting),
+            hidden=len(thread.hidden),
+            comments=sum(1 for i in thread.items if i.kind in ANSWERABLE_KINDS),
+            oldest_waiting=min(
+                (i.published for i in thread.items if i.id in thread.waiting), default=None
+            ),
+            ids=tuple(i.id for i in thread.items),
+            avatars=tuple(urls_of(thread.items).items()),
+            feed_digest=thread_digest(thread),
+            problems=problems,
+        )
+
+
+class LazyEngagement:
+    """``article.engage``: a post's :class:`Engagement`, read from the cache
+    when a template (or the report) first asks for one of its attributes.
+
+    Only a weak reference is kept (and a few in :data:`_RECENT`), so
+    a site's threads are never all in memory at once; ``keep`` holds it
+    (a cache that cannot be written, the CLI).
+    """
+
+    __slots__ = ("__weakref__", "_kept", "_load", "_ref", "summary")
+
+    def __init__(
+        self,
+        summary: Summary,
+        load: Callable[[], Engagement],
+        engagement: Engagement | None = None,
+        keep: bool = False,
+    ) -> None:
+        self.summary = summary
+        self._load = load
+        self._kept = engagement if keep else None
+        self._ref: weakref.ref[Engagement] | None = None
+        if engagement is not None:
+            self._hold(engagement)
+
+    @property
+    def key(self) -> str:
+        return self.summary.key
+
+    @property
+    def feed_digest(self) -> str:
+        return self.summary.feed_digest
+
+    def _hold(self, engagement: Engagement) -> None:
+        self._ref = weakref.ref(engagement)
+        _RECENT.hold(engagement)
+
+    def get(self) -> Engagement:
+        """The engagement itself (read again if nothing held it)."""
+        found = self._ref() if self._ref is not None else None
+        if found is None:
+            found = self._load()
+            self._hold(found)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for names not defined here: the Engagement's fields and properties.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.get(), name)
+
+    def __repr__(self) -> str:
+        return f"LazyEngagement({self.summary.key!r})"
+
+
+def _sealed(payload: bytes) -> bytes:
+    """``payload`` behind its SHA-256, so a torn or edited file is noticed."""
+    return hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+
+
+def _unsealed(data: bytes) -> bytes | None:
+    digest, _, payload = data.partition(b"\n")
+    if digest != hashlib.sha256(payload).hexdigest().encode():
+        return None
+    return payload
 
 
 class ThreadCache:
     """Per-post results of earlier builds, valid while ``salt`` is unchanged.
 
     ``salt`` holds what every thread depends on (the plugin version, who the
-    author is, acknowledgements, display settings); a change empties the cache.
+    author is, acknowledgements, display settings); a change empties the
+    cache.  ``persist=False`` (the CLI, whose SITEURL differs) writes nothing.
     """
 
-    def __init__(self, folder: Path, salt: str, site: str = "") -> None:
-        self.path = folder / (f"threads-{site}.pickle" if site else "threads.pickle")
+    def __init__(self, folder: Path, salt: str, site: str = "", persist: bool = True) -> None:
+        self.folder = folder / (f"threads-{site}" if site else "threads")
+        self.path = self.folder / "index.pickle"
         # Only a digest is stored: the salt names the author's e-mail
         # addresses, and cache folders get uploaded (CI artifacts).
         self.salt = hashlib.sha256(f"{_FORMAT}:{salt}".encode()).hexdigest()
-        self._old: dict[str, CachedThread] = {}
-        self._new: dict[str, CachedThread] = {}
+        self.persist = persist
+        #: Post key -> (fingerprint, token of its files, summary).
+        self._old: dict[str, tuple[Any, str, Summary]] = {}
+        self._new: dict[str, tuple[Any, str, Summary]] = {}
         self.hits = 0
+        #: Threads read from their files, and rebuilt because a file was damaged.
+        self.loads = 0
+        self.damaged = 0
         self._changed = False
-        # Unpickling makes ~50,000 objects for a 500-post blog; the cyclic
-        # garbage collector would run dozens of times over them, for nothing
-        # (they hold no cycles), tripling the load time.
+        _RECENT.clear()
+        # Unpickling makes many small objects; the cyclic garbage collector
+        # would run over them for nothing (they hold no cycles).
         enabled = gc.isenabled()
         gc.disable()
         try:
-            with self.path.open("rb") as handle:
-                data = pickle.load(handle)
+            payload = _unsealed(self.path.read_bytes())
+            data = pickle.loads(payload) if payload is not None else None
             if isinstance(data, dict) and data.get("salt") == self.salt:
                 self._old = data["posts"]
-        except Exception:  # no cache, or one from another version: build afresh
+            elif payload is None:
+                logger.info("engage: the build cache %s is damaged; threads are rebuilt", self.path)
+        except FileNotFoundError:
+            pass
+        except Exception as exc:  # another version's, or damaged: build afresh
+            logger.info("engage: the build cache %s cannot be used (%s); rebuilt", self.path, exc)
             self._old = {}
         finally:
             if enabled:
                 gc.enable()
 
-    def get(self, key: str, fingerprint: Any) -> CachedThread | None:
+    def _file(self, key: str, token: str, suffix: str) -> Path:
+        return self.folder / f"{file_name(key)[:-5]}.{token}{suffix}"
+
+    def get(self, key: str, fingerprint: Any) -> tuple[str, Summary] | None:
+        """The token and summary of the post's cached thread, when its
+        fingerprint still matches (the thread itself is read by :meth:`load`)."""
         cached = self._new.get(key) or self._old.get(key)
-        if cached is None or cached.fingerprint != fingerprint:
+        if cached is None or cached[0] != fingerprint:
             return None
         self.hits += 1
         self._new[key] = cached
-        return cached
+        return cached[1], cached[2]
+
+    def load(self, key: str, token: str) -> CachedThread | None:
+        """The cached thread of ``key``; None when its file is missing,
+        damaged or of another build (the caller rebuilds it)."""
+        path = self._file(key, token, ".pickle")
+        try:
+            payload = _unsealed(path.read_bytes())
+            data = pickle.loads(payload) if payload is not None else None
+        except FileNotFoundError:
+            data = None
+        except Exception as exc:
+            logger.debug("engage: %s cannot be read: %s", path, exc)
+            data = None
+        if (
+            not isinstance(data, dict)
+            or data.get("salt") != self.salt
+            or data.get("token") != token
+            or not isinstance(data.get("entry"), CachedThread)
+        ):
+            self.damaged += 1
+            logger.info("engage: the cached thread of %r is missing or damaged; rebuilt", key)
+            return None
+        self.loads += 1
+        return data["entry"]
 
     def previous(self, key: str) -> CachedThread | None:
         """The entry of an earlier build, whatever its fingerprint."""
-        return self._old.get(key)
+        old = self._old.get(key)
+        return self.load(key, old[1]) if old is not None else None
 
-    def put(self, key: str, entry: CachedThread) -> CachedThread:
-        self._new[key] = entry
+    def put(self, key: str, entry: CachedThread, summary: Summary) -> bool:
+        """Keep ``entry``; False when it could not be written (hold it then)."""
+        token = secrets.token_hex(8)
+        self._new[key] = (entry.fingerprint, token, summary)
         self._changed = True
-        return entry
+        if not self.persist:
+            return False
+        data = {"salt": self.salt, "token": token, "entry": entry}
+        try:
+            payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+            # No fsync: the checksum tells a torn file, which is rebuilt.
+            atomic_write(self._file(key, token, ".pickle"), _sealed(payload), sync=False)
+        except (OSError, pickle.PicklingError, RecursionError) as exc:
+            logger.debug("engage: could not write the cache of %r: %s", key, exc)
+            return False
+        return True
+
+    def token(self, key: str) -> str:
+        found = self._new.get(key)
+        return found[1] if found else ""
 
     def rendered(self, key: str, render_key: str) -> str | None:
-        entry = self._new.get(key)
-        return entry.rendered.get(render_key) if entry else None
+        token = self.token(key)
+        if not token or not self.persist:
+            return None
+        path = self._file(key, token, f".{_short(render_key)}.html")
+        try:
+            payload = _unsealed(path.read_bytes())
+        except OSError:
+            return None
+        if payload is None:
+            logger.info("engage: the rendered thread %s is damaged; rendered again", path)
+            return None
+        return payload.decode("utf-8", "replace")
 
     def remember_render(self, key: str, render_key: str, html: str) -> None:
-        entry = self._new.get(key)
-        if entry is not None:
-            entry.rendered[render_key] = html
-            self._changed = True
+        token = self.token(key)
+        if not token or not self.persist:
+            return
+        path = self._file(key, token, f".{_short(render_key)}.html")
+        with contextlib.suppress(OSError):
+            atomic_write(path, _sealed(html.encode("utf-8")), sync=False)
 
     def save(self) -> None:
-        """Keep this build's posts only, so removed posts drop out."""
+        """Keep this build's posts only: files of removed posts and of
+        earlier versions of changed ones are deleted."""
+        if not self.persist:
+            return
         if not self._changed and self._new.keys() == self._old.keys():
             return
         data = {"salt": self.salt, "posts": self._new}
         try:
-            atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-            remove_stale_temporary(self.path.parent, f".{self.path.name}.")
+            payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+            atomic_write(self.path, _sealed(payload))
+            remove_stale_temporary(self.folder, ".")
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             logger.debug("engage: could not write %s: %s", self.path, exc)
+            return
+        self._remove_unused()
+
+    def _remove_unused(self) -> None:
+        current = {f"{file_name(k)[:-5]}.{token}" for k, (_f, token, _s) in self._new.items()}
+        try:
+            with os.scandir(self.folder) as entries:
+                for entry in entries:
+                    name = _POST_FILE.match(entry.name)
+                    if name and name[1] not in current:
+                        with contextlib.suppress(OSError):
+                            os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+#: A post's files: "<name>.<token>.pickle", "<name>.<token>.<render key>.html".
+_POST_FILE = re.compile(r"^([^.].*\.[0-9a-f]{16})\.(?:pickle|[0-9a-f]{16}\.html)$")
+
+
+def _short(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

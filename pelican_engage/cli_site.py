@@ -41,7 +41,9 @@ def read_site_settings(path: str) -> dict[str, Any]:
 
 def make_engine(settings: dict[str, Any]) -> Engine:
     try:
-        return Engine(load(settings), settings)
+        # The CLI reads the build cache but never writes it: its SITEURL and
+        # drafts are not the build's.
+        return Engine(load(settings), settings, persist=False)
     except SettingsError as exc:
         raise UsageError(f"setting {exc}") from exc
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import heapq
 import pickle
 import re
 import zlib
@@ -155,12 +156,19 @@ def render(
 
 
 def _write(target: Path, text: str) -> bool:
+    """Write a feed into the output, unless it already holds ``text``.
+
+    Atomically but not synced: the output is rebuilt by every build, as
+    Pelican writes its own pages (an fsync per feed was most of the cost
+    of the feeds on a loaded disk); a feed cut short by a crash has the
+    wrong size, which the next build notices (``_Stamps.reuse``).
+    """
     try:
         if target.read_text(encoding="utf-8") == text:
             return False
     except OSError:
         pass
-    atomic_write(target, text)
+    atomic_write(target, text, sync=False)
     return True
 
 
@@ -200,53 +208,108 @@ class _Stamps:
 
     A warm build renders only the feeds whose inputs changed (rendering all
     of them costs about a second on a site of 500 posts), and copies the
-    others from here when the output folder was emptied.
+    others from a copy of each in the cache (``<stamps file>.d/``) when the
+    output folder was emptied.  Only the digests are read at start: the
+    copies are read one by one, when needed, so a site's feeds are never
+    all in memory.
     """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.old: dict[str, tuple[str, str]] = {}
-        self.new: dict[str, tuple[str, str]] = {}
+        self.folder = path.with_name(path.name + ".d") if path is not None else None
+        #: Feed path -> (digest of its inputs, its size in bytes, SHA-256 of its text).
+        self.old: dict[str, tuple[str, int, str]] = {}
+        self.new: dict[str, tuple[str, int, str]] = {}
         if path is not None:
             try:
                 with path.open("rb") as handle:
                     data = pickle.load(handle)
-                if isinstance(data, dict) and data.get("version") == __version__:
+                if isinstance(data, dict) and data.get("version") == (_STAMPS, __version__):
                     self.old = data["feeds"]
             except Exception:  # no cache, or an unreadable one: render afresh
                 self.old = {}
+
+    def _copy(self, path: str) -> Path | None:
+        return self.folder / f"{_digest(path)[:32]}.xml" if self.folder is not None else None
 
     def reuse(self, output: Path, path: str, digest: str) -> bool:
         """True when the feed at ``path`` is current (written again if missing)."""
         old = self.old.get(path)
         if old is None or old[0] != digest:
             return False
+        target = output / path
+        try:
+            current = target.stat().st_size == old[1]
+        except OSError:
+            current = False
+        if not current:
+            # Missing, or not whole (a build killed while writing it).
+            copy = self._copy(path)
+            try:
+                data = copy.read_bytes() if copy is not None else b""
+            except OSError:
+                return False
+            if hashlib.sha256(data).hexdigest() != old[2]:
+                return False  # a damaged copy is never trusted: render again
+            _write(target, data.decode("utf-8"))
         self.new[path] = old
-        if not (output / path).is_file():
-            _write(output / path, old[1])
         return True
 
     def keep(self, path: str, digest: str, text: str) -> None:
-        self.new[path] = (digest, text)
+        data = text.encode("utf-8")
+        copy = self._copy(path)
+        if copy is None:
+            return
+        try:
+            atomic_write(copy, data, sync=False)  # checked by its SHA-256 when read
+        except OSError:
+            return
+        self.new[path] = (digest, len(data), hashlib.sha256(data).hexdigest())
 
     def save(self) -> None:
         if self.path is None or self.new == self.old:
             return
-        data = {"version": __version__, "feeds": self.new}
+        data = {"version": (_STAMPS, __version__), "feeds": self.new}
         # A cache: when it cannot be written, the next build renders again.
         with contextlib.suppress(OSError):
             atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        if self.folder is not None:
+            # Copies of feeds no longer written (removed posts) go.
+            kept = {self._copy(p) for p in self.new}
+            for copy in self.folder.glob("*.xml") if self.folder.is_dir() else ():
+                if copy not in kept:
+                    copy.unlink(missing_ok=True)
+
+
+#: Bump when the stamps' layout changes.
+_STAMPS = 2
+
+
+def _thread(source: Any) -> Thread:
+    """A thread, or the thread of a (lazy) engagement, read now."""
+    return source if isinstance(source, Thread) else source.thread
+
+
+def _key_and_digest(source: Any) -> tuple[str, str]:
+    # A lazy engagement knows both without reading its thread.
+    if isinstance(source, Thread):
+        return source.post.key, thread_digest(source)
+    return source.key, source.feed_digest
 
 
 def write(
     output: Path,
     feeds: Feeds,
-    threads: Iterable[tuple[Thread, datetime]],
+    threads: Iterable[tuple[Any, datetime]],
     settings: Mapping[str, Any],
     stamps_file: Path | None = None,
     languages: Mapping[str, str] | None = None,
 ) -> int:
     """Write the feeds of ``threads`` (each with its post's date); how many changed.
+
+    Each is a :class:`Thread` or an engagement with ``key`` and
+    ``feed_digest`` (see ``cache.LazyEngagement``), whose thread is read
+    only when its feed must be rendered.
 
     ``stamps_file`` (in the cache) lets unchanged feeds be skipped unrendered.
     ``languages`` maps post keys to their article's ``lang``; the site's
@@ -260,16 +323,18 @@ def write(
     languages = languages or {}
     common = (siteurl, sitename, limit, feeds.per_post, feeds.site, site_lang, fingerprint())
     threads = list(threads)
-    digests = [thread_digest(thread) for thread, _published in threads]
+    keys_digests = [_key_and_digest(source) for source, _published in threads]
+    digests = [digest for _key, digest in keys_digests]
     newest = max((published for _t, published in threads), default=_EPOCH)
     changed = 0
     if feeds.per_post is not None:
-        for (thread, published), digest in zip(threads, digests, strict=True):
-            path = feed_path(feeds.per_post, thread.post.key)
-            lang = languages.get(thread.post.key) or site_lang
+        for (source, published), (key, digest) in zip(threads, keys_digests, strict=True):
+            path = feed_path(feeds.per_post, key)
+            lang = languages.get(key) or site_lang
             digest = _digest(*common, lang, published, digest)
             if stamps.reuse(output, path, digest):
                 continue
+            thread = _thread(source)
             title = gettext_for(lang, "Comments: %(title)s", title=_TAGS.sub("", thread.post.title))
             text = render(
                 f"{sitename} - {title}" if sitename else title,
@@ -283,8 +348,14 @@ def write(
             changed += _write(output / path, text)
     site_digest = _digest(*common, newest, *digests)
     if feeds.site is not None and not stamps.reuse(output, feeds.site, site_digest):
-        everything = [entry for thread, _published in threads for entry in entries(thread)]
-        everything.sort(key=lambda e: (e.item.published, e.item.id), reverse=True)
+        order = lambda e: (e.item.published, e.item.id)  # noqa: E731
+        everything: list[Any] = []
+        for source, _published in threads:
+            everything += entries(_thread(source))
+            if isinstance(limit, int) and limit > 0 and len(everything) > 2 * limit:
+                # Only the newest are kept, so not every item stays in memory.
+                everything = heapq.nlargest(limit, everything, key=order)
+        everything.sort(key=order, reverse=True)
         if isinstance(limit, int) and limit > 0:
             everything = everything[:limit]
         title = gettext_for(site_lang, "All comments")

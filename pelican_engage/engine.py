@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from . import articles as arts
-from .archive import Archive, ArchiveError, is_forgotten
+from .archive import Archive, ArchiveError, PostRecord, is_forgotten
 from .articles import (  # noqa: F401  (re-exported: the plugin and the CLI import them here)
     ANNOUNCEMENT_KEYS,
     announcements,
@@ -29,7 +29,7 @@ from .articles import (  # noqa: F401  (re-exported: the plugin and the CLI impo
     post_key,
     post_of,
 )
-from .cache import CachedThread, ThreadCache
+from .cache import _RECENT, CachedThread, LazyEngagement, Summary, ThreadCache
 from .conversation import Engagement, build_thread, engagement
 from .fetch import Job
 from .model import Item, Post, Problem, Thread, Tombstone
@@ -116,6 +116,9 @@ class Engine:
     #: Items not shown as their network asks (hidden replies, labels...).
     hidden: int = 0
     posts: int = 0
+    #: Archive files read and checked by this build (a warm build reads
+    #: only those of posts whose inputs changed).
+    archive_reads: int = 0
     archive: Archive = field(init=False)
     local: LocalComments = field(init=False)
     acknowledged: frozenset[str] = field(init=False)
@@ -123,8 +126,11 @@ class Engine:
     forgotten: frozenset[str] = field(init=False)
     threads: ThreadCache = field(init=False)
     _folders_used: set[str] = field(init=False, default_factory=set)
-    #: The published posts' threads of this build, for the author's page.
-    counted_threads: list[Thread] = field(init=False, default_factory=list)
+    #: The published posts' conversations of this build (read lazily).
+    counted: list[LazyEngagement] = field(init=False, default_factory=list)
+    #: False (the CLI, whose SITEURL is not the build's): the build cache
+    #: is read but not written, and threads are held in memory.
+    persist: bool = True
 
     def __post_init__(self) -> None:
         self.archive = Archive(self.settings.archive_path, self.settings.cache_path / "unsaved")
@@ -151,7 +157,7 @@ class Engine:
         # i18n_subsites builds one site per language into the same CACHE_PATH,
         # nested in each other: each language keeps its own cache file.
         site = re.sub(r"[^A-Za-z0-9_-]", "_", str(self.pelican_settings.get("DEFAULT_LANG") or ""))
-        self.threads = ThreadCache(self.settings.cache_path, _salt(self), site)
+        self.threads = ThreadCache(self.settings.cache_path, _salt(self), site, self.persist)
 
     def report(self, problem: Problem) -> None:
         """Log a problem the user must fix, once per build."""
@@ -159,17 +165,25 @@ class Engine:
             self.problems.append(problem)
             logger.warning("engage: %s", problem)
 
+    @property
+    def counted_threads(self) -> LazyThreads:
+        """The published posts' threads, each read when it is reached."""
+        return LazyThreads(self.counted)
+
     def archived_items(self, key: str) -> tuple[list[Item], list[Problem]]:
         try:
-            return list(self.archive.load(key).items.values()), []
+            return list(self.archive.load(key, keep=False).items.values()), []
         except ArchiveError as exc:
             return [], [Problem("", str(exc))]
 
-    def tombstones(self, key: str, items: Iterable[Item] = ()) -> list[Tombstone]:
+    def tombstones(
+        self, key: str, items: Iterable[Item] = (), record: PostRecord | None = None
+    ) -> list[Tombstone]:
         """The post's tombstones, and stand-in ones for ``items`` (local
         comments) by people erased on request."""
         try:
-            stones = list(self.archive.load(key).tombstones.values())
+            record = record or self.archive.load(key, keep=False)
+            stones = list(record.tombstones.values())
         except ArchiveError:
             stones = []  # the build reports the damaged file already
         if self.forgotten:
@@ -180,13 +194,13 @@ class Engine:
             ]
         return stones
 
-    def _announced(self, key: str) -> dict[str, dict[str, int]]:
+    def _announced(self, key: str, record: PostRecord | None = None) -> dict[str, dict[str, int]]:
         try:
-            return announced(self.archive.load(key).cursors)
+            return announced((record or self.archive.load(key, keep=False)).cursors)
         except ArchiveError:
             return {}
 
-    def engage(self, article: Any, counted: bool = True) -> Engagement:
+    def engage(self, article: Any, counted: bool = True) -> LazyEngagement:
         """The article's conversation; ``counted`` adds it to the build's totals."""
         post = post_of(article, self.settings.siteurl)
         if engage_key_problem(article):
@@ -209,19 +223,22 @@ class Engine:
             scan.refused,
             self.archive.stamp(post.key),
         )
-        cached = self.threads.get(post.key, fingerprint)
-        if cached is None:
-            cached = self._build(post, scan, fingerprint)
+        hit = self.threads.get(post.key, fingerprint)
+        if hit is None:
+            result = _build(self, post, scan, fingerprint)
+        else:
+            token, summary = hit
+            result = LazyEngagement(summary, _loader(self, post, scan, fingerprint, token))
+        summary = result.summary
         # Problems are told on every build until they are fixed.
-        for problem in cached.problems:
+        for problem in summary.problems:
             self.report(problem)
-        result = cached.engagement
         if counted:
-            self.counted_threads.append(result.thread)
+            self.counted.append(result)
             self.posts += 1
-            self.items += len(result.thread.items)
-            self.waiting += len(result.thread.waiting)
-            self.hidden += len(result.thread.hidden)
+            self.items += summary.items
+            self.waiting += summary.waiting
+            self.hidden += summary.hidden
         return result
 
     def origin(self, article: Any) -> str:
@@ -256,49 +273,104 @@ class Engine:
             if folder.is_dir() and folder.name not in self._folders_used
         ]
 
-    def _build(self, post: Post, scan: Scan, fingerprint: Any) -> CachedThread:
-        items, problems, parsed = self.local.read(post.key, scan, self._previous(post.key))
-        archived, archive_problems = self.archived_items(post.key)
-        for network in NETWORKS:
-            if network.shown:
-                archived = network.shown(archived, self.settings.network(network.name))
-        thread, more = build_thread(
-            post,
-            [*items, *archived],
-            self.settings.author,
-            acknowledged=self.acknowledged,
-            by_mention=self.settings.answer_by_mention,
-            tombstones=self.tombstones(post.key, items),
-        )
-        files = {
-            name: (stamp, None, (c.problem,), "")
-            if isinstance(c, Skipped)
-            else (stamp, c.replyto, c.problems, c.item.id)
-            for name, (stamp, c) in parsed.items()
-        }
-        entry = CachedThread(
-            fingerprint,
-            engagement(thread, self.settings.display_depth, self._announced(post.key)),
-            (*problems, *archive_problems, *more),
-            files,
-        )
-        return self.threads.put(post.key, entry)
-
-    def _previous(self, key: str) -> dict[str, Parsed]:
-        """The comment files of the post's last build, as parsed then."""
-        old = self.threads.previous(key)
-        if old is None:
-            return {}
-        items = {item.id: item for item in old.engagement.thread.items}
-        return {
-            name: (
-                stamp,
-                ParsedComment(replace(items[item_id], in_reply_to=None), replyto, problems),
-            )
-            for name, (stamp, replyto, problems, item_id) in old.files.items()
-            if item_id in items
-        }
-
     def finish(self, save: bool = True) -> None:
+        _RECENT.clear()
         if save:
             self.threads.save()
+
+
+def _loader(
+    engine: Engine, post: Post, scan: Scan, fingerprint: Any, token: str
+) -> Callable[[], Engagement]:
+    """How a cached thread is read when asked for: from its file, or
+    built again from its sources when that file is damaged or gone."""
+
+    def load() -> Engagement:
+        # The current token: a damaged file rebuilt once gets a new one.
+        entry = engine.threads.load(post.key, engine.threads.token(post.key) or token)
+        if entry is None or entry.fingerprint != fingerprint:
+            return _build(engine, post, scan, fingerprint).get()
+        return entry.engagement
+
+    return load
+
+
+def _build(engine: Engine, post: Post, scan: Scan, fingerprint: Any) -> LazyEngagement:
+    items, problems, parsed = engine.local.read(post.key, scan, _previous(engine, post.key))
+    # Read once for items, tombstones and counts, and not kept: a
+    # build holds one post's archive at a time.
+    record: PostRecord | None = None
+    try:
+        record = engine.archive.load(post.key, keep=False)
+        engine.archive_reads += fingerprint[-1] is not None  # the file's stamp
+        archived, archive_problems = list(record.items.values()), []
+    except ArchiveError as exc:
+        archived, archive_problems = [], [Problem("", str(exc))]
+    for network in NETWORKS:
+        if network.shown:
+            archived = network.shown(archived, engine.settings.network(network.name))
+    thread, more = build_thread(
+        post,
+        [*items, *archived],
+        engine.settings.author,
+        acknowledged=engine.acknowledged,
+        by_mention=engine.settings.answer_by_mention,
+        tombstones=engine.tombstones(post.key, items, record),
+    )
+    files = {
+        name: (stamp, None, (c.problem,), "")
+        if isinstance(c, Skipped)
+        else (stamp, c.replyto, c.problems, c.item.id)
+        for name, (stamp, c) in parsed.items()
+    }
+    counts = engine._announced(post.key, record) if record is not None else {}
+    entry = CachedThread(
+        fingerprint,
+        engagement(thread, engine.settings.display_depth, counts),
+        (*problems, *archive_problems, *more),
+        files,
+    )
+    summary = Summary.of(entry.engagement, entry.problems)
+    written = engine.threads.put(post.key, entry, summary)
+    token = engine.threads.token(post.key)
+    return LazyEngagement(
+        summary,
+        _loader(engine, post, scan, fingerprint, token),
+        entry.engagement,
+        keep=not written,
+    )
+
+
+def _previous(engine: Engine, key: str) -> dict[str, Parsed]:
+    """The comment files of the post's last build, as parsed then."""
+    old = engine.threads.previous(key)
+    if old is None:
+        return {}
+    items = {item.id: item for item in old.engagement.thread.items}
+    return {
+        name: (
+            stamp,
+            ParsedComment(replace(items[item_id], in_reply_to=None), replyto, problems),
+        )
+        for name, (stamp, replyto, problems, item_id) in old.files.items()
+        if item_id in items
+    }
+
+
+class LazyThreads(Sequence[Thread]):
+    """Threads of lazy engagements, each read when reached (and let go):
+    the author's page walks a whole site's threads without holding them."""
+
+    def __init__(self, engagements: Sequence[LazyEngagement]) -> None:
+        self._engagements = engagements
+
+    def __len__(self) -> int:
+        return len(self._engagements)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [e.get().thread for e in self._engagements[index]]
+        return self._engagements[index].get().thread
+
+    def __iter__(self) -> Iterator[Thread]:
+        return (e.get().thread for e in self._engagements)

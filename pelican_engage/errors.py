@@ -56,3 +56,9 @@ class Unreachable(FetchError):
 class OutOfTime(FetchError):
     """The build's fetch budget (ENGAGE_FETCH_BUDGET) ran out before or
     during this request; the host is not to blame."""
+
+
+class NotAsked(OutOfTime):
+    """The fetch budget ran out before this request went out (while it
+    waited for a slot of its host, or between tries): nothing was cut
+    short, and its job is left for the next build."""

@@ -10,7 +10,6 @@ one line per source.
 
 from __future__ import annotations
 
-import errno
 import logging
 import threading
 import time
@@ -21,12 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from .archive import Archive, ArchiveError, ArchiveWriteError
+from .archive import Archive, ArchiveError
 from .backoff import HostBackoff
 from .errors import AccessDenied, FetchError, SourceUnavailable
 from .fetch_hosts import Hosts
+from .fetch_store import Store
 from .model import Item, Tombstone, parse_timestamp
-from .parsed import Skipped, skipped_line
+from .parsed import Skipped
+from .slots import PER_HOST, RequestSlots
 
 logger = logging.getLogger(__name__)
 
@@ -110,12 +111,6 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
-#: Write errors that every other archive file would meet too.
-_DISK_FULL = frozenset(
-    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS") if hasattr(errno, name)
-)
-
-
 def _family(source: str) -> str:
     return source.split("-", 1)[0]
 
@@ -197,6 +192,11 @@ def save_unsaved(archive: Archive) -> None:
         )
 
 
+#: Jobs in progress per request slot of a host (measured: 2 keeps a host's
+#: 4 slots busy 90% of the time, 4 keeps them 92% busy).
+JOBS_PER_SLOT = 4
+
+
 class Fetcher:
     """Runs due jobs concurrently and merges what comes back."""
 
@@ -205,8 +205,8 @@ class Fetcher:
         archive: Archive,
         sources: Mapping[str, Source],
         refresh: Refresh | None = None,
-        concurrency: int = 8,
-        per_host: int = 4,
+        concurrency: int = 16,
+        per_host: int = PER_HOST,
         budget_seconds: float = 120.0,
         clock: Callable[[], datetime] | None = None,
         backoff: HostBackoff | None = None,
@@ -219,14 +219,28 @@ class Fetcher:
         self.per_host = max(1, per_host)
         self.budget_seconds = budget_seconds
         self._clock = clock or (lambda: datetime.now(timezone.utc))
-        #: Each host's slots, and whether it answers (in this build and before).
-        self.hosts = Hosts(self.per_host, self._clock, backoff, retry_hosts)
+        #: Each host's job slots, and whether it answers (in this build and
+        #: before).  More jobs than request slots: while some parse or write
+        #: their archive file, the others' requests wait for a slot, and a
+        #: slot that comes free is taken at once.
+        self.hosts = Hosts(JOBS_PER_SLOT * self.per_host, self._clock, backoff, retry_hosts)
+        #: Requests at once, per host and in all, shared by the sources'
+        #: HTTP clients: a post's requests that go out together count too.
+        self.slots = RequestSlots(self.per_host, self.concurrency)
+        for source in sources.values():
+            client = getattr(source, "client", None)
+            if client is not None and hasattr(client, "slots"):
+                client.slots = self.slots
+        self.store = Store(archive, sources, self._clock)
         #: Source families ("twitter" for twitter and twitter-discover)
         #: that cannot work in this build any more.
         self.deferred: set[str] = set()
-        #: The archive's disk is full (or read-only): fetching more is waste.
-        self.disk_full = False
         self._deadline: float | None = None
+
+    @property
+    def disk_full(self) -> bool:
+        """The archive's disk is full (or read-only): fetching more is waste."""
+        return self.store.disk_full
 
     def due(self, jobs: Iterable[Job], force: bool = False) -> list[Job]:
         """The jobs whose refresh interval has passed (all with ``force``)."""
@@ -276,7 +290,7 @@ class Fetcher:
                     with lock:
                         summary.skipped += 1
                     return
-                ran = self.hosts.run(job, summary, lock, deadline, self._run_one)
+                ran = self.hosts.run(job, summary, lock, deadline, self.store)
                 if ran != "ok":
                     outcome = "skipped"
                 if ran == "late":
@@ -292,43 +306,9 @@ class Fetcher:
                     progress(job, outcome)
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            list(pool.map(one, jobs))
+            list(pool.map(one, by_turns(jobs)))
         summary.seconds = time.monotonic() - started
-        if summary.unsaved:
-            # A disk problem loses data unless the user acts: said at the
-            # default verbosity, once per build, naming the file.
-            first, *more = sorted(summary.unsaved.values())
-            kept = ""
-            if summary.kept_items and self.archive.unsaved is not None:
-                kept = f" ({summary.kept_items} kept in {self.archive.unsaved} meanwhile)"
-            logger.error(
-                "engage: the archive could not be written: %s%s; %d new item(s) are not "
-                "in it%s, and the next fetch asks for them again",
-                first,
-                f" (and {len(more)} more file(s))" if more else "",
-                summary.unsaved_items,
-                kept,
-            )
-        for source, post, notice in summary.notices:
-            logger.warning("engage: %s: %s: %s", source, post, notice)
-        for line in summary.entry_lines:
-            # Nothing is dropped without a line saying so; the network's
-            # data, not the user's settings, is at fault: info level.
-            logger.info("engage: %s", line)
-        for stone in summary.deleted:
-            # Named, so the author can follow a reply that left the page.
-            logger.info("engage: %s: %s was deleted upstream; withdrawn", stone.source, stone.id)
-        for source, count in sorted(summary.errors.items()):
-            # One line per source per build, however many posts failed.  A
-            # rejected token or missing access is for the user to fix.
-            log = logger.warning if source in summary.denied else logger.info
-            log(
-                "engage: %s: %d of %d fetch(es) failed, archived items kept (%s)",
-                source,
-                count,
-                sum(1 for j in jobs if j.source == source),
-                summary.messages.get(source, ""),
-            )
+        tell(summary, jobs, self.archive)
         self.hosts.tell_down(jobs, summary)
         if late:
             logger.info(
@@ -356,71 +336,57 @@ class Fetcher:
                 job.source, f"unexpected {type(exc).__name__} in {job.target}: {exc}"
             )
 
-    def _run_one(self, job: Job, summary: Summary, lock: threading.Lock) -> None:
-        source = self.sources[job.source]
-        cursor = self.archive.load(job.post_key).cursors.get(job.cursor_key) or {}
-        result = source.fetch(job, cursor)
-        if result.error is None:
-            new_cursor = dict(result.cursor)
-            new_cursor["fetched_at"] = self._clock().replace(microsecond=0).isoformat()
-        else:
-            # What came before the failure is kept, and the old fetch time,
-            # so the job stays due; an unchanged cursor is not rewritten.
-            new_cursor = {**cursor, **result.cursor}
-        unsaved = False
-        if result.items or new_cursor != cursor:
-            try:
-                merged = self.archive.merge(
-                    job.post_key, result.items, {job.cursor_key: new_cursor}
-                )
-            except ArchiveWriteError as exc:
-                # The source did its part: the cursor is not moved on, so
-                # the next fetch asks for the same items again.
-                try:
-                    known = self.archive.load(job.post_key).items
-                except ArchiveError:
-                    known = {}
-                new = [i for i in result.items if i.id not in known]
-                kept = bool(new) and self.archive.keep_unsaved(job.post_key, new)
-                with lock:
-                    summary.unsaved[str(exc.path)] = str(exc)
-                    summary.unsaved_items += len(new)
-                    summary.kept_items += len(new) if kept else 0
-                    if exc.errno in _DISK_FULL:
-                        self.disk_full = True
-                unsaved = True
-            else:
-                with lock:
-                    summary.new_items += merged.added
-        if unsaved:
-            # Nothing was archived, so there is nothing to tombstone either.
-            if result.error is not None:
-                raise result.error
-            return
-        if result.notice:
-            with lock:
-                summary.notices.append((job.source, job.post_key, result.notice))
-        lines = [skipped_line(job.source, job.post_key, result.skipped)] if result.skipped else []
-        lines += [f"{job.source}: {what} on post {job.post_key}" for what in result.degraded]
-        if lines:
-            with lock:
-                summary.entry_lines.extend(lines)
-        archived = self.archive.load(job.post_key).items
-        gone = set(result.gone)
-        confirm = getattr(source, "confirm_gone", None)
-        if confirm is not None and result.error is None and result.complete is not None:
-            gone.update(confirm(job, result, archived))  # in this job's host slot
-        # Only archived items: a deletion seen before we archived it is moot.
-        gone &= set(archived)
-        if gone:
-            try:
-                stones = self.archive.tombstone(job.post_key, sorted(gone), "deleted")
-            except ArchiveWriteError as exc:
-                # The next fetch confirms them again.
-                with lock:
-                    summary.unsaved[str(exc.path)] = str(exc)
-            else:
-                with lock:
-                    summary.deleted += stones
-        if result.error is not None:
-            raise result.error
+
+def by_turns(jobs: list[Job]) -> list[Job]:
+    """``jobs`` with the hosts taking turns (a, b, c, a, b, c...), each
+    host's jobs in their order: the pool's threads then wait on a busy
+    host's slots as little as they can while other hosts have work."""
+    queues: dict[str, list[Job]] = {}
+    for job in jobs:
+        queues.setdefault(job.host, []).append(job)
+    turns = [q[::-1] for q in queues.values()]
+    ordered = []
+    while turns:
+        ordered += [q.pop() for q in turns]
+        turns = [q for q in turns if q]
+    return ordered
+
+
+def tell(summary: Summary, jobs: list[Job], archive: Archive) -> None:
+    """The log lines of one run: what was not archived, short answers,
+    skipped entries, deletions, and one line per source that failed."""
+    if summary.unsaved:
+        # A disk problem loses data unless the user acts: said at the
+        # default verbosity, once per build, naming the file.
+        first, *more = sorted(summary.unsaved.values())
+        kept = ""
+        if summary.kept_items and archive.unsaved is not None:
+            kept = f" ({summary.kept_items} kept in {archive.unsaved} meanwhile)"
+        logger.error(
+            "engage: the archive could not be written: %s%s; %d new item(s) are not "
+            "in it%s, and the next fetch asks for them again",
+            first,
+            f" (and {len(more)} more file(s))" if more else "",
+            summary.unsaved_items,
+            kept,
+        )
+    for source, post, notice in summary.notices:
+        logger.warning("engage: %s: %s: %s", source, post, notice)
+    for line in summary.entry_lines:
+        # Nothing is dropped without a line saying so; the network's
+        # data, not the user's settings, is at fault: info level.
+        logger.info("engage: %s", line)
+    for stone in summary.deleted:
+        # Named, so the author can follow a reply that left the page.
+        logger.info("engage: %s: %s was deleted upstream; withdrawn", stone.source, stone.id)
+    for source, count in sorted(summary.errors.items()):
+        # One line per source per build, however many posts failed.  A
+        # rejected token or missing access is for the user to fix.
+        log = logger.warning if source in summary.denied else logger.info
+        log(
+            "engage: %s: %d of %d fetch(es) failed, archived items kept (%s)",
+            source,
+            count,
+            sum(1 for j in jobs if j.source == source),
+            summary.messages.get(source, ""),
+        )

@@ -1,5 +1,5 @@
-"""The hosts of one fetch: a few requests at a time each, and none to a
-host that stopped answering.
+"""The hosts of one fetch: a few jobs at a time each (their requests are
+counted in ``slots.py``), and none to a host that stopped answering.
 
 The first job on a host runs alone (the probe): when the host does not
 answer, its other jobs are skipped at once instead of each waiting for its
@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from .backoff import HostBackoff
-from .errors import OutOfTime, Unreachable
+from .errors import NotAsked, OutOfTime, Unreachable
 
 if TYPE_CHECKING:
     from .fetch import Job, Summary
@@ -127,6 +127,8 @@ class Hosts:
                     return "late"
                 try:
                     fetch(job, summary, lock)
+                except NotAsked:
+                    return "late"  # a request waited for a slot past the budget
                 except Unreachable as exc:
                     self._went_down(job.host, host, exc)
                     raise

@@ -145,7 +145,8 @@ def fetch(
         backoff=HostBackoff(settings.cache_path / "hosts.json"),
         retry_hosts=force,
     )
-    # One wall clock for the whole fetch: every request stops with it.
+    # One wall clock for the whole fetch: every request stops with it (the
+    # fetcher gave them its count of requests at once, per host and in all).
     deadline = fetcher.start()
     for client in clients.values():
         client.deadline = deadline

@@ -31,9 +31,18 @@ from requests import Session  # by name: Client.requests (the count) shadows the
 from requests.utils import requote_uri
 
 from . import __version__
-from .errors import FetchError, OutOfTime, RateLimited, SourceUnavailable, Unreachable
+from .errors import (
+    FetchError,
+    NotAsked,
+    OutOfTime,
+    RateLimited,
+    SourceUnavailable,
+    Unreachable,
+)
 from .model import parse_timestamp
 from .netpolicy import redirect_headers, redirect_refusal
+from .slots import RequestSlots
+from .together import Together
 from .watch import Watch, WatchedAdapter, watching
 
 __all__ = [
@@ -196,8 +205,11 @@ class Client:
         secrets: Iterable[str] = (),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] | None = None,
+        slots: RequestSlots | None = None,
     ) -> None:
         self.settings = settings or HttpSettings()
+        self.slots = slots or RequestSlots()  # a fetch's clients share one
+        self.together = Together()  # a few of one job's requests at once
         self.secrets = tuple(s for s in secrets if s)
         _URLLIB3_FILTER.secrets.update(self.secrets)
         self._sleep = sleep
@@ -213,6 +225,7 @@ class Client:
         return self._requests
 
     def close(self) -> None:
+        self.together.close()
         self._sessions.close()
 
     def get(
@@ -248,7 +261,11 @@ class Client:
         return self._send(url, None, sent, json.dumps(payload).encode("utf-8"))
 
     def _send(self, url: str, params: Any, sent: dict[str, str], data: Any = None) -> Response:
-        """A GET, or a POST of the form ``data``."""
+        """A GET, or a POST of the form ``data``, in a slot of its host."""
+        with self.slots.hold(urlsplit(url).netloc, self.deadline, redact(url, self.secrets)):
+            return self._tries(url, params, sent, data)
+
+    def _tries(self, url: str, params: Any, sent: dict[str, str], data: Any) -> Response:
         shown = redact(url, self.secrets)
         started = time.monotonic()
         own = started + self.settings.total_timeout
@@ -258,7 +275,7 @@ class Client:
         for attempt in range(tries):
             last = attempt == tries - 1
             if time.monotonic() >= budget:
-                raise OutOfTime(shown, "not asked: the fetch budget is spent")
+                raise NotAsked(shown, "not asked: the fetch budget is spent")
             trail: list[str] = []
             try:
                 response = self._fetch(url, params, sent, deadline, trail, data)
@@ -428,6 +445,14 @@ class _Sessions:
             session = self._sessions.get(key)
             if session is None:
                 session = Session()
+                # Proxies and CA bundle from the environment, read once per
+                # session, not before every request (half of a request's
+                # own CPU time); and no .netrc password, sent to whichever
+                # host it names: secrets come from ENGAGE_* variables only.
+                found = session.merge_environment_settings(url, {}, None, None, None)
+                session.trust_env = False
+                session.proxies.update(found["proxies"])
+                session.verify = found["verify"]
                 session.headers["User-Agent"] = USER_AGENT
                 adapter = WatchedAdapter()
                 session.mount("http://", adapter)

@@ -21,7 +21,7 @@ import hashlib
 import io
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -167,12 +167,30 @@ def format_when(when: datetime, style: str, lang: object) -> str:
 
         return str(strftime(when, style))
     where = locale(lang)
+    # Babel takes ~50 µs a date; a site of 50,000 replies has far fewer
+    # distinct days and minutes, so each part is remembered.
     return (
-        str(get_datetime_format(style, locale=where))  # type: ignore[arg-type]
-        .replace("'", "")
-        .replace("{0}", format_time(when, "short", tzinfo=when.tzinfo, locale=where))
-        .replace("{1}", format_date(when, style, locale=where))
+        _datetime_pattern(style, where)
+        .replace("{0}", _short_time(when.time().replace(second=0, microsecond=0), where))
+        .replace("{1}", _date(when.date(), style, where))
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _datetime_pattern(style: str, where: Any) -> str:
+    return str(get_datetime_format(style, locale=where)).replace("'", "")  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=8192)
+def _short_time(when: time, where: Any) -> str:
+    # The wall time in the item's own zone, naive: Babel would turn an
+    # aware time into UTC; the short pattern prints no zone.
+    return str(format_time(when, "short", locale=where))
+
+
+@functools.lru_cache(maxsize=8192)
+def _date(day: date, style: str, where: Any) -> str:
+    return str(format_date(day, style, locale=where))
 
 
 @pass_context

@@ -47,12 +47,17 @@ def remember(
     threads: Iterable[Thread],
     previous: frozenset[str] | None = None,
     unshown: Iterable[str] = (),
+    present_ids: Iterable[str] = (),
 ) -> str:
     """Record the items of ``threads`` as seen, except ``unshown`` (waiting
     items a filter left out: still new next time), keeping what was seen
-    ``previous``ly; ids of items that are gone are dropped.  A problem, or ""."""
-    present = {item.id for thread in threads for item in thread.items}
+    ``previous``ly; ids of items that are gone are dropped (``present_ids``:
+    more ids present, for a build that has them without the threads).  A
+    problem, or ""."""
+    present = {item.id for thread in threads for item in thread.items} | set(present_ids)
     seen = (present - set(unshown)) | (set(previous or ()) & present)
+    if previous is not None and seen == previous:
+        return ""  # as recorded: a warm build rewrites nothing
     try:
         atomic_write_json(state_path(cache_path), {"seen": sorted(seen)})
     except (ArchiveError, OSError) as exc:

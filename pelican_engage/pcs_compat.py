@@ -290,6 +290,9 @@ class Comments:
 
 def count(engagement: Engagement) -> int:
     """``article.comments_count``: comments and all their replies."""
+    summary = getattr(engagement, "summary", None)
+    if summary is not None:  # a cached thread: counted without reading it
+        return int(summary.comments)
     return sum(1 for i in engagement.thread.items if i.kind in ANSWERABLE_KINDS)
 
 

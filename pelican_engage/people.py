@@ -180,7 +180,8 @@ def relationships(
     is answered when an author item is in its branch, or named its writer
     later (thread.mention_answers).
     """
-    threads = list(threads)
+    if not isinstance(threads, Sequence):
+        threads = list(threads)  # walked twice; a (lazy) sequence is walked as it is
     union = _Union()
     for group in links:
         keys = [_link_key(v) for v in group if v.strip()]

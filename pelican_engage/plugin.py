@@ -8,6 +8,7 @@ output folder, replaced when that site's next run starts.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -20,7 +21,7 @@ from typing import Any
 from pelican import signals
 
 from . import avatars, comment_feed, fetching, pcs_compat, render
-from .conversation import Engagement
+from .cache import LazyEngagement
 from .engine import Engine, article_lists, is_opted_out
 from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
@@ -46,6 +47,10 @@ class _Build:
     avatar_files: set[str] = field(default_factory=set)
     #: Post key -> the first article or page with a thread under it.
     owners: dict[str, Any] = field(default_factory=dict)
+    #: Seconds spent in the plugin's own receivers (engage's share of the build).
+    own: float = 0.0
+    #: Threads rendered by this build (not reused from the cache).
+    rendered: int = 0
 
 
 _builds: dict[str, _Build] = {}
@@ -112,6 +117,7 @@ def on_generator_init(generator: Any) -> None:
 
 
 def on_article_generator_init(generator: Any) -> None:
+    started = time.perf_counter()
     try:
         engine: Engine | None = Engine(load(generator.settings), generator.settings)
     except SettingsError as exc:
@@ -127,9 +133,31 @@ def on_article_generator_init(generator: Any) -> None:
         env=generator.env,
         pcs=pcs_compat.options(generator.settings),
         avatars=shown,
+        own=time.perf_counter() - started,
     )
 
 
+def _timed(receiver: Any) -> Any:
+    """Add the receiver's time to its build's ``own`` seconds (the build
+    summary's "engage X s": what the plugin costs, apart from Pelican)."""
+
+    @functools.wraps(receiver)
+    def timed(first: Any, *rest: Any, **named: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return receiver(first, *rest, **named)
+        finally:
+            if isinstance(first, str):
+                build = _build_for_file(first)
+            else:
+                build = _builds.get(_site(getattr(first, "output_path", "") or "."))
+            if build is not None:
+                build.own += time.perf_counter() - started
+
+    return timed
+
+
+@_timed
 def on_article_generator_finalized(generator: Any) -> None:
     build = _builds.get(_site(generator.output_path))
     if build is None or build.engine is None:
@@ -137,6 +165,7 @@ def on_article_generator_finalized(generator: Any) -> None:
     _engage_all(build, build.engine, generator)
 
 
+@_timed
 def on_page_generator_finalized(generator: Any) -> None:
     """Pages (an imported WordPress page, an "About") get a conversation too.
 
@@ -185,7 +214,7 @@ def _check_shared_key(build: _Build, engine: Engine, article: Any) -> None:
     say so (translations sharing an ``engage_key`` on purpose are fine)."""
     from pelican.contents import Page
 
-    key = article.engage.thread.post.key
+    key = article.engage.key
     first = build.owners.setdefault(key, article)
     if isinstance(first, Page) != isinstance(article, Page):
         page, other = (article, first) if isinstance(article, Page) else (first, article)
@@ -203,13 +232,12 @@ def _avatars(build: _Build, engine: Engine) -> None:
     """Fetch the avatars the threads show that are due (not offline), note
     the stored files to copy, and say in one line which could not be used."""
     assert build.avatars is not None
-    items = [
-        item
-        for article in build.pages.values()
-        if isinstance(getattr(article, "engage", None), Engagement)
-        for item in article.engage.thread.items
-    ]
-    urls = avatars.urls_of(items)
+    # From the summaries: the threads themselves stay unread.
+    urls: dict[str, str] = {}
+    for article in build.pages.values():
+        if isinstance(getattr(article, "engage", None), LazyEngagement):
+            for url, named_by in article.engage.summary.avatars:
+                urls.setdefault(url, named_by)
     if not engine.settings.offline:
         avatars.fetch_urls(build.avatars.store, urls, engine.settings)
     store = build.avatars.store
@@ -243,6 +271,7 @@ def _fetch(engine: Engine, articles: list[Any]) -> None:
         )
 
 
+@_timed
 def on_content_written(path: str, context: Any = None) -> None:
     build = _build_for_file(path)
     if build is None or build.engine is None:
@@ -291,17 +320,20 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
     if context.get("article") is not article:  # a page: the template reads ``article``
         context = {**context, "article": article}
     if not build.own_templates:
+        build.rendered += 1
         return render.render_thread(build.env, context)
-    key = article.engage.thread.post.key
+    key = article.engage.key
     stamp = build.avatars.store.stamp if build.avatars else ""
     render_key = render.render_key(context, stamp)
     html = engine.threads.rendered(key, render_key)
     if html is None:
+        build.rendered += 1
         html = render.render_thread(build.env, context)
         engine.threads.remember_render(key, render_key, html)
     return html
 
 
+@_timed
 def on_article_writer_finalized(generator: Any, writer: Any = None) -> None:
     build = _builds.get(_site(generator.output_path))
     if build is None or build.engine is None:
@@ -328,15 +360,15 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
         for article in getattr(generator, name, ()) or ():
             # Metadata `engage: off` leaves the string "off" there.
             engagement = getattr(article, "engage", None)
-            if not isinstance(engagement, Engagement) or engagement.thread.post.key in seen:
+            if not isinstance(engagement, LazyEngagement) or engagement.key in seen:
                 continue
-            seen.add(engagement.thread.post.key)
+            seen.add(engagement.key)
             if isinstance(getattr(article, "lang", None), str):
-                languages[engagement.thread.post.key] = article.lang
+                languages[engagement.key] = article.lang
             date = getattr(article, "date", None) or datetime.now(timezone.utc)
-            threads.append(
-                (engagement.thread, date if date.tzinfo else date.replace(tzinfo=timezone.utc))
-            )
+            # The engagement, not its thread: the feeds read a thread only
+            # when its feed must be written.
+            threads.append((engagement, date if date.tzinfo else date.replace(tzinfo=timezone.utc)))
     try:
         comment_feed.write(
             Path(generator.output_path),
@@ -351,18 +383,20 @@ def _write_comment_feeds(engine: Engine, generator: Any) -> None:
 
 
 def on_finalized(pelican: Any) -> None:
+    started = time.perf_counter()
     build = _builds.pop(_site(pelican.output_path), None)
     if build is None or build.engine is None:
         return
     engine = build.engine
     for problem in engine.unused_comment_folders():
         engine.report(problem)
-    engine.finish()
     oldest = _write_author_page(engine, pelican)
     _remember_seen(engine)
+    engine.finish()
     logger.info(
         "engage: %d items on %d posts, %d waiting%s%s; %d comment file(s) parsed, "
-        "%d thread(s) reused, %d problem(s); %.2f s",
+        "%d thread(s) reused, %d archive file(s) read, %d thread(s) rendered, "
+        "%d problem(s); engage %.2f s of %.2f s",
         engine.items,
         engine.posts,
         engine.waiting,
@@ -370,7 +404,10 @@ def on_finalized(pelican: Any) -> None:
         f", {engine.hidden} hidden" if engine.hidden else "",
         engine.local.parsed_files,
         engine.threads.hits,
+        engine.archive_reads,
+        build.rendered,
         len(engine.problems),
+        build.own + time.perf_counter() - started,
         time.perf_counter() - build.started,
     )
 
@@ -386,7 +423,7 @@ def _write_author_page(engine: Engine, pelican: Any) -> str:
 
     now = datetime.now(timezone.utc)
     oldest_item = min(
-        (i.published for t in engine.counted_threads for i in t.items if i.id in t.waiting),
+        (e.summary.oldest_waiting for e in engine.counted if e.summary.oldest_waiting),
         default=None,
     )
     page = engine.settings.report_page
@@ -415,7 +452,8 @@ def _remember_seen(engine: Engine) -> None:
     from . import notify
 
     cache = engine.settings.cache_path
-    problem = notify.remember(cache, engine.counted_threads, notify.load_seen(cache))
+    ids = [i for e in engine.counted for i in e.summary.ids]
+    problem = notify.remember(cache, (), notify.load_seen(cache), present_ids=ids)
     if problem:
         logger.info("engage: %s", problem)
 

@@ -19,7 +19,7 @@ from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, TemplateNotFound
 
 from . import i18n, icons, reply_mail, structured
 from .model import anchor
@@ -170,7 +170,15 @@ def has_thread(article: Any, page: str, body: str, own_templates: bool = True) -
 def uses_own_templates(env: Environment) -> bool:
     """True when neither thread template is overridden by the theme."""
     for name in (THREAD_TEMPLATE, MACROS_TEMPLATE):
-        filename = env.get_template(name).filename or ""
+        try:
+            # The loader's answer, without compiling the template (a warm
+            # build that reuses every thread never renders one).
+            loader = env.loader
+            if loader is None:
+                raise TypeError("no loader")
+            filename = loader.get_source(env, name)[1] or ""
+        except (AttributeError, TypeError, TemplateNotFound):
+            filename = env.get_template(name).filename or ""
         if Path(filename).resolve().parent.parent != TEMPLATES.resolve():
             return False
     return True

@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGE_SHOW_WAITING": False,
     # The article's locale's own way (Babel, CLDR "medium"); or a strftime pattern.
     "ENGAGE_DATE_FORMAT": "medium",
-    "ENGAGE_CONCURRENCY": 8,
+    "ENGAGE_CONCURRENCY": 16,
     "ENGAGE_FETCH_BUDGET": 120,
     "ENGAGE_REFRESH": {},
     # Each network's own dict (ENGAGE_MASTODON...; ENGAGE_WEBMENTION is None,

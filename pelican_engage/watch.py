@@ -11,6 +11,8 @@ request running in their thread (see :func:`watching`).
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import socket
 import threading
 import time
@@ -28,17 +30,18 @@ class Watch:
     """Shuts a request's sockets when its deadline passes.
 
     Socket timeouts apply per read, so a server that trickles a byte now
-    and then never trips them; shutting the socket down from a timer
+    and then never trips them; shutting the socket down from another
     thread ends the blocked read at once, in the headers or the body.
+    One watchdog thread serves every request (a timer thread each would
+    cost a thread start, and a wait for it, inside each request).
     """
 
     def __init__(self, deadline: float) -> None:
         self.fired = False
+        self.cancelled = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        _WATCHDOG.add(deadline, self)
 
     def add(self, sock: socket.socket) -> None:
         with self._lock:
@@ -47,14 +50,55 @@ class Watch:
             else:
                 self._sockets.append(sock)
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         with self._lock:
+            if self.cancelled:
+                return
             self.fired = True
             for sock in self._sockets:
                 _shut(sock)
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self.cancelled = True
+            self._sockets.clear()
+
+
+class _Watchdog:
+    """Fires each watch when its deadline passes, from one daemon thread
+    (started when first needed); cancelled watches are dropped as their
+    deadline comes."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, Watch]] = []
+        self._wake = threading.Condition()
+        self._count = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: float, watch: Watch) -> None:
+        with self._wake:
+            heapq.heappush(self._due, (deadline, next(self._count), watch))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="engage-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif self._due[0][2] is watch:
+                self._wake.notify()  # earlier than what the thread waits for
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._due = [d for d in self._due if not d[2].cancelled]
+                    heapq.heapify(self._due)
+                    wait = self._due[0][0] - time.monotonic() if self._due else None
+                    self._wake.wait(wait)
+                _deadline, _n, watch = heapq.heappop(self._due)
+            watch.fire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(sock: socket.socket) -> None:

@@ -479,7 +479,7 @@ def test_old_leftovers_in_the_cache_and_report_folders_go_recent_ones_stay(site:
     site.article("p0")
     site.comment("p0", "c1.md", "Hello?", author="Ann", date="2026-01-03")
     site.build(ENGAGE_OFFLINE=True)
-    cache = next((site.root / "cache" / "engage").glob("threads*.pickle"))
+    cache = next((site.root / "cache" / "engage").glob("threads*/index.pickle"))
     page = site.root / "engage-report" / "index.html"
     old_time = time.time() - 3600
     leftovers = {}

@@ -58,7 +58,6 @@ def _thread_cache(tmp_path: Path) -> Path:
 
 WRITERS: dict[str, Callable[[Path], Path]] = {
     "author page": _author_page,
-    "comment feed": _comment_feed,
     "comment feed stamps": _feed_stamps,
     "host backoff": _backoff,
     "thread cache": _thread_cache,
@@ -103,6 +102,19 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
     assert target.read_text() == "old" and list(tmp_path.iterdir()) == [target]
     atomic_write(target, b"new")
     assert target.read_bytes() == b"new" and target.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_comment_feed_is_written_whole_but_not_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Feeds are output, rebuilt by every build like Pelican's own pages: a
+    rename makes each whole, and no fsync per feed (issue 16: on a loaded
+    disk that was most of the feeds' cost)."""
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    target = _comment_feed(tmp_path)
+    assert target.read_text() == "<feed/>" and synced == []
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,10 @@ the resulting ``at://`` URI is kept in the archive's cursor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -357,21 +358,20 @@ class BlueskySource:
     def _reactions(
         self, root: Mapping[str, Any], uri: str, counts: Mapping[str, int], degraded: list[str]
     ) -> list[Item]:
-        """Likes and reposts of the announcement, best-effort: a failed
-        getLikes or getRepostedBy is told in ``degraded`` and costs neither
-        the thread nor the other list."""
+        """Likes and reposts of the announcement, asked together,
+        best-effort: a failed getLikes or getRepostedBy is told in
+        ``degraded`` and costs neither the thread nor the other list."""
+        wanted = [w for w in _LISTS if counts[w[1]] > 0]
+        asks = [partial(_attempt, self._xrpc, w[2], uri=uri, limit=100) for w in wanted]
+        answers = self.client.together(*asks)
         items: list[Item] = []
-        for kind, count, method, key in (
-            ("like", "likes", "app.bsky.feed.getLikes", "likes"),
-            ("repost", "reposts", "app.bsky.feed.getRepostedBy", "repostedBy"),
-        ):
-            if counts[count] <= 0:
-                continue
+        for (kind, _count, method, key), answer in zip(wanted, answers, strict=True):
             try:
+                if isinstance(answer, Exception):
+                    raise answer
                 published = parse_timestamp(
                     str(_record(root).get("createdAt") or root.get("indexedAt") or "")
                 )
-                answer = self._xrpc(method, uri=uri, limit=100)
                 items += parse_reactions(answer, key, kind, uri, published)
             except (FetchError, KeyError, TypeError, ValueError) as exc:
                 degraded.append(f"{method} not fetched ({entry_reason(exc)}); thread kept")
@@ -421,6 +421,21 @@ class BlueskySource:
         if not isinstance(posts, list):
             raise FetchError(url, "answered without a 'posts' list; no deletion confirmed")
         return {str(p.get("uri")) for p in posts if isinstance(p, Mapping)}
+
+
+#: The reaction lists: (item kind, count, XRPC method, answer key).
+_LISTS = (
+    ("like", "likes", "app.bsky.feed.getLikes", "likes"),
+    ("repost", "reposts", "app.bsky.feed.getRepostedBy", "repostedBy"),
+)
+
+
+def _attempt(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``call``'s answer, or the FetchError or ValueError it raised."""
+    try:
+        return call(*args, **kwargs)
+    except (FetchError, ValueError) as exc:
+        return exc
 
 
 def _record(post: Mapping[str, Any]) -> Mapping[str, Any]:

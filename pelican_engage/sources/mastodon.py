@@ -13,9 +13,10 @@ server.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .. import checks
@@ -59,12 +60,58 @@ CONTEXT_REQUESTS = 10
 #: Archived replies missing from a complete context are asked for one by
 #: one (a 404/410 confirms a deletion), at most this many per fetch.
 DELETION_CHECKS = 20
+#: The reaction lists of a status: (item kind, count key, API path).
+_LISTS = (
+    ("like", "favourites_count", "favourited_by"),
+    ("repost", "reblogs_count", "reblogged_by"),
+)
 
 
 def job_for(post_key: str, url: str, published: datetime) -> Job:
     """The fetch job of one ``mastodon:`` status URL of a post."""
     ref = parse_status_url(url)
     return Job(post_key=post_key, source=SOURCE, target=url, host=ref.host, published=published)
+
+
+def _accounts(
+    get: Callable[..., Any], api: str, root: Mapping[str, Any], count: str, path: str
+) -> Any:
+    """The accounts at ``{api}/{path}``; None when the status's ``count``
+    says there are none, the exception when it failed."""
+    try:
+        if int(root.get(count) or 0) <= 0:
+            return None
+        accounts = get(f"{api}/{path}", limit=80)
+        if not isinstance(accounts, list):
+            raise ValueError("answer is not a list of accounts")
+        return accounts
+    except (FetchError, TypeError, ValueError) as exc:
+        return exc
+
+
+def _reactions(
+    wanted: Iterable[tuple[str, str, str]],
+    lists: list[Any],
+    ref: StatusRef,
+    root: Mapping[str, Any],
+    domain: str,
+    degraded: list[str],
+) -> list[Item]:
+    """Favourites and boosts of the announcement from what :func:`_accounts`
+    returned for each ``wanted`` list, best-effort: a failed
+    ``/favourited_by`` or ``/reblogged_by`` is told in ``degraded`` and
+    costs neither the replies nor the other list."""
+    items: list[Item] = []
+    for (kind, _count, path), accounts in zip(wanted, lists, strict=True):
+        try:
+            if isinstance(accounts, Exception):
+                raise accounts
+            if accounts is not None:
+                published_at = parse_timestamp(str(root["created_at"]))
+                items += parse_reactions(accounts, ref, kind, published_at, domain)
+        except (FetchError, KeyError, TypeError, ValueError) as exc:
+            degraded.append(f"{path} not fetched ({entry_reason(exc)}); replies kept")
+    return items
 
 
 class AccountDomains:
@@ -154,10 +201,6 @@ class MastodonSource:
                 # Deleted upstream: keep what is archived, stop asking.
                 return Result((), {"deleted": True})
             raise
-        domain = self.domains.get(ref, cursor)
-        # Local accounts' domain; a guess (see announcer_domain) only when
-        # the server does not say, and never kept in the cursor.
-        local = domain or announcer_domain(root, self.author_handles)
         # The context is the big answer; its ETag lets an unchanged thread
         # come back as a bodiless 304 (which means "no change", never "no
         # replies": archived items stay as they are).
@@ -166,7 +209,18 @@ class MastodonSource:
         old_etag = str(cursor.get("context_etag") or "")
         if cursor.get("unlisted") is not self.unlisted:
             old_etag = ""
-        answer = self.client.get(f"{api}/context", headers=self._auth(api), etag=old_etag)
+        wanted = _LISTS if self.reactions else ()
+        # The status exists and says whether it has favourites and boosts:
+        # its context, those lists and the server's account domain need not
+        # wait for each other (each still waits for a slot of the host).
+        answer, domain, *lists = self.client.together(
+            lambda: self.client.get(f"{api}/context", headers=self._auth(api), etag=old_etag),
+            lambda: self.domains.get(ref, cursor),
+            *(partial(_accounts, self._get, api, root, c, path) for _k, c, path in wanted),
+        )
+        # Local accounts' domain; a guess (see announcer_domain) only when
+        # the server does not say, and never kept in the cursor.
+        local = domain or announcer_domain(root, self.author_handles)
         etag = answer.headers.get("ETag") or old_etag
         cursor_out: dict[str, Any] = {"status": ref.item_id, "unlisted": self.unlisted}
         items: list[Item] = []
@@ -194,8 +248,7 @@ class MastodonSource:
                     )
         elif cursor.get("incomplete"):
             cursor_out["incomplete"] = cursor["incomplete"]
-        if self.reactions:
-            items += self._reactions(api, ref, root, local, degraded)
+        items += _reactions(wanted, lists, ref, root, local, degraded)
         cursor_out["counts"] = {
             "replies": int(root.get("replies_count") or 0),
             "favourites": int(root.get("favourites_count") or 0),
@@ -213,34 +266,6 @@ class MastodonSource:
             skipped=skipped,
             degraded=tuple(degraded),
         )
-
-    def _reactions(
-        self,
-        api: str,
-        ref: StatusRef,
-        root: Mapping[str, Any],
-        domain: str,
-        degraded: list[str],
-    ) -> list[Item]:
-        """Favourites and boosts of the announcement, best-effort: a failed
-        ``/favourited_by`` or ``/reblogged_by`` is told in ``degraded`` and
-        costs neither the replies nor the other list."""
-        items: list[Item] = []
-        for kind, count_key, path in (
-            ("like", "favourites_count", "favourited_by"),
-            ("repost", "reblogs_count", "reblogged_by"),
-        ):
-            try:
-                if int(root.get(count_key) or 0) <= 0:
-                    continue
-                published_at = parse_timestamp(str(root["created_at"]))
-                accounts = self._get(f"{api}/{path}", limit=80)
-                if not isinstance(accounts, list):
-                    raise ValueError("answer is not a list of accounts")
-                items += parse_reactions(accounts, ref, kind, published_at, domain)
-            except (FetchError, KeyError, TypeError, ValueError) as exc:
-                degraded.append(f"{path} not fetched ({entry_reason(exc)}); replies kept")
-        return items
 
     def confirm_gone(self, job: Job, result: Result, archived: Mapping[str, Item]) -> list[str]:
         """Archived replies of this announcement missing from its whole
