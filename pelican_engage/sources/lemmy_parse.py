@@ -23,10 +23,8 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from markdown_it import MarkdownIt
 
 from ..deepjson import json_object
 from ..model import Item, Person, parse_timestamp
@@ -34,11 +32,17 @@ from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
 from .discussion import flagged, submission, untangle
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
 SOURCE = "lemmy"
 
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
+    # Imported here: every build imports the registry, few fetch Lemmy.
+    from markdown_it import MarkdownIt
+
     # Lemmy's own web UI renders comments with markdown-it, raw HTML off.
     # Strikethrough is kept; tables are not (the comment policy allows no
     # table tags, and cells run together without them, so the pipes stay).
