@@ -129,23 +129,34 @@ class ArchiveFolder:
                 keys.append(path.stem)
         return keys
 
-    def upgrade(self) -> list[str]:
+    def upgrade(self, damaged: list[ArchiveError] | None = None) -> list[str]:
         """Rewrite each post file of an older schema in the current one.
 
         Reading an old file already gives today's items (see ``Item``),
         and any merge writes the new form; this does it for every file at
         once (after an upgrade of pelican-engage, so the next commit holds
-        one format).  Returns the keys rewritten; a damaged file is left as
-        it is (ArchiveError, as for a load).
+        one format).  Returns the keys rewritten.  A damaged file is left as
+        it is: its ArchiveError is appended to ``damaged`` and the other
+        files are still upgraded (one bad file must not keep the rest old),
+        or raised when ``damaged`` is None.  A write the disk refuses
+        (ArchiveWriteError) is always raised.
         """
         folder = self.path / "posts"
         done = []
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
-            if _read_json(path, "archive").get("schema") == SCHEMA:
+            try:
+                if _read_json(path, "archive").get("schema") == SCHEMA:
+                    continue
+                with self._writing(path):
+                    record = self._read(path)
+                    atomic_write_json(path, record.to_dict())
+            except ArchiveWriteError:
+                raise
+            except ArchiveError as exc:
+                if damaged is None:
+                    raise
+                damaged.append(exc)
                 continue
-            with self._writing(path):
-                record = self._read(path)
-                atomic_write_json(path, record.to_dict())
             done.append(record.key)
         return done
 

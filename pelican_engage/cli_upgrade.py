@@ -32,11 +32,13 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> dict[str, Ca
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    """Exit 0 when every file is current, 1 when a file could not be read."""
+    """Exit 0 when every file is current, 1 when a file could not be read
+    (each one named; the others are upgraded all the same) or written."""
     archive = make_engine(read_site_settings(args.settings)).archive
+    damaged: list[ArchiveError] = []
     try:
-        done = archive.upgrade()
-    except ArchiveError as exc:
+        done = archive.upgrade(damaged)
+    except ArchiveError as exc:  # a write the disk refused: stop there
         sys.stderr.write(
             f"pelican-engage: {exc}; the files before it were upgraded, the rest are unchanged\n"
         )
@@ -47,4 +49,11 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         f"{len(done)} archive file(s) rewritten in the current schema"
         + ("; commit the archive\n" if done else " (all were current)\n")
     )
-    return 0
+    for exc in damaged:
+        sys.stderr.write(f"pelican-engage: {exc}\n")
+    if damaged:
+        sys.stderr.write(
+            f"pelican-engage: {len(damaged)} archive file(s) could not be read and were "
+            "left as they are; fix or move them away, then run upgrade again\n"
+        )
+    return 1 if damaged else 0

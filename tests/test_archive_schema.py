@@ -126,3 +126,33 @@ def test_the_upgrade_command_rewrites_old_files_and_names_a_damaged_one(
     err = capsys.readouterr().err
     assert "broken.json" in err
     assert (posts / "broken.json").read_bytes() == before
+
+
+def test_the_upgrade_command_goes_on_past_damaged_files_and_names_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A damaged file sorted before an old one must not keep that one old:
+    every readable old file is rewritten, every damaged one named (exit 1)."""
+    from pelican_engage.cli import main
+    from tests.conftest import Site
+
+    site = Site(tmp_path / "site")
+    conf = site.write_conf()
+    posts = site.root / "archive" / "posts"
+    posts.mkdir(parents=True)
+    (posts / "a-broken.json").write_text('{"schema": 1, "items": [', encoding="utf-8")
+    (posts / "b-newer.json").write_text('{"schema": 99, "items": {}}', encoding="utf-8")
+    (posts / "c-no-id.json").write_text(
+        '{"schema": 1, "post": "c-no-id", "items": {"x": {}}}', encoding="utf-8"
+    )
+    shutil.copy(DATA / "v1-trust-extras.json", posts / "hello.json")
+    damaged = {p.name: p.read_bytes() for p in posts.iterdir() if p.name != "hello.json"}
+
+    assert main(["upgrade", "-s", str(conf)]) == 1
+    captured = capsys.readouterr()
+    assert f"upgraded {posts / 'hello.json'}" in captured.out
+    assert (posts / "hello.json").read_bytes() == (DATA / "v2-trust-fields.json").read_bytes()
+    for name, before in damaged.items():
+        assert name in captured.err
+        assert (posts / name).read_bytes() == before
+    assert "3 archive file(s) could not be read" in captured.err
