@@ -19,6 +19,7 @@ from typing import Any
 
 from .atomic import atomic_write
 from .model import Item, Person, Tombstone, normal_handle, normal_url, profile_handle
+from .parsed import entry_reason
 from .sanitize import clean_html, safe_url
 
 #: 2: the facts that decide trust, waiting and dedup (``by_author``,
@@ -240,12 +241,25 @@ class MergeResult:
         return bool(self.added or self.updated)
 
 
+def _read_items(raw: Mapping[str, Any]) -> dict[str, Item]:
+    """The items of a post file by id; ValueError naming the first bad one
+    and what is wrong with it (``item 'x': no published``), so a hand edit
+    gone wrong can be found in a long file."""
+    items = {}
+    for key, data in raw.items():
+        try:
+            items[str(key)] = _checked(key, Item.from_dict(data))
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"item {key!r}: {entry_reason(exc)}") from exc
+    return items
+
+
 def read_record(path: Path, key: str | None = None) -> PostRecord:
     """The checked record of one post file; ArchiveError naming it when it
     is damaged, or belongs to another post than ``key``."""
     data = _read_json(path, "archive")
     try:
-        items = {str(i): _checked(i, Item.from_dict(d)) for i, d in data["items"].items()}
+        items = _read_items(data["items"])
         cursors = data.get("cursors") or {}
         if not isinstance(cursors, dict):
             raise TypeError(f"cursors are a {type(cursors).__name__}, not an object")

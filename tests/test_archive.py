@@ -447,6 +447,33 @@ def test_truncated_file_raises_naming_path_and_is_not_overwritten(archive: Archi
     assert archive.keys() == ["post"]
 
 
+# A hand edit gone wrong in one item of a long file: the message names the
+# item and what is wrong, not a bare KeyError ("('id')").
+BAD_ITEMS = {
+    "no-id": ("id", None, "item 'c001': no id"),
+    "bad-date": ("published", "yesterday", "item 'c001': 'yesterday' is not an ISO 8601"),
+    "author-a-string": ("author", "Ann", "item 'c001': "),
+}
+
+
+@pytest.mark.parametrize("field, value, said", BAD_ITEMS.values(), ids=BAD_ITEMS.keys())
+def test_a_malformed_item_is_named_with_its_problem(
+    archive: Archive, field: str, value: Any, said: str
+) -> None:
+    archive.merge("post", items(3))
+    path = archive.post_path("post")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if value is None:
+        del data["items"]["c001"][field]
+    else:
+        data["items"]["c001"][field] = value
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ArchiveError) as caught:
+        archive.load("post")
+    assert said in str(caught.value) and str(path) in str(caught.value)
+    assert "left as it is" in str(caught.value)
+
+
 NOT_ARCHIVES: dict[str, str | bytes] = {
     "empty": "",
     "list": "[1, 2]",
