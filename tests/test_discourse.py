@@ -341,6 +341,25 @@ def test_a_rate_limit_defers_the_forum_for_the_build(server: Server, tmp_path: P
     assert f"{host}/505" in archived(tmp_path)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b'{"posts": []}', b'{"post_stream": {}}', b'{"post_stream": {"posts": {}}}', b"[]"],
+    ids=["no-post-stream", "no-posts", "posts-not-a-list", "a-list"],
+)
+def test_a_post_list_of_another_shape_is_an_error_not_silence(
+    server: Server, tmp_path: Path, body: bytes
+) -> None:
+    """A 200 from posts.json that holds no post list (a proxy, another
+    version) must not quietly cost the topic its later posts."""
+    FakeForum(server)
+    server.routes["/forum/t/123/posts.json"] = lambda h, n: send(h, 200, body)
+    fetcher, job, host = rig(tmp_path, server)
+    summary = fetcher.run([job])
+    assert summary.errors["discourse"] == 1
+    assert "posts.json" in summary.messages["discourse"]
+    assert f"{host}/505" in archived(tmp_path)  # the first page is kept
+
+
 # -- A site: the branch on the page, and who waits ---------------------------------------
 
 

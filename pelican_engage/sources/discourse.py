@@ -98,9 +98,13 @@ class DiscourseSource:
                 error = exc  # what came is kept; the job stays due
                 break
             except AttributeError:
+                more = None
+            if not isinstance(more, list):
+                # Said, not skipped: the posts asked for would be missing
+                # from the page without a word.
                 error = FetchError(page.url, "answer is not a Discourse post list")
                 break
-            posts += more if isinstance(more, list) else []
+            posts += more
         parsed = parse_posts(posts, topic, head)
         items = (head, *parsed.items)
         fetched = {p.get("id") for p in posts if isinstance(p, Mapping)} & set(stream)
