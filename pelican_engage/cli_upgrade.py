@@ -49,8 +49,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         f"{len(done)} archive file(s) rewritten in the current schema"
         + ("; commit the archive\n" if done else " (all were current)\n")
     )
-    for exc in damaged:
-        sys.stderr.write(f"pelican-engage: {exc}\n")
+    for problem in damaged:
+        sys.stderr.write(f"pelican-engage: {problem}\n")
     if damaged:
         sys.stderr.write(
             f"pelican-engage: {len(damaged)} archive file(s) could not be read and were "
