@@ -325,6 +325,31 @@ def test_a_failed_tree_keeps_the_archive_and_the_job_due(
     assert "fetched_at" not in record.cursors[f"reddit:{URL}"]  # still due
 
 
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (500, b'{"message": "Internal Server Error"}'),
+        (200, b'{"json": {}}'),
+        (200, b'{"json": {"data": {"thi'),
+    ],
+    ids=["5xx", "no-things", "truncated"],
+)
+def test_a_failed_more_stub_keeps_the_tree_that_came(
+    server: Server, tmp_path: Path, status: int, body: bytes
+) -> None:
+    """The tree came whole; only its "load more comments" stub failed:
+    the comments of the tree are archived, the stub's wait (job still due)."""
+    fake = FakeReddit(server)
+    fake.broken["/api/morechildren.json"] = (status, body)
+    archive = Archive(tmp_path)
+    summary = Fetcher(archive, {"reddit": source(server)}).run([job()])
+    record = archive.load("moving-house")
+    assert {f"reddit:{LINK}", "reddit:lx1aaa1", "reddit:lx1aaa7"} <= set(record.items)
+    assert "reddit:lx1aab3" not in record.items  # from the stub that failed
+    assert summary.errors["reddit"] == 1 and "morechildren" in summary.messages["reddit"]
+    assert "fetched_at" not in record.cursors[f"reddit:{URL}"]  # still due
+
+
 def test_a_comment_deleted_since_it_was_archived_becomes_a_tombstone(
     server: Server, tmp_path: Path
 ) -> None:

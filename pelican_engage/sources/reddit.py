@@ -169,9 +169,13 @@ class RedditSource:
                     break
         return found, skipped
 
-    def comments(self, link_id: str) -> tuple[Mapping[str, Any], parse.Comments, int]:
+    def comments(
+        self, link_id: str
+    ) -> tuple[Mapping[str, Any], parse.Comments, int, FetchError | None]:
         """The link, its comments (``more`` stubs followed up to MAX_MORE
-        requests) and how many comments were left in stubs."""
+        requests), how many comments were left in stubs, and the error that
+        stopped following them (the tree that came is kept all the same:
+        one failed stub must not cost the comments already read)."""
         answer = self._json(f"/comments/{link_id}", {"limit": 500, "sort": "old"})
         try:
             link, tree = parse.comment_tree(answer)
@@ -179,22 +183,28 @@ class RedditSource:
             raise FetchError(f"/comments/{link_id}", str(exc)) from None
         records, pending = list(tree.records), list(tree.more)
         continued = list(tree.continued)
+        error: FetchError | None = None
         for _ in range(MAX_MORE):
             if not pending:
                 break
-            batch, pending = pending[:MORE_BATCH], pending[MORE_BATCH:]
-            answer = self._json(
-                "/api/morechildren",
-                {"api_type": "json", "link_id": f"t3_{link_id}", "children": ",".join(batch)},
-            )
+            batch = pending[:MORE_BATCH]
             try:
-                more = parse.morechildren(answer)
-            except ValueError as exc:
-                raise FetchError(f"/api/morechildren for {link_id}", str(exc)) from None
+                answer = self._json(
+                    "/api/morechildren",
+                    {"api_type": "json", "link_id": f"t3_{link_id}", "children": ",".join(batch)},
+                )
+                try:
+                    more = parse.morechildren(answer)
+                except ValueError as exc:
+                    raise FetchError(f"/api/morechildren for {link_id}", str(exc)) from None
+            except FetchError as exc:
+                error = exc  # the batch stays pending: a later fetch asks again
+                break
+            pending = pending[MORE_BATCH:]
             records += more.records
             pending += [i for i in more.more if i not in batch]
             continued += more.continued
-        return link, parse.Comments(tuple(records), (), tuple(continued)), len(pending)
+        return link, parse.Comments(tuple(records), (), tuple(continued)), len(pending), error
 
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
         url, *old = job.target.split(" ")
@@ -223,7 +233,7 @@ class RedditSource:
         done: list[str] = []
         for link_id in ids[:MAX_SUBMISSIONS]:
             try:
-                link, tree, stubs = self.comments(link_id)
+                link, tree, stubs, stub_error = self.comments(link_id)
             except FetchError as exc:
                 if exc.status == 404 and not isinstance(exc, SourceUnavailable):
                     # Gone from Reddit (its subreddit banned, say): withdrawn
@@ -244,6 +254,16 @@ class RedditSource:
             items += found_items
             skipped += problems
             gone += deleted
+            if stub_error is not None:
+                # What came is archived; the job stays due for the rest.
+                cursor_out = {"submissions": sorted(set(ids))}
+                return Result(
+                    tuple(items),
+                    cursor_out,
+                    error=stub_error,
+                    skipped=tuple(skipped),
+                    gone=tuple(gone),
+                )
             left += stubs + len(tree.continued)
             done.append(link_id)
         out: dict[str, Any] = {"submissions": sorted(set(ids))}
