@@ -387,6 +387,36 @@ def test_a_failed_comment_list_keeps_the_archive(
     assert summary.errors["lemmy"] == 1
 
 
+def test_a_failed_later_page_keeps_the_comments_of_the_pages_that_came(
+    server: Server, tmp_path: Path
+) -> None:
+    """Page 1 came, page 2 failed: page 1's comments are archived (they
+    were lost with it), and the job stays due for the rest."""
+    fake = FakeLemmy(server)
+    first = fake.comments[101][0]
+    fake.comments[101] = [
+        {**first, "comment": {**first["comment"], "id": 300 + n, "path": f"0.{300 + n}"}}
+        for n in range(60)
+    ]
+    answer = fake._comment_list
+
+    def page_two_fails(h: BaseHTTPRequestHandler, n: int) -> None:
+        if "page=2" in h.path:
+            send(h, 502, b'{"error": "bad gateway"}', Content_Type="application/json")
+        else:
+            answer(h, n)
+
+    server.routes["/api/v3/comment/list"] = page_two_fails
+    archive = Archive(tmp_path)
+    host = server.url.split("//", 1)[1]
+    summary = Fetcher(archive, {"lemmy": source(server)}).run([job(server)])
+    record = archive.load("moving-house")
+    assert {f"lemmy:{host}/{300 + n}" for n in range(50)} <= set(record.items)
+    assert f"lemmy:{host}/post/101" in record.items
+    assert summary.errors["lemmy"] == 1
+    assert all("fetched_at" not in c for c in record.cursors.values())  # still due
+
+
 def test_a_comment_deleted_since_it_was_archived_becomes_a_tombstone(
     server: Server, tmp_path: Path
 ) -> None:

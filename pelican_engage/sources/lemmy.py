@@ -107,24 +107,34 @@ class LemmySource:
                     break
         return list(found.values())
 
-    def comments(self, base: str, post_id: int) -> tuple[list[Mapping[str, Any]], bool]:
-        """A post's CommentViews, and whether pages were left unread."""
+    def comments(
+        self, base: str, post_id: int
+    ) -> tuple[list[Mapping[str, Any]], bool, FetchError | None]:
+        """A post's CommentViews, whether pages were left unread, and the
+        error that stopped a later page (the pages before it are kept: the
+        ``path`` of each comment threads it without the others).  A failed
+        first page raises."""
         views: list[Mapping[str, Any]] = []
         for page in range(1, MAX_COMMENT_PAGES + 1):
-            answer = self._get(
-                base,
-                "/api/v3/comment/list",
-                {"post_id": post_id, "type_": "All", "sort": "Old", "limit": PER_PAGE,
-                 "page": page},
-            )  # fmt: skip
             try:
-                found = parse.comments(answer)
-            except ValueError as exc:
-                raise FetchError(f"{base}/api/v3/comment/list", str(exc)) from None
+                answer = self._get(
+                    base,
+                    "/api/v3/comment/list",
+                    {"post_id": post_id, "type_": "All", "sort": "Old", "limit": PER_PAGE,
+                     "page": page},
+                )  # fmt: skip
+                try:
+                    found = parse.comments(answer)
+                except ValueError as exc:
+                    raise FetchError(f"{base}/api/v3/comment/list", str(exc)) from None
+            except FetchError as exc:
+                if not views:
+                    raise
+                return views, True, exc
             views += found
             if len(found) < PER_PAGE:
-                return views, False
-        return views, True
+                return views, False, None
+        return views, True, None
 
     def _elsewhere(self, view: Mapping[str, Any], host: str) -> bool:
         """The post's home is another listed instance, whose job reads it."""
@@ -184,7 +194,7 @@ class LemmySource:
                     skipped.append(Skipped(str(post_id), entry_reason(exc), "post"))
                     continue
             try:
-                views_of, more = self.comments(base, post_id)
+                views_of, more, page_error = self.comments(base, post_id)
             except FetchError as exc:
                 return Result(
                     tuple(items), out, error=exc, gone=tuple(gone), skipped=tuple(skipped)
@@ -214,6 +224,11 @@ class LemmySource:
             items += found
             skipped += problems
             gone += deleted
+            if page_error is not None:
+                # What came is archived; the job stays due for the rest.
+                return Result(
+                    tuple(items), out, error=page_error, gone=tuple(gone), skipped=tuple(skipped)
+                )
             if more:
                 cut.append(post_id)
         notes = []
