@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -174,37 +174,13 @@ class RedditSource:
     ) -> tuple[Mapping[str, Any], parse.Comments, int, FetchError | None]:
         """The link, its comments (``more`` stubs followed up to MAX_MORE
         requests), how many comments were left in stubs, and the error that
-        stopped following them (the tree that came is kept all the same:
-        one failed stub must not cost the comments already read)."""
+        stopped following them (see :func:`_follow_more`)."""
         answer = self._json(f"/comments/{link_id}", {"limit": 500, "sort": "old"})
         try:
             link, tree = parse.comment_tree(answer)
         except ValueError as exc:
             raise FetchError(f"/comments/{link_id}", str(exc)) from None
-        records, pending = list(tree.records), list(tree.more)
-        continued = list(tree.continued)
-        error: FetchError | None = None
-        for _ in range(MAX_MORE):
-            if not pending:
-                break
-            batch = pending[:MORE_BATCH]
-            try:
-                answer = self._json(
-                    "/api/morechildren",
-                    {"api_type": "json", "link_id": f"t3_{link_id}", "children": ",".join(batch)},
-                )
-                try:
-                    more = parse.morechildren(answer)
-                except ValueError as exc:
-                    raise FetchError(f"/api/morechildren for {link_id}", str(exc)) from None
-            except FetchError as exc:
-                error = exc  # the batch stays pending: a later fetch asks again
-                break
-            pending = pending[MORE_BATCH:]
-            records += more.records
-            pending += [i for i in more.more if i not in batch]
-            continued += more.continued
-        return link, parse.Comments(tuple(records), (), tuple(continued)), len(pending), error
+        return (link, *_follow_more(self._json, link_id, tree))
 
     def fetch(self, job: Job, cursor: Mapping[str, Any]) -> Result:
         url, *old = job.target.split(" ")
@@ -283,6 +259,40 @@ class RedditSource:
 
 def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def _follow_more(
+    get: Callable[[str, Mapping[str, Any]], Any], link_id: str, tree: parse.Comments
+) -> tuple[parse.Comments, int, FetchError | None]:
+    """The tree with its ``more`` stubs read through ``/api/morechildren``
+    (``get(path, params)`` -> JSON, up to MAX_MORE requests), how many
+    comments were left in stubs, and the error that stopped reading them:
+    the tree that came is kept all the same, since one failed stub must not
+    cost the comments already read."""
+    records, pending = list(tree.records), list(tree.more)
+    continued = list(tree.continued)
+    error: FetchError | None = None
+    for _ in range(MAX_MORE):
+        if not pending:
+            break
+        batch = pending[:MORE_BATCH]
+        try:
+            answer = get(
+                "/api/morechildren",
+                {"api_type": "json", "link_id": f"t3_{link_id}", "children": ",".join(batch)},
+            )
+            try:
+                more = parse.morechildren(answer)
+            except ValueError as exc:
+                raise FetchError(f"/api/morechildren for {link_id}", str(exc)) from None
+        except FetchError as exc:
+            error = exc  # the batch stays pending: a later fetch asks again
+            break
+        pending = pending[MORE_BATCH:]
+        records += more.records
+        pending += [i for i in more.more if i not in batch]
+        continued += more.continued
+    return parse.Comments(tuple(records), (), tuple(continued)), len(pending), error
 
 
 # -- The network's declaration (see sources/registry.py) ------------------------------
