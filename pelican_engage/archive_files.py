@@ -215,6 +215,9 @@ class PostRecord:
     cursors: Mapping[str, Any] = field(default_factory=dict)
     #: Items gone upstream or erased: kept so that nothing brings them back.
     tombstones: Mapping[str, Tombstone] = field(default_factory=dict)
+    #: Read for display only (``lenient``): what was wrong with each item
+    #: left out ("item 'c1': no id").  Such a record is never written back.
+    malformed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -241,25 +244,33 @@ class MergeResult:
         return bool(self.added or self.updated)
 
 
-def _read_items(raw: Mapping[str, Any]) -> dict[str, Item]:
+def _read_items(raw: Mapping[str, Any], malformed: list[str] | None) -> dict[str, Item]:
     """The items of a post file by id; ValueError naming the first bad one
     and what is wrong with it (``item 'x': no published``), so a hand edit
-    gone wrong can be found in a long file."""
+    gone wrong can be found in a long file.  With a ``malformed`` list, a
+    bad item is named there instead and its siblings are read."""
     items = {}
     for key, data in raw.items():
         try:
             items[str(key)] = _checked(key, Item.from_dict(data))
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"item {key!r}: {entry_reason(exc)}") from exc
+            if malformed is None:
+                raise ValueError(f"item {key!r}: {entry_reason(exc)}") from exc
+            malformed.append(f"item {key!r}: {entry_reason(exc)}")
     return items
 
 
-def read_record(path: Path, key: str | None = None) -> PostRecord:
+def read_record(path: Path, key: str | None = None, lenient: bool = False) -> PostRecord:
     """The checked record of one post file; ArchiveError naming it when it
-    is damaged, or belongs to another post than ``key``."""
+    is damaged, or belongs to another post than ``key``.
+
+    ``lenient`` (what a page shows): a malformed item is left out and named
+    in ``malformed`` rather than costing its siblings; writers read strictly,
+    so such a file is never rewritten without it."""
     data = _read_json(path, "archive")
+    malformed: list[str] | None = [] if lenient else None
     try:
-        items = _read_items(data["items"])
+        items = _read_items(data["items"], malformed)
         cursors = data.get("cursors") or {}
         if not isinstance(cursors, dict):
             raise TypeError(f"cursors are a {type(cursors).__name__}, not an object")
@@ -280,4 +291,5 @@ def read_record(path: Path, key: str | None = None) -> PostRecord:
         items=MappingProxyType(items),
         cursors=MappingProxyType(cursors),
         tombstones=MappingProxyType(tombstones),
+        malformed=tuple(malformed or ()),
     )

@@ -168,11 +168,13 @@ class ArchiveFolder:
             return None
         return (stat.st_mtime_ns, stat.st_size)
 
-    def load(self, key: str, keep: bool = True) -> PostRecord:
+    def load(self, key: str, keep: bool = True, lenient: bool = False) -> PostRecord:
         """The record of ``key``; an empty one if the post has none yet.
 
         ``keep=False`` (a build, which reads each post once) leaves it out
         of the memo, so a site's items are not all held at once.
+        ``lenient`` (for display): malformed items are left out and named
+        in the record's ``malformed`` instead of failing the whole file.
         """
         path = self.post_path(key)
         try:
@@ -185,6 +187,8 @@ class ArchiveFolder:
         cached = self._records.get(path)
         if cached is not None and cached[0] == signature:
             return cached[1]
+        if lenient:
+            return read_record(path, key, lenient=True)
         record = self._read(path, key)
         if keep:
             self._records[path] = (signature, record)

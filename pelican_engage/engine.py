@@ -170,11 +170,23 @@ class Engine:
         """The published posts' threads, each read when it is reached."""
         return LazyThreads(self.counted)
 
-    def archived_items(self, key: str) -> tuple[list[Item], list[Problem]]:
+    def archived(self, key: str) -> tuple[PostRecord | None, list[Problem]]:
+        """The post's archive record as pages read it (not kept; a malformed
+        item left out with a problem naming the file and the item, its
+        siblings shown), or None and why when the file is damaged."""
         try:
-            return list(self.archive.load(key, keep=False).items.values()), []
+            record = self.archive.load(key, keep=False, lenient=True)
         except ArchiveError as exc:
-            return [], [Problem("", str(exc))]
+            return None, [Problem("", str(exc))]
+        path = self.archive.post_path(key)
+        return record, [
+            Problem("", f"{path}: {why}; left out of the page, the file left as it is")
+            for why in record.malformed
+        ]
+
+    def archived_items(self, key: str) -> tuple[list[Item], list[Problem]]:
+        record, problems = self.archived(key)
+        return (list(record.items.values()) if record else []), problems
 
     def tombstones(
         self, key: str, items: Iterable[Item] = (), record: PostRecord | None = None
@@ -182,7 +194,7 @@ class Engine:
         """The post's tombstones, and stand-in ones for ``items`` (local
         comments) by people erased on request."""
         try:
-            record = record or self.archive.load(key, keep=False)
+            record = record or self.archive.load(key, keep=False, lenient=True)
             stones = list(record.tombstones.values())
         except ArchiveError:
             stones = []  # the build reports the damaged file already
@@ -196,7 +208,7 @@ class Engine:
 
     def _announced(self, key: str, record: PostRecord | None = None) -> dict[str, dict[str, int]]:
         try:
-            return announced((record or self.archive.load(key, keep=False)).cursors)
+            return announced((record or self.archive.load(key, keep=False, lenient=True)).cursors)
         except ArchiveError:
             return {}
 
@@ -299,13 +311,9 @@ def _build(engine: Engine, post: Post, scan: Scan, fingerprint: Any) -> LazyEnga
     items, problems, parsed = engine.local.read(post.key, scan, _previous(engine, post.key))
     # Read once for items, tombstones and counts, and not kept: a
     # build holds one post's archive at a time.
-    record: PostRecord | None = None
-    try:
-        record = engine.archive.load(post.key, keep=False)
-        engine.archive_reads += fingerprint[-1] is not None  # the file's stamp
-        archived, archive_problems = list(record.items.values()), []
-    except ArchiveError as exc:
-        archived, archive_problems = [], [Problem("", str(exc))]
+    record, archive_problems = engine.archived(post.key)
+    engine.archive_reads += record is not None and fingerprint[-1] is not None  # its stamp
+    archived = list(record.items.values()) if record is not None else []
     for network in NETWORKS:
         if network.shown:
             archived = network.shown(archived, engine.settings.network(network.name))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import errno
 import json
+import logging
 import os
 import random
 import signal
@@ -989,3 +990,34 @@ def test_links_among_the_extras_are_checked_on_the_way_in(archive: Archive) -> N
     path.write_text(json.dumps(data), encoding="utf-8")
     (item,) = archive.load("post").items.values()
     assert (item.reply_url, item.wm_source, item.syndication) == ("", "", ("https://z.example/",))
+
+
+def test_a_malformed_item_costs_the_page_only_itself_and_the_file_is_never_rewritten(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hand edit gone wrong in one item: the page shows its siblings and one
+    warning names the file and the item; a fetch or import still refuses to
+    write the file, which would lose the broken item."""
+    from tests.conftest import Site
+
+    site = Site(tmp_path / "site")
+    site.article("post")
+    archive = Archive(tmp_path / "site" / "archive")
+    archive.merge("post", items(3))
+    path = archive.post_path("post")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["items"]["c001"]["published"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    before = path.read_bytes()
+
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    page = (site.output / "post.html").read_text(encoding="utf-8")
+    assert 'data-engage-id="c000"' in page and 'data-engage-id="c002"' in page
+    assert 'data-engage-id="c001"' not in page
+    said = [r.getMessage() for r in caplog.records if str(path) in r.getMessage()]
+    assert len(said) == 1 and "item 'c001': no published" in said[0]
+
+    with pytest.raises(ArchiveError, match="left as it is"):
+        Archive(tmp_path / "site" / "archive").merge("post", items(1, start=5))
+    assert path.read_bytes() == before
