@@ -172,6 +172,26 @@ def _write(target: Path, text: str) -> bool:
     return True
 
 
+def _restore(target: Path, data: bytes) -> None:
+    """Put back a missing feed from its checked copy.
+
+    Created as Pelican writes its pages, without a temporary file and
+    rename (on a warm build into an emptied output they were most of the
+    feeds' cost): a write cut short has the wrong size, which the next
+    build notices.  Exclusive, so nothing already there is written through.
+    """
+    try:
+        handle = open(target, "xb")  # noqa: SIM115 - opened in two ways
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(target, "xb")  # noqa: SIM115
+    except FileExistsError:  # appeared meanwhile: replaced, as any other
+        _write(target, data.decode("utf-8"))
+        return
+    with handle:
+        handle.write(data)
+
+
 @dataclass(frozen=True)
 class Feeds:
     """Where the feeds go; both None: no feeds."""
@@ -238,10 +258,11 @@ class _Stamps:
         if old is None or old[0] != digest:
             return False
         target = output / path
+        missing = False
         try:
             current = target.stat().st_size == old[1]
         except OSError:
-            current = False
+            current, missing = False, True
         if not current:
             # Missing, or not whole (a build killed while writing it).
             copy = self._copy(path)
@@ -251,7 +272,10 @@ class _Stamps:
                 return False
             if hashlib.sha256(data).hexdigest() != old[2]:
                 return False  # a damaged copy is never trusted: render again
-            _write(target, data.decode("utf-8"))
+            if missing:
+                _restore(target, data)
+            else:  # whatever is there is replaced, never written through
+                _write(target, data.decode("utf-8"))
         self.new[path] = old
         return True
 
