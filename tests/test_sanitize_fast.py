@@ -1,5 +1,6 @@
 """Already clean HTML (an archived item read again) is proven clean by one
-cleaner pass, and that shortcut never gives anything the whole way would not."""
+cleaner pass (``recheck_html``), and that shortcut never gives anything the
+whole way (``clean_html``) would not."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 from pelican_engage import sanitize
 from pelican_engage.nesting import MAX_DEPTH
-from pelican_engage.sanitize import clean_html
+from pelican_engage.sanitize import clean_html, recheck_html
 
 CLEAN = [
     '<p>Thanks! See <a href="https://example.org/a?b=1&amp;c=2" '
@@ -40,17 +41,9 @@ TRICKY = [
 ]
 
 
-def _whole_way(text: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    with monkeypatch.context() as patched:
-        patched.setattr(sanitize, "_is_clean", lambda _text: False)
-        return clean_html(text)
-
-
 @pytest.mark.parametrize("text", TRICKY + [clean_html(t) for t in TRICKY])
-def test_the_shortcut_gives_what_the_whole_way_gives(
-    text: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert clean_html(text) == _whole_way(text, monkeypatch)
+def test_the_shortcut_gives_what_the_whole_way_gives(text: str) -> None:
+    assert recheck_html(text) == clean_html(text)
 
 
 @pytest.mark.parametrize("text", CLEAN)
@@ -70,7 +63,7 @@ def test_clean_html_is_proven_by_one_pass(text: str, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(sanitize, "_CLEANER", Counting())
     monkeypatch.setattr(sanitize, "limit_nesting", no_nesting)
-    assert clean_html(text) == text
+    assert recheck_html(text) == text
     assert len(passes) == 1
 
 
@@ -85,3 +78,31 @@ def test_clean_html_is_proven_by_one_pass(text: str, monkeypatch: pytest.MonkeyP
 )
 def test_what_is_not_clean_takes_the_whole_way(text: str) -> None:
     assert not sanitize._is_clean(text)
+    assert recheck_html(text) == clean_html(text) != text
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        '<p>hi <a href="https://a.example" rel="nofollow ugc noopener">a</a></p>',  # as written
+        '<p onmouseover="alert(1)">edited by hand</p><script>alert(2)</script>',
+        "<p>" + "<b>" * 40 + "deep" + "</b>" * 40 + "</p>",
+    ],
+)
+def test_archived_html_is_checked_not_trusted(stored: str) -> None:
+    """The shortcut is taken on what the file holds, never on trust: an
+    item whose HTML was edited by hand comes back as clean_html gives it."""
+    from datetime import datetime, timezone
+
+    from pelican_engage.archive_files import _checked
+    from pelican_engage.model import Item, Person
+
+    item = Item(
+        id="i1",
+        source="mastodon",
+        kind="reply",
+        author=Person(name="Ann"),
+        published=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        content_html=stored,
+    )
+    assert _checked("i1", item).content_html == clean_html(stored)
