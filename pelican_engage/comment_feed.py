@@ -28,7 +28,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from . import __version__
-from .atomic import atomic_write
+from .atomic import atomic_write, create_file
 from .i18n import fingerprint, gettext_for
 from .model import ANSWERABLE_KINDS, Item, Thread, anchor
 
@@ -173,23 +173,14 @@ def _write(target: Path, text: str) -> bool:
 
 
 def _restore(target: Path, data: bytes) -> None:
-    """Put back a missing feed from its checked copy.
-
-    Created as Pelican writes its pages, without a temporary file and
-    rename (on a warm build into an emptied output they were most of the
-    feeds' cost): a write cut short has the wrong size, which the next
-    build notices.  Exclusive, so nothing already there is written through.
-    """
+    """Put back a missing feed from its checked copy: created in place (see
+    :func:`~pelican_engage.atomic.create_file`; on a warm build into an
+    emptied output, a temporary file and rename per feed were most of the
+    feeds' cost)."""
     try:
-        handle = open(target, "xb")  # noqa: SIM115 - opened in two ways
-    except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(target, "xb")  # noqa: SIM115
+        create_file(target, data)
     except FileExistsError:  # appeared meanwhile: replaced, as any other
         _write(target, data.decode("utf-8"))
-        return
-    with handle:
-        handle.write(data)
 
 
 @dataclass(frozen=True)
