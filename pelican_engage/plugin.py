@@ -436,7 +436,8 @@ def _write_author_page(engine: Engine, pelican: Any) -> str:
         found = people.relationships(
             engine.counted_threads, engine.settings.people, engine.settings.author
         )
-        total = sum(len(t.items) for t in engine.counted_threads)
+        # The summaries' count: walking the threads for it read each again.
+        total = engine.items
         try:
             author_page.write(
                 page, rows, found, now, total, engine.settings.siteurl, engine.settings.timezone
