@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+from .. import checks
 from ..errors import SourceUnavailable
-from ..model import Item, Person
+from ..fetch import Job
+from ..model import Item, Person, Problem
 from ..sanitize import safe_url, text_to_html
 from .network import ArticleView
 from .webmention import targets
@@ -132,3 +135,48 @@ class RequestCap:
             if self.spent >= self.cap:
                 raise RequestCapReached(self.setting, self.cap)
             self.spent += 1
+
+
+#: The keys of a site searched by URL (Hacker News, Lobsters).
+SITE_KEYS = frozenset({"api_url", "max_requests"})
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """A discussion site's dict setting, checked: ``enabled`` (the search by
+    URL is on) when it is a dict, even ``{}``."""
+
+    enabled: bool
+    #: The API (the public one by default; tests point it at loopback).
+    api_url: str
+    #: Requests per build at most, searches and threads together.
+    max_requests: int
+
+
+def load_site_settings(
+    settings: Mapping[str, Any], setting: str, api_url: str, max_requests: int = 100
+) -> SiteSettings:
+    """``settings[setting]`` (None: off; a dict of :data:`SITE_KEYS`) checked,
+    with these defaults; SettingsError names a wrong key or value."""
+    section = checks.section(settings, setting, SITE_KEYS)
+    cap = section.get("max_requests", max_requests)
+    return SiteSettings(
+        enabled=settings.get(setting) is not None,
+        api_url=checks.api_url(section, setting, api_url),
+        max_requests=int(checks.number(cap, f"{setting}['max_requests']", 1, whole=True)),
+    )
+
+
+def search_jobs(
+    site: SiteSettings, article: ArticleView, source: str, setting: str, what: str
+) -> tuple[list[Job], list[Problem]]:
+    """With the site on, one job per post whose target is its
+    :func:`article_urls`, space-separated; without SITEURL a problem that
+    says the ``what`` (stories, submissions) are found by the post's URL."""
+    if not site.enabled:
+        return [], []
+    urls = article_urls(article)
+    if not urls:
+        return [], [Problem(setting, f"needs SITEURL: {what} are found by each post's full URL")]
+    host = urlsplit(site.api_url).netloc
+    return [Job(article.key, source, " ".join(urls), host, article.published)], []

@@ -25,13 +25,20 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from .. import checks
 from ..errors import FetchError
 from ..fetch import Job, Result, Source
 from ..model import Item, Person, Problem, normal_url, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text
-from .discussion import RequestCap, article_urls, submission, untangle
+from .discussion import (
+    SITE_KEYS,
+    RequestCap,
+    SiteSettings,
+    load_site_settings,
+    search_jobs,
+    submission,
+    untangle,
+)
 from .network import ArticleView, FetchSetup, Network
 
 if TYPE_CHECKING:
@@ -324,53 +331,29 @@ class HackerNewsSource:
 # -- The network's declaration (see sources/registry.py) ------------------------------
 
 SETTING = "ENGAGE_HACKERNEWS"
-SETTING_KEYS = frozenset({"api_url", "max_requests"})
+SETTING_KEYS = SITE_KEYS
 
 
-@dataclass(frozen=True)
-class HackerNewsSettings:
-    """ENGAGE_HACKERNEWS, checked; ``enabled`` (search by URL) when it is a dict."""
-
-    enabled: bool = False
-    api_url: str = API_URL
-    #: Requests per build at most (searches and comment trees together).
-    max_requests: int = 100
+def load_settings(settings: Mapping[str, Any]) -> SiteSettings:
+    return load_site_settings(settings, SETTING, API_URL)
 
 
-def load_settings(settings: Mapping[str, Any]) -> HackerNewsSettings:
-    section = checks.section(settings, SETTING, SETTING_KEYS)
-    defaults = HackerNewsSettings()
-    cap = section.get("max_requests", defaults.max_requests)
-    return HackerNewsSettings(
-        enabled=settings.get(SETTING) is not None,
-        api_url=checks.api_url(section, SETTING, defaults.api_url),
-        max_requests=int(checks.number(cap, f"{SETTING}['max_requests']", 1, whole=True)),
-    )
-
-
-def _host(settings: HackerNewsSettings) -> str:
+def _host(settings: SiteSettings) -> str:
     return urlsplit(settings.api_url).netloc
 
 
-def job_for(post_key: str, value: str, published: datetime, settings: HackerNewsSettings) -> Job:
+def job_for(post_key: str, value: str, published: datetime, settings: SiteSettings) -> Job:
     """The job of a story pinned by ``hackernews:`` metadata."""
     return Job(post_key, SOURCE, parse_story_ref(value), _host(settings), published)
 
 
-def _article_jobs(
-    settings: HackerNewsSettings, article: ArticleView
-) -> tuple[list[Job], list[Problem]]:
+def _article_jobs(settings: SiteSettings, article: ArticleView) -> tuple[list[Job], list[Problem]]:
     """With the setting on, every post is searched by its URLs."""
-    if not settings.enabled:
-        return [], []
-    urls = article_urls(article)
-    if not urls:
-        return [], [Problem(SETTING, "needs SITEURL: stories are found by each post's full URL")]
-    return [Job(article.key, SOURCE, " ".join(urls), _host(settings), article.published)], []
+    return search_jobs(settings, article, SOURCE, SETTING, "stories")
 
 
 def _fetchers(setup: FetchSetup) -> dict[str, Source]:
-    settings: HackerNewsSettings = setup.settings
+    settings: SiteSettings = setup.settings
     cap = RequestCap(SETTING, settings.max_requests)
     pinned = frozenset((j.post_key, j.target) for j in setup.jobs if j.target.isdigit())
     return {SOURCE: HackerNewsSource(setup.client, cap, settings.api_url, pinned)}

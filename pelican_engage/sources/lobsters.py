@@ -24,13 +24,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from .. import checks
 from ..errors import FetchError
 from ..fetch import Job, Result, Source
 from ..model import Item, Person, Problem, parse_timestamp
 from ..parsed import Skipped, entry_reason
 from ..sanitize import clean_html, clean_text, safe_url
-from .discussion import RequestCap, article_urls, flagged, submission, untangle
+from .discussion import (
+    SITE_KEYS,
+    RequestCap,
+    SiteSettings,
+    flagged,
+    load_site_settings,
+    search_jobs,
+    submission,
+    untangle,
+)
 from .network import ArticleView, FetchSetup, Network
 
 if TYPE_CHECKING:
@@ -281,46 +289,20 @@ class LobstersSource:
 # -- The network's declaration (see sources/registry.py) ------------------------------
 
 SETTING = "ENGAGE_LOBSTERS"
-SETTING_KEYS = frozenset({"api_url", "max_requests"})
+SETTING_KEYS = SITE_KEYS
 
 
-@dataclass(frozen=True)
-class LobstersSettings:
-    """ENGAGE_LOBSTERS, checked; ``enabled`` when it is a dict."""
-
-    enabled: bool = False
-    #: The site (lobste.rs, or another running the Lobsters code).
-    api_url: str = API_URL
-    #: Requests per build at most (lookups and stories together).
-    max_requests: int = 100
+def load_settings(settings: Mapping[str, Any]) -> SiteSettings:
+    return load_site_settings(settings, SETTING, API_URL)
 
 
-def load_settings(settings: Mapping[str, Any]) -> LobstersSettings:
-    section = checks.section(settings, SETTING, SETTING_KEYS)
-    defaults = LobstersSettings()
-    cap = section.get("max_requests", defaults.max_requests)
-    return LobstersSettings(
-        enabled=settings.get(SETTING) is not None,
-        api_url=checks.api_url(section, SETTING, defaults.api_url),
-        max_requests=int(checks.number(cap, f"{SETTING}['max_requests']", 1, whole=True)),
-    )
-
-
-def _article_jobs(
-    settings: LobstersSettings, article: ArticleView
-) -> tuple[list[Job], list[Problem]]:
+def _article_jobs(settings: SiteSettings, article: ArticleView) -> tuple[list[Job], list[Problem]]:
     """With the setting on, every post is looked up by its URLs."""
-    if not settings.enabled:
-        return [], []
-    urls = article_urls(article)
-    if not urls:
-        return [], [Problem(SETTING, "needs SITEURL: stories are found by each post's full URL")]
-    host = urlsplit(settings.api_url).netloc
-    return [Job(article.key, SOURCE, " ".join(urls), host, article.published)], []
+    return search_jobs(settings, article, SOURCE, SETTING, "stories")
 
 
 def _fetchers(setup: FetchSetup) -> dict[str, Source]:
-    settings: LobstersSettings = setup.settings
+    settings: SiteSettings = setup.settings
     cap = RequestCap(SETTING, settings.max_requests)
     return {SOURCE: LobstersSource(setup.client, cap, api_url=settings.api_url)}
 
