@@ -20,7 +20,7 @@ from typing import Any
 from .atomic import atomic_write
 from .model import Item, Person, Tombstone, normal_handle, normal_url, profile_handle
 from .parsed import entry_reason
-from .sanitize import clean_html, safe_url
+from .sanitize import recheck_html, safe_url
 
 #: 2: the facts that decide trust, waiting and dedup (``by_author``,
 #: ``reply_url``, ``wm_source``, ``syndication``, ``root``, ``hidden``,
@@ -136,7 +136,7 @@ def _checked(key: str, item: Item) -> Item:
     checked: dict[str, Any] = {
         "url": safe_url(item.url),
         "author": author,
-        "content_html": clean_html(item.content_html),
+        "content_html": recheck_html(item.content_html),
         "extras": _checked_extras(item.extras),
         "reply_url": safe_url(item.reply_url),
         "wm_source": safe_url(item.wm_source),

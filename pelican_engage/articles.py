@@ -121,9 +121,10 @@ def article_lists(generator: Any, drafts: bool = False) -> Iterator[tuple[Any, b
                 yield article, False
 
 
-def view(article: Any, siteurl: str, archive: Archive) -> ArticleView:
-    """What a network may read of ``article`` (see :class:`ArticleView`)."""
-    key = post_key(article)
+def view(article: Any, siteurl: str, archive: Archive, post: Post | None = None) -> ArticleView:
+    """What a network may read of ``article`` (see :class:`ArticleView`);
+    ``post``: its :func:`post_of`, when already made (its URL is reused)."""
+    key = post.key if post is not None else post_key(article)
 
     def cursors() -> Mapping[str, Any]:
         try:
@@ -133,18 +134,21 @@ def view(article: Any, siteurl: str, archive: Archive) -> ArticleView:
 
     return ArticleView(
         key=key,
-        url=post_of(article, siteurl).url if siteurl else "",
+        url=(post or post_of(article, siteurl)).url if siteurl else "",
         published=published(article),
         metadata=getattr(article, "metadata", {}) or {},
         cursors=cursors,
     )
 
 
-def discovered(article: Any, settings: Any, archive: Archive) -> list[tuple[str, str]]:
-    """(network, URL) of announcements found for ``article`` (X discovery)."""
+def discovered(
+    article: Any, settings: Any, archive: Archive, post: Post | None = None
+) -> list[tuple[str, str]]:
+    """(network, URL) of announcements found for ``article`` (X discovery);
+    ``post`` as for :func:`view`."""
     if is_opted_out(article):
         return []
-    seen = view(article, settings.siteurl, archive)
+    seen = view(article, settings.siteurl, archive, post)
     return [
         (n.name, url)
         for n in NETWORKS

@@ -9,6 +9,7 @@ either.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +23,17 @@ def _default_mode() -> int:
 
 #: What an ordinary ``open()`` would give a new file under this umask.
 FILE_MODE = _default_mode()
+
+
+def _mode_for(path: Path, mode: int | None) -> int:
+    """The mode of the file ``path`` replaces, else ``mode``, else the umask's."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError as exc:
+        # What Path.exists() takes for "no file" (a dangling or looping link too).
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            raise
+    return FILE_MODE if mode is None else mode
 
 
 def atomic_write(
@@ -47,14 +59,16 @@ def atomic_write(
     noticed and written again.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except (
+        FileNotFoundError
+    ):  # the folder is made only when missing (a cold build writes thousands)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes the file private; what we write is ordinary data.
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, FILE_MODE if mode is None else mode)
+        os.fchmod(fd, _mode_for(path, mode))
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -75,3 +89,21 @@ def atomic_write(
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def create_file(path: Path, data: bytes) -> None:
+    """Create ``path`` holding ``data``, without a temporary file and rename.
+
+    Only for output a build writes again every time and checks by its size
+    (the comment feeds put back into an emptied output folder): a write cut
+    short is noticed and redone by the next build, as Pelican's own pages
+    are.  Exclusive, so nothing already there (a file, a link) is written
+    through: FileExistsError then.  Makes the folder when missing.
+    """
+    try:
+        handle = open(path, "xb")  # noqa: SIM115 - opened in two ways
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "xb")  # noqa: SIM115
+    with handle:
+        handle.write(data)

@@ -28,7 +28,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from . import __version__
-from .atomic import atomic_write
+from .atomic import atomic_write, create_file
 from .i18n import fingerprint, gettext_for
 from .model import ANSWERABLE_KINDS, Item, Thread, anchor
 
@@ -172,6 +172,17 @@ def _write(target: Path, text: str) -> bool:
     return True
 
 
+def _restore(target: Path, data: bytes) -> None:
+    """Put back a missing feed from its checked copy: created in place (see
+    :func:`~pelican_engage.atomic.create_file`; on a warm build into an
+    emptied output, a temporary file and rename per feed were most of the
+    feeds' cost)."""
+    try:
+        create_file(target, data)
+    except FileExistsError:  # appeared meanwhile: replaced, as any other
+        _write(target, data.decode("utf-8"))
+
+
 @dataclass(frozen=True)
 class Feeds:
     """Where the feeds go; both None: no feeds."""
@@ -238,10 +249,11 @@ class _Stamps:
         if old is None or old[0] != digest:
             return False
         target = output / path
+        missing = False
         try:
             current = target.stat().st_size == old[1]
         except OSError:
-            current = False
+            current, missing = False, True
         if not current:
             # Missing, or not whole (a build killed while writing it).
             copy = self._copy(path)
@@ -251,7 +263,10 @@ class _Stamps:
                 return False
             if hashlib.sha256(data).hexdigest() != old[2]:
                 return False  # a damaged copy is never trusted: render again
-            _write(target, data.decode("utf-8"))
+            if missing:
+                _restore(target, data)
+            else:  # whatever is there is replaced, never written through
+                _write(target, data.decode("utf-8"))
         self.new[path] = old
         return True
 

@@ -217,7 +217,7 @@ class Engine:
         post = post_of(article, self.settings.siteurl)
         if engage_key_problem(article):
             self.report(Problem(self.origin(article), engage_key_problem(article)))
-        found = tuple(arts.discovered(article, self.settings, self.archive))
+        found = tuple(arts.discovered(article, self.settings, self.archive, post))
         if found:
             post = replace(post, announcements=post.announcements + found)
         # A renamed post (engage_key) may keep its comments under the new

@@ -205,8 +205,9 @@ def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
         _check_shared_key(build, engine, article)
         if build.pcs is not None:
             pcs_compat.attach(article, article.engage, build.pcs)
-        if article.save_as:
-            build.pages[_site(os.path.join(generator.output_path, article.save_as))] = article
+        save_as = article.save_as  # a property Pelican computes on each read
+        if save_as:
+            build.pages[_site(os.path.join(generator.output_path, save_as))] = article
 
 
 def _check_shared_key(build: _Build, engine: Engine, article: Any) -> None:
@@ -435,7 +436,8 @@ def _write_author_page(engine: Engine, pelican: Any) -> str:
         found = people.relationships(
             engine.counted_threads, engine.settings.people, engine.settings.author
         )
-        total = sum(len(t.items) for t in engine.counted_threads)
+        # The summaries' count: walking the threads for it read each again.
+        total = engine.items
         try:
             author_page.write(
                 page, rows, found, now, total, engine.settings.siteurl, engine.settings.timezone

@@ -8,7 +8,6 @@ message names the key.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import os
@@ -310,6 +309,8 @@ def _unknown(settings: Mapping[str, Any]) -> None:
             "is an environment variable holding a secret, not a setting; set it in the "
             "environment (tokens never go in settings files)",
         )
+    import difflib  # only for a misspelt setting
+
     named = []
     for key in unknown:
         close = difflib.get_close_matches(key, list(DEFAULTS), n=1, cutoff=0.8)

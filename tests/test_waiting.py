@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -326,3 +327,32 @@ def test_a_warm_build_keeps_a_fresh_page_and_a_change_rewrites_it(site: Site) ->
     site.comment("first-post", "c2.md", "Me too?", author="Bo", date="2026-01-03")
     site.build()
     assert page.stat().st_mtime_ns != first and "Me too?" in page.read_text(encoding="utf-8")
+
+
+def test_the_authors_page_counts_the_published_posts_items_without_reading_them_again(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Of N item(s)" counts every item of the published posts (a draft's
+    are not), from the summaries: a cold build of 2,000 posts read every
+    thread once more only to count them."""
+    from pelican_engage import engine
+
+    site.article("first-post", title="First post")
+    site.article("second-post", title="Second post")
+    site.article("draft-post", title="A draft", status="draft")
+    for slug, count in (("first-post", 3), ("second-post", 2), ("draft-post", 4)):
+        for n in range(count):
+            site.comment(slug, f"c{n}.md", f"Comment {n}?", author=f"Reader {n}", date="2026-01-02")
+    walks = []
+    walk = engine.LazyThreads.__iter__
+
+    def counted_walk(self: engine.LazyThreads) -> Iterator[Thread]:
+        walks.append(len(self))
+        return walk(self)
+
+    monkeypatch.setattr(engine.LazyThreads, "__iter__", counted_walk)
+    site.build()
+    page = (site.root / "engage-report" / "index.html").read_text(encoding="utf-8")
+    assert "Of 5 item(s), as of" in page
+    # The waiting rows, and the people (who is who, then what they wrote).
+    assert walks == [2, 2, 2]

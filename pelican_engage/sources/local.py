@@ -26,9 +26,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import cmarkgfm
-from cmarkgfm.cmark import Options
-
 from ..model import Item, Person, Problem, parse_timestamp
 from ..nesting import limit_markdown_quotes
 from ..sanitize import clean_html, clean_text, safe_url
@@ -52,15 +49,20 @@ OTHER_FORMATS = ("rst", "html", "htm")
 MAX_FILE_BYTES = 256 * 1024
 # Raw HTML is passed on because nh3 sanitises the result anyway; autolink
 # and strikethrough are what commenters expect from GitHub-style Markdown.
-_CMARK_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
 _CMARK_EXTENSIONS = ["autolink", "strikethrough"]
 
 
 def render_markdown(text: str) -> str:
     """CommonMark (cmark-gfm) to HTML: about 30 times faster than
     Python-Markdown, which matters with ten thousand comments."""
+    # Imported here: a build whose threads are all cached parses no comment.
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
     return cmarkgfm.markdown_to_html_with_extensions(
-        limit_markdown_quotes(text), options=_CMARK_OPTIONS, extensions=_CMARK_EXTENSIONS
+        limit_markdown_quotes(text),
+        options=Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8,
+        extensions=_CMARK_EXTENSIONS,
     )
 
 
