@@ -236,6 +236,21 @@ def test_a_link_with_an_odd_time_is_skipped_not_fatal(server: Server) -> None:
     assert f"reddit:{OTHER}" in {i.id for i in result.items}
 
 
+def test_an_entry_that_is_neither_a_comment_nor_a_stub_is_told_not_dropped(
+    server: Server,
+) -> None:
+    fake = FakeReddit(server)
+    comments = fake.trees[OTHER][1]["data"]["children"]
+    comments[:0] = [{"kind": "t1"}, {"kind": "t1", "data": {}}, {"kind": "t9", "data": {"id": "q"}}]
+    fake.more["json"]["data"]["things"].append({"kind": "t1", "data": None})
+    result = source(server).fetch(job(), {})
+    told = [(s.id, s.reason) for s in result.skipped if s.reason == "neither a comment nor a stub"]
+    assert told == [(OTHER, "neither a comment nor a stub")] * 3 + [
+        (LINK, "neither a comment nor a stub")
+    ]
+    assert "reddit:lx4ddd1" in {i.id for i in result.items}  # the sibling is kept
+
+
 def test_a_submission_found_before_is_read_even_when_search_misses_it(server: Server) -> None:
     fake = FakeReddit(server)
     fake.info = {}

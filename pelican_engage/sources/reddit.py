@@ -229,6 +229,7 @@ class RedditSource:
             found_items, problems, deleted = parse.thread(link_id, tree.records)
             items += found_items
             skipped += problems
+            skipped += [Skipped(link_id, "neither a comment nor a stub", "entry")] * tree.unreadable
             gone += deleted
             if stub_error is not None:
                 # What came is archived; the job stays due for the rest.
@@ -271,6 +272,7 @@ def _follow_more(
     cost the comments already read."""
     records, pending = list(tree.records), list(tree.more)
     continued = list(tree.continued)
+    unreadable = tree.unreadable
     error: FetchError | None = None
     for _ in range(MAX_MORE):
         if not pending:
@@ -292,7 +294,9 @@ def _follow_more(
         records += more.records
         pending += [i for i in more.more if i not in batch]
         continued += more.continued
-    return parse.Comments(tuple(records), (), tuple(continued)), len(pending), error
+        unreadable += more.unreadable
+    comments = parse.Comments(tuple(records), (), tuple(continued), unreadable)
+    return comments, len(pending), error
 
 
 # -- The network's declaration (see sources/registry.py) ------------------------------

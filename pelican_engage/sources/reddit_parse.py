@@ -43,11 +43,13 @@ class Comments:
 
     ``records`` are the raw t1 data in tree order; ``more`` the ids of
     comments left in ``more`` stubs; ``continued`` the comments whose
-    replies sit behind a "continue this thread" stub."""
+    replies sit behind a "continue this thread" stub; ``unreadable`` the
+    entries that were neither a comment with data nor a stub."""
 
     records: tuple[Mapping[str, Any], ...] = ()
     more: tuple[str, ...] = ()
     continued: tuple[str, ...] = ()
+    unreadable: int = 0
 
 
 def _epoch(value: Any) -> datetime:
@@ -157,6 +159,7 @@ def things(children: Iterable[Any]) -> Comments:
     records: list[Mapping[str, Any]] = []
     more: list[str] = []
     continued: list[str] = []
+    unreadable = 0
     stack = list(reversed(list(children)))
     while stack:
         thing = json_object(stack.pop())
@@ -170,12 +173,13 @@ def things(children: Iterable[Any]) -> Comments:
                 continued.append(str(data["parent_id"]))
             continue
         if thing.get("kind") != "t1" or not data:
+            unreadable += 1  # told in the post's line of skipped entries
             continue
         records.append(data)
         replies = json_object(json_object(data.get("replies")).get("data")).get("children")
         if isinstance(replies, list):
             stack.extend(reversed(replies))
-    return Comments(tuple(records), tuple(more), tuple(continued))
+    return Comments(tuple(records), tuple(more), tuple(continued), unreadable)
 
 
 def morechildren(answer: Any) -> Comments:
