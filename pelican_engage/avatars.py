@@ -17,6 +17,7 @@ a failure is asked again after :data:`RETRY_SECONDS`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -137,6 +138,7 @@ def initials(name: str) -> str:
     return "".join(w[0] for w in words[:2]).upper() or "?"
 
 
+@functools.lru_cache(maxsize=4096)
 def initials_svg(name: str, size: int = 72, inline: bool = False) -> str:
     """An initials avatar: one or two letters on a colour drawn from the name.
 

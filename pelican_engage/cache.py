@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .archive_files import file_name
-from .atomic import atomic_write
+from .atomic import atomic_write, create_file
 from .conversation import Engagement
 from .model import Problem
 
@@ -314,8 +314,7 @@ class ThreadCache:
         data = {"salt": self.salt, "token": token, "entry": entry}
         try:
             payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
-            # No fsync: the checksum tells a torn file, which is rebuilt.
-            atomic_write(self._file(key, token, ".pickle"), _sealed(payload), sync=False)
+            _store(self._file(key, token, ".pickle"), _sealed(payload))
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             logger.debug("engage: could not write the cache of %r: %s", key, exc)
             return False
@@ -345,7 +344,7 @@ class ThreadCache:
             return
         path = self._file(key, token, f".{_short(render_key)}.html")
         with contextlib.suppress(OSError):
-            atomic_write(path, _sealed(html.encode("utf-8")), sync=False)
+            _store(path, _sealed(html.encode("utf-8")))
 
     def save(self) -> None:
         """Keep this build's posts only: files of removed posts and of
@@ -379,6 +378,17 @@ class ThreadCache:
 
 #: A post's files: "<name>.<token>.pickle", "<name>.<token>.<render key>.html".
 _POST_FILE = re.compile(r"^([^.].*\.[0-9a-f]{16})\.(?:pickle|[0-9a-f]{16}\.html)$")
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Write a post's cache file: its name holds a fresh random token, so
+    it is created in place, without a temporary file, a rename or an fsync
+    (a cold build writes two per post); a torn file fails its checksum and
+    is rebuilt.  One already there (a damaged render) is replaced."""
+    try:
+        create_file(path, data)
+    except FileExistsError:
+        atomic_write(path, data, sync=False)
 
 
 def _short(text: str) -> str:

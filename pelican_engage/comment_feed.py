@@ -342,34 +342,38 @@ def write(
     digests = [digest for _key, digest in keys_digests]
     newest = max((published for _t, published in threads), default=_EPOCH)
     changed = 0
-    if feeds.per_post is not None:
-        for (source, published), (key, digest) in zip(threads, keys_digests, strict=True):
+    site_digest = _digest(*common, newest, *digests)
+    # Known before the walk, so each thread is read once for both kinds of feed.
+    site_due = feeds.site is not None and not stamps.reuse(output, feeds.site, site_digest)
+    order = lambda e: (e.item.published, e.item.id)  # noqa: E731
+    everything: list[Any] = []
+    for (source, published), (key, digest) in zip(threads, keys_digests, strict=True):
+        thread: Thread | None = None
+        if feeds.per_post is not None:
             path = feed_path(feeds.per_post, key)
             lang = languages.get(key) or site_lang
             digest = _digest(*common, lang, published, digest)
-            if stamps.reuse(output, path, digest):
-                continue
-            thread = _thread(source)
-            title = gettext_for(lang, "Comments: %(title)s", title=_TAGS.sub("", thread.post.title))
-            text = render(
-                f"{sitename} - {title}" if sitename else title,
-                thread.post.url,
-                f"{siteurl}/{path}",
-                entries(thread),
-                published,
-                lang=lang,
-            )
-            stamps.keep(path, digest, text)
-            changed += _write(output / path, text)
-    site_digest = _digest(*common, newest, *digests)
-    if feeds.site is not None and not stamps.reuse(output, feeds.site, site_digest):
-        order = lambda e: (e.item.published, e.item.id)  # noqa: E731
-        everything: list[Any] = []
-        for source, _published in threads:
-            everything += entries(_thread(source))
+            if not stamps.reuse(output, path, digest):
+                thread = _thread(source)
+                title = gettext_for(
+                    lang, "Comments: %(title)s", title=_TAGS.sub("", thread.post.title)
+                )
+                text = render(
+                    f"{sitename} - {title}" if sitename else title,
+                    thread.post.url,
+                    f"{siteurl}/{path}",
+                    entries(thread),
+                    published,
+                    lang=lang,
+                )
+                stamps.keep(path, digest, text)
+                changed += _write(output / path, text)
+        if site_due:
+            everything += entries(thread or _thread(source))
             if isinstance(limit, int) and limit > 0 and len(everything) > 2 * limit:
                 # Only the newest are kept, so not every item stays in memory.
                 everything = heapq.nlargest(limit, everything, key=order)
+    if feeds.site is not None and site_due:
         everything.sort(key=order, reverse=True)
         if isinstance(limit, int) and limit > 0:
             everything = everything[:limit]

@@ -54,6 +54,8 @@ KEYWORDS: dict[str, Any] = {
     "gettext_for": (2,),
     "ngettext_for": (2, 3),
     "N_": None,
+    # render_items.PageParts._: a page's words without variables, once.
+    "_": None,
 }
 #: Jinja options the templates are written for (Pelican's defaults).
 _JINJA_OPTIONS = {"trim_blocks": "true", "lstrip_blocks": "true"}

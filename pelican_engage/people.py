@@ -13,7 +13,7 @@ import csv
 import io
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -178,41 +178,58 @@ def relationships(
     A message "to the author" answers the post or one of the author's
     items, or names the author (two readers talking are not counted).  It
     is answered when an author item is in its branch, or named its writer
-    later (thread.mention_answers).
+    later (thread.mention_answers).  ``threads`` is walked once.
     """
-    if not isinstance(threads, Sequence):
-        threads = list(threads)  # walked twice; a (lazy) sequence is walked as it is
-    union = _Union()
-    for group in links:
-        keys = [_link_key(v) for v in group if v.strip()]
-        for key in keys[1:]:
-            union.union(keys[0], key)
+    counter = PeopleCounter(links, author)
     for thread in threads:
-        for item in thread.items:
-            if item.id in thread.by_author:
-                continue
-            keys = sorted(person_keys(item.author, item.source))
+        counter.add(thread)
+    return counter.people()
+
+
+class PeopleCounter:
+    """:func:`relationships` one thread at a time, so a caller walking the
+    site's (lazily read) threads for something else counts people on the way.
+
+    Figures are kept per person key as seen; who is the same person is only
+    known at the end (a later thread may link two keys), when they merge.
+    """
+
+    def __init__(
+        self, links: Sequence[Sequence[str]] = (), author: AuthorIdentity | None = None
+    ) -> None:
+        self.author = author
+        self.union = _Union()
+        for group in links:
+            keys = [_link_key(v) for v in group if v.strip()]
             for key in keys[1:]:
-                union.union(keys[0], key)
+                self.union.union(keys[0], key)
+        #: Person key -> (order first seen, figures under that key).
+        self.seen: dict[str, tuple[int, Relation]] = {}
+        self.months: dict[str, Month] = {}
 
-    relations: dict[str, Relation] = {}
-    months: dict[str, Month] = {}
-
-    def relation(item: Item) -> Relation:
+    def _relation(self, item: Item) -> Relation:
         keys = sorted(person_keys(item.author, item.source)) or [f"item:{item.id}"]
-        key = union.find(keys[0])
-        found = relations.setdefault(key, Relation(name=item.author.name))
+        found = self.seen.get(keys[0])
+        if found is None:
+            found = self.seen[keys[0]] = (len(self.seen), Relation(name=item.author.name))
+        rel = found[1]
         if item.author.url:
-            found.urls.add(item.author.url)
-        found.sources.add(item.source)
-        found.last_message = _later(found.last_message, item.published)
-        found.last_contact = _later(found.last_contact, item.published)
-        return found
+            rel.urls.add(item.author.url)
+        rel.sources.add(item.source)
+        rel.last_message = _later(rel.last_message, item.published)
+        rel.last_contact = _later(rel.last_contact, item.published)
+        return rel
 
-    for thread in threads:
+    def add(self, thread: Thread) -> None:
+        """Count one thread's people and messages."""
+        author = self.author
         by_id = {item.id: item for item in thread.items}
         children: dict[str, list[Item]] = defaultdict(list)
         for item in thread.items:
+            if item.id not in thread.by_author:
+                keys = sorted(person_keys(item.author, item.source))
+                for key in keys[1:]:
+                    self.union.union(keys[0], key)
             parent = thread.parents.get(item.id)
             if parent:
                 children[parent].append(item)
@@ -220,14 +237,14 @@ def relationships(
             if item.id in thread.by_author:
                 answered = by_id.get(thread.parents.get(item.id) or "")
                 if answered is not None and answered.id not in thread.by_author:
-                    rel = relation(answered)
+                    rel = self._relation(answered)
                     rel.author_replies += 1
                     rel.last_reply = _later(rel.last_reply, item.published)
                     rel.last_contact = _later(rel.last_contact, item.published)
                 continue
             if item.kind not in ANSWERABLE_KINDS:
                 continue
-            rel = relation(item)
+            rel = self._relation(item)
             parent = thread.parents.get(item.id)
             if not (
                 parent is None
@@ -240,9 +257,8 @@ def relationships(
             answer = _first_author_answer(item, thread, children) or (
                 named.published if named else None
             )
-            month = months.setdefault(
-                item.published.strftime("%Y-%m"), Month(item.published.strftime("%Y-%m"))
-            )
+            stamp = item.published.strftime("%Y-%m")
+            month = self.months.setdefault(stamp, Month(stamp))
             month.messages += 1
             if answer is not None:
                 rel.answered += 1
@@ -250,11 +266,40 @@ def relationships(
                 seconds = max(0.0, (answer - item.published).total_seconds())
                 rel.response_seconds.append(seconds)
                 month.response_seconds.append(seconds)
-    ordered = sorted(
-        relations.values(),
-        key=lambda r: (-(r.messages + r.author_replies), r.name.casefold()),
-    )
-    return People(tuple(ordered), tuple(months[m] for m in sorted(months)))
+
+    def passing(self, threads: Iterable[Thread]) -> Iterator[Thread]:
+        """``threads``, each counted as it passes on to another walk."""
+        for thread in threads:
+            self.add(thread)
+            yield thread
+
+    def people(self) -> People:
+        """Everyone counted, each person once (named as first seen)."""
+        merged: dict[str, tuple[int, Relation]] = {}
+        for key, (order, rel) in sorted(self.seen.items(), key=lambda kv: kv[1][0]):
+            root = self.union.find(key)
+            if root not in merged:
+                merged[root] = (order, rel)
+                continue
+            into = merged[root][1]
+            into.urls |= rel.urls
+            into.sources |= rel.sources
+            into.messages += rel.messages
+            into.answered += rel.answered
+            into.author_replies += rel.author_replies
+            into.response_seconds += rel.response_seconds
+            into.last_message = _latest(into.last_message, rel.last_message)
+            into.last_contact = _latest(into.last_contact, rel.last_contact)
+            into.last_reply = _latest(into.last_reply, rel.last_reply)
+        ordered = sorted(
+            (rel for _order, rel in merged.values()),
+            key=lambda r: (-(r.messages + r.author_replies), r.name.casefold()),
+        )
+        return People(tuple(ordered), tuple(self.months[m] for m in sorted(self.months)))
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 # -- Output ------------------------------------------------------------------

@@ -432,10 +432,10 @@ def _write_author_page(engine: Engine, pelican: Any) -> str:
         from . import author_page, people
 
         languages = (str(pelican.settings.get("DEFAULT_LANG") or "en"), "en")
-        rows = report.waiting_rows(engine.counted_threads, now, languages=languages)
-        found = people.relationships(
-            engine.counted_threads, engine.settings.people, engine.settings.author
-        )
+        # One walk: each thread is read from the cache once for both.
+        counter = people.PeopleCounter(engine.settings.people, engine.settings.author)
+        rows = report.waiting_rows(counter.passing(engine.counted_threads), now, None, languages)
+        found = counter.people()
         # The summaries' count: walking the threads for it read each again.
         total = engine.items
         try:

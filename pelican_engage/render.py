@@ -9,13 +9,12 @@ costs no HTML parse.
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 import shutil
 import weakref
 from collections.abc import Mapping
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,13 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, TemplateNotFound
 
 from . import i18n, icons, reply_mail, structured
 from .model import anchor
-from .sources.registry import NETWORKS, WITH_HANDLES
+from .render_items import (
+    DISCUSSION_NAMES,
+    NETWORK_NAMES,
+    host,
+    item_html,
+    local_time,
+)
 from .sources.webmention import webmention_endpoint
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,11 +54,6 @@ CONTEXT_KEYS = (
     "ENGAGE_AVATARS",
     "TIMEZONE",
 )
-#: How templates name each announcing network in "Reply on X" and "Join the
-#: conversation" (a source not in it gets the mailto: reply link instead).
-NETWORK_NAMES = {n.name: n.display for n in WITH_HANDLES}
-#: Discussion sites (Hacker News...): their submissions read "Discussed on ...".
-DISCUSSION_NAMES = {n.name: n.display for n in NETWORKS if n.discussion}
 
 
 def add_templates(env: Environment) -> None:
@@ -84,6 +84,7 @@ def add_templates(env: Environment) -> None:
     env.globals.setdefault("engage_source_mark", icons.mark)
     env.globals.setdefault("engage_json_ld", structured.script)
     env.globals.setdefault("engage_host", host)
+    env.globals.setdefault("engage_item", item_html)
     env.filters.setdefault("engage_local", local_time)
     env.filters.setdefault("engage_strftime", format_time)
     i18n.install(env)
@@ -96,39 +97,12 @@ def render_key(context: Mapping[str, Any], *more: str) -> str:
     return repr([*values, i18n.language_of(context), i18n.fingerprint(), *more])
 
 
-def local_time(when: datetime, zone: Any = None) -> datetime:
-    """``when`` in the site's zone (TIMEZONE), so every item of a thread
-    reads alike whatever zone its network gave; UTC when the zone is unknown."""
-    return when.astimezone(_zone(str(zone or "UTC")))
-
-
-@functools.lru_cache(maxsize=64)
-def _zone(name: str) -> tzinfo:
-    from zoneinfo import ZoneInfo
-
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError, OSError):
-        return timezone.utc
-
-
 def format_time(when: datetime, fmt: str) -> str:
     """``when`` formatted with ``fmt`` in the site's locale (Pelican's
     strftime: month and day names follow LOCALE, and ``%-d`` works everywhere)."""
     from pelican.utils import strftime
 
     return str(strftime(when, fmt))
-
-
-def host(url: str) -> str:
-    """The host of ``url``, without "www." ("" when it has none)."""
-    from urllib.parse import urlsplit
-
-    try:
-        name = urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-    return name.removeprefix("www.")
 
 
 def pcs_anchor(item: Any, slug_subs: Any = None) -> str:
