@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from . import __version__
 from .atomic import atomic_write, create_file
@@ -99,7 +98,13 @@ def entries(thread: Thread) -> list[Entry]:
 def _text(value: str) -> str:
     """Escaped for XML text and attributes; control characters (legal in a
     name from an API, illegal in XML) dropped."""
-    return escape(_CONTROL.sub("", value), {'"': "&quot;"})
+    if _CONTROL.search(value):
+        value = _CONTROL.sub("", value)
+    # xml.sax.saxutils.escape with '"' as an entity, without its dict loop
+    # (300,000 calls on a 2,000-post site).
+    return (
+        value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace('"', "&quot;")
+    )
 
 
 def _date(when: datetime) -> str:
