@@ -215,3 +215,43 @@ def test_any_text_gives_well_formed_xml() -> None:
     assert root.find("a:entry/a:author/a:uri", ns).text == 'https://x.example/?a=1&b="2"'
     assert root.find("a:entry/a:content", ns).text == '<p>ab "q" <t> & ]]>  é</p>'
     assert not feedparser.parse(text).bozo
+
+
+def test_each_thread_is_read_once_for_both_feeds(tmp_path) -> None:
+    """A cached (lazy) thread is read from its file once per build, for its
+    own feed and the site's together, not once per feed."""
+    from pelican_engage import comment_feed
+    from pelican_engage.conversation import build_thread
+    from pelican_engage.model import Post
+    from pelican_engage.settings import author_identity
+
+    reads: list[str] = []
+
+    class Lazy:
+        def __init__(self, key: str) -> None:
+            self.key, self.feed_digest = key, f"digest-{key}"
+            item = Item(
+                id=f"mastodon:{key}",
+                source="mastodon",
+                kind="reply",
+                author=Person("Ann"),
+                published=datetime(2026, 1, 2, tzinfo=timezone.utc),
+                content_html="<p>Hi</p>",
+            )
+            post = Post(key, key.title(), url=f"https://blog.example/{key}.html")
+            self._thread = build_thread(post, [item], author_identity({}))[0]
+
+        @property
+        def thread(self):
+            reads.append(self.key)
+            return self._thread
+
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    sources = [(Lazy(k), when) for k in ("one", "two", "three")]
+    feeds = comment_feed.Feeds(comment_feed.DEFAULT_POST_FEED, comment_feed.DEFAULT_ALL_FEED)
+    settings = {"SITEURL": "https://blog.example", "SITENAME": "Blog"}
+    changed = comment_feed.write(tmp_path, feeds, sources, settings)
+    assert changed == 4
+    assert sorted(reads) == ["one", "three", "two"]
+    site_feed = feedparser.parse((tmp_path / comment_feed.DEFAULT_ALL_FEED).read_bytes())
+    assert len(site_feed.entries) == 3

@@ -13,7 +13,7 @@ import pytest
 from pelican_engage.cli import main
 from pelican_engage.conversation import build_thread
 from pelican_engage.model import Item, Person, Post, Thread
-from pelican_engage.people import relationships, render
+from pelican_engage.people import PeopleCounter, relationships, render
 from pelican_engage.settings import author_identity
 from tests.conftest import Site
 
@@ -141,3 +141,25 @@ def test_people_links_must_name_a_network() -> None:
 
     with pytest.raises(SettingsError, match=r"ENGAGE_PEOPLE\[0\].*neither a profile URL"):
         load({"PATH": "content", "ENGAGE_PEOPLE": [["@bob", "@bob@m.example"]]})
+
+
+def test_people_counted_in_one_walk_merge_when_a_later_thread_links_them() -> None:
+    """Figures are kept per key as threads pass; a key linked only by a later
+    thread (one person under two handles) merges with what came before, and
+    the person keeps the name first seen."""
+    ann_moved = Person(
+        "Ann (new home)", handle="ann@other.example", url="https://social.example/@ann"
+    )
+    later = build_thread(Post("c", "C"), [it("20", ann_moved, 24 * 50, source="mastodon")], AUTHOR)[
+        0
+    ]
+    walked = []
+    counter = PeopleCounter()
+    for thread in counter.passing([*threads(), later]):
+        walked.append(thread.post.key)
+    assert walked == ["a", "b", "c"]
+    found = counter.people()
+    assert found == relationships([*threads(), later])
+    ann = next(r for r in found.relations if "https://social.example/@ann" in r.urls)
+    assert ann.name == "Ann"  # the first seen, not the later thread's
+    assert ann.messages == 3 and ann.sources == {"mastodon", "webmention"}
