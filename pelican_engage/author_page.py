@@ -10,17 +10,24 @@ printed is escaped here: excerpts and names are plain text.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime, timezone, tzinfo
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
+from . import report
 from .atomic import atomic_write
 from .cache import remove_stale_temporary
-from .people import Month, People
+from .model import Problem
+from .people import Month, People, PeopleCounter
 from .report import Row, by_post
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 FEED_NAME = "waiting.atom"
 _STYLE = (
@@ -193,3 +200,44 @@ def write(
     """Write the page and, beside it, the feed; times in ``zone`` (TIMEZONE)."""
     _write(page, render_page(rows, people, generated, total, zone))
     _write(page.parent / FEED_NAME, render_feed(rows, generated, site))
+
+
+#: A page whose threads all came from the cache is rewritten only this often
+#: (its ages are in days; a warm build should not pay for it every time).
+_PAGE_REFRESH_SECONDS = 6 * 3600
+
+
+def write_for(engine: Engine, site_lang: str) -> str:
+    """The build's author's page and feed of waiting items, when due (a
+    thread changed, or the page is hours old); the oldest wait, in words."""
+    now = datetime.now(timezone.utc)
+    oldest_item = min(
+        (e.summary.oldest_waiting for e in engine.counted if e.summary.oldest_waiting),
+        default=None,
+    )
+    page = engine.settings.report_page
+    if page is not None and _page_is_due(engine, page):
+        languages = (site_lang, "en")
+        # One walk: each thread is read from the cache once for both.
+        counter = PeopleCounter(engine.settings.people, engine.settings.author)
+        rows = report.waiting_rows(counter.passing(engine.counted_threads), now, None, languages)
+        found = counter.people()
+        # The summaries' count: walking the threads for it read each again.
+        total = engine.items
+        try:
+            write(page, rows, found, now, total, engine.settings.siteurl, engine.settings.timezone)
+        except OSError as exc:
+            engine.report(Problem(str(page), f"cannot be written ({exc.strerror or exc})"))
+    if oldest_item is None:
+        return ""
+    return report.age(max(0.0, (now - oldest_item).total_seconds()) / 86400)
+
+
+def _page_is_due(engine: Engine, page: Path) -> bool:
+    """Rewrite when a thread changed, or the page is a few hours old."""
+    rebuilt = engine.posts - engine.threads.hits
+    try:
+        age = time.time() - page.stat().st_mtime
+    except OSError:
+        return True
+    return rebuilt > 0 or age > _PAGE_REFRESH_SECONDS

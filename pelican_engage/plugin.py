@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 from pelican import signals
 
-from . import avatars, comment_feed, fetching, pcs_compat, render
+from . import author_page, avatars, comment_feed, fetching, pages, pcs_compat, render
 from .cache import LazyEngagement
 from .engine import Engine, article_lists, is_opted_out
 from .model import Problem
@@ -51,6 +52,8 @@ class _Build:
     own: float = 0.0
     #: Threads rendered by this build (not reused from the cache).
     rendered: int = 0
+    #: Pages finished as they were rendered, before Pelican wrote them.
+    finished: set[str] = field(default_factory=set)
 
 
 _builds: dict[str, _Build] = {}
@@ -114,6 +117,7 @@ def on_initialized(pelican: Any) -> None:
 
 def on_generator_init(generator: Any) -> None:
     render.add_templates(generator.env)
+    pages.hook(generator.env, functools.partial(_finish_rendered, generator.output_path))
 
 
 def on_article_generator_init(generator: Any) -> None:
@@ -272,13 +276,30 @@ def _fetch(engine: Engine, articles: list[Any]) -> None:
         )
 
 
-@_timed
-def on_content_written(path: str, context: Any = None) -> None:
+def _finish_rendered(output_path: str, context: Mapping[str, Any], page: str) -> str:
+    """A page Pelican rendered and is about to write: finished now (see
+    pages.py), so ``content_written`` has nothing left to do."""
+    name = context.get("output_file")
+    if not isinstance(name, str) or not name:
+        return page
+    path = _site(os.path.join(output_path, name))
     build = _build_for_file(path)
     if build is None or build.engine is None:
-        return
+        return page
+    started = time.perf_counter()
+    try:
+        finished = _finish(build, path, context, page)
+    finally:
+        build.own += time.perf_counter() - started
+    build.finished.add(path)
+    return page if finished is None else finished
+
+
+def _finish(build: _Build, path: str, context: Any, page: str) -> str | None:
+    """The page with its thread and webmention link; None: nothing to add."""
+    assert build.engine is not None
     settings = build.engine.settings
-    article = build.pages.get(_site(path))
+    article = build.pages.get(path)
     # An article's page names it ``article``, a page's ``page``.
     thread = (
         settings.inject
@@ -290,20 +311,28 @@ def on_content_written(path: str, context: Any = None) -> None:
     # senders may mention any of them.
     endpoint = settings.webmention.endpoint if path.endswith((".html", ".htm")) else ""
     if not thread and not endpoint:
-        return
+        return None
     if thread and build.own_templates is None:
         build.own_templates = render.uses_own_templates(build.env)
-    # One open for reading and rewriting, in binary (a text file seeks and
-    # asks the terminal more): opening files is most of the cost here.
+    thread_html = (lambda: _thread_html(build, article, context)) if thread else None
+    return pages.finish(page, article, thread_html, endpoint, bool(build.own_templates))
+
+
+@_timed
+def on_content_written(path: str, context: Any = None) -> None:
+    build = _build_for_file(path)
+    if build is None or build.engine is None:
+        return
+    site_path = _site(path)
+    if site_path in build.finished:  # before it was written
+        build.finished.discard(site_path)
+        return
+    # Rendered by a template class not ours: read back and rewritten, in
+    # one open, in binary (a text file seeks and asks the terminal more).
     with open(path, "r+b") as handle:
-        page = updated = handle.read().decode("utf-8")
-        if thread and article is not None:
-            body = article.content
-            if not render.has_thread(article, page, body, bool(build.own_templates)):
-                updated = render.inject(page, _thread_html(build, article, context), body) or page
-        if endpoint:
-            updated = render.add_webmention_link(updated, endpoint) or updated
-        if updated is not page:
+        page = handle.read().decode("utf-8")
+        updated = _finish(build, site_path, context, page)
+        if updated is not None and updated is not page:
             handle.seek(0)
             handle.write(updated.encode("utf-8"))
             handle.truncate()
@@ -391,7 +420,7 @@ def on_finalized(pelican: Any) -> None:
     engine = build.engine
     for problem in engine.unused_comment_folders():
         engine.report(problem)
-    oldest = _write_author_page(engine, pelican)
+    oldest = author_page.write_for(engine, str(pelican.settings.get("DEFAULT_LANG") or "en"))
     _remember_seen(engine)
     engine.finish()
     logger.info(
@@ -413,42 +442,6 @@ def on_finalized(pelican: Any) -> None:
     )
 
 
-#: A page whose threads all came from the cache is rewritten only this often
-#: (its ages are in days; a warm build should not pay for it every time).
-_PAGE_REFRESH_SECONDS = 6 * 3600
-
-
-def _write_author_page(engine: Engine, pelican: Any) -> str:
-    """The author's page and feed of waiting items; the oldest wait, in words."""
-    from . import report
-
-    now = datetime.now(timezone.utc)
-    oldest_item = min(
-        (e.summary.oldest_waiting for e in engine.counted if e.summary.oldest_waiting),
-        default=None,
-    )
-    page = engine.settings.report_page
-    if page is not None and _page_is_due(engine, page):
-        from . import author_page, people
-
-        languages = (str(pelican.settings.get("DEFAULT_LANG") or "en"), "en")
-        # One walk: each thread is read from the cache once for both.
-        counter = people.PeopleCounter(engine.settings.people, engine.settings.author)
-        rows = report.waiting_rows(counter.passing(engine.counted_threads), now, None, languages)
-        found = counter.people()
-        # The summaries' count: walking the threads for it read each again.
-        total = engine.items
-        try:
-            author_page.write(
-                page, rows, found, now, total, engine.settings.siteurl, engine.settings.timezone
-            )
-        except OSError as exc:
-            engine.report(Problem(str(page), f"cannot be written ({exc.strerror or exc})"))
-    if oldest_item is None:
-        return ""
-    return report.age(max(0.0, (now - oldest_item).total_seconds()) / 86400)
-
-
 def _remember_seen(engine: Engine) -> None:
     """A build counts as a report for ``report --new`` (notify.py)."""
     from . import notify
@@ -458,16 +451,6 @@ def _remember_seen(engine: Engine) -> None:
     problem = notify.remember(cache, (), notify.load_seen(cache), present_ids=ids)
     if problem:
         logger.info("engage: %s", problem)
-
-
-def _page_is_due(engine: Engine, page: Path) -> bool:
-    """Rewrite when a thread changed, or the page is a few hours old."""
-    rebuilt = engine.posts - engine.threads.hits
-    try:
-        age = time.time() - page.stat().st_mtime
-    except OSError:
-        return True
-    return rebuilt > 0 or age > _PAGE_REFRESH_SECONDS
 
 
 _RECEIVERS = (

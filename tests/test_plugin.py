@@ -433,3 +433,54 @@ def test_social_items_named_like_the_author_are_not_the_author(site: Site) -> No
     (item,) = site.html("post.html").select("[data-engage-id]")
     assert "engage-by-author" not in item["class"]
     assert "engage-waiting" in item["class"]
+
+
+def _opens_of_written_pages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Paths the plugin opens to rewrite a page Pelican already wrote."""
+    import builtins
+
+    from pelican_engage import plugin
+
+    opened: list[str] = []
+
+    def counting_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(str(file))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(plugin, "open", counting_open, raising=False)
+    return opened
+
+
+def test_pages_are_finished_before_pelican_writes_them(site: Site, monkeypatch) -> None:
+    """The thread and the webmention link go into the page as Pelican renders
+    it: each page is written once, never read back and rewritten."""
+    opened = _opens_of_written_pages(monkeypatch)
+    _thread_site(site).build(
+        ENGAGE_WEBMENTION={"endpoint": "https://webmention.io/blog/webmention"}
+    )
+    page = site.html("first-post.html")
+    assert len(page.select("section.engage [data-engage-id]")) == 5
+    assert page.select_one('link[rel="webmention"]') is not None
+    assert site.html("index.html").select_one('link[rel="webmention"]') is not None
+    assert opened == []
+
+
+def test_a_template_class_set_after_ours_still_gets_the_thread(site: Site, monkeypatch) -> None:
+    """Another plugin replacing the environment's template class after ours:
+    its pages are finished once written, by reading them back."""
+    import jinja2
+    from pelican import signals
+
+    def replace_class(generator) -> None:  # type: ignore[no-untyped-def]
+        generator.env.template_class = jinja2.Template
+
+    opened = _opens_of_written_pages(monkeypatch)
+    # Sent after generator_init, where ours hooks the environment.
+    signals.article_generator_init.connect(replace_class)
+    try:
+        _thread_site(site).build()
+    finally:
+        signals.article_generator_init.disconnect(replace_class)
+    page = site.html("first-post.html")
+    assert len(page.select("section.engage [data-engage-id]")) == 5
+    assert any(path.endswith("first-post.html") for path in opened)
