@@ -107,3 +107,28 @@ def create_file(path: Path, data: bytes) -> None:
         handle = open(path, "xb")  # noqa: SIM115
     with handle:
         handle.write(data)
+
+
+def link_or_create(path: Path, source: Path, data: bytes) -> None:
+    """Create ``path`` as a hard link to ``source`` (whose bytes are
+    ``data``, checked by the caller), else as a new file holding ``data``.
+
+    For output put back from a checked copy in the cache (the comment
+    feeds of a warm build into an emptied output): a link is one directory
+    entry, no data written.  Whatever later replaces the output file
+    (atomic_write renames) leaves the copy alone; a copy changed through
+    the link fails its checksum next build and is rendered again.
+    Exclusive as :func:`create_file`: FileExistsError when ``path`` exists.
+    """
+    try:
+        os.link(source, path)
+        return
+    except FileExistsError:
+        raise
+    except FileNotFoundError:
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return link_or_create(path, source, data)
+    except OSError:
+        pass  # another file system, or links not allowed: a copy then
+    create_file(path, data)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .atomic import atomic_write, create_file
+from .atomic import atomic_write, link_or_create
 from .i18n import fingerprint, gettext_for
 from .model import ANSWERABLE_KINDS, Item, Thread, anchor
 
@@ -177,13 +177,13 @@ def _write(target: Path, text: str) -> bool:
     return True
 
 
-def _restore(target: Path, data: bytes) -> None:
-    """Put back a missing feed from its checked copy: created in place (see
-    :func:`~pelican_engage.atomic.create_file`; on a warm build into an
-    emptied output, a temporary file and rename per feed were most of the
-    feeds' cost)."""
+def _restore(target: Path, copy: Path, data: bytes) -> None:
+    """Put back a missing feed from its checked copy: linked to it, or
+    created in place (see :func:`~pelican_engage.atomic.link_or_create`; on
+    a warm build into an emptied output, a temporary file and rename per
+    feed were most of the feeds' cost, then creating and writing them)."""
     try:
-        create_file(target, data)
+        link_or_create(target, copy, data)
     except FileExistsError:  # appeared meanwhile: replaced, as any other
         _write(target, data.decode("utf-8"))
 
@@ -262,14 +262,16 @@ class _Stamps:
         if not current:
             # Missing, or not whole (a build killed while writing it).
             copy = self._copy(path)
+            if copy is None:
+                return False
             try:
-                data = copy.read_bytes() if copy is not None else b""
+                data = copy.read_bytes()
             except OSError:
                 return False
             if hashlib.sha256(data).hexdigest() != old[2]:
                 return False  # a damaged copy is never trusted: render again
             if missing:
-                _restore(target, data)
+                _restore(target, copy, data)
             else:  # whatever is there is replaced, never written through
                 _write(target, data.decode("utf-8"))
         self.new[path] = old
