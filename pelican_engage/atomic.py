@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -38,13 +39,16 @@ def _mode_for(path: Path, mode: int | None) -> int:
 
 def atomic_write(
     path: Path,
-    data: str | bytes,
+    data: str | bytes | Iterable[str],
     mode: int | None = None,
     sync: bool = True,
     *,
     exclusive: bool = False,
 ) -> None:
     """Replace ``path`` by ``data`` (text is written as UTF-8), all or nothing.
+
+    ``data`` may also be chunks of text, written as they come (a page of
+    tens of thousands of rows is never whole in memory).
 
     ``exclusive``: create ``path``, never replace it: FileExistsError when it
     exists (a hard link takes the new name, which fails rather than clobbers).
@@ -70,7 +74,11 @@ def atomic_write(
         # mkstemp makes the file private; what we write is ordinary data.
         os.fchmod(fd, _mode_for(path, mode))
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            if isinstance(payload, bytes):
+                handle.write(payload)
+            else:
+                for chunk in payload:
+                    handle.write(chunk.encode("utf-8"))
             handle.flush()
             if sync:
                 os.fsync(handle.fileno())

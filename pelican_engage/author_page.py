@@ -11,20 +11,20 @@ printed is escaped here: excerpts and names are plain text.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone, tzinfo
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from . import report
 from .atomic import atomic_write
 from .cache import remove_stale_temporary
-from .model import Problem
+from .model import Post, Problem
 from .people import Month, People, PeopleCounter
-from .report import Row, by_post
+from .report import Row
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -100,57 +100,92 @@ def _when(when: datetime, zone: str) -> str:
     return f'<time datetime="{escape(when.isoformat())}">{escape(in_words(when, zone))}</time>'
 
 
+class Line(NamedTuple):
+    """What the page and its feed show of one waiting item: a report Row
+    without the rest of the item (a site lists tens of thousands of them;
+    whole items would hold every text at once)."""
+
+    post: Post
+    id: str
+    source: str
+    name: str
+    published: datetime
+    excerpt: str
+    reply_url: str
+    waiting_days: float
+    question: bool
+
+    @classmethod
+    def of(cls, row: Row) -> Line:
+        item = row.item
+        return cls(
+            row.post,
+            item.id,
+            item.source,
+            item.author.name,
+            item.published,
+            row.excerpt,
+            row.reply_url,
+            row.waiting_days,
+            row.question,
+        )
+
+    @property
+    def age(self) -> str:
+        return report.age(self.waiting_days)
+
+
 def render_page(
-    rows: Sequence[Row], people: People, generated: datetime, total: int, zone: str = "UTC"
-) -> str:
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="robots" content="noindex, nofollow">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Waiting for your reply ({len(rows)})</title><style>{_STYLE}</style>",
-        f'<link rel="alternate" type="application/atom+xml" href="{FEED_NAME}">',
-        "</head><body>",
-        f"<h1>Waiting for your reply: {len(rows)}</h1>",
+    lines: Sequence[Line], people: People, generated: datetime, total: int, zone: str = "UTC"
+) -> Iterator[str]:
+    """The page, a line at a time (written as it is made: never whole in memory)."""
+    yield from (
+        "<!DOCTYPE html>\n",
+        '<html lang="en"><head><meta charset="utf-8">\n',
+        '<meta name="robots" content="noindex, nofollow">\n',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
+        f"<title>Waiting for your reply ({len(lines)})</title><style>{_STYLE}</style>\n",
+        f'<link rel="alternate" type="application/atom+xml" href="{FEED_NAME}">\n',
+        "</head><body>\n",
+        f"<h1>Waiting for your reply: {len(lines)}</h1>\n",
         f'<p class="muted">Of {total} item(s), as of {_when(generated, zone)}. '
-        "Questions first. Not linked from the site.</p>",
-    ]
-    for post, members in by_post(rows):
+        "Questions first. Not linked from the site.</p>\n",
+    )
+    for post, members in report.by_post(lines):
         title = escape(post.title or post.key)
-        parts.append(f'<h2><a href="{escape(post.url)}">{title}</a></h2><table class="items">')
-        for row in members:
-            flag = ' class="q"' if row.question else ""
-            parts.append(
-                f"<tr{flag}><td>waiting {escape(row.age)}, since "
-                f"{_when(row.item.published, zone)}</td><td>{escape(row.item.source)}</td>"
-                f"<td>{escape(row.item.author.name)}</td><td>{escape(row.excerpt)}</td>"
-                f'<td><a href="{escape(row.reply_url)}">reply</a></td>'
-                f'<td class="muted">{escape(row.item.id)}</td></tr>'
+        yield f'<h2><a href="{escape(post.url)}">{title}</a></h2><table class="items">\n'
+        for line in members:
+            flag = ' class="q"' if line.question else ""
+            yield (
+                f"<tr{flag}><td>waiting {escape(line.age)}, since "
+                f"{_when(line.published, zone)}</td><td>{escape(line.source)}</td>"
+                f"<td>{escape(line.name)}</td><td>{escape(line.excerpt)}</td>"
+                f'<td><a href="{escape(line.reply_url)}">reply</a></td>'
+                f'<td class="muted">{escape(line.id)}</td></tr>\n'
             )
-        parts.append("</table>")
-    if not rows:
-        parts.append("<p>Nobody is waiting. Well done.</p>")
-    parts.append("<h2>Answer rate by month</h2>")
-    parts.append(month_chart(people.months))
-    parts.append("<table><tr><th>Month</th><th>Messages</th><th>Answered</th><th>Median</th></tr>")
+        yield "</table>\n"
+    if not lines:
+        yield "<p>Nobody is waiting. Well done.</p>\n"
+    yield "<h2>Answer rate by month</h2>\n"
+    yield month_chart(people.months) + "\n"
+    yield "<table><tr><th>Month</th><th>Messages</th><th>Answered</th><th>Median</th></tr>\n"
     for month in people.months:
         rate = "-" if month.answer_rate is None else f"{round(month.answer_rate * 100)}%"
         days = month.median_response_days
-        parts.append(
+        yield (
             f"<tr><td>{month.month}</td><td>{month.messages}</td><td>{rate}</td>"
-            f"<td>{'-' if days is None else f'{days:g} d'}</td></tr>"
+            f"<td>{'-' if days is None else f'{days:g} d'}</td></tr>\n"
         )
-    parts.append("</table>")
+    yield "</table>\n"
     silent = [r for r in people.relations if r.silent]
     if silent:
         names = ", ".join(escape(r.name) for r in silent)
-        parts.append(f"<h2>You wrote last, no answer yet</h2><p>{names}</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+        yield f"<h2>You wrote last, no answer yet</h2><p>{names}</p>\n"
+    yield "</body></html>\n"
 
 
-def render_feed(rows: Sequence[Row], generated: datetime, site: str) -> str:
-    """One Atom entry per waiting item, newest first.
+def render_feed(lines: Sequence[Line], generated: datetime, site: str) -> Iterator[str]:
+    """One Atom entry per waiting item, newest first, a line at a time.
 
     An entry's id is the item's (stable across builds), so a feed reader
     shows each waiting item once, as it arrives.  Links are absolute: made
@@ -158,31 +193,30 @@ def render_feed(rows: Sequence[Row], generated: datetime, site: str) -> str:
     """
     stamp = generated.replace(microsecond=0).isoformat()
     base = site.rstrip("/") + "/" if site else ""
-    parts = [
-        '<?xml version="1.0" encoding="utf-8"?>',
+    yield from (
+        '<?xml version="1.0" encoding="utf-8"?>\n',
         '<feed xmlns="http://www.w3.org/2005/Atom"'
-        + (f' xml:base="{escape(base)}">' if base else ">"),
-        f"<title>Waiting for your reply ({len(rows)})</title>",
-        f"<id>urn:pelican-engage:waiting:{escape(site or 'site')}</id>",
-        f"<updated>{stamp}</updated>",
-    ]
-    for row in sorted(rows, key=lambda r: r.item.published, reverse=True):
-        title = f"{row.item.author.name} on {row.post.title or row.post.key}"
-        parts += [
-            "<entry>",
-            f"<id>urn:pelican-engage:{escape(row.item.id)}</id>",
-            f"<title>{'Question: ' if row.question else ''}{escape(title)}</title>",
-            f'<link rel="alternate" href="{escape(urljoin(base, row.reply_url))}"/>',
-            f"<updated>{row.item.published.isoformat()}</updated>",
-            f"<author><name>{escape(row.item.author.name)}</name></author>",
-            f'<content type="text">{escape(row.excerpt)}</content>',
-            "</entry>",
-        ]
-    parts.append("</feed>")
-    return "\n".join(parts) + "\n"
+        + (f' xml:base="{escape(base)}">\n' if base else ">\n"),
+        f"<title>Waiting for your reply ({len(lines)})</title>\n",
+        f"<id>urn:pelican-engage:waiting:{escape(site or 'site')}</id>\n",
+        f"<updated>{stamp}</updated>\n",
+    )
+    for line in sorted(lines, key=lambda line: line.published, reverse=True):
+        title = f"{line.name} on {line.post.title or line.post.key}"
+        yield (
+            "<entry>\n"
+            f"<id>urn:pelican-engage:{escape(line.id)}</id>\n"
+            f"<title>{'Question: ' if line.question else ''}{escape(title)}</title>\n"
+            f'<link rel="alternate" href="{escape(urljoin(base, line.reply_url))}"/>\n'
+            f"<updated>{line.published.isoformat()}</updated>\n"
+            f"<author><name>{escape(line.name)}</name></author>\n"
+            f'<content type="text">{escape(line.excerpt)}</content>\n'
+            "</entry>\n"
+        )
+    yield "</feed>\n"
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, text: str | Iterable[str]) -> None:
     # Served by a web server: world-readable, as the rest of the output.
     atomic_write(path, text, mode=0o644)
     remove_stale_temporary(path.parent, f".{path.name}.")
@@ -190,7 +224,7 @@ def _write(path: Path, text: str) -> None:
 
 def write(
     page: Path,
-    rows: Sequence[Row],
+    lines: Sequence[Line],
     people: People,
     generated: datetime,
     total: int,
@@ -198,8 +232,8 @@ def write(
     zone: str = "UTC",
 ) -> None:
     """Write the page and, beside it, the feed; times in ``zone`` (TIMEZONE)."""
-    _write(page, render_page(rows, people, generated, total, zone))
-    _write(page.parent / FEED_NAME, render_feed(rows, generated, site))
+    _write(page, render_page(lines, people, generated, total, zone))
+    _write(page.parent / FEED_NAME, render_feed(lines, generated, site))
 
 
 #: A page whose threads all came from the cache is rewritten only this often
@@ -220,12 +254,15 @@ def write_for(engine: Engine, site_lang: str) -> str:
         languages = (site_lang, "en")
         # One walk: each thread is read from the cache once for both.
         counter = PeopleCounter(engine.settings.people, engine.settings.author)
-        rows = report.waiting_rows(counter.passing(engine.counted_threads), now, None, languages)
+        lines: list[Line] = []
+        for thread in counter.passing(engine.counted_threads):
+            lines += map(Line.of, report.waiting_rows([thread], now, None, languages))
+        lines.sort(key=report.wait_order)
         found = counter.people()
         # The summaries' count: walking the threads for it read each again.
         total = engine.items
         try:
-            write(page, rows, found, now, total, engine.settings.siteurl, engine.settings.timezone)
+            write(page, lines, found, now, total, engine.settings.siteurl, engine.settings.timezone)
         except OSError as exc:
             engine.report(Problem(str(page), f"cannot be written ({exc.strerror or exc})"))
     if oldest_item is None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from .model import Item, Post, Thread, anchor
 from .sanitize import excerpt, html_to_text
@@ -78,6 +78,14 @@ class Row:
     post: Post
     waiting_days: float
     question: bool = False
+
+    @property
+    def published(self) -> datetime:
+        return self.item.published
+
+    @property
+    def id(self) -> str:
+        return self.item.id
 
     @property
     def url(self) -> str:
@@ -184,19 +192,41 @@ def waiting_rows(
     ]
     if filters:
         rows = [row for row in rows if filters.keep(row, now)]
-    rows.sort(key=lambda r: (not r.question, r.item.published, r.item.id))
+    rows.sort(key=wait_order)
     return rows
 
 
-def by_post(rows: Iterable[Row]) -> list[tuple[Post, list[Row]]]:
+class Waiting(Protocol):
+    """A waiting item as lists show it: a :class:`Row`, or the author's
+    page's slimmer line."""
+
+    @property
+    def post(self) -> Post: ...
+    @property
+    def question(self) -> bool: ...
+    @property
+    def published(self) -> datetime: ...
+    @property
+    def id(self) -> str: ...
+
+
+W = TypeVar("W", bound=Waiting)
+
+
+def wait_order(row: Waiting) -> tuple[bool, datetime, str]:
+    """Questions first, then the longest-waiting."""
+    return (not row.question, row.published, row.id)
+
+
+def by_post(rows: Iterable[W]) -> list[tuple[Post, list[W]]]:
     """Rows grouped by post, the post with the longest wait first; in each,
     questions first, then the oldest."""
-    groups: dict[str, tuple[Post, list[Row]]] = {}
+    groups: dict[str, tuple[Post, list[W]]] = {}
     for row in rows:
         groups.setdefault(row.post.key, (row.post, []))[1].append(row)
     for _post, members in groups.values():
-        members.sort(key=lambda r: (not r.question, r.item.published, r.item.id))
-    return sorted(groups.values(), key=lambda g: (min(r.item.published for r in g[1]), g[0].key))
+        members.sort(key=wait_order)
+    return sorted(groups.values(), key=lambda g: (min(r.published for r in g[1]), g[0].key))
 
 
 def as_json(
