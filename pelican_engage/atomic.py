@@ -140,3 +140,14 @@ def link_or_create(path: Path, source: Path, data: bytes) -> None:
     except OSError:
         pass  # another file system, or links not allowed: a copy then
     create_file(path, data)
+
+
+def write_checked(path: Path, data: bytes) -> None:
+    """Write a file whose reader checks it (a checksum, a size): created in
+    place when new, without a temporary file, a rename or an fsync (a cold
+    build writes thousands); one already there is replaced atomically.  A
+    torn file fails its reader's check and is written again."""
+    try:
+        create_file(path, data)
+    except FileExistsError:
+        atomic_write(path, data, sync=False)

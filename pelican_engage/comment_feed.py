@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import heapq
+import os
 import pickle
 import re
 import zlib
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .atomic import atomic_write, link_or_create
+from .atomic import atomic_write, link_or_create, write_checked
 from .i18n import fingerprint, gettext_for
 from .model import ANSWERABLE_KINDS, Item, Thread, anchor
 
@@ -177,6 +178,18 @@ def _write(target: Path, text: str) -> bool:
     return True
 
 
+def _put(target: Path, text: str, copy: Path | None) -> bool:
+    """Write a rendered feed into the output; True when it changed.  A new
+    one (a cold build's) is a link to its fresh copy, written once."""
+    if copy is not None and not os.path.lexists(target):
+        try:
+            _restore(target, copy, text.encode("utf-8"))
+            return True
+        except OSError:
+            pass
+    return _write(target, text)
+
+
 def _restore(target: Path, copy: Path, data: bytes) -> None:
     """Put back a missing feed from its checked copy: linked to it, or
     created in place (see :func:`~pelican_engage.atomic.link_or_create`; on
@@ -277,16 +290,19 @@ class _Stamps:
         self.new[path] = old
         return True
 
-    def keep(self, path: str, digest: str, text: str) -> None:
+    def keep(self, path: str, digest: str, text: str) -> Path | None:
+        """Keep a copy of the feed at ``path``; the copy, or None when none
+        could be written."""
         data = text.encode("utf-8")
         copy = self._copy(path)
         if copy is None:
-            return
+            return None
         try:
-            atomic_write(copy, data, sync=False)  # checked by its SHA-256 when read
+            write_checked(copy, data)  # checked by its SHA-256 when read
         except OSError:
-            return
+            return None
         self.new[path] = (digest, len(data), hashlib.sha256(data).hexdigest())
+        return copy
 
     def save(self) -> None:
         if self.path is None or self.new == self.old:
@@ -373,8 +389,7 @@ def write(
                     published,
                     lang=lang,
                 )
-                stamps.keep(path, digest, text)
-                changed += _write(output / path, text)
+                changed += _put(output / path, text, stamps.keep(path, digest, text))
         if site_due:
             everything += entries(thread or _thread(source))
             if isinstance(limit, int) and limit > 0 and len(everything) > 2 * limit:

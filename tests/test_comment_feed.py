@@ -277,3 +277,21 @@ def test_feeds_put_back_into_an_emptied_output_are_checked_copies(site: Site) ->
     site.build()
     assert first.read_bytes() == good
     assert feedparser.parse(good).entries
+
+
+def test_a_new_feed_is_written_once_and_linked_from_its_copy(site: Site) -> None:
+    """A cold build into an empty output writes each feed's bytes once (the
+    cache's checked copy) and links the output to it; a changed feed later
+    replaces both, never writing through the link."""
+    _site(site).build()
+    first = site.output / "feeds/comment.first-post.atom.xml"
+    assert first.stat().st_nlink == 2
+    before = first.read_text()
+    c4 = site.content / "comments" / "first-post" / "c4.markdown"
+    c4.write_text(c4.read_text().replace("wondering", "wandering"))
+    site.build()
+    after = first.read_text()
+    assert "wandering" in after and "wandering" not in before
+    copies = list((site.root / "cache").rglob("*.xml"))
+    assert any(copy.read_text() == after for copy in copies)
+    assert not any(copy.read_text() == before for copy in copies)
