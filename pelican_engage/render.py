@@ -1,10 +1,10 @@
-"""Templates, the stylesheet, and putting the thread into written pages.
+"""Templates, the stylesheet, and putting the thread into pages.
 
 Themes can ``{% include "engage/thread.html" %}`` where they want the
 conversation.  For the many themes that do not, the rendered thread is put
-into each written article page after the article body: a plain string
-operation on the page Pelican just wrote, so it works with any theme and
-costs no HTML parse.
+into each article page after the article body: a plain string operation on
+the page Pelican renders (pages.py hands it over before it is written), so
+it works with any theme and costs no HTML parse.
 """
 
 from __future__ import annotations
