@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pelican_engage.nesting import MAX_DEPTH, limit_markdown_quotes, limit_nesting
+from pelican_engage.nesting import MAX_DEPTH, _limit, limit_markdown_quotes, limit_nesting
 from pelican_engage.sanitize import clean_html, clean_text
 from pelican_engage.sources.local import parse_markdown, render_markdown
 
@@ -286,3 +286,15 @@ def test_f5_nested_quote_comment_builds_in_seconds(site: Site) -> None:
     assert content is not None and content.get_text(strip=True) == "x"
     assert len(content.select("blockquote")) == MAX_DEPTH
     assert item.select_one(".p-name").get_text(strip=True) == "Q"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_TOKENS, max_size=12), st.integers(min_value=1, max_value=12))
+def test_the_shortcut_for_few_tags_is_what_the_whole_pass_gives(
+    tokens: list[str], limit: int
+) -> None:
+    """Markup with no more tags than the limit is returned as it is without
+    the pass over its tags, unless it may hold svg or math: the pass would
+    return it unchanged too."""
+    markup = "".join(tokens)
+    assert limit_nesting(markup, limit) == _limit(markup, limit)
