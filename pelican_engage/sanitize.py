@@ -222,9 +222,21 @@ def safe_url(untrusted: str, schemes: frozenset[str] = frozenset({"http", "https
     """
     if not isinstance(untrusted, str) or len(untrusted) > 2048:
         return _safe_url(untrusted, schemes)
+    # Most links are plain http(s) URLs, each item's its own (too many to
+    # remember): those the full check would return as they are pass here
+    # without urlsplit (~10 µs each, 100,000 on a 2,000-post archive).
+    plain = _PLAIN_HTTP.match(untrusted)
+    if plain and plain[1] in schemes:
+        return untrusted
     # Pure, and the same profile and avatar links come back on every item
     # of a person: an archive of 50,000 items asks about a few thousand.
     return _safe_url_cached(untrusted, schemes)
+
+
+#: A subset of what :func:`_safe_url` returns unchanged: http(s), a host
+#: of letters, digits, dots and hyphens (no user-info), an optional port,
+#: then printable ASCII only (no space, no control character).
+_PLAIN_HTTP = re.compile(r"(https?)://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?(?:[/?#][!-~]*)?\Z")
 
 
 @functools.lru_cache(maxsize=8192)

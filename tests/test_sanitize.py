@@ -832,3 +832,59 @@ def test_c1_controls_and_bidi_overrides_never_reach_a_name_or_a_body() -> None:
     assert clean_html("<p>a\x9b[31mb\x85c</p>") == "<p>a[31mbc</p>"
     # Right-to-left text itself stays.
     assert clean_text("\u05e9\u05dc\u05d5\u05dd") == "\u05e9\u05dc\u05d5\u05dd"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.builds(
+            "".join,
+            st.lists(
+                st.sampled_from(
+                    [
+                        "http",
+                        "https",
+                        "HTTP",
+                        "javascript",
+                        ":",
+                        "//",
+                        "/",
+                        "@",
+                        "a",
+                        "b.example",
+                        ".",
+                        "-",
+                        ":80",
+                        ":99999",
+                        "?",
+                        "#",
+                        "%20",
+                        " ",
+                        "\t",
+                        "\x7f",
+                        "\x85",
+                        "é",
+                        "[",
+                        "]",
+                        "\\",
+                        "'",
+                        '"',
+                        "<",
+                        ">",
+                        "ann@",
+                        "\u202e",
+                    ]
+                ),
+                max_size=12,
+            ),
+        ),
+    ),
+    st.sampled_from([frozenset({"http", "https"}), frozenset({"https"}), frozenset({"mailto"})]),
+)
+def test_the_shortcut_for_plain_links_agrees_with_the_full_check(value: str, schemes) -> None:
+    """safe_url's quick path for plain http(s) links returns exactly what the
+    whole check returns, for any text and any allowed schemes."""
+    from pelican_engage.sanitize import _safe_url, safe_url
+
+    assert safe_url(value, schemes) == _safe_url(value, schemes)
