@@ -152,16 +152,12 @@ def mentions_author(item: Item, author: AuthorIdentity) -> bool:
     text = _LEADING_HANDLES.sub("", html_to_text(item.content_html)).casefold()
     if not text:
         return False
-    for handle in author.all_handles:
-        if re.search(rf"@{re.escape(handle)}(?![\w.@-]*\w)", text):
-            return True
-    # Reddit addresses people as u/name (or /u/name); only the author's
-    # handles on the item's own network count, so "u/x" elsewhere stays text.
-    for handle in author.handles.get(item.source, ()):
-        if re.search(rf"(?<![\w/])/?u/{re.escape(handle)}(?![\w-])", text):
-            return True
-    return any(
-        re.search(rf"(?<![\w@]){re.escape(name.casefold())}(?!\w)", text) for name in author.names
+    # "@handle" or a name anywhere; Reddit addresses people as u/name (or
+    # /u/name): only the author's handles on the item's own network count,
+    # so "u/x" elsewhere stays text.
+    anywhere, by_network = author.mention_patterns
+    return any(p.search(text) for p in anywhere) or any(
+        p.search(text) for p in by_network.get(item.source, ())
     )
 
 

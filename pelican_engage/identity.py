@@ -9,6 +9,8 @@ late (its source modules import this one).
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 NAME_ONLY_SOURCES = frozenset({"local", "disqus"})
 
 
+@functools.lru_cache(maxsize=64)
 def name_only(source: str) -> bool:
     """Whether ``source``'s items carry a name and no account."""
     if source in NAME_ONLY_SOURCES:
@@ -44,6 +47,9 @@ def normal_handle(value: str) -> str:
     return bare_handle(value).casefold()
 
 
+# The same people's profile links come back on every item they wrote:
+# remembered, as is what each reads as (pure functions of a string).
+@functools.lru_cache(maxsize=16384)
 def normal_url(value: str) -> str:
     value = value.strip().casefold()
     for prefix in ("https://", "http://"):
@@ -52,6 +58,7 @@ def normal_url(value: str) -> str:
     return value.removeprefix("www.").rstrip("/")
 
 
+@functools.lru_cache(maxsize=16384)
 def profile_handle(url: str) -> tuple[str, str] | None:
     """(network, handle) of a profile URL on a network of the registry
     (X, Bluesky, a Mastodon server...); each network's ``profile`` reads it.
@@ -78,7 +85,7 @@ class AuthorIdentity:
     urls: frozenset[str] = frozenset()
     handles: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
 
-    @property
+    @functools.cached_property
     def all_handles(self) -> frozenset[str]:
         found: set[str] = set()
         for handles in self.handles.values():
@@ -86,6 +93,23 @@ class AuthorIdentity:
             # "marin@mastodon.social" is addressed as "@marin" on its home server.
             found |= {h.split("@", 1)[0] for h in handles if "@" in h}
         return frozenset(found)
+
+    @functools.cached_property
+    def mention_patterns(self) -> tuple[list[re.Pattern[str]], dict[str, list[re.Pattern[str]]]]:
+        """What names the author in a text, compiled once: "@handle" and the
+        names (any network), and "u/handle" by network (see
+        ``conversation.mentions_author``)."""
+        anywhere = [
+            re.compile(rf"@{re.escape(handle)}(?![\w.@-]*\w)") for handle in self.all_handles
+        ]
+        anywhere += [
+            re.compile(rf"(?<![\w@]){re.escape(name.casefold())}(?!\w)") for name in self.names
+        ]
+        by_network = {
+            network: [re.compile(rf"(?<![\w/])/?u/{re.escape(h)}(?![\w-])") for h in handles]
+            for network, handles in self.handles.items()
+        }
+        return anywhere, by_network
 
     def is_author(self, person: Person, source: str) -> bool:
         if person.email and person.email.casefold() in self.emails:
