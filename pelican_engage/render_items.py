@@ -246,21 +246,18 @@ class ItemWriter(PageParts):
         self._ids(node, out)
         out.append('\n<p class="engage-mention-row">')
         name = self._author(it)
+        label = discussion if discussion and page else where
+        site = (
+            f'<a class="u-url engage-mention-link" href="{_e(page)}" '
+            f'rel="nofollow ugc noopener">{_e(label)}</a>'
+        )
         if discussion and page:
-            site = (
-                f'<a class="u-url engage-mention-link" href="{_e(page)}" '
-                f'rel="nofollow ugc noopener">{_e(discussion)}</a>'
-            )
             out.append(
                 i18n.gettext_for(
                     self.lang, "Discussed on %(site)s, shared by %(name)s", site=site, name=name
                 )
             )
         elif where:
-            site = (
-                f'<a class="u-url engage-mention-link" href="{_e(page)}" '
-                f'rel="nofollow ugc noopener">{_e(where)}</a>'
-            )
             out.append(
                 i18n.gettext_for(
                     self.lang, "%(name)s mentioned this on %(site)s", name=name, site=site
