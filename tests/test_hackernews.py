@@ -222,6 +222,17 @@ def test_a_story_found_once_is_followed_and_a_vanished_one_is_a_tombstone(server
     assert result.cursor == {"stories": ["42000001"]}
     assert "hackernews:42000099" in result.gone
     assert "hackernews:42000012" in {i.id for i in result.items}
+    assert result.notice == ""  # archived before: its tombstone is named when it goes
+
+
+def test_a_pinned_story_that_is_not_there_is_said(server: Server) -> None:
+    """A ``hackernews:`` value naming no story: said once, not dropped silently."""
+    fake = FakeHN(server)
+    fake.story({"id": 42000077}, status=404, body=b'{"error":"Not Found"}')
+    result = source(fake).fetch(Job("moving-house", "hackernews", "42000077", "h", WHEN), {})
+    assert result.items == () and "hackernews:42000077" in result.gone
+    assert "story 42000077 is not on Hacker News" in result.notice
+    assert "'hackernews:'" in result.notice
 
 
 def test_a_pinned_story_is_fetched_without_a_search(server: Server) -> None:

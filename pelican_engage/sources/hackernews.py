@@ -320,11 +320,21 @@ class HackerNewsSource:
             # What came is kept; the cursor keeps the stories known so far.
             return Result(tuple(items), {"stories": stories} if searching else {}, error=exc)
         alive_ids = [s for s in stories if f"{SOURCE}:{s}" not in gone]
+        # A story found by searching was archived: its tombstone is named
+        # when it goes.  One named in metadata may never have existed: the
+        # author should check the value.
+        pinned_gone = "" if searching or alive_ids else job.target
         return Result(
             tuple(items),
             {"stories": alive_ids} if searching else {},
             gone=tuple(gone),
             skipped=tuple(skipped),
+            notice=(
+                f"story {pinned_gone} is not on Hacker News (deleted, dead or never there); "
+                "check the post's 'hackernews:' value"
+                if pinned_gone
+                else ""
+            ),
         )
 
 
