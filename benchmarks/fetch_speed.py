@@ -37,8 +37,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+
+from json_server import serve_json
 
 PER_HOST = 4
 DEFAULT_CONCURRENCY = 16  # ENGAGE_CONCURRENCY's default
@@ -128,30 +130,9 @@ def answer(host: str, path: str) -> object | None:
 
 
 def serve(latency: float, gauge: Gauge) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as real servers
-        # As real servers: headers and body leave at once, not 40 ms apart
-        # (Nagle's algorithm waiting for the client's delayed ACK).
-        disable_nagle_algorithm = True
-
-        def do_GET(self) -> None:
-            host = self.headers.get("Host", "")
-            with gauge.request(host):
-                time.sleep(latency)
-                found = answer(host, self.path)
-            body = json.dumps(found if found is not None else {"error": "Not found"}).encode()
-            self.send_response(200 if found is not None else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    """One loopback server answering for every host it is named as, keep-alive
+    like a real one, each request counted by ``gauge``."""
+    server, _url = serve_json(None, latency, by_host=answer, keep_alive=True, around=gauge.request)
     return server
 
 
