@@ -241,33 +241,46 @@ def write(
 _PAGE_REFRESH_SECONDS = 6 * 3600
 
 
-def write_for(engine: Engine, site_lang: str) -> str:
-    """The build's author's page and feed of waiting items, when due (a
-    thread changed, or the page is hours old); the oldest wait, in words."""
-    now = datetime.now(timezone.utc)
-    oldest_item = min(
+def oldest_wait(engine: Engine) -> str:
+    """How long the longest-waiting item has waited, in words ("" for none)."""
+    oldest = min(
         (e.summary.oldest_waiting for e in engine.counted if e.summary.oldest_waiting),
         default=None,
     )
-    page = engine.settings.report_page
-    if page is not None and _page_is_due(engine, page):
-        languages = (site_lang, "en")
-        # One walk: each thread is read from the cache once for both.
-        counter = PeopleCounter(engine.settings.people, engine.settings.author)
-        lines: list[Line] = []
-        for thread in counter.passing(engine.counted_threads):
-            lines += map(Line.of, report.waiting_rows([thread], now, None, languages))
-        lines.sort(key=report.wait_order)
-        found = counter.people()
-        # The summaries' count: walking the threads for it read each again.
-        total = engine.items
-        try:
-            write(page, lines, found, now, total, engine.settings.siteurl, engine.settings.timezone)
-        except OSError as exc:
-            engine.report(Problem(str(page), f"cannot be written ({exc.strerror or exc})"))
-    if oldest_item is None:
+    if oldest is None:
         return ""
-    return report.age(max(0.0, (now - oldest_item).total_seconds()) / 86400)
+    now = datetime.now(timezone.utc)
+    return report.age(max(0.0, (now - oldest).total_seconds()) / 86400)
+
+
+def is_due(engine: Engine) -> bool:
+    """Is the build's author's page to be written (see :func:`_page_is_due`)?"""
+    page = engine.settings.report_page
+    return page is not None and _page_is_due(engine, page)
+
+
+def write_due(engine: Engine, site_lang: str) -> list[Problem]:
+    """Write the build's author's page and feed of waiting items (when
+    :func:`is_due`); the problems to tell (a page that cannot be written)."""
+    page = engine.settings.report_page
+    if page is None:
+        return []
+    now = datetime.now(timezone.utc)
+    languages = (site_lang, "en")
+    # One walk: each thread is read from the cache once for both.
+    counter = PeopleCounter(engine.settings.people, engine.settings.author)
+    lines: list[Line] = []
+    for thread in counter.passing(engine.counted_threads):
+        lines += map(Line.of, report.waiting_rows([thread], now, None, languages))
+    lines.sort(key=report.wait_order)
+    found = counter.people()
+    # The summaries' count: walking the threads for it read each again.
+    total = engine.items
+    try:
+        write(page, lines, found, now, total, engine.settings.siteurl, engine.settings.timezone)
+    except OSError as exc:
+        return [Problem(str(page), f"cannot be written ({exc.strerror or exc})")]
+    return []
 
 
 def _page_is_due(engine: Engine, page: Path) -> bool:

@@ -183,6 +183,12 @@ class LazyEngagement:
         return self.summary.key
 
     @property
+    def held(self) -> Engagement | None:
+        """The engagement when it is kept in memory (its cache file could
+        not be written), else None."""
+        return self._kept
+
+    @property
     def feed_digest(self) -> str:
         return self.summary.feed_digest
 
@@ -321,6 +327,11 @@ class ThreadCache:
             logger.debug("engage: could not write the cache of %r: %s", key, exc)
             return False
         return True
+
+    def adopt(self, key: str, fingerprint: Any, token: str, summary: Summary) -> None:
+        """Take in the thread another process built and wrote under ``token``."""
+        self._new[key] = (fingerprint, token, summary)
+        self._changed = True
 
     def token(self, key: str) -> str:
         found = self._new.get(key)

@@ -25,12 +25,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .atomic import atomic_write, link_or_create, write_checked
 from .i18n import fingerprint, gettext_for
-from .model import ANSWERABLE_KINDS, Item, Thread, anchor
+from .model import ANSWERABLE_KINDS, Item, Problem, Thread, anchor
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 THREAD_NS = "http://purl.org/syndication/thread/1.0"
 DEFAULT_POST_FEED = "feeds/comment.{slug}.atom.xml"
@@ -413,3 +416,41 @@ def write(
         changed += _write(output / feeds.site, text)
     stamps.save()
     return changed
+
+
+def write_for(engine: Engine, generator: Any) -> list[Problem]:
+    """Feeds of the generator's listed articles' comments (not hidden ones,
+    not drafts); the problems to tell (feeds that cannot be written)."""
+    from .cache import LazyEngagement
+
+    feeds = Feeds(engine.settings.comment_feed, engine.settings.comment_feed_all)
+    if feeds.per_post is None and feeds.site is None:
+        return []
+    threads = []
+    languages: dict[str, str] = {}
+    seen: set[str] = set()
+    for name in ("articles", "translations"):
+        for article in getattr(generator, name, ()) or ():
+            # Metadata `engage: off` leaves the string "off" there.
+            engagement = getattr(article, "engage", None)
+            if not isinstance(engagement, LazyEngagement) or engagement.key in seen:
+                continue
+            seen.add(engagement.key)
+            if isinstance(getattr(article, "lang", None), str):
+                languages[engagement.key] = article.lang
+            date = getattr(article, "date", None) or datetime.now(timezone.utc)
+            # The engagement, not its thread: the feeds read a thread only
+            # when its feed must be written.
+            threads.append((engagement, date if date.tzinfo else date.replace(tzinfo=timezone.utc)))
+    try:
+        write(
+            Path(generator.output_path),
+            feeds,
+            threads,
+            generator.settings,
+            stamps_file=engine.settings.cache_path / "comment-feeds.pickle",
+            languages=languages,
+        )
+    except OSError as exc:
+        return [Problem("ENGAGE_COMMENT_FEED", f"cannot be written ({exc})")]
+    return []

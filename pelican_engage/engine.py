@@ -104,6 +104,24 @@ def _salt(engine: Engine) -> str:
     )
 
 
+#: ``after(article, engagement)``: work done on a thread just built, in the
+#: process that built it; True when it did something (counted as prepared).
+After = Callable[[Any, LazyEngagement], bool]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One article's inputs, gathered before its thread is built (or found)."""
+
+    article: Any
+    post: Post
+    scan: Scan
+    #: Everything the thread is built from (see :meth:`Engine.plan`).
+    fingerprint: Any
+    #: The cached thread's token and summary; None: it must be built.
+    hit: tuple[str, Summary] | None
+
+
 @dataclass
 class Engine:
     """Builds threads for the articles of one build."""
@@ -119,6 +137,8 @@ class Engine:
     #: Archive files read and checked by this build (a warm build reads
     #: only those of posts whose inputs changed).
     archive_reads: int = 0
+    #: Threads given to ``after`` by :meth:`engage_all` (rendered ahead).
+    prepared: int = 0
     archive: Archive = field(init=False)
     local: LocalComments = field(init=False)
     acknowledged: frozenset[str] = field(init=False)
@@ -214,6 +234,12 @@ class Engine:
 
     def engage(self, article: Any, counted: bool = True) -> LazyEngagement:
         """The article's conversation; ``counted`` adds it to the build's totals."""
+        plan = self.plan(article)
+        return self.adopt(plan, self.build(plan), counted)
+
+    def plan(self, article: Any) -> Plan:
+        """What the article's thread is built from, and its cached summary
+        when nothing of it changed."""
         post = post_of(article, self.settings.siteurl)
         if engage_key_problem(article):
             self.report(Problem(self.origin(article), engage_key_problem(article)))
@@ -235,15 +261,22 @@ class Engine:
             scan.refused,
             self.archive.stamp(post.key),
         )
-        hit = self.threads.get(post.key, fingerprint)
-        if hit is None:
-            result = _build(self, post, scan, fingerprint)
-        else:
-            token, summary = hit
-            result = LazyEngagement(summary, _loader(self, post, scan, fingerprint, token))
+        return Plan(article, post, scan, fingerprint, self.threads.get(post.key, fingerprint))
+
+    def build(self, plan: Plan, after: After | None = None) -> LazyEngagement:
+        """The plan's engagement: built from its sources, or the cached one."""
+        if plan.hit is None:
+            result = _build(self, plan.post, plan.scan, plan.fingerprint)
+            if after is not None and after(plan.article, result):
+                self.prepared += 1
+            return result
+        token, summary = plan.hit
+        return LazyEngagement(summary, _loader(self, plan.post, plan.scan, plan.fingerprint, token))
+
+    def adopt(self, plan: Plan, result: LazyEngagement, counted: bool) -> LazyEngagement:
+        """Count ``result`` in the build's totals and tell its problems."""
         summary = result.summary
-        # Problems are told on every build until they are fixed.
-        for problem in summary.problems:
+        for problem in summary.problems:  # told on every build until fixed
             self.report(problem)
         if counted:
             self.counted.append(result)
@@ -289,6 +322,27 @@ class Engine:
         _RECENT.clear()
         if save:
             self.threads.save()
+
+
+def engage_all(
+    engine: Engine,
+    articles: Sequence[tuple[Any, bool]],
+    after: After | None = None,
+    workers: int = 1,
+) -> list[LazyEngagement]:
+    """:meth:`Engine.engage` for each ``(article, counted)``, in order; the
+    threads to build are built by up to ``workers`` processes (workers.py),
+    and ``after(article, engagement)`` runs on each built one in the process
+    that built it, while the thread is in hand."""
+    from . import workers as pool
+
+    plans = [engine.plan(article) for article, _counted in articles]
+    misses = [plan for plan in plans if plan.hit is None]
+    built = pool.build_all(engine, misses, after, workers)
+    return [
+        engine.adopt(plan, built.get(id(plan)) or engine.build(plan, after), counted)
+        for plan, (_article, counted) in zip(plans, articles, strict=True)
+    ]
 
 
 def _loader(

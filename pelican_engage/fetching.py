@@ -184,3 +184,28 @@ def fetch(
             url,
         )
     return summary, len(jobs) + len(discovery)
+
+
+def fetch_and_tell(engine: Engine, articles: list[Any]) -> None:
+    """:func:`fetch`, then one INFO line saying what it did (the build's)."""
+    summary, jobs = fetch(engine, articles)
+    if not jobs:
+        return
+    billed = ", ".join(
+        f"{count} to {network.display}"
+        for network in NETWORKS
+        if network.billed and (count := summary.requests_by_source.get(network.name, 0))
+    )
+    errors = sum(summary.errors.values())
+    logger.info(
+        "engage: %d of %d announcement(s) due, %d fetched: %d new item(s), "
+        "%d request(s)%s, %d error(s); %.2f s",
+        summary.jobs,
+        jobs,
+        summary.jobs - summary.skipped - errors,
+        summary.new_items,
+        summary.requests,
+        f" ({billed})" if billed else "",
+        errors,
+        summary.seconds,
+    )

@@ -52,6 +52,21 @@ def _hooked(base: type[Template]) -> type[Template]:
     return EngagePageTemplate
 
 
+def page_context(generator: Any, article: Any, save_as: str) -> dict[str, Any]:
+    """The context ``generator`` will render the article's page with, as
+    Pelican's ``Writer.write_file`` makes it, as far as the thread's HTML
+    depends on it: a thread rendered ahead with it is reused only when the
+    page's own context gives the same :func:`render.render_key`."""
+    context = dict(generator.context)
+    if generator.settings.get("RELATIVE_URLS"):
+        from pelican.utils import get_relative_path, path_to_url
+
+        context["SITEURL"] = path_to_url(get_relative_path(save_as))
+    context["output_file"] = save_as
+    context["article"] = article
+    return context
+
+
 def finish(
     page: str,
     article: Any,

@@ -15,19 +15,17 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pelican import signals
 
-from . import author_page, avatars, comment_feed, fetching, pages, pcs_compat, render
+from . import author_page, avatars, comment_feed, fetching, pages, pcs_compat, render, workers
 from .cache import LazyEngagement
-from .engine import Engine, article_lists, is_opted_out
+from .engine import Engine, article_lists, engage_all, is_opted_out
 from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
 from .sources.local_files import display_path
-from .sources.registry import NETWORKS
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +52,11 @@ class _Build:
     rendered: int = 0
     #: Pages finished as they were rendered, before Pelican wrote them.
     finished: set[str] = field(default_factory=set)
+    #: The articles' generator (its articles get comment feeds).
+    articles: Any = None
+    #: The comment feeds and the author's page, written beside Pelican's
+    #: writing (another process, when workers are allowed): their problems.
+    consumers: workers.Background[list[Problem]] | None = None
 
 
 _builds: dict[str, _Build] = {}
@@ -166,6 +169,7 @@ def on_article_generator_finalized(generator: Any) -> None:
     build = _builds.get(_site(generator.output_path))
     if build is None or build.engine is None:
         return
+    build.articles = generator
     _engage_all(build, build.engine, generator)
 
 
@@ -182,6 +186,30 @@ def on_page_generator_finalized(generator: Any) -> None:
     _engage_all(build, build.engine, generator)
     if build.avatars is not None:
         _avatars(build, build.engine)
+    # Every thread is known now, and the feeds and the author's page need
+    # nothing Pelican does next: they are written while Pelican writes pages.
+    _start_consumers(build, build.engine, workers.workers_for(build.engine.settings.workers))
+
+
+def _start_consumers(build: _Build, engine: Engine, processes: int) -> None:
+    if build.consumers is None:
+        # A small site's take milliseconds: less than starting a process.
+        processes = processes if engine.posts >= workers.MIN_POSTS else 1
+        task = functools.partial(
+            _write_consumers,
+            engine,
+            build.articles,
+            str(engine.pelican_settings.get("DEFAULT_LANG") or "en"),
+            author_page.is_due(engine),
+        )
+        build.consumers = workers.Background(task, processes)
+
+
+def _write_consumers(engine: Engine, articles: Any, lang: str, author_due: bool) -> list[Problem]:
+    """The outputs made of all the build's threads: the comment feeds of
+    the ``articles`` generator's posts, and the author's page when due."""
+    problems = comment_feed.write_for(engine, articles) if articles is not None else []
+    return problems + (author_page.write_due(engine, lang) if author_due else [])
 
 
 def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
@@ -189,7 +217,7 @@ def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
     each its ``engage`` (its thread), noting the page it is written to."""
     published = [a for a, published in article_lists(generator) if published]
     if not engine.settings.offline:
-        _fetch(engine, published)
+        fetching.fetch_and_tell(engine, published)
     elif not engine.settings.archive_path.is_dir() and engine.jobs(published):
         # Offline, the archive is all there is of the networks' replies.
         logger.warning(
@@ -198,6 +226,7 @@ def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
             engine.settings.archive_path,
         )
     seen: set[int] = set()
+    chosen = []
     for article, counted in article_lists(generator, drafts=True):
         if id(article) in seen:
             continue
@@ -205,13 +234,43 @@ def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
             engine.opted_out(article)
             continue
         seen.add(id(article))
-        article.engage = engine.engage(article, counted=counted)
+        chosen.append((article, counted))
+    after = functools.partial(_render_ahead, build, generator) if _renders_ahead(build) else None
+    built = engage_all(engine, chosen, after, workers.workers_for(engine.settings.workers))
+    for (article, _counted), engagement in zip(chosen, built, strict=True):
+        article.engage = engagement
         _check_shared_key(build, engine, article)
         if build.pcs is not None:
             pcs_compat.attach(article, article.engage, build.pcs)
         save_as = article.save_as  # a property Pelican computes on each read
         if save_as:
             build.pages[_site(os.path.join(generator.output_path, save_as))] = article
+
+
+def _renders_ahead(build: _Build) -> bool:
+    """Threads are rendered as they are built (while in hand, and by the
+    workers) when pages show them through the plugin's own templates."""
+    engine = build.engine
+    if engine is None or not engine.settings.inject or not engine.threads.persist:
+        return False
+    if build.own_templates is None:
+        build.own_templates = render.uses_own_templates(build.env)
+    return build.own_templates
+
+
+def _render_ahead(build: _Build, generator: Any, article: Any, engagement: LazyEngagement) -> bool:
+    """Render the article's thread now, into the build cache, for its page
+    to reuse (:func:`_thread_html`) when its context is the one expected."""
+    assert build.engine is not None
+    save_as = article.save_as
+    if not save_as:
+        return False
+    context = pages.page_context(generator, article, save_as)
+    article.engage = engagement
+    html = render.render_thread(build.env, context, page=False)
+    stamp = build.avatars.store.stamp if build.avatars else ""
+    build.engine.threads.remember_render(engagement.key, render.render_key(context, stamp), html)
+    return True
 
 
 def _check_shared_key(build: _Build, engine: Engine, article: Any) -> None:
@@ -250,30 +309,6 @@ def _avatars(build: _Build, engine: Engine) -> None:
     line = avatars.summary_line(build.avatars.problems(list(urls)))
     if line:
         logger.info("engage: %s", line)
-
-
-def _fetch(engine: Engine, articles: list[Any]) -> None:
-    """Fetch what is due before threads are built; never fails the build."""
-    summary, jobs = fetching.fetch(engine, articles)
-    if jobs:
-        billed = ", ".join(
-            f"{count} to {network.display}"
-            for network in NETWORKS
-            if network.billed and (count := summary.requests_by_source.get(network.name, 0))
-        )
-        errors = sum(summary.errors.values())
-        logger.info(
-            "engage: %d of %d announcement(s) due, %d fetched: %d new item(s), "
-            "%d request(s)%s, %d error(s); %.2f s",
-            summary.jobs,
-            jobs,
-            summary.jobs - summary.skipped - errors,
-            summary.new_items,
-            summary.requests,
-            f" ({billed})" if billed else "",
-            errors,
-            summary.seconds,
-        )
 
 
 def _finish_rendered(output_path: str, context: Mapping[str, Any], page: str) -> str:
@@ -375,41 +410,6 @@ def on_article_writer_finalized(generator: Any, writer: Any = None) -> None:
     if build.pcs is not None:
         # Only the avatars a theme asked for (pcs's comment.avatar).
         build.pcs.avatars.write(Path(generator.output_path))
-    _write_comment_feeds(build.engine, generator)
-
-
-def _write_comment_feeds(engine: Engine, generator: Any) -> None:
-    """Feeds of the listed articles' comments (not hidden ones, not drafts)."""
-    feeds = comment_feed.Feeds(engine.settings.comment_feed, engine.settings.comment_feed_all)
-    if feeds.per_post is None and feeds.site is None:
-        return
-    threads = []
-    languages: dict[str, str] = {}
-    seen: set[str] = set()
-    for name in ("articles", "translations"):
-        for article in getattr(generator, name, ()) or ():
-            # Metadata `engage: off` leaves the string "off" there.
-            engagement = getattr(article, "engage", None)
-            if not isinstance(engagement, LazyEngagement) or engagement.key in seen:
-                continue
-            seen.add(engagement.key)
-            if isinstance(getattr(article, "lang", None), str):
-                languages[engagement.key] = article.lang
-            date = getattr(article, "date", None) or datetime.now(timezone.utc)
-            # The engagement, not its thread: the feeds read a thread only
-            # when its feed must be written.
-            threads.append((engagement, date if date.tzinfo else date.replace(tzinfo=timezone.utc)))
-    try:
-        comment_feed.write(
-            Path(generator.output_path),
-            feeds,
-            threads,
-            generator.settings,
-            stamps_file=engine.settings.cache_path / "comment-feeds.pickle",
-            languages=languages,
-        )
-    except OSError as exc:
-        engine.report(Problem("ENGAGE_COMMENT_FEED", f"cannot be written ({exc})"))
 
 
 def on_finalized(pelican: Any) -> None:
@@ -420,7 +420,11 @@ def on_finalized(pelican: Any) -> None:
     engine = build.engine
     for problem in engine.unused_comment_folders():
         engine.report(problem)
-    oldest = author_page.write_for(engine, str(pelican.settings.get("DEFAULT_LANG") or "en"))
+    _start_consumers(build, engine, 1)  # when no page generator ran
+    assert build.consumers is not None
+    for problem in build.consumers.result():
+        engine.report(problem)
+    oldest = author_page.oldest_wait(engine)
     _remember_seen(engine)
     engine.finish()
     logger.info(
@@ -435,7 +439,7 @@ def on_finalized(pelican: Any) -> None:
         engine.local.parsed_files,
         engine.threads.hits,
         engine.archive_reads,
-        build.rendered,
+        build.rendered + engine.prepared,
         len(engine.problems),
         build.own + time.perf_counter() - started,
         time.perf_counter() - build.started,

@@ -158,8 +158,13 @@ def uses_own_templates(env: Environment) -> bool:
     return True
 
 
-def render_thread(env: Environment, context: Mapping[str, Any]) -> str:
-    return env.get_template(THREAD_TEMPLATE).render(dict(context))
+def render_thread(env: Environment, context: Mapping[str, Any], page: bool = True) -> str:
+    """The thread of ``context``'s article; ``page=False``: rendered ahead of
+    its page, which is therefore not marked as showing it (see :func:`has_thread`)."""
+    html = env.get_template(THREAD_TEMPLATE).render(dict(context))
+    if not page:
+        _RENDERED.discard(context.get("article"))
+    return html
 
 
 def inject(page: str, thread_html: str, body: str) -> str | None:

@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     # The article's locale's own way (Babel, CLDR "medium"); or a strftime pattern.
     "ENGAGE_DATE_FORMAT": "medium",
     "ENGAGE_CONCURRENCY": 16,
+    "ENGAGE_WORKERS": None,  # None: the CPUs available, at most 4 (workers.py)
     "ENGAGE_FETCH_BUDGET": 120,
     "ENGAGE_REFRESH": {},
     # Each network's own dict (ENGAGE_MASTODON...; ENGAGE_WEBMENTION is None,
@@ -109,6 +110,8 @@ class EngageSettings:
     show_waiting: bool
     date_format: str
     concurrency: int
+    #: Processes building threads (None: as many as CPUs, see workers.py).
+    workers: int | None
     fetch_budget: float
     refresh: Mapping[str, float]
     answer_by_mention: bool
@@ -364,6 +367,9 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         )
     concurrency = _number(settings, "ENGAGE_CONCURRENCY", minimum=1, whole=True)
     budget = _number(settings, "ENGAGE_FETCH_BUDGET", minimum=1)
+    workers = settings.get("ENGAGE_WORKERS")
+    if workers is not None:
+        workers = int(_number(settings, "ENGAGE_WORKERS", minimum=1, whole=True))
     refresh = _refresh(settings)
     networks = {n.name: n.load_settings(settings) for n in NETWORKS}
     offline = _bool(settings, "ENGAGE_OFFLINE") or os.environ.get(
@@ -385,6 +391,7 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         show_waiting=_bool(settings, "ENGAGE_SHOW_WAITING"),
         date_format=date_format,
         concurrency=int(concurrency),
+        workers=workers,
         fetch_budget=float(budget),
         refresh=refresh,
         answer_by_mention=_bool(settings, "ENGAGE_ANSWER_BY_MENTION"),

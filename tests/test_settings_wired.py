@@ -372,6 +372,36 @@ def _concurrency(rig: Rig) -> None:
     assert peak[0] == 1
 
 
+@wired("ENGAGE_WORKERS")
+def _workers(rig: Rig) -> None:
+    import os
+
+    from pelican_engage import engine, workers
+
+    for n in range(4):
+        rig.site.article(f"post{n}")
+        rig.site.comment(f"post{n}", "c1.md", f"Hello {n}", author="Ann", date="2026-01-03")
+    rig.monkeypatch.setattr(workers, "MIN_POSTS", 2)
+    built_in = rig.site.root / "built-in.txt"
+    build = engine._build
+
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        with built_in.open("a", encoding="utf-8") as log:
+            log.write(f"{os.getpid()}\n")
+        return build(*args, **kwargs)
+
+    rig.monkeypatch.setattr(engine, "_build", noted)
+    one = rig.page("post2.html", ENGAGE_WORKERS=1)
+    assert built_in.read_text().split() == [str(os.getpid())] * 4
+    built_in.unlink()
+    shutil.rmtree(rig.site.root / "cache")
+    two = rig.page("post2.html", ENGAGE_WORKERS=2)
+    # Built by other processes (forked workers); the page is the same.
+    assert str(os.getpid()) not in built_in.read_text().split()
+    assert len(built_in.read_text().split()) == 4
+    assert two == one and "Hello 2" in two
+
+
 @wired("ENGAGE_FETCH_BUDGET")
 def _budget(rig: Rig) -> None:
     _announced(rig, 3)

@@ -1,0 +1,263 @@
+"""Building many threads at once, in forked worker processes.
+
+A cold build of a large site spends most of engage's time on work that is
+independent per post: reading and re-checking its archive file, threading
+its items, writing the thread to the build cache, and rendering its HTML
+(the plugin's ``after``).  Pelican itself runs on one core, so on a machine
+with more, :func:`build_all` forks workers (``ENGAGE_WORKERS``) that do this
+work for the posts to build, each writing its results to the build cache as
+a sequential build would, and hands the parent what it needs of each: the
+summary, the token of its cache files, and the build's counters.
+
+Forking shares the parent's state (settings, the Jinja environment, the
+articles) without pickling it; only Linux forks (macOS's system libraries
+are not fork-safe).  A fork copies only the calling thread: a lock another
+thread held stays held in the child.  Pelican's other thread is its console
+(rich's live refresh), so a worker never writes to it: its log records are
+sent back with its results and logged by the parent, in the posts' order.
+Anything a worker could not do (it raised, died, or the pool could not
+start) is done again in the parent, so a problem is told there, as in a
+sequential build, and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .cache import LazyEngagement, Summary
+from .conversation import Engagement
+
+if TYPE_CHECKING:
+    from .engine import After, Engine, Plan
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Posts to build below which forking costs more than it saves (a worker
+#: starts in ~10 ms; a post takes ~2-6 ms).
+MIN_POSTS = 64
+#: Posts a worker takes at a time: few enough to keep the workers evenly
+#: busy to the end, enough to make the parent's bookkeeping negligible.
+CHUNK = 8
+#: Workers when ENGAGE_WORKERS is not set, at most.
+MAX_AUTO = 4
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def workers_for(setting: int | None) -> int:
+    """Worker processes to use: ``ENGAGE_WORKERS``, or when unset the CPUs
+    available (at most :data:`MAX_AUTO`); 1 where forking is not safe."""
+    if not can_fork():
+        return 1
+    return setting if setting is not None else min(available_cpus(), MAX_AUTO)
+
+
+def can_fork() -> bool:
+    """Linux only, and not from a thread other than the main one."""
+    main = threading.current_thread() is threading.main_thread()
+    return sys.platform.startswith("linux") and main
+
+
+class _Collect(logging.Handler):
+    """A worker's only log handler: records kept to be sent to the parent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Made plain for pickling: the message formatted, no traceback object.
+        record.msg, record.args = record.getMessage(), None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        self.records.append(record)
+
+
+_COLLECT = _Collect()
+
+
+def _start_worker() -> None:
+    """In a new worker: every log handler replaced by :data:`_COLLECT`."""
+    for logger_ in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        if isinstance(logger_, logging.Logger):
+            for handler in list(logger_.handlers):
+                logger_.removeHandler(handler)
+    logging.getLogger().addHandler(_COLLECT)
+
+
+@dataclass(frozen=True)
+class Built:
+    """What the parent needs of a thread a worker built."""
+
+    summary: Summary
+    #: The token of its files in the build cache ("" when none was written).
+    token: str
+    #: The engagement itself, when the cache could not be written.
+    kept: Engagement | None
+    prepared: bool
+    #: What was logged while it was built (logged by the parent).
+    logs: tuple[logging.LogRecord, ...]
+    #: Counters of the work done: comment files parsed, archive files read,
+    #: cached threads read, damaged ones found.
+    counters: tuple[int, int, int, int]
+
+
+#: The job of the pool being run, inherited by its forked workers.
+_JOB: tuple[Engine, Sequence[Plan], After | None] | None = None
+
+
+def _counters(engine: Engine) -> tuple[int, int, int, int]:
+    return (
+        engine.local.parsed_files,
+        engine.archive_reads,
+        engine.threads.loads,
+        engine.threads.damaged,
+    )
+
+
+def _build_one(index: int) -> tuple[int, Built]:
+    """In a worker: build ``_JOB``'s plan ``index`` (and run ``after``)."""
+    assert _JOB is not None
+    engine, plans, after = _JOB
+    plan = plans[index]
+    before, prepared = _counters(engine), engine.prepared
+    _COLLECT.records.clear()
+    result = engine.build(plan, after)
+    after_counters = _counters(engine)
+    return index, Built(
+        result.summary,
+        engine.threads.token(plan.post.key),
+        result.held,
+        engine.prepared > prepared,
+        tuple(_COLLECT.records),
+        (
+            after_counters[0] - before[0],
+            after_counters[1] - before[1],
+            after_counters[2] - before[2],
+            after_counters[3] - before[3],
+        ),
+    )
+
+
+def build_all(
+    engine: Engine, plans: Sequence[Plan], after: After | None, workers: int
+) -> dict[int, LazyEngagement]:
+    """Build ``plans`` in up to ``workers`` forked processes: ``id(plan)``
+    -> its engagement.  Returns what it could build; too few plans, one
+    worker, or a process where forking is unsafe: nothing (the caller
+    builds them itself)."""
+    global _JOB
+    if workers < 2 or len(plans) < MIN_POSTS or not engine.threads.persist or not can_fork():
+        return {}
+    import multiprocessing
+
+    done: dict[int, LazyEngagement] = {}
+    _JOB = (engine, plans, after)
+    # The workers only read the parent's objects: frozen, the collector does
+    # not touch (and so copy) every page of them in each worker.
+    gc.freeze()
+    try:
+        context = multiprocessing.get_context("fork")
+        size = min(workers, -(-len(plans) // CHUNK))
+        with context.Pool(size, initializer=_start_worker) as pool:
+            # In order, as a sequential build would log and count them.
+            for index, built in pool.imap(_build_one, range(len(plans)), CHUNK):
+                done[id(plans[index])] = _adopt(engine, plans[index], built)
+            pool.close()
+            pool.join()
+    except Exception as exc:  # what is missing is built by the caller
+        logger.debug("engage: worker processes stopped (%s); the rest is built here", exc)
+    finally:
+        _JOB = None
+        gc.unfreeze()
+    return done
+
+
+def _adopt(engine: Engine, plan: Plan, built: Built) -> LazyEngagement:
+    """The parent's side of a thread a worker built: its cache entry and
+    counters, as if it had been built here."""
+    from .engine import _loader
+
+    for record in built.logs:
+        logging.getLogger(record.name).handle(record)
+    parsed, reads, loads, damaged = built.counters
+    engine.local.parsed_files += parsed
+    engine.archive_reads += reads
+    engine.threads.loads += loads
+    engine.threads.damaged += damaged
+    engine.prepared += built.prepared
+    engine.threads.adopt(plan.post.key, plan.fingerprint, built.token, built.summary)
+    load = _loader(engine, plan.post, plan.scan, plan.fingerprint, built.token)
+    if built.kept is not None:
+        return LazyEngagement(built.summary, load, built.kept, keep=True)
+    return LazyEngagement(built.summary, load)
+
+
+class Background(Generic[T]):
+    """``task()`` run in a forked child while the build goes on (Pelican
+    writing its pages); :meth:`result` waits for it.  Run in this process
+    instead, when :meth:`result` is asked, where forking is not safe, with
+    one worker, or when the child failed (its problem is then told here)."""
+
+    def __init__(self, task: Callable[[], T], workers: int) -> None:
+        self._task = task
+        self._process: Any = None
+        if workers < 2 or not can_fork():
+            return
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        gc.freeze()  # as in build_all: the child reads, the collector copies nothing
+        try:
+            self._process = context.Process(target=_background, args=(task, send), daemon=True)
+            self._process.start()
+        except OSError as exc:
+            logger.debug("engage: cannot start a worker process (%s)", exc)
+            self._process = None
+        finally:
+            gc.unfreeze()
+            send.close()
+
+    def result(self) -> T:
+        if self._process is not None:
+            process, self._process = self._process, None
+            try:
+                done, value, logs = self._receive.recv()
+            except (EOFError, OSError):  # the child died: done here instead
+                done, value, logs = False, None, ()
+            finally:
+                self._receive.close()
+                process.join()
+            for record in logs:
+                logging.getLogger(record.name).handle(record)
+            if done:
+                return value  # type: ignore[no-any-return]
+        return self._task()
+
+
+def _background(task: Callable[[], Any], send: Any) -> None:
+    """In the child: run ``task`` and send back its result and logs."""
+    _start_worker()
+    try:
+        send.send((True, task(), tuple(_COLLECT.records)))
+    except BaseException as exc:  # told by the parent, which runs it again
+        logger.debug("engage: a worker process failed: %r", exc)
+        send.send((False, None, tuple(_COLLECT.records)))
+    finally:
+        send.close()

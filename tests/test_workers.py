@@ -1,0 +1,234 @@
+"""Threads built by forked worker processes (workers.py, ENGAGE_WORKERS):
+the same site, byte for byte, as a build in one process; their logs told
+by the parent; whatever a worker could not do done by the parent; the
+feeds and the author's page written beside Pelican's writing."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pelican_engage import engine, pages, workers
+
+from .conftest import Site
+from .test_build_cache import _build, _output, _reply
+
+POSTS = [f"post-{n}" for n in range(6)]
+PARENT = str(os.getpid())
+
+
+@pytest.fixture(autouse=True)
+def _small_site_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork for this test's few posts, one post per task."""
+    monkeypatch.setattr(workers, "MIN_POSTS", 2)
+    monkeypatch.setattr(workers, "CHUNK", 1)
+
+
+def _site(site: Site) -> Site:
+    from pelican_engage.archive import Archive
+
+    for n, key in enumerate(POSTS):
+        site.article(key, title=key.title(), mastodon=f"https://social.example/@marin/{key}")
+        Archive(site.root / "archive").merge(key, [_reply(key, 1), _reply(key, 2, "Why?")])
+        site.comment(key, "c1.md", f"A local comment {n}?", author=f"Ann {n}", date="2026-01-03")
+    return site
+
+
+def _where_built(monkeypatch: pytest.MonkeyPatch, log: Path, fail: str = "") -> None:
+    """Note the process that builds each post; ``fail``: that post's build
+    raises in a worker (not in the parent)."""
+    build = engine._build
+
+    def noted(engine_: Any, post: Any, *args: Any) -> Any:
+        if post.key == fail and str(os.getpid()) != PARENT:
+            raise RuntimeError("a worker failed")
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{post.key} {os.getpid()}\n")
+        return build(engine_, post, *args)
+
+    monkeypatch.setattr(engine, "_build", noted)
+
+
+def _built(log: Path) -> dict[str, str]:
+    return dict(line.split() for line in log.read_text().splitlines())
+
+
+def _report(site: Site) -> str:
+    page = (site.root / "engage-report" / "index.html").read_text(encoding="utf-8")
+    return re.sub(r"<time[^>]*>.*?</time>", "", page)  # the time it was written
+
+
+def _cold(site: Site, caplog: pytest.LogCaptureFixture, **settings: Any) -> str:
+    shutil.rmtree(site.root / "cache", ignore_errors=True)
+    shutil.rmtree(site.output, ignore_errors=True)
+    return _build(site, caplog, ENGAGE_COMMENT_FEED="feeds/{slug}.atom.xml", **settings)
+
+
+def test_workers_build_the_same_site_as_one_process(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _site(site)
+    log = site.root / "built.txt"
+    _where_built(monkeypatch, log)
+    alone = _cold(site, caplog, ENGAGE_WORKERS=1)
+    assert set(_built(log).values()) == {PARENT}
+    one = _output(site)
+    report = _report(site)
+    log.unlink()
+
+    together = _cold(site, caplog, ENGAGE_WORKERS=2)
+    assert sorted(_built(log)) == POSTS
+    assert PARENT not in _built(log).values()
+    assert _output(site) == one
+    assert any(name.endswith(".atom.xml") for name in one)
+    assert _report(site) == report and "A local comment 3?" in report
+    # The same counts: files parsed and read, threads rendered (ahead, by the workers).
+    def counts(line: str) -> str:
+        return line.split("; engage ")[0]
+
+    assert counts(together) == counts(alone)
+    assert "6 comment file(s) parsed, 0 thread(s) reused, 6 archive file(s) read" in together
+    assert "6 thread(s) rendered" in together
+
+    # Their cache serves the next build as the parent's own would.
+    shutil.rmtree(site.output)
+    assert "6 thread(s) reused, 0 archive file(s) read, 0 thread(s) rendered" in _build(
+        site, caplog, ENGAGE_COMMENT_FEED="feeds/{slug}.atom.xml", ENGAGE_WORKERS=2
+    )
+    assert _output(site) == one
+
+
+def test_a_workers_log_is_told_by_the_parent_in_the_posts_order(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _site(site)
+    build = engine._build
+
+    def warns(engine_: Any, post: Any, *args: Any) -> Any:
+        logging.getLogger("pelican_engage.engine").warning("built %s in %s", post.key, os.getpid())
+        return build(engine_, post, *args)
+
+    monkeypatch.setattr(engine, "_build", warns)
+    caplog.set_level(logging.INFO, logger="pelican_engage")
+    site.build(ENGAGE_OFFLINE=True, ENGAGE_WORKERS=2)
+    told = [r.getMessage().split() for r in caplog.records if r.getMessage().startswith("built")]
+    assert [key for _built, key, _in, _pid in told] == POSTS
+    assert PARENT not in {pid for *_rest, pid in told}
+
+
+def test_what_a_worker_could_not_build_is_built_by_the_parent(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _site(site)
+    _cold(site, caplog, ENGAGE_WORKERS=1)
+    one = _output(site)
+    log = site.root / "built.txt"
+    _where_built(monkeypatch, log, fail="post-2")
+    _cold(site, caplog, ENGAGE_WORKERS=2)
+    built = _built(log)
+    assert built["post-2"] == PARENT  # and the posts after it that no worker gave back
+    assert sorted(built) == POSTS
+    assert _output(site) == one
+
+
+def test_a_thread_rendered_ahead_is_used_only_for_the_context_it_was_made_for(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _site(site)
+    nested = {"RELATIVE_URLS": True, "ARTICLE_SAVE_AS": "p/{slug}/index.html"}
+    summary = _cold(site, caplog, ENGAGE_WORKERS=2, **nested)
+    assert "6 thread(s) rendered" in summary
+    page = (site.output / "p" / "post-1" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../engage/engage.css"' in page
+
+    # Pages rendered with another context than expected: rendered again.
+    expected = pages.page_context
+
+    def wrong(generator: Any, article: Any, save_as: str) -> dict[str, Any]:
+        return {**expected(generator, article, save_as), "SITEURL": "https://elsewhere.example"}
+
+    monkeypatch.setattr(pages, "page_context", wrong)
+    assert "12 thread(s) rendered" in _cold(site, caplog, ENGAGE_WORKERS=2, **nested)
+    assert (site.output / "p" / "post-1" / "index.html").read_text(encoding="utf-8") == page
+
+
+def test_the_feeds_and_the_authors_page_are_written_by_another_process(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pelican_engage import author_page, comment_feed
+
+    _site(site)
+    log = site.root / "written.txt"
+    for module, name in ((author_page, "write_due"), (comment_feed, "write_for")):
+        original = getattr(module, name)
+
+        def noted(*args: Any, _original: Any = original, _name: str = name) -> Any:
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"{_name} {os.getpid()}\n")
+            return _original(*args)
+
+        monkeypatch.setattr(module, name, noted)
+    _cold(site, caplog, ENGAGE_WORKERS=2)
+    written = _built(log)
+    assert set(written) == {"write_due", "write_for"}
+    assert PARENT not in written.values()
+    assert (site.output / "feeds" / "post-1.atom.xml").is_file()
+    log.unlink()
+    _cold(site, caplog, ENGAGE_WORKERS=1)
+    assert set(_built(log).values()) == {PARENT}
+
+
+def test_a_background_task_that_fails_or_dies_is_run_by_the_parent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def task(how: str) -> str:
+        logging.getLogger("pelican_engage.workers").warning("%s ran in %s", how, os.getpid())
+        if str(os.getpid()) != PARENT:
+            if how == "raise":
+                raise RuntimeError("no")
+            if how == "die":
+                os._exit(3)
+        return how
+
+    caplog.set_level(logging.WARNING)
+    for how in ("fine", "raise", "die"):
+        caplog.clear()
+        assert workers.Background(lambda how=how: task(how), workers=2).result() == how
+        pids = [r.getMessage().split()[-1] for r in caplog.records]
+        # Its log comes home; a failed or dead child's work is done again here.
+        if how == "fine":
+            assert len(pids) == 1 and pids[0] != PARENT
+        elif how == "raise":
+            assert len(pids) == 2 and pids[0] != PARENT and pids[1] == PARENT
+        else:
+            assert pids == [PARENT]
+    assert workers.Background(lambda: os.getpid(), workers=1).result() == os.getpid()
+
+
+def test_no_fork_from_another_thread_or_with_one_worker() -> None:
+    assert workers.workers_for(1) == 1
+    assert workers.workers_for(3) == 3
+    assert 1 <= workers.workers_for(None) <= workers.MAX_AUTO
+    seen: list[int] = []
+    thread = threading.Thread(target=lambda: seen.append(workers.workers_for(None)))
+    thread.start()
+    thread.join()
+    assert seen == [1]
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, "2", True])
+def test_a_bad_workers_setting_is_named(site: Site, value: Any) -> None:
+    from pelican.settings import read_settings
+
+    from pelican_engage import settings
+
+    pelican = read_settings(override=site.settings(ENGAGE_WORKERS=value))
+    with pytest.raises(settings.SettingsError, match="ENGAGE_WORKERS"):
+        settings.load(pelican)
