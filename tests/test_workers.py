@@ -89,6 +89,7 @@ def test_workers_build_the_same_site_as_one_process(
     assert _output(site) == one
     assert any(name.endswith(".atom.xml") for name in one)
     assert _report(site) == report and "A local comment 3?" in report
+
     # The same counts: files parsed and read, threads rendered (ahead, by the workers).
     def counts(line: str) -> str:
         return line.split("; engage ")[0]
