@@ -16,7 +16,9 @@ What it measures
     ratios are taken from builds seconds apart, so the machine's drift (it is
     shared) hits both sides of a ratio alike; the report gives the medians of
     these paired ratios, for wall time and for CPU time (user + sys of the
-    build), and each build's peak RSS (``wait4``'s ``ru_maxrss``).
+    build, its worker processes included), each build's peak RSS (``wait4``'s
+    ``ru_maxrss``: the largest single process) and the peak memory of all its
+    processes together (tree_memory.py: summed PSS, sampled every 50 ms).
 
     Engage's own time per post is the CPU time an engage build takes beyond
     the plain build of the same round, divided by the posts (the plugin's
@@ -57,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import build_speed as common
+from tree_memory import TreeMemory
 
 COLD_TARGET = 1.5
 WARM_TARGET = 1.1
@@ -211,8 +214,10 @@ def write_settings(site: Site, kind: str) -> Build:
 class Measure:
     wall: float
     cpu: float
-    #: Peak resident set size, MB.
+    #: Peak resident set size of the largest process, MB (wait4).
     rss: float
+    #: Peak memory of the build's processes together (summed PSS, sampled), MB.
+    mem: float = float("nan")
     #: CPU seconds beyond the plain build of the same round (set by measure()).
     engage: float = float("nan")
 
@@ -237,8 +242,10 @@ def run_build(site: Site, build: Build, profile: Path | None = None) -> Measure:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        # wait4: this child's own CPU time and peak RSS, not all children's.
+        memory = TreeMemory(proc.pid)
+        # wait4: this child's CPU time (its reaped workers' included) and peak RSS.
         _pid, status, usage = os.wait4(proc.pid, 0)
+        mem = memory.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     text = build.log.read_text("utf-8")
@@ -257,7 +264,7 @@ def run_build(site: Site, build: Build, profile: Path | None = None) -> Measure:
     rss = usage.ru_maxrss / 1024  # KB on Linux
     if sys.platform == "darwin":
         rss /= 1024  # bytes there
-    return Measure(wall, usage.ru_utime + usage.ru_stime, rss)
+    return Measure(wall, usage.ru_utime + usage.ru_stime, rss, mem)
 
 
 def check_output(site: Site, build: Build) -> None:
@@ -294,26 +301,33 @@ def report(results: Results, site: Site, rounds: int) -> bool:
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPU(s)"
     )
     print(
-        f"{'build':<6} {'wall s':>7} {'CPU s':>7} {'RSS MB':>7} {'+CPU s':>9} "
-        f"{'wall x':>7} {'CPU x':>6} {'RSS x':>6}   paired wall ratios"
+        f"{'build':<6} {'wall s':>7} {'CPU s':>7} {'RSS MB':>7} {'mem MB':>7} {'+CPU s':>9} "
+        f"{'wall x':>7} {'CPU x':>6} {'RSS x':>6} {'mem x':>6}   paired wall ratios"
     )
     for kind in KINDS:
         ratios = results.ratios(kind, "wall")
         print(
             f"{kind:<6} {results.median(kind, 'wall'):>7.2f} {results.median(kind, 'cpu'):>7.2f} "
-            f"{results.median(kind, 'rss'):>7.1f} {results.median(kind, 'engage'):>9.3f} "
+            f"{results.median(kind, 'rss'):>7.1f} {results.median(kind, 'mem'):>7.1f} "
+            f"{results.median(kind, 'engage'):>9.3f} "
             f"{statistics.median(ratios):>7.2f} "
             f"{statistics.median(results.ratios(kind, 'cpu')):>6.2f} "
-            f"{statistics.median(results.ratios(kind, 'rss')):>6.2f}   "
+            f"{statistics.median(results.ratios(kind, 'rss')):>6.2f} "
+            f"{statistics.median(results.ratios(kind, 'mem')):>6.2f}   "
             + " ".join(f"{r:.2f}" for r in ratios)
         )
-    print("(x: medians of each round's ratio to the plain build of the same round)")
+    print(
+        "(x: medians of each round's ratio to the plain build of the same round; RSS: the\n"
+        " largest process's peak; mem: the peak of all the build's processes together, summed PSS)"
+    )
     passed = True
     for kind, what, target in (
         ("cold", "wall", COLD_TARGET),
         ("warm", "wall", WARM_TARGET),
         ("cold", "rss", RSS_TARGET),
         ("warm", "rss", RSS_TARGET),
+        ("cold", "mem", RSS_TARGET),
+        ("warm", "mem", RSS_TARGET),
     ):
         ratio = statistics.median(results.ratios(kind, what))
         cpu = statistics.median(results.ratios(kind, "cpu")) if what == "wall" else ratio
@@ -355,7 +369,7 @@ def measure(root: Path, articles: int, replies: int, args: argparse.Namespace) -
                 check_output(site, builds[kind])
             print(
                 f"round {n}/{args.rounds} {kind:<5} {m.wall:6.2f} s wall {m.cpu:6.2f} s CPU "
-                f"{m.rss:6.1f} MB, +{m.engage:.2f} s CPU over plain",
+                f"{m.rss:6.1f} MB RSS {m.mem:6.1f} MB mem, +{m.engage:.2f} s CPU over plain",
                 flush=True,
             )
     passed = report(results, site, args.rounds)

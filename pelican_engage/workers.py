@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .cache import LazyEngagement, Summary
+from .cache import _RECENT, LazyEngagement, Summary
 from .conversation import Engagement
 
 if TYPE_CHECKING:
@@ -117,8 +117,27 @@ class Built:
     counters: tuple[int, int, int, int]
 
 
-#: The job of the pool being run, inherited by its forked workers.
-_JOB: tuple[Engine, Sequence[Plan], After | None] | None = None
+class _Job:
+    """The plans of one :func:`build_all`, handed out a chunk at a time to
+    whichever process (the parent or a worker) asks next."""
+
+    def __init__(self, engine: Engine, plans: Sequence[Plan], after: After | None) -> None:
+        import multiprocessing
+
+        self.engine, self.plans, self.after = engine, plans, after
+        self.context = multiprocessing.get_context("fork")
+        self._next = self.context.Value("l", 0)  # shared by the forked workers
+
+    def take(self) -> range:
+        """The next chunk of plan indexes (empty: none is left)."""
+        with self._next.get_lock():
+            start = self._next.value
+            self._next.value = min(start + CHUNK, len(self.plans))
+        return range(start, min(start + CHUNK, len(self.plans)))
+
+
+#: The job being run, inherited by its forked workers.
+_JOB: _Job | None = None
 
 
 def _counters(engine: Engine) -> tuple[int, int, int, int]:
@@ -130,61 +149,98 @@ def _counters(engine: Engine) -> tuple[int, int, int, int]:
     )
 
 
-def _build_one(index: int) -> tuple[int, Built]:
-    """In a worker: build ``_JOB``'s plan ``index`` (and run ``after``)."""
-    assert _JOB is not None
-    engine, plans, after = _JOB
-    plan = plans[index]
+def _build_one(job: _Job, index: int) -> Built:
+    """In a worker: build the job's plan ``index`` (and run ``after``)."""
+    engine, plan = job.engine, job.plans[index]
     before, prepared = _counters(engine), engine.prepared
     _COLLECT.records.clear()
-    result = engine.build(plan, after)
-    after_counters = _counters(engine)
-    return index, Built(
+    result = engine.build(plan, job.after)
+    # Nothing is read again here: the parent reads it from the cache.
+    _RECENT.clear()
+    now = _counters(engine)
+    return Built(
         result.summary,
         engine.threads.token(plan.post.key),
         result.held,
         engine.prepared > prepared,
         tuple(_COLLECT.records),
-        (
-            after_counters[0] - before[0],
-            after_counters[1] - before[1],
-            after_counters[2] - before[2],
-            after_counters[3] - before[3],
-        ),
+        (now[0] - before[0], now[1] - before[1], now[2] - before[2], now[3] - before[3]),
     )
+
+
+def _work(send: Any) -> None:
+    """A worker: chunks taken and built until none is left, each result sent
+    as it is made; a failure ends the worker (the parent builds the rest)."""
+    _start_worker()
+    assert _JOB is not None
+    try:
+        while chunk := _JOB.take():
+            for index in chunk:
+                send.send((index, _build_one(_JOB, index)))
+    except BaseException as exc:  # told by the parent, which builds the rest
+        logger.debug("engage: a worker process stopped: %r", exc)
+    finally:
+        send.close()
 
 
 def build_all(
     engine: Engine, plans: Sequence[Plan], after: After | None, workers: int
 ) -> dict[int, LazyEngagement]:
-    """Build ``plans`` in up to ``workers`` forked processes: ``id(plan)``
-    -> its engagement.  Returns what it could build; too few plans, one
-    worker, or a process where forking is unsafe: nothing (the caller
-    builds them itself)."""
+    """Build ``plans`` with up to ``workers`` processes, this one included:
+    ``id(plan)`` -> its engagement.  Returns what it built; too few plans,
+    one worker, or a process where forking is unsafe: nothing (the caller
+    builds them itself, as it does any plan a worker failed to build)."""
     global _JOB
     if workers < 2 or len(plans) < MIN_POSTS or not engine.threads.persist or not can_fork():
         return {}
-    import multiprocessing
+    from multiprocessing.connection import wait
 
-    done: dict[int, LazyEngagement] = {}
-    _JOB = (engine, plans, after)
+    job = _JOB = _Job(engine, plans, after)
+    receivers: list[Any] = []
+    processes: list[Any] = []
     # The workers only read the parent's objects: frozen, the collector does
     # not touch (and so copy) every page of them in each worker.
     gc.freeze()
     try:
-        context = multiprocessing.get_context("fork")
-        size = min(workers, -(-len(plans) // CHUNK))
-        with context.Pool(size, initializer=_start_worker) as pool:
-            # In order, as a sequential build would log and count them.
-            for index, built in pool.imap(_build_one, range(len(plans)), CHUNK):
-                done[id(plans[index])] = _adopt(engine, plans[index], built)
-            pool.close()
-            pool.join()
-    except Exception as exc:  # what is missing is built by the caller
-        logger.debug("engage: worker processes stopped (%s); the rest is built here", exc)
+        for _ in range(min(workers, -(-len(plans) // CHUNK)) - 1):
+            receive, send = job.context.Pipe(duplex=False)
+            process = job.context.Process(target=_work, args=(send,), daemon=True)
+            process.start()
+            send.close()
+            receivers.append(receive)
+            processes.append(process)
+    except OSError as exc:  # no more processes: fewer workers
+        logger.debug("engage: cannot start a worker process (%s)", exc)
     finally:
-        _JOB = None
         gc.unfreeze()
+        _JOB = None
+    done: dict[int, LazyEngagement] = {}
+    built: dict[int, Built] = {}
+
+    def collect(timeout: float | None) -> None:
+        ready: list[Any] = wait(receivers, timeout)
+        for receive in ready:
+            try:
+                while True:  # all it sent: a full pipe would stop the worker
+                    index, result = receive.recv()
+                    built[index] = result
+                    if not receive.poll():
+                        break
+            except (EOFError, OSError):  # that worker is done
+                receivers.remove(receive)
+                receive.close()
+
+    # This process takes chunks too, and collects what the workers sent meanwhile.
+    while chunk := job.take():
+        for index in chunk:
+            done[id(plans[index])] = engine.build(plans[index], after)
+        collect(0)
+    while receivers:
+        collect(None)
+    for process in processes:
+        process.join()
+    for index in sorted(built):
+        done[id(plans[index])] = _adopt(engine, plans[index], built[index])
     return done
 
 

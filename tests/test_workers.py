@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +42,19 @@ def _site(site: Site) -> Site:
     return site
 
 
+def _slow_parent() -> None:
+    """The parent builds too: slowed, it leaves the workers some posts."""
+    if str(os.getpid()) == PARENT:
+        time.sleep(0.05)
+
+
 def _where_built(monkeypatch: pytest.MonkeyPatch, log: Path, fail: str = "") -> None:
     """Note the process that builds each post; ``fail``: that post's build
     raises in a worker (not in the parent)."""
     build = engine._build
 
     def noted(engine_: Any, post: Any, *args: Any) -> Any:
+        _slow_parent()
         if post.key == fail and str(os.getpid()) != PARENT:
             raise RuntimeError("a worker failed")
         with log.open("a", encoding="utf-8") as out:
@@ -85,7 +93,8 @@ def test_workers_build_the_same_site_as_one_process(
 
     together = _cold(site, caplog, ENGAGE_WORKERS=2)
     assert sorted(_built(log)) == POSTS
-    assert PARENT not in _built(log).values()
+    # Shared between this process and a forked worker.
+    assert len(set(_built(log).values())) == 2 and PARENT in _built(log).values()
     assert _output(site) == one
     assert any(name.endswith(".atom.xml") for name in one)
     assert _report(site) == report and "A local comment 3?" in report
@@ -106,13 +115,14 @@ def test_workers_build_the_same_site_as_one_process(
     assert _output(site) == one
 
 
-def test_a_workers_log_is_told_by_the_parent_in_the_posts_order(
+def test_a_workers_log_is_told_by_the_parent_once(
     site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _site(site)
     build = engine._build
 
     def warns(engine_: Any, post: Any, *args: Any) -> Any:
+        _slow_parent()
         logging.getLogger("pelican_engage.engine").warning("built %s in %s", post.key, os.getpid())
         return build(engine_, post, *args)
 
@@ -120,8 +130,8 @@ def test_a_workers_log_is_told_by_the_parent_in_the_posts_order(
     caplog.set_level(logging.INFO, logger="pelican_engage")
     site.build(ENGAGE_OFFLINE=True, ENGAGE_WORKERS=2)
     told = [r.getMessage().split() for r in caplog.records if r.getMessage().startswith("built")]
-    assert [key for _built, key, _in, _pid in told] == POSTS
-    assert PARENT not in {pid for *_rest, pid in told}
+    assert sorted(key for _built, key, _in, _pid in told) == POSTS
+    assert len({pid for *_rest, pid in told} - {PARENT}) == 1
 
 
 def test_what_a_worker_could_not_build_is_built_by_the_parent(
@@ -134,7 +144,7 @@ def test_what_a_worker_could_not_build_is_built_by_the_parent(
     _where_built(monkeypatch, log, fail="post-2")
     _cold(site, caplog, ENGAGE_WORKERS=2)
     built = _built(log)
-    assert built["post-2"] == PARENT  # and the posts after it that no worker gave back
+    assert built["post-2"] == PARENT  # and the rest of that worker's share
     assert sorted(built) == POSTS
     assert _output(site) == one
 
