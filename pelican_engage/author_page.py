@@ -10,6 +10,7 @@ printed is escaped here: excerpts and names are plain text.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone, tzinfo
@@ -184,6 +185,20 @@ def render_page(
     yield "</body></html>\n"
 
 
+#: An http(s) URL that ``urljoin`` gives back as it is: with a host, no
+#: empty query or fragment and no ";" (which its parse and unparse would drop).
+_AS_IS = re.compile(r"https?://[A-Za-z0-9.:@%!$&'()*+,;=~_-]+(?:[/?#][\x21-\x7e]*)?")
+
+
+def absolute(base: str, url: str) -> str:
+    """``urljoin(base, url)``, without parsing an absolute URL (most reply
+    links are: 30,000 urljoins were a third of the author's feed)."""
+    plain = not url.endswith(("?", "#")) and "?#" not in url and ";" not in url
+    if plain and _AS_IS.fullmatch(url):
+        return url
+    return urljoin(base, url)
+
+
 def render_feed(lines: Sequence[Line], generated: datetime, site: str) -> Iterator[str]:
     """One Atom entry per waiting item, newest first, a line at a time.
 
@@ -207,7 +222,7 @@ def render_feed(lines: Sequence[Line], generated: datetime, site: str) -> Iterat
             "<entry>\n"
             f"<id>urn:pelican-engage:{escape(line.id)}</id>\n"
             f"<title>{'Question: ' if line.question else ''}{escape(title)}</title>\n"
-            f'<link rel="alternate" href="{escape(urljoin(base, line.reply_url))}"/>\n'
+            f'<link rel="alternate" href="{escape(absolute(base, line.reply_url))}"/>\n'
             f"<updated>{line.published.isoformat()}</updated>\n"
             f"<author><name>{escape(line.name)}</name></author>\n"
             f'<content type="text">{escape(line.excerpt)}</content>\n'

@@ -257,7 +257,8 @@ class PeopleCounter:
             answer = _first_author_answer(item, thread, children) or (
                 named.published if named else None
             )
-            stamp = item.published.strftime("%Y-%m")
+            # Not strftime: Pelican's SafeDatetime makes it ten times slower.
+            stamp = f"{item.published.year:04d}-{item.published.month:02d}"
             month = self.months.setdefault(stamp, Month(stamp))
             month.messages += 1
             if answer is not None:

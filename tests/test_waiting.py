@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pelican_engage.archive import Archive
 from pelican_engage.cli import main
@@ -356,3 +358,31 @@ def test_the_authors_page_counts_the_published_posts_items_without_reading_them_
     assert "Of 5 item(s), as of" in page
     # One walk gives the waiting rows and the people (each thread read once).
     assert walks == [2]
+
+
+_URL_PART = st.text(alphabet=st.sampled_from("aZ09.:@%/?#;=&-_~![]\u00e9 \t\x01\x7f+,'()$*"), max_size=12)
+
+
+@given(
+    scheme=st.sampled_from(["https://", "http://", "HTTPS://", "ftp://", "//", ""]),
+    host=_URL_PART,
+    rest=_URL_PART,
+    base=st.sampled_from(["https://blog.example/", "http://blog.example/x/", ""]),
+)
+def test_the_feeds_absolute_links_are_urljoins(
+    scheme: str, host: str, rest: str, base: str
+) -> None:
+    """The author's feed skips urljoin for plain absolute links: the same
+    result, or the same error, for any link."""
+    from urllib.parse import urljoin
+
+    from pelican_engage.author_page import absolute
+
+    url = scheme + host + rest
+    try:
+        expected = urljoin(base, url)
+    except ValueError:
+        with pytest.raises(ValueError):
+            absolute(base, url)
+        return
+    assert absolute(base, url) == expected
