@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from .archive import Archive, ArchiveError
 from .fetch import Job
 from .model import Post, Problem
-from .sources.local_files import key_problem
+from .sources.local_files import display_path, key_problem
 from .sources.registry import ANNOUNCING, NETWORKS, ArticleView, owner
 
 _OFF = {"off", "no", "false", "0", "disabled"}
@@ -219,3 +220,20 @@ def discovery_jobs(
             if network.discovery_jobs:
                 found += network.discovery_jobs(settings.network(network.name), settings, seen, now)
     return found
+
+
+def shared_key_problem(first: Any, article: Any) -> Problem | None:
+    """An article and a page with one post key (``first`` had it first)
+    would show one thread on both: the problem to tell, else None
+    (translations sharing an ``engage_key`` on purpose are fine)."""
+    from pelican.contents import Page
+
+    if isinstance(first, Page) == isinstance(article, Page):
+        return None
+    page, other = (article, first) if isinstance(article, Page) else (first, article)
+    return Problem(
+        display_path(Path(getattr(page, "source_path", "") or ".")),
+        f"has the post key {article.engage.key!r} of the article "
+        f"{display_path(Path(getattr(other, 'source_path', '') or '.'))}, so both show "
+        "one thread; give the page its own 'engage_key'",
+    )

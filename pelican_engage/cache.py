@@ -283,6 +283,16 @@ class ThreadCache:
         self._new[key] = cached
         return cached[1], cached[2]
 
+    @property
+    def empty(self) -> bool:
+        """No thread of an earlier build (the first build, or all rebuilt)."""
+        return not self._old
+
+    def peek(self, key: str, fingerprint: Any) -> bool:
+        """Is the post's thread cached for ``fingerprint`` (not counted as used)?"""
+        cached = self._new.get(key) or self._old.get(key)
+        return cached is not None and cached[0] == fingerprint
+
     def load(self, key: str, token: str) -> CachedThread | None:
         """The cached thread of ``key``; None when its file is missing,
         damaged or of another build (the caller rebuilds it)."""

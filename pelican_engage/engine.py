@@ -240,27 +240,7 @@ class Engine:
     def plan(self, article: Any) -> Plan:
         """What the article's thread is built from, and its cached summary
         when nothing of it changed."""
-        post = post_of(article, self.settings.siteurl)
-        if engage_key_problem(article):
-            self.report(Problem(self.origin(article), engage_key_problem(article)))
-        found = tuple(arts.discovered(article, self.settings, self.archive, post))
-        if found:
-            post = replace(post, announcements=post.announcements + found)
-        # A renamed post (engage_key) may keep its comments under the new
-        # slug; a translation only ever uses its own key's folder.
-        explicit = has_engage_key(article)
-        scan = self.local.scan(post.key, str(article.slug) if explicit else post.key)
-        if scan.folder is not None:
-            self._folders_used.add(scan.folder.name)
-        elif scan.refused:  # told as a link, not again as "matches no article"
-            self._folders_used.update({post.key, str(article.slug)})
-        fingerprint = (
-            post,
-            str(scan.folder),
-            scan.files,
-            scan.refused,
-            self.archive.stamp(post.key),
-        )
+        post, scan, fingerprint = inputs(self, article)
         return Plan(article, post, scan, fingerprint, self.threads.get(post.key, fingerprint))
 
     def build(self, plan: Plan, after: After | None = None) -> LazyEngagement:
@@ -324,21 +304,52 @@ class Engine:
             self.threads.save()
 
 
+def inputs(engine: Engine, article: Any, note: bool = True) -> tuple[Post, Scan, Any]:
+    """The article's post, its comment files and the fingerprint of all its
+    thread is built from; ``note``: its problems told, its folder noted as used."""
+    post = post_of(article, engine.settings.siteurl)
+    if note and engage_key_problem(article):
+        engine.report(Problem(engine.origin(article), engage_key_problem(article)))
+    found = tuple(arts.discovered(article, engine.settings, engine.archive, post))
+    if found:
+        post = replace(post, announcements=post.announcements + found)
+    # A renamed post (engage_key) may keep its comments under the new
+    # slug; a translation only ever uses its own key's folder.
+    explicit = has_engage_key(article)
+    scan = engine.local.scan(post.key, str(article.slug) if explicit else post.key)
+    if note and scan.folder is not None:
+        engine._folders_used.add(scan.folder.name)
+    elif note and scan.refused:  # told as a link, not again as "matches no article"
+        engine._folders_used.update({post.key, str(article.slug)})
+    fingerprint = (post, str(scan.folder), scan.files, scan.refused, engine.archive.stamp(post.key))
+    return post, scan, fingerprint
+
+
 def engage_all(
     engine: Engine,
     articles: Sequence[tuple[Any, bool]],
     after: After | None = None,
     workers: int = 1,
+    early: Mapping[str, Sequence[tuple[Any, Any]]] | None = None,
 ) -> list[LazyEngagement]:
     """:meth:`Engine.engage` for each ``(article, counted)``, in order; the
     threads to build are built by up to ``workers`` processes (workers.py),
     and ``after(article, engagement)`` runs on each built one in the process
-    that built it, while the thread is in hand."""
+    that built it, while the thread is in hand.  ``early``: post key ->
+    ``(fingerprint, workers.Built)`` of threads built while Pelican read the
+    articles (prebuild.py), used when their fingerprint is still the plan's."""
     from . import workers as pool
 
     plans = [engine.plan(article) for article, _counted in articles]
-    misses = [plan for plan in plans if plan.hit is None]
-    built = pool.build_all(engine, misses, after, workers)
+    built: dict[int, LazyEngagement] = {}
+    left = {key: list(found) for key, found in (early or {}).items()}
+    for plan in plans:
+        found = left.get(plan.post.key, [])
+        match = next((n for n, (f, _b) in enumerate(found) if f == plan.fingerprint), None)
+        if plan.hit is None and match is not None:  # each used once
+            built[id(plan)] = pool.adopt(engine, plan, found.pop(match)[1])
+    misses = [plan for plan in plans if plan.hit is None and id(plan) not in built]
+    built.update(pool.build_all(engine, misses, after, workers))
     return [
         engine.adopt(plan, built.get(id(plan)) or engine.build(plan, after), counted)
         for plan, (_article, counted) in zip(plans, articles, strict=True)

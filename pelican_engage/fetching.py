@@ -187,7 +187,17 @@ def fetch(
 
 
 def fetch_and_tell(engine: Engine, articles: list[Any]) -> None:
-    """:func:`fetch`, then one INFO line saying what it did (the build's)."""
+    """:func:`fetch` (not offline), then one INFO line saying what it did
+    (the build's); offline, a warning when there is no archive to read."""
+    if engine.settings.offline:
+        if not engine.settings.archive_path.is_dir() and engine.jobs(articles):
+            # Offline, the archive is all there is of the networks' replies.
+            logger.warning(
+                "engage: the archive folder %s does not exist (ENGAGE_ARCHIVE_PATH, relative "
+                "to the settings file); offline, only local comments are shown",
+                engine.settings.archive_path,
+            )
+        return
     summary, jobs = fetch(engine, articles)
     if not jobs:
         return

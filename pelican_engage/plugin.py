@@ -20,12 +20,22 @@ from typing import Any
 
 from pelican import signals
 
-from . import author_page, avatars, comment_feed, fetching, pages, pcs_compat, render, workers
+from . import (
+    author_page,
+    avatars,
+    comment_feed,
+    fetching,
+    pages,
+    pcs_compat,
+    prebuild,
+    render,
+    workers,
+)
+from .articles import shared_key_problem
 from .cache import LazyEngagement
 from .engine import Engine, article_lists, engage_all, is_opted_out
 from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
-from .sources.local_files import display_path
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +64,8 @@ class _Build:
     finished: set[str] = field(default_factory=set)
     #: The articles' generator (its articles get comment feeds).
     articles: Any = None
+    #: The worker building threads while Pelican reads the articles.
+    early: prebuild.Early | None = None
     #: The comment feeds and the author's page, written beside Pelican's
     #: writing (another process, when workers are allowed): their problems.
     consumers: workers.Background[list[Problem]] | None = None
@@ -135,13 +147,29 @@ def on_article_generator_init(generator: Any) -> None:
         shown = avatars.Avatars(avatars.store_for(engine.settings), engine.settings.siteurl)
     # Per build, not setdefault: the next build (autoreload) may turn them off.
     generator.env.globals["engage_avatar"] = shown
-    _builds[_site(generator.output_path)] = _Build(
+    build = _builds[_site(generator.output_path)] = _Build(
         engine=engine,
         env=generator.env,
         pcs=pcs_compat.options(generator.settings),
         avatars=shown,
         own=time.perf_counter() - started,
     )
+    # Only when nothing is cached: offering each article costs its inputs
+    # twice, for nothing in a warm build.
+    if engine and engine.threads.empty and workers.workers_for(engine.settings.workers) > 1:
+        build.early = prebuild.Early(engine, _after(build, generator))
+
+
+def on_content_object_init(content: Any) -> None:
+    """An article Pelican just read: its thread may be built meanwhile."""
+    from pelican.contents import Article
+
+    settings = getattr(content, "settings", None) or {}
+    build = _builds.get(_site(str(settings.get("OUTPUT_PATH") or ".")))
+    if build is not None and build.early is not None and isinstance(content, Article):
+        started = time.perf_counter()
+        build.early.offer(content)
+        build.own += time.perf_counter() - started
 
 
 def _timed(receiver: Any) -> Any:
@@ -215,16 +243,11 @@ def _write_consumers(engine: Engine, articles: Any, lang: str, author_due: bool)
 def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
     """Fetch what is due for the generator's articles or pages, then give
     each its ``engage`` (its thread), noting the page it is written to."""
-    published = [a for a, published in article_lists(generator) if published]
-    if not engine.settings.offline:
-        fetching.fetch_and_tell(engine, published)
-    elif not engine.settings.archive_path.is_dir() and engine.jobs(published):
-        # Offline, the archive is all there is of the networks' replies.
-        logger.warning(
-            "engage: the archive folder %s does not exist (ENGAGE_ARCHIVE_PATH, relative to "
-            "the settings file); offline, only local comments are shown",
-            engine.settings.archive_path,
-        )
+    # Stopped before fetching changes the archive (what it built from the
+    # old one is not used then: its fingerprints differ).
+    early = build.early.finish() if build.early is not None else {}
+    build.early = None
+    fetching.fetch_and_tell(engine, [a for a, published in article_lists(generator) if published])
     seen: set[int] = set()
     chosen = []
     for article, counted in article_lists(generator, drafts=True):
@@ -235,16 +258,23 @@ def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
             continue
         seen.add(id(article))
         chosen.append((article, counted))
-    after = functools.partial(_render_ahead, build, generator) if _renders_ahead(build) else None
-    built = engage_all(engine, chosen, after, workers.workers_for(engine.settings.workers))
+    processes = workers.workers_for(engine.settings.workers)
+    built = engage_all(engine, chosen, _after(build, generator), processes, early)
     for (article, _counted), engagement in zip(chosen, built, strict=True):
         article.engage = engagement
-        _check_shared_key(build, engine, article)
+        first = build.owners.setdefault(article.engage.key, article)
+        problem = shared_key_problem(first, article)
+        if problem is not None:
+            engine.report(problem)
         if build.pcs is not None:
             pcs_compat.attach(article, article.engage, build.pcs)
         save_as = article.save_as  # a property Pelican computes on each read
         if save_as:
             build.pages[_site(os.path.join(generator.output_path, save_as))] = article
+
+
+def _after(build: _Build, generator: Any) -> Any:
+    return functools.partial(_render_ahead, build, generator) if _renders_ahead(build) else None
 
 
 def _renders_ahead(build: _Build) -> bool:
@@ -271,25 +301,6 @@ def _render_ahead(build: _Build, generator: Any, article: Any, engagement: LazyE
     stamp = build.avatars.store.stamp if build.avatars else ""
     build.engine.threads.remember_render(engagement.key, render.render_key(context, stamp), html)
     return True
-
-
-def _check_shared_key(build: _Build, engine: Engine, article: Any) -> None:
-    """An article and a page with one slug would show one thread on both:
-    say so (translations sharing an ``engage_key`` on purpose are fine)."""
-    from pelican.contents import Page
-
-    key = article.engage.key
-    first = build.owners.setdefault(key, article)
-    if isinstance(first, Page) != isinstance(article, Page):
-        page, other = (article, first) if isinstance(article, Page) else (first, article)
-        engine.report(
-            Problem(
-                display_path(Path(getattr(page, "source_path", "") or ".")),
-                f"has the post key {key!r} of the article "
-                f"{display_path(Path(getattr(other, 'source_path', '') or '.'))}, so both show "
-                "one thread; give the page its own 'engage_key'",
-            )
-        )
 
 
 def _avatars(build: _Build, engine: Engine) -> None:
@@ -461,6 +472,7 @@ _RECEIVERS = (
     (signals.initialized, on_initialized),
     (signals.generator_init, on_generator_init),
     (signals.article_generator_init, on_article_generator_init),
+    (signals.content_object_init, on_content_object_init),
     (signals.article_generator_finalized, on_article_generator_finalized),
     (signals.page_generator_finalized, on_page_generator_finalized),
     (signals.content_written, on_content_written),

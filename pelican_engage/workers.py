@@ -91,7 +91,7 @@ class _Collect(logging.Handler):
 _COLLECT = _Collect()
 
 
-def _start_worker() -> None:
+def start_worker() -> None:
     """In a new worker: every log handler replaced by :data:`_COLLECT`."""
     for logger_ in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
         if isinstance(logger_, logging.Logger):
@@ -122,10 +122,8 @@ class _Job:
     whichever process (the parent or a worker) asks next."""
 
     def __init__(self, engine: Engine, plans: Sequence[Plan], after: After | None) -> None:
-        import multiprocessing
-
         self.engine, self.plans, self.after = engine, plans, after
-        self.context = multiprocessing.get_context("fork")
+        self.context = fork_context()
         self._next = self.context.Value("l", 0)  # shared by the forked workers
 
     def take(self) -> range:
@@ -149,12 +147,11 @@ def _counters(engine: Engine) -> tuple[int, int, int, int]:
     )
 
 
-def _build_one(job: _Job, index: int) -> Built:
-    """In a worker: build the job's plan ``index`` (and run ``after``)."""
-    engine, plan = job.engine, job.plans[index]
+def build_one(engine: Engine, plan: Plan, after: After | None) -> Built:
+    """In a worker: build ``plan`` (and run ``after``), for the parent."""
     before, prepared = _counters(engine), engine.prepared
     _COLLECT.records.clear()
-    result = engine.build(plan, job.after)
+    result = engine.build(plan, after)
     # Nothing is read again here: the parent reads it from the cache.
     _RECENT.clear()
     now = _counters(engine)
@@ -168,15 +165,37 @@ def _build_one(job: _Job, index: int) -> Built:
     )
 
 
+def fork_context() -> Any:
+    import multiprocessing
+
+    return multiprocessing.get_context("fork")
+
+
+def start(context: Any, target: Callable[..., None], args: tuple[Any, ...]) -> Any:
+    """A started worker process running ``target(*args)``; None when none
+    can be started.  The parent's objects are frozen while it forks, so the
+    collector does not touch (and so copy) every page of them in the child."""
+    gc.freeze()
+    try:
+        process = context.Process(target=target, args=args, daemon=True)
+        process.start()
+        return process
+    except OSError as exc:
+        logger.debug("engage: cannot start a worker process (%s)", exc)
+        return None
+    finally:
+        gc.unfreeze()
+
+
 def _work(send: Any) -> None:
     """A worker: chunks taken and built until none is left, each result sent
     as it is made; a failure ends the worker (the parent builds the rest)."""
-    _start_worker()
+    start_worker()
     assert _JOB is not None
     try:
         while chunk := _JOB.take():
             for index in chunk:
-                send.send((index, _build_one(_JOB, index)))
+                send.send((index, build_one(_JOB.engine, _JOB.plans[index], _JOB.after)))
     except BaseException as exc:  # told by the parent, which builds the rest
         logger.debug("engage: a worker process stopped: %r", exc)
     finally:
@@ -195,24 +214,20 @@ def build_all(
         return {}
     from multiprocessing.connection import wait
 
-    job = _JOB = _Job(engine, plans, after)
+    job = _JOB = _Job(engine, plans, after)  # the workers' (inherited)
     receivers: list[Any] = []
     processes: list[Any] = []
-    # The workers only read the parent's objects: frozen, the collector does
-    # not touch (and so copy) every page of them in each worker.
-    gc.freeze()
     try:
         for _ in range(min(workers, -(-len(plans) // CHUNK)) - 1):
             receive, send = job.context.Pipe(duplex=False)
-            process = job.context.Process(target=_work, args=(send,), daemon=True)
-            process.start()
+            process = start(job.context, _work, (send,))
             send.close()
+            if process is None:  # no more processes: fewer workers
+                receive.close()
+                break
             receivers.append(receive)
             processes.append(process)
-    except OSError as exc:  # no more processes: fewer workers
-        logger.debug("engage: cannot start a worker process (%s)", exc)
     finally:
-        gc.unfreeze()
         _JOB = None
     done: dict[int, LazyEngagement] = {}
     built: dict[int, Built] = {}
@@ -240,11 +255,11 @@ def build_all(
     for process in processes:
         process.join()
     for index in sorted(built):
-        done[id(plans[index])] = _adopt(engine, plans[index], built[index])
+        done[id(plans[index])] = adopt(engine, plans[index], built[index])
     return done
 
 
-def _adopt(engine: Engine, plan: Plan, built: Built) -> LazyEngagement:
+def adopt(engine: Engine, plan: Plan, built: Built) -> LazyEngagement:
     """The parent's side of a thread a worker built: its cache entry and
     counters, as if it had been built here."""
     from .engine import _loader
@@ -275,20 +290,10 @@ class Background(Generic[T]):
         self._process: Any = None
         if workers < 2 or not can_fork():
             return
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
+        context = fork_context()
         self._receive, send = context.Pipe(duplex=False)
-        gc.freeze()  # as in build_all: the child reads, the collector copies nothing
-        try:
-            self._process = context.Process(target=_background, args=(task, send), daemon=True)
-            self._process.start()
-        except OSError as exc:
-            logger.debug("engage: cannot start a worker process (%s)", exc)
-            self._process = None
-        finally:
-            gc.unfreeze()
-            send.close()
+        self._process = start(context, _background, (task, send))
+        send.close()
 
     def result(self) -> T:
         if self._process is not None:
@@ -309,7 +314,7 @@ class Background(Generic[T]):
 
 def _background(task: Callable[[], Any], send: Any) -> None:
     """In the child: run ``task`` and send back its result and logs."""
-    _start_worker()
+    start_worker()
     try:
         send.send((True, task(), tuple(_COLLECT.records)))
     except BaseException as exc:  # told by the parent, which runs it again

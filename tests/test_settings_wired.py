@@ -400,8 +400,8 @@ def _workers(rig: Rig) -> None:
     built_in.unlink()
     shutil.rmtree(rig.site.root / "cache")
     two = rig.page("post2.html", ENGAGE_WORKERS=2)
-    # Built by this process and a forked worker; the page is the same.
-    assert len(set(built_in.read_text().split())) == 2
+    # Built by forked workers (and this process); the page is the same.
+    assert len(set(built_in.read_text().split()) - {str(parent)}) >= 1
     assert len(built_in.read_text().split()) == 4
     assert two == one and "Hello 2" in two
 

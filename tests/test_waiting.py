@@ -360,7 +360,9 @@ def test_the_authors_page_counts_the_published_posts_items_without_reading_them_
     assert walks == [2]
 
 
-_URL_PART = st.text(alphabet=st.sampled_from("aZ09.:@%/?#;=&-_~![]\u00e9 \t\x01\x7f+,'()$*"), max_size=12)
+_URL_PART = st.text(
+    alphabet=st.sampled_from("aZ09.:@%/?#;=&-_~![]\u00e9 \t\x01\x7f+,'()$*"), max_size=12
+)
 
 
 @given(

@@ -32,6 +32,14 @@ def _small_site_forks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workers, "CHUNK", 1)
 
 
+def _no_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No worker while Pelican reads (as in a warm build): the tests of the
+    workers of :func:`workers.build_all` see only those."""
+    from pelican_engage import cache
+
+    monkeypatch.setattr(cache.ThreadCache, "empty", property(lambda _self: False))
+
+
 def _site(site: Site) -> Site:
     from pelican_engage.archive import Archive
 
@@ -82,6 +90,7 @@ def _cold(site: Site, caplog: pytest.LogCaptureFixture, **settings: Any) -> str:
 def test_workers_build_the_same_site_as_one_process(
     site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _no_early(monkeypatch)
     _site(site)
     log = site.root / "built.txt"
     _where_built(monkeypatch, log)
@@ -118,6 +127,7 @@ def test_workers_build_the_same_site_as_one_process(
 def test_a_workers_log_is_told_by_the_parent_once(
     site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _no_early(monkeypatch)
     _site(site)
     build = engine._build
 
@@ -137,6 +147,7 @@ def test_a_workers_log_is_told_by_the_parent_once(
 def test_what_a_worker_could_not_build_is_built_by_the_parent(
     site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _no_early(monkeypatch)
     _site(site)
     _cold(site, caplog, ENGAGE_WORKERS=1)
     one = _output(site)
@@ -243,3 +254,129 @@ def test_a_bad_workers_setting_is_named(site: Site, value: Any) -> None:
     pelican = read_settings(override=site.settings(ENGAGE_WORKERS=value))
     with pytest.raises(settings.SettingsError, match="ENGAGE_WORKERS"):
         settings.load(pelican)
+
+
+# -- Built while Pelican reads (prebuild.py) -------------------------------------------
+
+
+def _early_marked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The early worker says so in its environment (read by _where_built's log)."""
+    from pelican_engage import prebuild
+
+    work = prebuild._work
+
+    def marked(*args: Any) -> None:
+        os.environ["ENGAGE_TEST_EARLY"] = "1"
+        work(*args)
+
+    monkeypatch.setattr(prebuild, "_work", marked)
+
+
+def _reading_takes_time(seconds: float = 0.5) -> Any:
+    """Pelican's reading made slower (after the articles are made), so the
+    early worker has the time to build them."""
+    from pelican import signals
+
+    def slow(_generator: Any) -> None:
+        time.sleep(seconds)
+
+    signals.article_generator_pretaxonomy.connect(slow)
+    return slow
+
+
+def _early_log(monkeypatch: pytest.MonkeyPatch, log: Path, dies: str = "") -> None:
+    build = engine._build
+
+    def noted(engine_: Any, post: Any, *args: Any) -> Any:
+        early = os.environ.get("ENGAGE_TEST_EARLY") == "1"
+        if early and post.key == dies:
+            os._exit(7)
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{post.key} {'early' if early else os.getpid()}\n")
+        return build(engine_, post, *args)
+
+    monkeypatch.setattr(engine, "_build", noted)
+
+
+def test_threads_are_built_while_pelican_reads_the_articles(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pelican import signals
+
+    _site(site)
+    _cold(site, caplog, ENGAGE_WORKERS=1)
+    one, report = _output(site), _report(site)
+    log = site.root / "built.txt"
+    _early_log(monkeypatch, log)
+    _early_marked(monkeypatch)
+    slow = _reading_takes_time()
+    try:
+        summary = _cold(site, caplog, ENGAGE_WORKERS=2)
+    finally:
+        signals.article_generator_pretaxonomy.disconnect(slow)
+    built = [line.split() for line in log.read_text().splitlines()]
+    # Each post built once, all of them by the early worker.
+    assert sorted(key for key, _where in built) == POSTS
+    assert {where for _key, where in built} == {"early"}
+    assert _output(site) == one and _report(site) == report
+    assert "6 comment file(s) parsed, 0 thread(s) reused, 6 archive file(s) read" in summary
+    assert "6 thread(s) rendered" in summary
+
+    # A warm build starts no early worker (every article would cost twice).
+    log.unlink()
+    shutil.rmtree(site.output)
+    assert "6 thread(s) reused" in _build(site, caplog, ENGAGE_WORKERS=2)
+    assert not log.exists()
+
+
+def test_an_article_changed_after_it_was_read_is_built_again(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the early worker built from an article that another plugin
+    changed afterwards (its fingerprint differs) is not used."""
+    from pelican import signals
+
+    _site(site)
+
+    def retitle(generator: Any) -> None:
+        time.sleep(0.5)
+        for article in generator.articles:
+            if article.slug == "post-3":
+                article.title = "A better title"
+
+    signals.article_generator_pretaxonomy.connect(retitle)
+    try:
+        _cold(site, caplog, ENGAGE_WORKERS=1)
+        one, report = _output(site), _report(site)
+        log = site.root / "built.txt"
+        _early_log(monkeypatch, log)
+        _early_marked(monkeypatch)
+        _cold(site, caplog, ENGAGE_WORKERS=2)
+    finally:
+        signals.article_generator_pretaxonomy.disconnect(retitle)
+    built = [line.split() for line in log.read_text().splitlines()]
+    assert ["post-3", "early"] in built
+    assert ["post-3", PARENT] in built  # built again, from the changed article
+    assert "A better title" in report
+    assert _output(site) == one and _report(site) == report
+
+
+def test_a_dead_early_worker_leaves_its_posts_to_the_build(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pelican import signals
+
+    _site(site)
+    _cold(site, caplog, ENGAGE_WORKERS=1)
+    one = _output(site)
+    log = site.root / "built.txt"
+    _early_log(monkeypatch, log, dies="post-2")
+    _early_marked(monkeypatch)
+    slow = _reading_takes_time()
+    try:
+        _cold(site, caplog, ENGAGE_WORKERS=2)
+    finally:
+        signals.article_generator_pretaxonomy.disconnect(slow)
+    built = dict(line.split() for line in log.read_text().splitlines())
+    assert sorted(built) == POSTS and built["post-2"] != "early"
+    assert _output(site) == one
