@@ -137,6 +137,9 @@ def on_generator_init(generator: Any) -> None:
 
 def on_article_generator_init(generator: Any) -> None:
     started = time.perf_counter()
+    last = _builds.get(_site(generator.output_path))
+    if last is not None and last.early is not None:  # that build failed (autoreload)
+        last.early.finish()
     try:
         engine: Engine | None = Engine(load(generator.settings), generator.settings)
     except SettingsError as exc:

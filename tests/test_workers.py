@@ -380,3 +380,40 @@ def test_a_dead_early_worker_leaves_its_posts_to_the_build(
     built = dict(line.split() for line in log.read_text().splitlines())
     assert sorted(built) == POSTS and built["post-2"] != "early"
     assert _output(site) == one
+
+
+def test_the_early_worker_of_a_build_that_failed_is_stopped_by_the_next(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``pelican --autoreload``: a build that stopped before its articles
+    were final does not leave its early worker running."""
+    from pelican import signals
+
+    from pelican_engage import plugin
+
+    _site(site)
+    started: list[Any] = []
+    early = plugin.prebuild.Early
+
+    class Noted(early):  # type: ignore[misc,valid-type]
+        def _start(self) -> None:
+            super()._start()
+            started.append(self._process)
+
+    monkeypatch.setattr(plugin.prebuild, "Early", Noted)
+
+    def fails(_generator: Any) -> None:
+        raise RuntimeError("a plugin failed")
+
+    signals.article_generator_pretaxonomy.connect(fails)
+    try:
+        with pytest.raises(RuntimeError):
+            site.build(ENGAGE_OFFLINE=True, ENGAGE_WORKERS=2)
+    finally:
+        signals.article_generator_pretaxonomy.disconnect(fails)
+    (process,) = started
+    assert process.is_alive()
+    site.build(ENGAGE_OFFLINE=True, ENGAGE_WORKERS=2)
+    process.join(5)
+    assert not process.is_alive()
+    assert (site.output / "post-1.html").is_file()
