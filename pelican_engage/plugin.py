@@ -224,15 +224,13 @@ def on_page_generator_finalized(generator: Any) -> None:
 
 def _start_consumers(build: _Build, engine: Engine, processes: int) -> None:
     if build.consumers is None:
-        # A small site's take milliseconds: less than starting a process.
-        processes = processes if engine.posts >= workers.MIN_POSTS else 1
-        task = functools.partial(
-            _write_consumers,
-            engine,
-            build.articles,
-            str(engine.pelican_settings.get("DEFAULT_LANG") or "en"),
-            author_page.is_due(engine),
-        )
+        # Forked only for threads to read: a small site's, or a warm build's
+        # feeds put back as they were, take less than starting a process.
+        due, rebuilt = author_page.is_due(engine), engine.posts - engine.threads.hits
+        if engine.posts < workers.MIN_POSTS or (not due and rebuilt < workers.MIN_POSTS):
+            processes = 1
+        lang = str(engine.pelican_settings.get("DEFAULT_LANG") or "en")
+        task = functools.partial(_write_consumers, engine, build.articles, lang, due)
         build.consumers = workers.Background(task, processes)
 
 

@@ -92,12 +92,16 @@ _COLLECT = _Collect()
 
 
 def start_worker() -> None:
-    """In a new worker: every log handler replaced by :data:`_COLLECT`."""
+    """In a new worker: every log handler replaced by :data:`_COLLECT`, and
+    the standard streams by the null device (the console's thread may have
+    held their locks when the worker was forked; multiprocessing flushes
+    them as the worker ends)."""
     for logger_ in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
         if isinstance(logger_, logging.Logger):
             for handler in list(logger_.handlers):
                 logger_.removeHandler(handler)
     logging.getLogger().addHandler(_COLLECT)
+    sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 @dataclass(frozen=True)

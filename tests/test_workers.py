@@ -205,6 +205,12 @@ def test_the_feeds_and_the_authors_page_are_written_by_another_process(
     log.unlink()
     _cold(site, caplog, ENGAGE_WORKERS=1)
     assert set(_built(log).values()) == {PARENT}
+    # A warm build's feeds, put back as they were, are not worth a process.
+    log.unlink()
+    shutil.rmtree(site.output)
+    _build(site, caplog, ENGAGE_COMMENT_FEED="feeds/{slug}.atom.xml", ENGAGE_WORKERS=2)
+    assert _built(log) == {"write_for": PARENT}
+    assert (site.output / "feeds" / "post-1.atom.xml").is_file()
 
 
 def test_a_background_task_that_fails_or_dies_is_run_by_the_parent(
