@@ -23,6 +23,7 @@ sequential build, and nothing is lost.
 from __future__ import annotations
 
 import gc
+import io
 import logging
 import os
 import sys
@@ -91,9 +92,16 @@ class _Collect(logging.Handler):
 _COLLECT = _Collect()
 
 
+class _Discard(io.TextIOBase):
+    """A worker's standard streams: what is written goes nowhere."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 def start_worker() -> None:
     """In a new worker: every log handler replaced by :data:`_COLLECT`, and
-    the standard streams by the null device (the console's thread may have
+    the standard streams by :class:`_Discard` (the console's thread may have
     held their locks when the worker was forked; multiprocessing flushes
     them as the worker ends)."""
     for logger_ in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
@@ -101,7 +109,7 @@ def start_worker() -> None:
             for handler in list(logger_.handlers):
                 logger_.removeHandler(handler)
     logging.getLogger().addHandler(_COLLECT)
-    sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    sys.stdout = sys.stderr = _Discard()
 
 
 @dataclass(frozen=True)
