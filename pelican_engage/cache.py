@@ -343,6 +343,19 @@ class ThreadCache:
         self._new[key] = (fingerprint, token, summary)
         self._changed = True
 
+    def tokens(self) -> dict[str, str]:
+        """Post key -> the token of its files, as they are now."""
+        return {key: entry[1] for key, entry in self._new.items()}
+
+    def changed_since(self, tokens: dict[str, str]) -> list[tuple[str, Any, str, Summary]]:
+        """The entries (key, fingerprint, token, summary) whose files changed
+        since ``tokens`` (:meth:`tokens`): threads rebuilt meanwhile."""
+        return [
+            (key, fingerprint, token, summary)
+            for key, (fingerprint, token, summary) in self._new.items()
+            if tokens.get(key) != token
+        ]
+
     def token(self, key: str) -> str:
         found = self._new.get(key)
         return found[1] if found else ""

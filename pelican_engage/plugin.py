@@ -23,7 +23,7 @@ from pelican import signals
 from . import (
     author_page,
     avatars,
-    comment_feed,
+    consumers,
     fetching,
     pages,
     pcs_compat,
@@ -34,7 +34,6 @@ from . import (
 from .articles import shared_key_problem
 from .cache import LazyEngagement
 from .engine import Engine, article_lists, engage_all, is_opted_out
-from .model import Problem
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
 
 logger = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ class _Build:
     early: prebuild.Early | None = None
     #: The comment feeds and the author's page, written beside Pelican's
     #: writing (another process, when workers are allowed): their problems.
-    consumers: workers.Background[list[Problem]] | None = None
+    writing: workers.Background[consumers.Written] | None = None
 
 
 _builds: dict[str, _Build] = {}
@@ -138,8 +137,11 @@ def on_generator_init(generator: Any) -> None:
 def on_article_generator_init(generator: Any) -> None:
     started = time.perf_counter()
     last = _builds.get(_site(generator.output_path))
-    if last is not None and last.early is not None:  # that build failed (autoreload)
-        last.early.finish()
+    if last is not None:  # that build failed (autoreload): its workers' work is unwanted
+        if last.early is not None:
+            last.early.finish()
+        if last.writing is not None:
+            last.writing.cancel()
     try:
         engine: Engine | None = Engine(load(generator.settings), generator.settings)
     except SettingsError as exc:
@@ -219,26 +221,9 @@ def on_page_generator_finalized(generator: Any) -> None:
         _avatars(build, build.engine)
     # Every thread is known now, and the feeds and the author's page need
     # nothing Pelican does next: they are written while Pelican writes pages.
-    _start_consumers(build, build.engine, workers.workers_for(build.engine.settings.workers))
-
-
-def _start_consumers(build: _Build, engine: Engine, processes: int) -> None:
-    if build.consumers is None:
-        # Forked only for threads to read: a small site's, or a warm build's
-        # feeds put back as they were, take less than starting a process.
-        due, rebuilt = author_page.is_due(engine), engine.posts - engine.threads.hits
-        if engine.posts < workers.MIN_POSTS or (not due and rebuilt < workers.MIN_POSTS):
-            processes = 1
-        lang = str(engine.pelican_settings.get("DEFAULT_LANG") or "en")
-        task = functools.partial(_write_consumers, engine, build.articles, lang, due)
-        build.consumers = workers.Background(task, processes)
-
-
-def _write_consumers(engine: Engine, articles: Any, lang: str, author_due: bool) -> list[Problem]:
-    """The outputs made of all the build's threads: the comment feeds of
-    the ``articles`` generator's posts, and the author's page when due."""
-    problems = comment_feed.write_for(engine, articles) if articles is not None else []
-    return problems + (author_page.write_due(engine, lang) if author_due else [])
+    if build.writing is None:
+        processes = workers.workers_for(build.engine.settings.workers)
+        build.writing = consumers.start(build.engine, build.articles, processes)
 
 
 def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
@@ -432,10 +417,9 @@ def on_finalized(pelican: Any) -> None:
     engine = build.engine
     for problem in engine.unused_comment_folders():
         engine.report(problem)
-    _start_consumers(build, engine, 1)  # when no page generator ran
-    assert build.consumers is not None
-    for problem in build.consumers.result():
-        engine.report(problem)
+    if build.writing is None:  # no page generator ran
+        build.writing = consumers.start(engine, build.articles, 1)
+    consumers.finish(engine, build.writing)
     oldest = author_page.oldest_wait(engine)
     _remember_seen(engine)
     engine.finish()

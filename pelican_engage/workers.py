@@ -22,6 +22,7 @@ sequential build, and nothing is lost.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import logging
@@ -99,6 +100,23 @@ class _Discard(io.TextIOBase):
         return len(text)
 
 
+#: The process that forked the workers (checked by each, see start_worker).
+_PARENT = 0
+
+
+def _die_with_parent() -> None:
+    """Linux's PR_SET_PDEATHSIG: the kernel ends this worker when the parent
+    dies (killed, out of memory): it would otherwise wait forever on a full
+    pipe to nobody.  A parent already gone by now: end at once."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != _PARENT:
+        os._exit(1)
+
+
 def start_worker() -> None:
     """In a new worker: every log handler replaced by :data:`_COLLECT`, and
     the standard streams by :class:`_Discard` (the console's thread may have
@@ -110,6 +128,7 @@ def start_worker() -> None:
                 logger_.removeHandler(handler)
     logging.getLogger().addHandler(_COLLECT)
     sys.stdout = sys.stderr = _Discard()
+    _die_with_parent()
 
 
 @dataclass(frozen=True)
@@ -150,7 +169,7 @@ class _Job:
 _JOB: _Job | None = None
 
 
-def _counters(engine: Engine) -> tuple[int, int, int, int]:
+def counters(engine: Engine) -> tuple[int, int, int, int]:
     return (
         engine.local.parsed_files,
         engine.archive_reads,
@@ -161,12 +180,12 @@ def _counters(engine: Engine) -> tuple[int, int, int, int]:
 
 def build_one(engine: Engine, plan: Plan, after: After | None) -> Built:
     """In a worker: build ``plan`` (and run ``after``), for the parent."""
-    before, prepared = _counters(engine), engine.prepared
+    before, prepared = counters(engine), engine.prepared
     _COLLECT.records.clear()
     result = engine.build(plan, after)
     # Nothing is read again here: the parent reads it from the cache.
     _RECENT.clear()
-    now = _counters(engine)
+    now = counters(engine)
     return Built(
         result.summary,
         engine.threads.token(plan.post.key),
@@ -187,6 +206,8 @@ def start(context: Any, target: Callable[..., None], args: tuple[Any, ...]) -> A
     """A started worker process running ``target(*args)``; None when none
     can be started.  The parent's objects are frozen while it forks, so the
     collector does not touch (and so copy) every page of them in the child."""
+    global _PARENT
+    _PARENT = os.getpid()
     gc.freeze()
     try:
         process = context.Process(target=target, args=args, daemon=True)
@@ -258,17 +279,31 @@ def build_all(
                 receive.close()
 
     # This process takes chunks too, and collects what the workers sent meanwhile.
-    while chunk := job.take():
-        for index in chunk:
-            done[id(plans[index])] = engine.build(plans[index], after)
-        collect(0)
-    while receivers:
-        collect(None)
-    for process in processes:
-        process.join()
+    try:
+        while chunk := job.take():
+            for index in chunk:
+                done[id(plans[index])] = engine.build(plans[index], after)
+            collect(0)
+        while receivers:
+            collect(None)
+    finally:  # also when this process's share raised: no worker left behind
+        for process in processes:
+            if receivers:
+                process.terminate()
+            process.join()
+        for receive in receivers:
+            receive.close()
     for index in sorted(built):
         done[id(plans[index])] = adopt(engine, plans[index], built[index])
     return done
+
+
+def add_counters(engine: Engine, done: tuple[int, int, int, int]) -> None:
+    """Count in ``engine`` the work another process did (see :func:`counters`)."""
+    engine.local.parsed_files += done[0]
+    engine.archive_reads += done[1]
+    engine.threads.loads += done[2]
+    engine.threads.damaged += done[3]
 
 
 def adopt(engine: Engine, plan: Plan, built: Built) -> LazyEngagement:
@@ -278,11 +313,7 @@ def adopt(engine: Engine, plan: Plan, built: Built) -> LazyEngagement:
 
     for record in built.logs:
         logging.getLogger(record.name).handle(record)
-    parsed, reads, loads, damaged = built.counters
-    engine.local.parsed_files += parsed
-    engine.archive_reads += reads
-    engine.threads.loads += loads
-    engine.threads.damaged += damaged
+    add_counters(engine, built.counters)
     engine.prepared += built.prepared
     engine.threads.adopt(plan.post.key, plan.fingerprint, built.token, built.summary)
     load = _loader(engine, plan.post, plan.scan, plan.fingerprint, built.token)
@@ -306,6 +337,16 @@ class Background(Generic[T]):
         self._receive, send = context.Pipe(duplex=False)
         self._process = start(context, _background, (task, send))
         send.close()
+        if self._process is None:
+            self._receive.close()
+
+    def cancel(self) -> None:
+        """Stop the child, its work unwanted (its build failed)."""
+        if self._process is not None:
+            process, self._process = self._process, None
+            process.terminate()
+            process.join()
+            self._receive.close()
 
     def result(self) -> T:
         if self._process is not None:

@@ -103,6 +103,25 @@ def test_theme_that_includes_the_template_gets_exactly_one_thread(site: Site) ->
     assert page.select_one("#counts").get_text() == "5 comments, 2 waiting, 5 in all"
 
 
+def test_a_theme_that_includes_the_template_shows_no_thread_for_an_opted_out_post(
+    site: Site,
+) -> None:
+    """``engage: off`` leaves the string "off" in ``article.engage``: the
+    included template shows nothing for it (it failed the whole build)."""
+    _thread_site(site)
+    site.article("private", body="No comments please.", engage="off")
+    overrides = site.root / "overrides"
+    overrides.mkdir()
+    (overrides / "article.html").write_text(
+        '{% extends "!simple/article.html" %}\n'
+        '{% block content %}{{ super() }}{% include "engage/thread.html" %}{% endblock %}\n'
+    )
+    site.build(THEME="simple", THEME_TEMPLATES_OVERRIDES=[str(overrides)])
+    assert "No comments please." in (site.output / "private.html").read_text()
+    assert site.html("private.html").select("section.engage") == []
+    assert len(site.html("first-post.html").select("section.engage")) == 1
+
+
 def test_a_theme_can_override_the_thread_template(site: Site) -> None:
     _thread_site(site)
     overrides = site.root / "overrides"

@@ -423,3 +423,78 @@ def test_the_early_worker_of_a_build_that_failed_is_stopped_by_the_next(
     process.join(5)
     assert not process.is_alive()
     assert (site.output / "post-1.html").is_file()
+
+
+def test_a_worker_ends_when_pelicans_process_is_killed(tmp_path: Path) -> None:
+    """Killed (out of memory, ``kill``), the parent leaves no worker behind
+    waiting forever on a pipe to nobody."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from pelican_engage import workers\n"
+        "def task():\n"
+        "    print(os.getpid(), file=open(sys.argv[1], 'w'), flush=True)\n"
+        "    time.sleep(60)\n"
+        "running = workers.Background(task, workers=2)\n"
+        "time.sleep(60)\n",
+        encoding="utf-8",
+    )
+    noted = tmp_path / "child.txt"
+    parent = subprocess.Popen([sys.executable, str(script), str(noted)])
+    try:
+        deadline = time.monotonic() + 20
+        while not (noted.exists() and noted.read_text().strip()):
+            assert time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.05)
+        child = int(noted.read_text())
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _running(child):
+            assert time.monotonic() < deadline, "the worker outlived its parent"
+            time.sleep(0.05)
+    finally:
+        parent.kill()
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_threads_rebuilt_while_the_authors_page_is_written_are_kept(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cache files gone: the child writing the author's page rebuilds the
+    threads it reads, and the parent keeps them (the next build finds them)."""
+    _no_early(monkeypatch)
+    _site(site)
+    _cold(site, caplog, ENGAGE_WORKERS=2)
+    one = _output(site)
+    folder = next((site.root / "cache" / "engage").glob("threads-*"))
+    for pickled in sorted(folder.glob("post-[1-3].*.pickle")):
+        pickled.unlink()
+    (site.root / "engage-report" / "index.html").unlink()  # the page is due
+    shutil.rmtree(site.output)
+    settings = {"ENGAGE_COMMENT_FEED": "feeds/{slug}.atom.xml", "ENGAGE_WORKERS": 2}
+    summary = _build(site, caplog, **settings)
+    assert "3 archive file(s) read" in summary  # rebuilt, by the child
+    assert _output(site) == one
+    files = sorted(p.name for p in folder.iterdir())
+    assert len([n for n in files if n.endswith(".pickle") and n != "index.pickle"]) == 6
+    shutil.rmtree(site.output)
+    (site.root / "engage-report" / "index.html").unlink()
+    caplog.clear()
+    again = _build(site, caplog, **settings)
+    assert "0 archive file(s) read" in again and "6 thread(s) reused" in again
+    # No files piling up: a thread file and its page's HTML per post.
+    names = [p.name for p in folder.iterdir()]
+    assert len([n for n in names if n.endswith(".pickle")]) == 7  # and the index
+    assert len([n for n in names if n.endswith(".html")]) == 6

@@ -1,0 +1,71 @@
+"""The outputs made of all of a build's threads: the comment feeds and the
+author's page, written beside Pelican's writing of pages.
+
+They need every thread but nothing Pelican does after the articles and
+pages are made, so another process writes them (workers.Background) while
+Pelican writes the pages.  What that process changes in the build cache (a
+thread whose cache file was missing or damaged is rebuilt when read) comes
+back with its problems, and the parent takes it in as if it had done it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import author_page, comment_feed, workers
+from .model import Problem
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+@dataclass(frozen=True)
+class Written:
+    """What writing the consumers gave: problems to tell, and the build
+    cache entries (key, fingerprint, token, summary) and counts of threads
+    rebuilt on the way, from the process that did it (``pid``)."""
+
+    problems: tuple[Problem, ...]
+    rebuilt: tuple[tuple[str, Any, str, Any], ...]
+    counters: tuple[int, int, int, int]
+    pid: int
+
+
+def start(engine: Engine, articles: Any, processes: int) -> workers.Background[Written]:
+    """Start writing the feeds of the ``articles`` generator's posts and, when
+    due, the author's page; in another process when there are threads to
+    read (a small site's, or a warm build's feeds put back as they were,
+    take less than starting one)."""
+    due, rebuilt = author_page.is_due(engine), engine.posts - engine.threads.hits
+    if engine.posts < workers.MIN_POSTS or (not due and rebuilt < workers.MIN_POSTS):
+        processes = 1
+    lang = str(engine.pelican_settings.get("DEFAULT_LANG") or "en")
+    return workers.Background(lambda: _write(engine, articles, lang, due), processes)
+
+
+def _write(engine: Engine, articles: Any, lang: str, author_due: bool) -> Written:
+    tokens = engine.threads.tokens()
+    before = workers.counters(engine)
+    problems = comment_feed.write_for(engine, articles) if articles is not None else []
+    problems += author_page.write_due(engine, lang) if author_due else []
+    now = workers.counters(engine)
+    return Written(
+        tuple(problems),
+        tuple(engine.threads.changed_since(tokens)),
+        (now[0] - before[0], now[1] - before[1], now[2] - before[2], now[3] - before[3]),
+        os.getpid(),
+    )
+
+
+def finish(engine: Engine, running: workers.Background[Written]) -> None:
+    """Wait for the writing; tell its problems; take in what another process
+    rebuilt (its cache entries and counts)."""
+    written = running.result()
+    if written.pid != os.getpid():
+        for key, fingerprint, token, summary in written.rebuilt:
+            engine.threads.adopt(key, fingerprint, token, summary)
+        workers.add_counters(engine, written.counters)
+    for problem in written.problems:
+        engine.report(problem)
