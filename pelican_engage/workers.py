@@ -14,10 +14,10 @@ articles) without pickling it; only Linux forks (macOS's system libraries
 are not fork-safe).  A fork copies only the calling thread: a lock another
 thread held stays held in the child.  Pelican's other thread is its console
 (rich's live refresh), so a worker never writes to it: its log records are
-sent back with its results and logged by the parent, in the posts' order.
-Anything a worker could not do (it raised, died, or the pool could not
-start) is done again in the parent, so a problem is told there, as in a
-sequential build, and nothing is lost.
+sent back with its results and logged by the parent.  Anything a worker
+could not do (it raised, died, or could not start) is done again in the
+parent, so a problem is told there, as in a sequential build, and nothing
+is lost; a worker whose parent is killed ends with it.
 """
 
 from __future__ import annotations
