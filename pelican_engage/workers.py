@@ -50,6 +50,11 @@ MIN_POSTS = 64
 CHUNK = 8
 #: Workers when ENGAGE_WORKERS is not set, at most.
 MAX_AUTO = 4
+#: Seconds a worker may go without a word before it is taken for stuck
+#: (a lock inherited at the fork, held forever): it is stopped, and the
+#: parent does its work.  A post takes milliseconds; the author's page of a
+#: very large site, a minute.
+SILENCE_SECONDS = 600.0
 
 
 def available_cpus() -> int:
@@ -265,8 +270,15 @@ def build_all(
     done: dict[int, LazyEngagement] = {}
     built: dict[int, Built] = {}
 
-    def collect(timeout: float | None) -> None:
+    def collect(timeout: float) -> None:
         ready: list[Any] = wait(receivers, timeout)
+        if not ready and timeout:  # stuck: stopped below, their posts built here
+            logger.debug("engage: workers silent for %.0f s; stopped", timeout)
+            for receive in list(receivers):
+                receivers.remove(receive)
+                receive.close()
+            for process in processes:
+                process.terminate()
         for receive in ready:
             try:
                 while True:  # all it sent: a full pipe would stop the worker
@@ -285,7 +297,7 @@ def build_all(
                 done[id(plans[index])] = engine.build(plans[index], after)
             collect(0)
         while receivers:
-            collect(None)
+            collect(SILENCE_SECONDS)
     finally:  # also when this process's share raised: no worker left behind
         for process in processes:
             if receivers:
@@ -352,6 +364,10 @@ class Background(Generic[T]):
         if self._process is not None:
             process, self._process = self._process, None
             try:
+                if not self._receive.poll(SILENCE_SECONDS):  # stuck: done here instead
+                    logger.debug("engage: a worker silent for %.0f s; stopped", SILENCE_SECONDS)
+                    process.terminate()
+                    raise EOFError
                 done, value, logs = self._receive.recv()
             except (EOFError, OSError):  # the child died: done here instead
                 done, value, logs = False, None, ()

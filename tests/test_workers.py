@@ -498,3 +498,42 @@ def test_threads_rebuilt_while_the_authors_page_is_written_are_kept(
     names = [p.name for p in folder.iterdir()]
     assert len([n for n in names if n.endswith(".pickle")]) == 7  # and the index
     assert len([n for n in names if n.endswith(".html")]) == 6
+
+
+def test_a_silent_worker_is_stopped_and_its_work_done_here(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker stuck for good (a lock inherited at the fork, say) does not
+    hang the build: after SILENCE_SECONDS it is stopped and the parent does
+    its part."""
+    monkeypatch.setattr(workers, "SILENCE_SECONDS", 0.5)
+
+    def task() -> str:
+        if str(os.getpid()) != PARENT:
+            time.sleep(30)
+        return "done here"
+
+    started = time.monotonic()
+    assert workers.Background(task, workers=2).result() == "done here"
+    assert time.monotonic() - started < 10
+
+    _no_early(monkeypatch)
+    _site(site)
+    _cold(site, caplog, ENGAGE_WORKERS=1)
+    one = _output(site)
+    build = engine._build
+
+    def stuck(engine_: Any, post: Any, *args: Any) -> Any:
+        _slow_parent()  # the worker takes a post, and stays silent
+        if str(os.getpid()) != PARENT:
+            time.sleep(30)
+        return build(engine_, post, *args)
+
+    monkeypatch.setattr(engine, "_build", stuck)
+    said: list[str] = []
+    monkeypatch.setattr(workers.logger, "debug", lambda message, *args: said.append(message))
+    started = time.monotonic()
+    _cold(site, caplog, ENGAGE_WORKERS=2)
+    assert time.monotonic() - started < 10
+    assert "engage: workers silent for %.0f s; stopped" in said
+    assert _output(site) == one
