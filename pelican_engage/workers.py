@@ -218,7 +218,8 @@ def start(context: Any, target: Callable[..., None], args: tuple[Any, ...]) -> A
         process = context.Process(target=target, args=args, daemon=True)
         process.start()
         return process
-    except OSError as exc:
+    # OSError: no more processes; the others: a Python that refuses to fork here.
+    except (OSError, RuntimeError, ValueError) as exc:
         logger.debug("engage: cannot start a worker process (%s)", exc)
         return None
     finally:

@@ -537,3 +537,18 @@ def test_a_silent_worker_is_stopped_and_its_work_done_here(
     assert time.monotonic() - started < 10
     assert "engage: workers silent for %.0f s; stopped" in said
     assert _output(site) == one
+
+
+def test_a_python_that_refuses_to_fork_builds_in_one_process(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _site(site)
+    _cold(site, caplog, ENGAGE_WORKERS=1)
+    one = _output(site)
+
+    def refuses(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("fork() is not allowed in a multi-threaded process")
+
+    monkeypatch.setattr(workers.fork_context().Process, "start", refuses)
+    _cold(site, caplog, ENGAGE_WORKERS=2)
+    assert _output(site) == one
