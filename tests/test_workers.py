@@ -56,6 +56,13 @@ def _slow_parent() -> None:
         time.sleep(0.05)
 
 
+def _alone(site: Site, caplog: pytest.LogCaptureFixture) -> dict[str, bytes]:
+    """The test site, built cold in one process: what workers must give."""
+    _site(site)
+    _cold(site, caplog, ENGAGE_WORKERS=1)
+    return _output(site)
+
+
 def _where_built(monkeypatch: pytest.MonkeyPatch, log: Path, fail: str = "") -> None:
     """Note the process that builds each post; ``fail``: that post's build
     raises in a worker (not in the parent)."""
@@ -148,9 +155,7 @@ def test_what_a_worker_could_not_build_is_built_by_the_parent(
     site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _no_early(monkeypatch)
-    _site(site)
-    _cold(site, caplog, ENGAGE_WORKERS=1)
-    one = _output(site)
+    one = _alone(site, caplog)
     log = site.root / "built.txt"
     _where_built(monkeypatch, log, fail="post-2")
     _cold(site, caplog, ENGAGE_WORKERS=2)
@@ -372,9 +377,7 @@ def test_a_dead_early_worker_leaves_its_posts_to_the_build(
 ) -> None:
     from pelican import signals
 
-    _site(site)
-    _cold(site, caplog, ENGAGE_WORKERS=1)
-    one = _output(site)
+    one = _alone(site, caplog)
     log = site.root / "built.txt"
     _early_log(monkeypatch, log, dies="post-2")
     _early_marked(monkeypatch)
@@ -518,9 +521,7 @@ def test_a_silent_worker_is_stopped_and_its_work_done_here(
     assert time.monotonic() - started < 10
 
     _no_early(monkeypatch)
-    _site(site)
-    _cold(site, caplog, ENGAGE_WORKERS=1)
-    one = _output(site)
+    one = _alone(site, caplog)
     build = engine._build
 
     def stuck(engine_: Any, post: Any, *args: Any) -> Any:
@@ -542,9 +543,7 @@ def test_a_silent_worker_is_stopped_and_its_work_done_here(
 def test_a_python_that_refuses_to_fork_builds_in_one_process(
     site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _site(site)
-    _cold(site, caplog, ENGAGE_WORKERS=1)
-    one = _output(site)
+    one = _alone(site, caplog)
 
     def refuses(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("fork() is not allowed in a multi-threaded process")
