@@ -276,8 +276,8 @@ class ThreadCache:
     def get(self, key: str, fingerprint: Any) -> tuple[str, Summary] | None:
         """The token and summary of the post's cached thread, when its
         fingerprint still matches (the thread itself is read by :meth:`load`)."""
-        cached = self._new.get(key) or self._old.get(key)
-        if cached is None or cached[0] != fingerprint:
+        cached = self._entry(key, fingerprint)
+        if cached is None:
             return None
         self.hits += 1
         self._new[key] = cached
@@ -290,8 +290,11 @@ class ThreadCache:
 
     def peek(self, key: str, fingerprint: Any) -> bool:
         """Is the post's thread cached for ``fingerprint`` (not counted as used)?"""
+        return self._entry(key, fingerprint) is not None
+
+    def _entry(self, key: str, fingerprint: Any) -> tuple[Any, str, Summary] | None:
         cached = self._new.get(key) or self._old.get(key)
-        return cached is not None and cached[0] == fingerprint
+        return cached if cached is not None and cached[0] == fingerprint else None
 
     def load(self, key: str, token: str) -> CachedThread | None:
         """The cached thread of ``key``; None when its file is missing,

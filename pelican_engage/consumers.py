@@ -50,11 +50,10 @@ def _write(engine: Engine, articles: Any, lang: str, author_due: bool) -> Writte
     before = workers.counters(engine)
     problems = comment_feed.write_for(engine, articles) if articles is not None else []
     problems += author_page.write_due(engine, lang) if author_due else []
-    now = workers.counters(engine)
     return Written(
         tuple(problems),
         tuple(engine.threads.changed_since(tokens)),
-        (now[0] - before[0], now[1] - before[1], now[2] - before[2], now[3] - before[3]),
+        workers.done_since(engine, before),
         os.getpid(),
     )
 

@@ -116,7 +116,7 @@ class Plan:
     article: Any
     post: Post
     scan: Scan
-    #: Everything the thread is built from (see :meth:`Engine.plan`).
+    #: Everything the thread is built from (see :func:`inputs`).
     fingerprint: Any
     #: The cached thread's token and summary; None: it must be built.
     hit: tuple[str, Summary] | None
@@ -137,7 +137,7 @@ class Engine:
     #: Archive files read and checked by this build (a warm build reads
     #: only those of posts whose inputs changed).
     archive_reads: int = 0
-    #: Threads given to ``after`` by :meth:`engage_all` (rendered ahead).
+    #: Threads given to ``after`` by :func:`engage_all` (rendered ahead).
     prepared: int = 0
     archive: Archive = field(init=False)
     local: LocalComments = field(init=False)

@@ -33,7 +33,7 @@ from . import (
 )
 from .articles import shared_key_problem
 from .cache import LazyEngagement
-from .engine import Engine, article_lists, engage_all, is_opted_out
+from .engine import After, Engine, article_lists, engage_all, is_opted_out
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
 
 logger = logging.getLogger(__name__)
@@ -259,7 +259,7 @@ def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
             build.pages[_site(os.path.join(generator.output_path, save_as))] = article
 
 
-def _after(build: _Build, generator: Any) -> Any:
+def _after(build: _Build, generator: Any) -> After | None:
     return functools.partial(_render_ahead, build, generator) if _renders_ahead(build) else None
 
 

@@ -60,7 +60,6 @@ class Early:
         self._waiting: list[Any] | None = []
         self._process: Any = None
         self._pending = bytearray()
-        self.sent = 0
 
     def _start(self) -> None:
         context = workers.fork_context()
@@ -75,10 +74,6 @@ class Early:
         if self._process is None:
             os.close(self._write)
             self._results.close()
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None
 
     def offer(self, article: Any) -> None:
         """Have the worker build ``article``'s thread, unless it is cached."""
@@ -105,7 +100,6 @@ class Early:
             logger.debug("engage: %s not built early: %r", getattr(article, "slug", "?"), exc)
             return
         self._pending += _LENGTH.pack(len(message)) + message
-        self.sent += 1
         self._flush()
 
     def _flush(self) -> None:

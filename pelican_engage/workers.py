@@ -183,6 +183,12 @@ def counters(engine: Engine) -> tuple[int, int, int, int]:
     )
 
 
+def done_since(engine: Engine, before: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The work counted (see :func:`counters`) since ``before``."""
+    now = counters(engine)
+    return (now[0] - before[0], now[1] - before[1], now[2] - before[2], now[3] - before[3])
+
+
 def build_one(engine: Engine, plan: Plan, after: After | None) -> Built:
     """In a worker: build ``plan`` (and run ``after``), for the parent."""
     before, prepared = counters(engine), engine.prepared
@@ -190,14 +196,13 @@ def build_one(engine: Engine, plan: Plan, after: After | None) -> Built:
     result = engine.build(plan, after)
     # Nothing is read again here: the parent reads it from the cache.
     _RECENT.clear()
-    now = counters(engine)
     return Built(
         result.summary,
         engine.threads.token(plan.post.key),
         result.held,
         engine.prepared > prepared,
         tuple(_COLLECT.records),
-        (now[0] - before[0], now[1] - before[1], now[2] - before[2], now[3] - before[3]),
+        done_since(engine, before),
     )
 
 
