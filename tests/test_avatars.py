@@ -239,6 +239,19 @@ def test_an_avatar_that_fails_is_asked_again_after_a_day(site: Site, server: Ser
     assert not store.due("data:image/png;base64,AAAA", now=0.0)
 
 
+def test_the_stamp_follows_the_index(tmp_path: Path) -> None:
+    """Part of every page's render key, made once until the index changes."""
+    store = avatars.AvatarStore(tmp_path / "store")
+    empty = store.stamp
+    store.fail("https://x.example/a.png", "unreachable", now=0.0)
+    failed = store.stamp
+    assert failed != empty
+    store.keep("https://x.example/b.png", png(8, 8))
+    assert store.stamp not in (empty, failed)
+    store.save()
+    assert avatars.AvatarStore(tmp_path / "store").stamp == store.stamp
+
+
 def test_avatars_off_show_none_and_fetch_none(site: Site, server: Server) -> None:
     urls = _serve(server)
     _archive(site, urls)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
+from pathlib import Path
 
 import feedparser
 import pytest
 
+from pelican_engage import comment_feed
 from pelican_engage.archive import Archive
 from pelican_engage.model import Item, Person
 from tests.conftest import DATA, Site
@@ -295,3 +298,57 @@ def test_a_new_feed_is_written_once_and_linked_from_its_copy(site: Site) -> None
     copies = list((site.root / "cache").rglob("*.xml"))
     assert any(copy.read_text() == after for copy in copies)
     assert not any(copy.read_text() == before for copy in copies)
+
+
+def _kept_feed(tmp_path: Path) -> tuple[Path, Path]:
+    """A feed kept by one build's stamps; (the stamps file, its copy)."""
+    stamps = comment_feed._Stamps(tmp_path / "cache" / "feeds.pickle")
+    (tmp_path / "cache").mkdir()
+    copy = stamps.keep("feeds/a.xml", "d1", "<feed>a</feed>")
+    assert copy is not None
+    old = copy.stat().st_mtime_ns
+    os.utime(copy, ns=(old - 10**9, old - 10**9))  # written a second before the save
+    stamps.new["feeds/a.xml"] = (*stamps.new["feeds/a.xml"][:3], old - 10**9)
+    stamps.save()
+    return stamps.path, copy  # type: ignore[return-value]
+
+
+def test_a_copy_as_kept_is_linked_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, copy = _kept_feed(tmp_path)
+    reads: list[Path] = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or real(self))
+    stamps = comment_feed._Stamps(path)
+    assert stamps.reuse(tmp_path / "out", "feeds/a.xml", "d1")
+    target = tmp_path / "out" / "feeds" / "a.xml"
+    assert target.read_text() == "<feed>a</feed>" and target.stat().st_nlink == 2
+    assert copy not in reads
+
+
+def test_a_copy_changed_since_it_was_kept_is_checked(tmp_path: Path) -> None:
+    path, copy = _kept_feed(tmp_path)
+    copy.write_text("<feed>b</feed>")  # same size, edited: its time moved
+    stamps = comment_feed._Stamps(path)
+    assert not stamps.reuse(tmp_path / "out", "feeds/a.xml", "d1")
+    assert not (tmp_path / "out" / "feeds" / "a.xml").exists()
+
+
+def test_a_copy_kept_in_the_saving_tick_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Racy, as git calls it: edited in the clock tick of the save, a copy
+    keeps its recorded time; such a copy is read and checked."""
+    path, copy = _kept_feed(tmp_path)
+    kept = copy.stat().st_mtime_ns
+    copy.write_text("<feed>b</feed>")
+    os.utime(copy, ns=(kept, kept))  # the edit left the time as it was
+    os.utime(path, ns=(kept, kept))  # ... in the tick the stamps were saved in
+    stamps = comment_feed._Stamps(path)
+    assert not stamps.reuse(tmp_path / "out", "feeds/a.xml", "d1")
+    copy.write_text("<feed>a</feed>")
+    os.utime(copy, ns=(kept, kept))
+    stamps = comment_feed._Stamps(path)
+    assert stamps.reuse(tmp_path / "out", "feeds/a.xml", "d1")  # checked: right
+    assert (tmp_path / "out" / "feeds" / "a.xml").read_text() == "<feed>a</feed>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import html
 import importlib.util
 import os
 import re
@@ -193,6 +194,24 @@ def test_dates_are_written_the_local_way() -> None:
     assert i18n.format_when(when, "long", "de_AT") == "3. Jänner 2026, 14:05"
     # An explicit strftime pattern is the site's own choice: used as given.
     assert i18n.format_when(when, "%d.%m.%Y", "fr") == "03.01.2026"
+
+
+@pytest.mark.parametrize("lang", ["en", "en_US", "fr", "de", "ar", "fa", "he", "ja"])
+@pytest.mark.parametrize("style", ["short", "medium", "long"])
+def test_dates_in_pages_write_invisible_spaces_as_references(lang: str, style: str) -> None:
+    when = datetime(2026, 1, 3, 22, 5, tzinfo=timezone.utc)
+    text = i18n.format_when(when, style, lang)
+    written = i18n.when_html(when, style, lang)
+    assert html.unescape(written) == text  # the same text to a reader
+    assert not set(written) & {chr(c) for c in i18n.INVISIBLE_REFS}
+    if text.isascii() or lang.startswith("en"):
+        assert written.isascii()  # an English page's dates keep it ASCII
+
+
+def test_date_text_is_escaped_once() -> None:
+    when = datetime(2026, 1, 3, 22, 5, tzinfo=timezone.utc)
+    assert i18n.when_html(when, "%d <&> %m", "en") == "03 &lt;&amp;&gt; 01"
+    assert i18n.when_html(when, "medium", "en") == "Jan 3, 2026, 10:05&#8239;PM"
 
 
 # --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
-from pelican_engage import render, render_items
+from pelican_engage import i18n, render, render_items
 from pelican_engage.conversation import build_thread, engagement
 from pelican_engage.model import Item, Person, Post, Tombstone
 from pelican_engage.settings import author_identity
@@ -84,6 +84,8 @@ def _nodes() -> tuple[Any, Post]:
 def _env() -> Environment:
     env = Environment(trim_blocks=True, lstrip_blocks=True)  # Pelican's options
     env.globals["engage_avatar"] = lambda person, size=40: Markup(f"<i>{escape(person.name)}</i>")
+    # The date's invisible spaces as character references, as the writer does.
+    env.filters["invisible_refs"] = lambda text: Markup(str(text).translate(i18n.INVISIBLE_REFS))
     render.add_templates(env)
     return env
 
