@@ -57,14 +57,17 @@ def page_context(generator: Any, article: Any, save_as: str) -> dict[str, Any]:
     Pelican's ``Writer.write_file`` makes it, as far as the thread's HTML
     depends on it: a thread rendered ahead with it is reused only when the
     page's own context gives the same :func:`render.render_key`."""
-    context = dict(generator.context)
+    return {**generator.context, **page_overrides(generator, article, save_as)}
+
+
+def page_overrides(generator: Any, article: Any, save_as: str) -> dict[str, Any]:
+    """What :func:`page_context` changes of the generator's context."""
+    overrides = {"output_file": save_as, "article": article}
     if generator.settings.get("RELATIVE_URLS"):
         from pelican.utils import get_relative_path, path_to_url
 
-        context["SITEURL"] = path_to_url(get_relative_path(save_as))
-    context["output_file"] = save_as
-    context["article"] = article
-    return context
+        overrides["SITEURL"] = path_to_url(get_relative_path(save_as))
+    return overrides
 
 
 def finish(

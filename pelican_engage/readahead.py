@@ -17,6 +17,7 @@ are held; one a page never asked for is let go once the pages are
 from __future__ import annotations
 
 import threading
+from collections import ChainMap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -113,7 +114,7 @@ class ReadAhead:
 def foreseen(engine: Engine, generators: Iterable[Any], stamp: str) -> list[Path]:
     """The cached threads the generators' pages will reuse, in the order
     Pelican writes the pages, for the context each page will be given
-    (:func:`pages.page_context`; ``stamp``: the avatars', as in the page's
+    (as :func:`pages.page_context` makes it; ``stamp``: the avatars', as in the page's
     :func:`render.render_key`)."""
     paths = []
     for generator in generators:
@@ -124,7 +125,8 @@ def foreseen(engine: Engine, generators: Iterable[Any], stamp: str) -> list[Path
             save_as = article.save_as  # a property Pelican computes on each read
             if not save_as:
                 continue
-            context = pages.page_context(generator, article, save_as)
+            # Only the keys render_key reads: the context is not copied.
+            context = ChainMap(pages.page_overrides(generator, article, save_as), generator.context)
             path = engine.threads.rendered_file(engagement.key, render.render_key(context, stamp))
             if path is not None:
                 paths.append(path)
