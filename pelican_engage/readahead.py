@@ -57,6 +57,7 @@ class ReadAhead:
         self._lock = threading.Lock()
         self._slots = threading.Semaphore(window)
         self._stopped = False
+        #: Pages that took a text read ahead.
         self.hits = 0
         self._thread = threading.Thread(target=self._run, name="engage-readahead", daemon=True)
         self._thread.start()
