@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 WINDOW: Final = 32
 #: Fewer threads to reuse than this are read by their pages (a small site).
 MIN_PAGES = 32
+#: Seconds without a page taking a text before the thread ends itself.
+IDLE_SECONDS = 60.0
 
 _NOT_READ: Final = object()
 
@@ -64,8 +66,11 @@ class ReadAhead:
 
     def _run(self) -> None:
         for i, path in enumerate(self._paths):
-            self._slots.acquire()
-            if self._stopped:
+            # Pages not asked for that long: the build failed, or writes other
+            # things first; what is left, the pages read themselves.
+            if not self._slots.acquire(timeout=IDLE_SECONDS) or self._stopped:
+                with self._lock:
+                    self._texts.clear()
                 return
             with self._lock:
                 passed = i <= self._front

@@ -90,11 +90,17 @@ def add_templates(env: Environment) -> None:
     i18n.install(env)
 
 
+#: Bump when the Python that writes a thread's HTML (render_items.py) writes
+#: other markup: rendered threads cached by earlier versions are then not
+#: reused (2: dates' invisible spaces as character references).
+MARKUP = 2
+
+
 def render_key(context: Mapping[str, Any], *more: str) -> str:
-    """What a thread's HTML depends on besides the thread: settings, the
-    page's language, the catalogs' contents and ``more``."""
+    """What a thread's HTML depends on besides the thread: the markup's
+    version, settings, the page's language, the catalogs' contents and ``more``."""
     values = [context.get(k) for k in CONTEXT_KEYS]
-    return repr([*values, i18n.language_of(context), i18n.fingerprint(), *more])
+    return repr([MARKUP, *values, i18n.language_of(context), i18n.fingerprint(), *more])
 
 
 def format_time(when: datetime, fmt: str) -> str:

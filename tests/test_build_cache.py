@@ -168,6 +168,21 @@ def test_a_damaged_rendered_thread_is_rendered_again(
     assert _output(site) == cold
 
 
+def test_threads_rendered_by_other_markup_are_rendered_again(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new version that writes other markup does not reuse pages' HTML
+    of an older one (its threads, unchanged, still are)."""
+    from pelican_engage import render
+
+    _site(site)
+    _build(site, caplog)
+    monkeypatch.setattr(render, "MARKUP", render.MARKUP + 1)
+    summary = _build(site, caplog)
+    assert "3 thread(s) reused" in summary and "3 thread(s) rendered" in summary
+    assert "0 thread(s) rendered" in _build(site, caplog)
+
+
 def test_a_damaged_index_rebuilds_everything(site: Site, caplog: pytest.LogCaptureFixture) -> None:
     _site(site)
     _build(site, caplog)

@@ -294,23 +294,3 @@ def test_comment_folder_problems_are_told_again_on_a_warm_build(
     LimitFilter._raised_messages.clear()
     _build_site(site)
     assert len([w for w in engage_warnings() if "symbolic link" in w]) == 2
-
-
-def test_posts_without_a_folder_are_not_looked_up_one_by_one(
-    comments: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The comment root is listed once; only names in it are looked up (a
-    site of thousands of posts has few comment folders)."""
-    from pelican_engage.sources import local_files
-
-    looked: list[str] = []
-    real = local_files.find_folder
-    monkeypatch.setattr(
-        local_files, "find_folder", lambda root, name: looked.append(name) or real(root, name)
-    )
-    reader = _reader(comments)
-    scans = {key: reader.scan(key, key) for key in ("post", "other", "Post", "2019/post")}
-    assert scans["post"].folder == comments / "post" and len(scans["post"].files) == 1
-    assert all(scans[k].folder is None for k in ("other", "2019/post"))
-    assert "other" not in looked and "2019/post" not in looked
-    assert "Post" in looked  # as it may name the folder where case does not matter

@@ -219,3 +219,15 @@ def test_a_damaged_thread_read_ahead_is_told_and_rendered_again(
     site.build(ENGAGE_OFFLINE=True)
     assert _output(site) == good
     assert "post-3." in caplog.text and "is damaged; rendered again" in caplog.text
+
+
+def test_the_thread_ends_itself_when_no_page_asks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that failed mid-way never stops it: it ends on its own."""
+    monkeypatch.setattr(readahead, "IDLE_SECONDS", 0.2)
+    paths = _files(tmp_path, 10)
+    ahead = readahead.ReadAhead(paths, read_rendered, window=2)
+    ahead._thread.join(timeout=5)
+    assert not ahead._thread.is_alive() and not ahead._texts
+    assert ahead.take(paths[0], lambda p: "own") == "own"

@@ -357,8 +357,6 @@ class LocalComments:
         self.author_emails = author_emails
         self.zone = _zone(str(pelican_settings.get("TIMEZONE") or "UTC"))
         self.parsed_files = 0
-        #: The names in comments_path, casefolded (read once, at the first scan).
-        self._listed: frozenset[str] | None = None
 
     # Reading --------------------------------------------------------------
     def folder_for(self, key: str, slug: str) -> Path | None:
@@ -371,12 +369,7 @@ class LocalComments:
         ``/proc/self/environ`` or a key file) or a pipe with a comment's
         name is refused, with a problem naming it, and never opened.
         """
-        if self._listed is None:
-            try:
-                self._listed = frozenset(n.casefold() for n in os.listdir(self.comments_path))
-            except OSError:
-                self._listed = frozenset()
-        folder, refused = find_post_folder(self.comments_path, (key, slug), self._listed)
+        folder, refused = find_post_folder(self.comments_path, (key, slug))
         if folder is None:
             return Scan(None, (), refused)
         files, odd = list_folder(folder, self._readable)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PureWindowsPath
 
 from ..model import Problem
@@ -98,20 +98,14 @@ def find_folder(root: Path, name: str) -> tuple[Path | None, Path | None]:
     return folder, None
 
 
-def find_post_folder(
-    root: Path, names: Iterable[str], listed: Container[str] | None = None
-) -> tuple[Path | None, tuple[Problem, ...]]:
+def find_post_folder(root: Path, names: Iterable[str]) -> tuple[Path | None, tuple[Problem, ...]]:
     """The first of ``root/<name>`` that is a real folder, or the problems of
-    the linked ones (a linked ``root`` refuses them all).  ``listed``: the
-    names in ``root`` casefolded, when known: a name not among them is not
-    looked up (a site of thousands of posts has few comment folders)."""
+    the linked ones (a linked ``root`` refuses them all)."""
     if is_link(root):
         why = "is a symbolic link; comment files are only read from a real folder inside PATH"
         return None, (Problem(printable_name(display_path(root)), f"{why}, so none was read"),)
     refused = []
     for name in dict.fromkeys(names):
-        if listed is not None and name.replace("\\", "/").split("/")[0].casefold() not in listed:
-            continue
         folder, link = find_folder(root, name)
         if folder is not None:
             return folder, ()
