@@ -128,18 +128,28 @@ def link_or_create(path: Path, source: Path, data: bytes) -> None:
     the link fails its checksum next build and is rendered again.
     Exclusive as :func:`create_file`: FileExistsError when ``path`` exists.
     """
+    if not try_link(path, source):
+        create_file(path, data)
+
+
+def try_link(path: Path, source: Path) -> bool:
+    """Create ``path`` as a hard link to ``source``, making its folder when
+    missing; False when it cannot be (``path`` exists, ``source`` is gone,
+    another file system, links not allowed)."""
     try:
         os.link(source, path)
-        return
-    except FileExistsError:
-        raise
+        return True
     except FileNotFoundError:
-        if not path.parent.is_dir():
+        if path.parent.is_dir():
+            return False  # the source is gone
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return link_or_create(path, source, data)
+            os.link(source, path)
+            return True
+        except OSError:
+            return False
     except OSError:
-        pass  # another file system, or links not allowed: a copy then
-    create_file(path, data)
+        return False
 
 
 def write_checked(path: Path, data: bytes) -> None:

@@ -374,12 +374,6 @@ class ThreadCache:
             return None
         return self._file(key, token, f".{_short(render_key)}.html")
 
-    def rendered(self, key: str, render_key: str) -> str | None:
-        """The post's thread rendered for ``render_key`` by an earlier page
-        or build; None when there is none, or it is damaged (told)."""
-        path = self.rendered_file(key, render_key)
-        return read_rendered(path) if path is not None else None
-
     def remember_render(self, key: str, render_key: str, html: str) -> None:
         token = self.token(key)
         if not token or not self.persist:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .atomic import atomic_write, link_or_create, write_checked
+from .atomic import atomic_write, link_or_create, try_link, write_checked
 from .i18n import fingerprint, gettext_for
 from .model import ANSWERABLE_KINDS, Item, Problem, Thread, anchor
 
@@ -219,22 +219,6 @@ def _as_kept(copy: Path, stamp: tuple[str, int, str, int], saved: int) -> bool:
     return stamp[3] < saved and (found.st_size, found.st_mtime_ns) == (stamp[1], stamp[3])
 
 
-def _link(target: Path, copy: Path) -> bool:
-    """Put back a missing feed as a link to its copy; False when it cannot
-    be (another file system, links not allowed, the target appeared)."""
-    try:
-        os.link(copy, target)
-    except FileNotFoundError:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(copy, target)
-        except OSError:
-            return False
-    except OSError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class Feeds:
     """Where the feeds go; both None: no feeds."""
@@ -315,7 +299,7 @@ class _Stamps:
             copy = self._copy(path)
             if copy is None:
                 return False
-            if missing and _as_kept(copy, old, self.saved) and _link(target, copy):
+            if missing and _as_kept(copy, old, self.saved) and try_link(target, copy):
                 self.new[path] = old
                 return True
             try:

@@ -1,11 +1,12 @@
 """Reading cached rendered threads ahead of Pelican's writing of pages.
 
 A page whose thread did not change reuses the thread's HTML from the build
-cache (:meth:`ThreadCache.rendered`): a file of tens of kB, read and checked
-against its SHA-256, about 150 µs a page, the largest part of what the
-plugin costs a warm build.  Reading a file and hashing it release the GIL,
-so a thread does both for the next pages, in the order Pelican writes them,
-while Pelican renders the current one on the other core.
+cache (:meth:`ThreadCache.rendered_file`, :func:`cache.read_rendered`): a
+file of tens of kB, read and checked against its SHA-256, about 150 µs a
+page, the largest part of what the plugin costs a warm build.  Reading a
+file and hashing it release the GIL, so a thread does both for the next
+pages, in the order Pelican writes them, while Pelican renders the current
+one on the other core.
 
 A page takes its thread's text when it comes to it, or reads the file itself
 when the thread has not got there yet or the page was not foreseen: the
