@@ -122,34 +122,6 @@ def article_lists(generator: Any, drafts: bool = False) -> Iterator[tuple[Any, b
                 yield article, False
 
 
-#: An ArticlesGenerator's lists, and a PagesGenerator's, in the order
-#: Pelican writes their pages (generate_articles then generate_drafts;
-#: PagesGenerator.generate_output).
-_ARTICLES_WRITTEN = (
-    "translations",
-    "articles",
-    "hidden_translations",
-    "hidden_articles",
-    "drafts_translations",
-    "drafts",
-)
-_PAGES_WRITTEN = (
-    "translations",
-    "pages",
-    "hidden_translations",
-    "hidden_pages",
-    "draft_translations",
-    "draft_pages",
-)
-
-
-def writing_order(generator: Any) -> Iterator[Any]:
-    """The generator's articles (or pages) in the order Pelican writes them."""
-    names = _ARTICLES_WRITTEN if hasattr(generator, "articles") else _PAGES_WRITTEN
-    for name in names:
-        yield from getattr(generator, name, ()) or ()
-
-
 def view(article: Any, siteurl: str, archive: Archive, post: Post | None = None) -> ArticleView:
     """What a network may read of ``article`` (see :class:`ArticleView`);
     ``post``: its :func:`post_of`, when already made (its URL is reused)."""

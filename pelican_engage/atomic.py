@@ -161,3 +161,26 @@ def write_checked(path: Path, data: bytes) -> None:
         create_file(path, data)
     except FileExistsError:
         atomic_write(path, data, sync=False)
+
+
+def read_whole(path: Path) -> tuple[bytes, os.stat_result]:
+    """A file's bytes and its stat, in four system calls (``open``,
+    ``fstat``, ``read``, ``close``): a warm build reads thousands.
+    Raises OSError."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        found = os.fstat(fd)
+        chunks = [os.read(fd, found.st_size + 1)]
+        while chunks[-1] and sum(map(len, chunks)) <= found.st_size:  # a short read
+            chunks.append(os.read(fd, 1 << 20))
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks), found
+
+
+def unchanged(found: os.stat_result, size: int, mtime_ns: int, saved_ns: int) -> bool:
+    """Is a file as it was recorded, by its size and modification time (ns),
+    which git also trusts for its index?  As git does, a file modified in
+    the clock tick the record was saved in (``saved_ns``) is not trusted:
+    an edit then would leave its time unchanged."""
+    return mtime_ns < saved_ns and (found.st_size, found.st_mtime_ns) == (size, mtime_ns)

@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from .archive_files import file_name
-from .atomic import atomic_write, write_checked
+from .atomic import atomic_write, read_whole, write_checked
 from .conversation import Engagement
+from .filestamps import Stamps
 from .model import Problem
 
 logger = logging.getLogger(__name__)
@@ -229,6 +230,31 @@ def _unsealed(data: bytes) -> memoryview | None:
     return payload
 
 
+def _read_index(path: Path, salt: str) -> tuple[dict[str, tuple[Any, str, Summary]], Stamps]:
+    """The posts and the rendered files' stamps of the index at ``path``,
+    when made with ``salt``; none when missing, damaged (told) or another's."""
+    # Unpickling makes many small objects; the cyclic garbage collector
+    # would run over them for nothing (they hold no cycles).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        sealed, found = read_whole(path)
+        payload = _unsealed(sealed)
+        data = pickle.loads(payload) if payload is not None else None
+        if isinstance(data, dict) and data.get("salt") == salt:
+            return data["posts"], Stamps(data.get("stamps"), found.st_mtime_ns)
+        if payload is None:
+            logger.info("engage: the build cache %s is damaged; threads are rebuilt", path)
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # another version's, or damaged: build afresh
+        logger.info("engage: the build cache %s cannot be used (%s); rebuilt", path, exc)
+    finally:
+        if enabled:
+            gc.enable()
+    return {}, Stamps()
+
+
 class ThreadCache:
     """Per-post results of earlier builds, valid while ``salt`` is unchanged.
 
@@ -245,7 +271,6 @@ class ThreadCache:
         self.salt = hashlib.sha256(f"{_FORMAT}:{salt}".encode()).hexdigest()
         self.persist = persist
         #: Post key -> (fingerprint, token of its files, summary).
-        self._old: dict[str, tuple[Any, str, Summary]] = {}
         self._new: dict[str, tuple[Any, str, Summary]] = {}
         self.hits = 0
         #: Threads read from their files, and rebuilt because a file was damaged.
@@ -253,25 +278,8 @@ class ThreadCache:
         self.damaged = 0
         self._changed = False
         _RECENT.clear()
-        # Unpickling makes many small objects; the cyclic garbage collector
-        # would run over them for nothing (they hold no cycles).
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            payload = _unsealed(self.path.read_bytes())
-            data = pickle.loads(payload) if payload is not None else None
-            if isinstance(data, dict) and data.get("salt") == self.salt:
-                self._old = data["posts"]
-            elif payload is None:
-                logger.info("engage: the build cache %s is damaged; threads are rebuilt", self.path)
-        except FileNotFoundError:
-            pass
-        except Exception as exc:  # another version's, or damaged: build afresh
-            logger.info("engage: the build cache %s cannot be used (%s); rebuilt", self.path, exc)
-            self._old = {}
-        finally:
-            if enabled:
-                gc.enable()
+        #: The last build's posts (as ``_new``), the rendered files known whole.
+        self._old, self.stamps = _read_index(self.path, self.salt)
 
     def _file(self, key: str, token: str, suffix: str) -> Path:
         return self.folder / f"{file_name(key)[:-5]}.{token}{suffix}"
@@ -381,15 +389,40 @@ class ThreadCache:
         path = self._file(key, token, f".{_short(render_key)}.html")
         with contextlib.suppress(OSError):
             write_checked(path, _sealed(html.encode("utf-8")))
+            self.stamps.record(path.name, os.stat(path))
+
+    def read_rendered(self, path: Path) -> str | None:
+        """A rendered thread's text (:meth:`rendered_file`); None when missing
+        or damaged (told).  Safe in any thread.
+
+        A file with the stamp recorded when it was written or last checked
+        (:mod:`filestamps`) is used without checking its SHA-256; any other
+        is checked, and recorded when whole.
+        """
+        try:
+            data, found = read_whole(path)
+        except OSError:
+            return None
+        trusted = data[64:65] == b"\n" and self.stamps.trusted(path.name, found)
+        payload = memoryview(data)[65:] if trusted else _unsealed(data)
+        if payload is None:
+            self.stamps.forget(path.name)
+            logger.info("engage: the rendered thread %s is damaged; rendered again", path)
+            return None
+        if not trusted:
+            self.stamps.record(path.name, found)
+        return str(payload, "utf-8", "replace")
 
     def save(self) -> None:
         """Keep this build's posts only: files of removed posts and of
         earlier versions of changed ones are deleted."""
         if not self.persist:
             return
-        if not self._changed and self._new.keys() == self._old.keys():
+        if not (self._changed or self.stamps.recorded) and self._new.keys() == self._old.keys():
             return
-        data = {"salt": self.salt, "posts": self._new}
+        current = {f"{file_name(k)[:-5]}.{token}" for k, (_f, token, _s) in self._new.items()}
+        stamps = self.stamps.kept(lambda name: _post_file(name) in current)
+        data = {"salt": self.salt, "posts": self._new, "stamps": stamps}
         try:
             payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
             atomic_write(self.path, _sealed(payload))
@@ -397,36 +430,28 @@ class ThreadCache:
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             logger.debug("engage: could not write %s: %s", self.path, exc)
             return
-        self._remove_unused()
+        self._remove_unused(current)
 
-    def _remove_unused(self) -> None:
-        current = {f"{file_name(k)[:-5]}.{token}" for k, (_f, token, _s) in self._new.items()}
+    def _remove_unused(self, current: set[str]) -> None:
         try:
             with os.scandir(self.folder) as entries:
                 for entry in entries:
-                    name = _POST_FILE.match(entry.name)
-                    if name and name[1] not in current:
+                    name = _post_file(entry.name)
+                    if name and name not in current:
                         with contextlib.suppress(OSError):
                             os.unlink(entry.path)
         except OSError:
             pass
 
 
-def read_rendered(path: Path) -> str | None:
-    """A rendered thread's text (:meth:`ThreadCache.rendered_file`); None
-    when missing or damaged (told).  Safe in any thread."""
-    try:
-        payload = _unsealed(path.read_bytes())
-    except OSError:
-        return None
-    if payload is None:
-        logger.info("engage: the rendered thread %s is damaged; rendered again", path)
-        return None
-    return str(payload, "utf-8", "replace")
-
-
 #: A post's files: "<name>.<token>.pickle", "<name>.<token>.<render key>.html".
 _POST_FILE = re.compile(r"^([^.].*\.[0-9a-f]{16})\.(?:pickle|[0-9a-f]{16}\.html)$")
+
+
+def _post_file(name: str) -> str:
+    """The post-and-token part of a post's file name; "" for other files."""
+    match = _POST_FILE.match(name)
+    return match[1] if match else ""
 
 
 def _short(text: str) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .atomic import atomic_write, link_or_create, try_link, write_checked
+from .atomic import atomic_write, link_or_create, try_link, unchanged, write_checked
 from .i18n import fingerprint, gettext_for
 from .model import ANSWERABLE_KINDS, Item, Problem, Thread, anchor
 
@@ -205,18 +205,15 @@ def _restore(target: Path, copy: Path, data: bytes) -> None:
 
 
 def _as_kept(copy: Path, stamp: tuple[str, int, str, int], saved: int) -> bool:
-    """Is the copy as it was written: its size and modification time as
-    recorded, which git also trusts for its index?  Reading and hashing every
-    copy on each warm build into an emptied output cost more than linking
-    them; a copy changed since (through the output's link too) is read and
-    checked.  As git does, a copy modified in the clock tick the stamps were
-    saved in (``saved``, ns) is checked anyway: an edit then would leave its
-    time unchanged."""
+    """Is the copy as it was written (:func:`atomic.unchanged`, ``saved``:
+    when the stamps were saved, ns)?  Reading and hashing every copy on each
+    warm build into an emptied output cost more than linking them; a copy
+    changed since (through the output's link too) is read and checked."""
     try:
         found = copy.stat()
     except OSError:
         return False
-    return stamp[3] < saved and (found.st_size, found.st_mtime_ns) == (stamp[1], stamp[3])
+    return unchanged(found, stamp[1], stamp[3], saved)
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,11 @@ from . import (
     pages,
     pcs_compat,
     prebuild,
-    readahead,
     render,
     workers,
 )
 from .articles import shared_key_problem
-from .cache import LazyEngagement, read_rendered
+from .cache import LazyEngagement
 from .engine import After, Engine, article_lists, engage_all, is_opted_out
 from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
 
@@ -69,8 +68,6 @@ class _Build:
     #: The comment feeds and the author's page, written beside Pelican's
     #: writing (another process, when workers are allowed): their problems.
     writing: workers.Background[consumers.Written] | None = None
-    #: The cached threads the pages reuse, read ahead of Pelican's writing.
-    ahead: readahead.ReadAhead | None = None
 
 
 _builds: dict[str, _Build] = {}
@@ -145,8 +142,6 @@ def on_article_generator_init(generator: Any) -> None:
             last.early.finish()
         if last.writing is not None:
             last.writing.cancel()
-        if last.ahead is not None:
-            last.ahead.stop()
     try:
         engine: Engine | None = Engine(load(generator.settings), generator.settings)
     except SettingsError as exc:
@@ -229,10 +224,6 @@ def on_page_generator_finalized(generator: Any) -> None:
     if build.writing is None:
         processes = workers.workers_for(build.engine.settings.workers)
         build.writing = consumers.start(build.engine, build.articles, processes)
-    # After any fork: a process forked beside a thread may inherit its locks.
-    if build.ahead is None and _renders_ahead(build):
-        generators = (build.articles, generator)
-        build.ahead = readahead.start(build.engine, generators, _stamp(build))
 
 
 def _stamp(build: _Build) -> str:
@@ -401,12 +392,7 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
     key = article.engage.key
     render_key = render.render_key(context, _stamp(build))
     path = engine.threads.rendered_file(key, render_key)
-    if path is None:
-        html = None
-    elif build.ahead is not None:
-        html = build.ahead.take(path, read_rendered)
-    else:
-        html = read_rendered(path)
+    html = engine.threads.read_rendered(path) if path is not None else None
     if html is None:
         build.rendered += 1
         html = render.render_thread(build.env, context)
@@ -434,8 +420,6 @@ def on_finalized(pelican: Any) -> None:
     if build is None or build.engine is None:
         return
     engine = build.engine
-    if build.ahead is not None:
-        build.ahead.stop()
     for problem in engine.unused_comment_folders():
         engine.report(problem)
     if build.writing is None:  # no page generator ran

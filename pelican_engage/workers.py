@@ -151,6 +151,8 @@ class Built:
     #: Counters of the work done: comment files parsed, archive files read,
     #: cached threads read, damaged ones found.
     counters: tuple[int, int, int, int]
+    #: The rendered files it wrote: (name, size, mtime ns), see filestamps.Stamps.
+    stamps: tuple[tuple[str, int, int], ...] = ()
 
 
 class _Job:
@@ -192,6 +194,7 @@ def done_since(engine: Engine, before: tuple[int, int, int, int]) -> tuple[int, 
 def build_one(engine: Engine, plan: Plan, after: After | None) -> Built:
     """In a worker: build ``plan`` (and run ``after``), for the parent."""
     before, prepared = counters(engine), engine.prepared
+    recorded = len(engine.threads.stamps.recorded)
     _COLLECT.records.clear()
     result = engine.build(plan, after)
     # Nothing is read again here: the parent reads it from the cache.
@@ -203,6 +206,7 @@ def build_one(engine: Engine, plan: Plan, after: After | None) -> Built:
         engine.prepared > prepared,
         tuple(_COLLECT.records),
         done_since(engine, before),
+        tuple(engine.threads.stamps.recorded[recorded:]),
     )
 
 
@@ -334,6 +338,7 @@ def adopt(engine: Engine, plan: Plan, built: Built) -> LazyEngagement:
     add_counters(engine, built.counters)
     engine.prepared += built.prepared
     engine.threads.adopt(plan.post.key, plan.fingerprint, built.token, built.summary)
+    engine.threads.stamps.adopt(built.stamps)
     load = _loader(engine, plan.post, plan.scan, plan.fingerprint, built.token)
     if built.kept is not None:
         return LazyEngagement(built.summary, load, built.kept, keep=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import pickle
 import shutil
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -154,7 +156,13 @@ def test_a_damaged_thread_file_is_rebuilt_not_trusted(
     assert engage_warnings() == []  # a cache is the user's to lose: INFO, not a warning
 
 
-@pytest.mark.parametrize("damage", [_truncate, _garbage])
+def _same_size_edit(path: Path, _site: Site) -> None:
+    # Its size kept: its modification time tells.
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"Reply 1", b"Reply X"))
+
+
+@pytest.mark.parametrize("damage", [_truncate, _garbage, _same_size_edit])
 def test_a_damaged_rendered_thread_is_rendered_again(
     site: Site, caplog: pytest.LogCaptureFixture, damage: Callable[[Path, Site], None]
 ) -> None:
@@ -243,3 +251,85 @@ def test_a_build_does_not_hold_every_thread_at_once(
     finally:
         signals.article_generator_finalized.disconnect(keep)
     assert alive == [0, 0]
+
+
+def _index(site: Site) -> Path:
+    (index,) = (site.root / "cache" / "engage").glob("threads-*/index.pickle")
+    return index
+
+
+def _saved_later(site: Site, seconds: float = 1.0) -> None:
+    """As if the index had been saved ``seconds`` after the files it stamps:
+    a fast test writes both in one clock tick, where nothing is trusted."""
+    index = _index(site)
+    stat = index.stat()
+    os.utime(index, ns=(stat.st_atime_ns, stat.st_mtime_ns + int(seconds * 1e9)))
+
+
+def test_a_rendered_thread_is_trusted_by_its_size_and_time_as_git_does(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rendered thread is used without its SHA-256 while its size and
+    modification time are those recorded; edited in place with its time put
+    back by hand, it is trusted (git trusts its index so); edited in the
+    clock tick the index was saved in (git's "racy" case), it is checked."""
+    _site(site)
+    _build(site, caplog)
+    cold = _output(site)
+    _saved_later(site)
+    (html,) = _post_files(site, "alpha", ".html")
+    before = html.stat()
+    _same_size_edit(html, site)
+    os.utime(html, ns=(before.st_atime_ns, before.st_mtime_ns))
+    shutil.rmtree(site.output)
+    assert "0 thread(s) rendered" in _build(site, caplog)
+    assert "Reply X to alpha" in (site.output / "alpha.html").read_text()
+
+    # The index saved in the tick the file was last changed in: checked.
+    index = _index(site)
+    os.utime(index, ns=(index.stat().st_atime_ns, before.st_mtime_ns))
+    shutil.rmtree(site.output)
+    assert "1 thread(s) rendered" in _build(site, caplog)
+    assert _output(site) == cold
+
+
+def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the rendered threads whose SHA-256 is checked from now on."""
+    checked: list[int] = []
+    unsealed = cache._unsealed
+
+    def counting(data: bytes) -> memoryview | None:
+        if bytes(data[65:80]).lstrip().startswith(b"<"):  # a rendered thread's HTML
+            checked.append(len(data))
+        return unsealed(data)
+
+    monkeypatch.setattr(cache, "_unsealed", counting)
+    return checked
+
+
+def test_a_warm_build_checks_no_rendered_thread_it_recorded(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every rendered file written is stamped in the index, so the next build
+    reads each without hashing it; one checked once is stamped too."""
+    checked = _count_checks(monkeypatch)
+    _site(site)
+    _build(site, caplog)
+    assert checked == []  # written, and read back, in one build: recorded
+    _saved_later(site)
+    shutil.rmtree(site.output)
+    assert "0 thread(s) rendered" in _build(site, caplog)
+    assert checked == []
+
+    # A build of older code left no stamps: checked once, then trusted.
+    index = _index(site)
+    data = pickle.loads(cache._unsealed(index.read_bytes()))  # type: ignore[arg-type]
+    del data["stamps"]
+    index.write_bytes(cache._sealed(pickle.dumps(data)))
+    shutil.rmtree(site.output)
+    _build(site, caplog)
+    assert len(checked) == 3
+    _saved_later(site)
+    shutil.rmtree(site.output)
+    _build(site, caplog)
+    assert len(checked) == 3

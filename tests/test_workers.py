@@ -19,7 +19,7 @@ import pytest
 from pelican_engage import engine, pages, workers
 
 from .conftest import Site
-from .test_build_cache import _build, _output, _reply
+from .test_build_cache import _build, _count_checks, _output, _reply, _saved_later
 
 POSTS = [f"post-{n}" for n in range(6)]
 PARENT = str(os.getpid())
@@ -107,7 +107,10 @@ def test_workers_build_the_same_site_as_one_process(
     report = _report(site)
     log.unlink()
 
+    checked = _count_checks(monkeypatch)
     together = _cold(site, caplog, ENGAGE_WORKERS=2)
+    # What the workers rendered came with its stamps: used unchecked.
+    assert checked == []
     assert sorted(_built(log)) == POSTS
     # Shared between this process and a forked worker.
     assert len(set(_built(log).values())) == 2 and PARENT in _built(log).values()
@@ -124,11 +127,13 @@ def test_workers_build_the_same_site_as_one_process(
     assert "6 thread(s) rendered" in together
 
     # Their cache serves the next build as the parent's own would.
+    _saved_later(site)
     shutil.rmtree(site.output)
     assert "6 thread(s) reused, 0 archive file(s) read, 0 thread(s) rendered" in _build(
         site, caplog, ENGAGE_COMMENT_FEED="feeds/{slug}.atom.xml", ENGAGE_WORKERS=2
     )
     assert _output(site) == one
+    assert checked == []
 
 
 def test_a_workers_log_is_told_by_the_parent_once(
