@@ -33,13 +33,20 @@ class Written:
     pid: int
 
 
+#: A warm build's feeds are put back in their own process from this many
+#: posts on: linking a feed's kept copy costs ~70 µs, starting a process ~20 ms.
+MIN_FEEDS = 500
+
+
 def start(engine: Engine, articles: Any, processes: int) -> workers.Background[Written]:
     """Start writing the feeds of the ``articles`` generator's posts and, when
     due, the author's page; in another process when there are threads to
-    read (a small site's, or a warm build's feeds put back as they were,
-    take less than starting one)."""
+    read, or many feeds to put back (a small site's take less than starting
+    one)."""
     due, rebuilt = author_page.is_due(engine), engine.posts - engine.threads.hits
-    if engine.posts < workers.MIN_POSTS or (not due and rebuilt < workers.MIN_POSTS):
+    feeds = engine.settings.comment_feed or engine.settings.comment_feed_all
+    warm = not due and rebuilt < workers.MIN_POSTS
+    if engine.posts < workers.MIN_POSTS or (warm and (not feeds or engine.posts < MIN_FEEDS)):
         processes = 1
     lang = str(engine.pelican_settings.get("DEFAULT_LANG") or "en")
     return workers.Background(lambda: _write(engine, articles, lang, due), processes)

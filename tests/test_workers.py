@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pelican_engage import engine, pages, workers
+from pelican_engage import consumers, engine, pages, workers
 
 from .conftest import Site
 from .test_build_cache import _build, _count_checks, _output, _reply, _saved_later
@@ -215,12 +215,23 @@ def test_the_feeds_and_the_authors_page_are_written_by_another_process(
     log.unlink()
     _cold(site, caplog, ENGAGE_WORKERS=1)
     assert set(_built(log).values()) == {PARENT}
-    # A warm build's feeds, put back as they were, are not worth a process.
+    # A warm build's feeds, put back as they were, are worth a process only
+    # on a large site.
     log.unlink()
     shutil.rmtree(site.output)
     _build(site, caplog, ENGAGE_COMMENT_FEED="feeds/{slug}.atom.xml", ENGAGE_WORKERS=2)
     assert _built(log) == {"write_for": PARENT}
     assert (site.output / "feeds" / "post-1.atom.xml").is_file()
+    monkeypatch.setattr(consumers, "MIN_FEEDS", len(POSTS))
+    log.unlink()
+    shutil.rmtree(site.output)
+    _build(site, caplog, ENGAGE_COMMENT_FEED="feeds/{slug}.atom.xml", ENGAGE_WORKERS=2)
+    assert set(_built(log)) == {"write_for"} and PARENT not in _built(log).values()
+    assert (site.output / "feeds" / "post-1.atom.xml").is_file()
+    # Without feeds, nothing is worth one.
+    log.unlink()
+    _build(site, caplog, ENGAGE_COMMENT_FEED=None, ENGAGE_COMMENT_FEED_ALL=None, ENGAGE_WORKERS=2)
+    assert _built(log) == {"write_for": PARENT}
 
 
 def test_a_background_task_that_fails_or_dies_is_run_by_the_parent(
