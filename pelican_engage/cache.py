@@ -393,7 +393,7 @@ class ThreadCache:
 
     def read_rendered(self, path: Path) -> str | None:
         """A rendered thread's text (:meth:`rendered_file`); None when missing
-        or damaged (told).  Safe in any thread.
+        or damaged (told).
 
         A file with the stamp recorded when it was written or last checked
         (:mod:`filestamps`) is used without checking its SHA-256; any other
