@@ -171,7 +171,7 @@ def read_whole(path: Path) -> tuple[bytes, os.stat_result]:
     try:
         found = os.fstat(fd)
         chunks = [os.read(fd, found.st_size + 1)]
-        while chunks[-1] and sum(map(len, chunks)) <= found.st_size:  # a short read
+        while chunks[-1] and sum(map(len, chunks)) < found.st_size:  # a short read
             chunks.append(os.read(fd, 1 << 20))
     finally:
         os.close(fd)

@@ -34,7 +34,8 @@ class Written:
 
 
 #: A warm build's feeds are put back in their own process from this many
-#: posts on: linking a feed's kept copy costs ~70 µs, starting a process ~20 ms.
+#: articles' feeds on: linking a feed's kept copy costs ~70 µs, starting a
+#: process ~20 ms.
 MIN_FEEDS = 500
 
 
@@ -44,9 +45,10 @@ def start(engine: Engine, articles: Any, processes: int) -> workers.Background[W
     read, or many feeds to put back (a small site's take less than starting
     one)."""
     due, rebuilt = author_page.is_due(engine), engine.posts - engine.threads.hits
-    feeds = engine.settings.comment_feed or engine.settings.comment_feed_all
     warm = not due and rebuilt < workers.MIN_POSTS
-    if engine.posts < workers.MIN_POSTS or (warm and (not feeds or engine.posts < MIN_FEEDS)):
+    # The posts' own feeds (the site's is one): the articles listed have them.
+    feeds = len(getattr(articles, "articles", ())) if engine.settings.comment_feed else 0
+    if engine.posts < workers.MIN_POSTS or (warm and feeds < MIN_FEEDS):
         processes = 1
     lang = str(engine.pelican_settings.get("DEFAULT_LANG") or "en")
     return workers.Background(lambda: _write(engine, articles, lang, due), processes)

@@ -8,6 +8,9 @@ written, or when its SHA-256 was just checked; while the file still has that
 stamp it is taken as it is.  As in git, a stamp recorded in the clock tick
 the record itself was saved in proves nothing (a file changed in that tick
 keeps its time), so such a file is checked again (:func:`atomic.unchanged`).
+What a stamp cannot tell, git cannot either: an edit with the old time put
+back by hand, bit rot, or a power cut on a file system that journals
+metadata but not data (the README's "The archive and the cache").
 """
 
 from __future__ import annotations
@@ -60,5 +63,11 @@ class Stamps:
         return unchanged(found, *stamp, self._saved_ns)
 
     def kept(self, wanted: Callable[[str], bool]) -> dict[str, Stamp]:
-        """The stamps of the files ``wanted`` keeps (by name), to save."""
-        return {name: stamp for name, stamp in self._stamps.items() if wanted(name)}
+        """The stamps of the files ``wanted`` keeps (by name), to save.  A
+        racy stamp not checked since is left out: saved again, in a later
+        tick, it would pass for a sound one."""
+        return {
+            name: stamp
+            for name, stamp in self._stamps.items()
+            if wanted(name) and (name in self._fresh or stamp[1] < self._saved_ns)
+        }

@@ -228,10 +228,11 @@ def test_the_feeds_and_the_authors_page_are_written_by_another_process(
     _build(site, caplog, ENGAGE_COMMENT_FEED="feeds/{slug}.atom.xml", ENGAGE_WORKERS=2)
     assert set(_built(log)) == {"write_for"} and PARENT not in _built(log).values()
     assert (site.output / "feeds" / "post-1.atom.xml").is_file()
-    # Without feeds, nothing is worth one.
+    # Without the posts' feeds (the site's alone is one), nothing is worth one.
     log.unlink()
-    _build(site, caplog, ENGAGE_COMMENT_FEED=None, ENGAGE_COMMENT_FEED_ALL=None, ENGAGE_WORKERS=2)
+    _build(site, caplog, ENGAGE_COMMENT_FEED=None, ENGAGE_WORKERS=2)
     assert _built(log) == {"write_for": PARENT}
+    assert (site.output / "feeds" / "comments.all.atom.xml").is_file()
 
 
 def test_a_background_task_that_fails_or_dies_is_run_by_the_parent(
