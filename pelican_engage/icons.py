@@ -67,34 +67,71 @@ def _same(message: str, **variables: Any) -> str:
     return message % variables if variables else message
 
 
-def mark(item: Any, translate: Any = _same) -> Markup:
+def mark(item: Any, translate: Any = _same, drawn: set[str] | None = None) -> Markup:
     """``<span class="engage-source-mark">``: the icon and its label.
 
     The label is in the page as text (visually hidden), so it is read out,
     found by search and translated like any other string; the icon's
     ``title`` shows it on hover.  An unknown source gets the label alone.
     ``translate(message, **variables)`` puts the words in the page's language.
+
+    ``drawn``: the sources whose drawing this page already holds.  The first
+    mark of a source on a page then defines the drawing once, as an SVG
+    ``<symbol>`` (id ``engage-icon-<source>``), and the later ones point at
+    it with ``<use>``: a 25-reply thread is about a third smaller than with
+    the path in every mark.  Without ``drawn`` (the template global
+    ``engage_source_mark``) every mark carries its own path.
     """
     source = source_of(item)
     label_text = translate(LABELS.get(source, source))
-    return Markup(_html(source, label_text, translate("on %(network)s", network=label_text)))
+    text = translate("on %(network)s", network=label_text)
+    if drawn is None:
+        return Markup(_html(source, label_text, text, _icon(source)))
+    if source in drawn:
+        return Markup(_html(source, label_text, text, _used(source)))
+    drawn.add(source)
+    return Markup(_html(source, label_text, text, _symbol(source)))
+
+
+_SVG = '<svg class="engage-icon" aria-hidden="true" focusable="false" width="16" height="16"'
+
+
+def _icon(source: str) -> str:
+    """The drawing in the mark itself."""
+    path = _PATHS.get(source)
+    if not path:
+        return ""
+    return str(
+        Markup(_SVG + ' viewBox="0 0 16 16"><path fill="currentColor" d="{}"/></svg>').format(path)
+    )
+
+
+def _symbol(source: str) -> str:
+    """The drawing defined for the page, and shown here (see :func:`mark`)."""
+    path = _PATHS.get(source)
+    if not path:
+        return ""
+    return str(
+        Markup(
+            _SVG + '><symbol id="engage-icon-{0}" viewBox="0 0 16 16"><path fill="currentColor" '
+            'd="{1}"/></symbol><use href="#engage-icon-{0}"/></svg>'
+        ).format(source, path)
+    )
+
+
+def _used(source: str) -> str:
+    """The page's drawing again (see :func:`mark`)."""
+    if source not in _PATHS:
+        return ""
+    return str(Markup(_SVG + '><use href="#engage-icon-{}"/></svg>').format(source))
 
 
 @functools.lru_cache(maxsize=256)
-def _html(source: str, name: str, text: str) -> str:
+def _html(source: str, name: str, text: str, icon: str) -> str:
     """The mark's markup; a thread repeats a handful of these thousands of times."""
-    path = _PATHS.get(source)
-    icon = (
-        Markup(
-            '<svg class="engage-icon" aria-hidden="true" focusable="false" width="16" '
-            'height="16" viewBox="0 0 16 16"><path fill="currentColor" d="{}"/></svg>'
-        ).format(path)
-        if path
-        else Markup("")
-    )
     return str(
         Markup(
             '<span class="engage-source-mark engage-source-mark-{}" title="{}">{}'
             '<span class="engage-visually-hidden">{}</span></span>'
-        ).format(source, name, icon, text)
+        ).format(source, name, Markup(icon), text)
     )

@@ -89,6 +89,7 @@ class PageParts:
         self.discussions: Mapping[str, str] = context.get("engage_discussions", DISCUSSION_NAMES)
         self._words: dict[str, str] = {}
         self._marks: dict[str, str] = {}
+        self._drawn: set[str] = set()
         self._reply_on: dict[str, str] = {}
 
     def _(self, message: str) -> str:
@@ -123,11 +124,14 @@ class PageParts:
         return f'<span class="engage-permalink">{stamp}</span>'
 
     def _mark(self, it: Any) -> str:
-        """The source mark, once per source and page."""
+        """The source mark, made once per source and page.  The first one
+        defines the drawing and the later ones point at it (see :func:`icons.mark`)."""
         source = icons.source_of(it)
         mark = self._marks.get(source)
         if mark is None:
-            mark = self._marks[source] = " " + str(icons.mark(it, self.translate))
+            first = " " + str(icons.mark(it, self.translate, self._drawn))
+            self._marks[source] = " " + str(icons.mark(it, self.translate, self._drawn))
+            return first
         return mark
 
     def _actions(self, node: Any, post: Any, out: list[str]) -> None:

@@ -273,3 +273,35 @@ def test_a_deep_thread_fits_a_360_pixel_screen(
     assert layout["right"] <= layout["view"], layout
     # ...and the deepest reply keeps most of the thread's width to read in.
     assert layout["deepest"] >= 0.6 * layout["threadWidth"], layout
+
+
+def test_every_source_mark_is_drawn(browser: Pipe, pages: dict[str, Path]) -> None:
+    """Each source's drawing is defined once (an SVG symbol in its first mark)
+    and used again by the later marks: Chromium draws every one of them."""
+    page = open_page(browser, pages["simple"])
+    try:
+        marks = page.evaluate(
+            """(() => {
+              const box = use => { const b = use.getBBox(); return [b.width, b.height]; };
+              const marks = Array.from(document.querySelectorAll('.engage-source-mark svg'));
+              // The control: a use whose drawing is not in the page draws nothing.
+              const lost = document.createElementNS('http://www.w3.org/2000/svg', 'use');
+              lost.setAttribute('href', '#engage-icon-nowhere');
+              marks[0].appendChild(lost);
+              const control = box(lost);
+              lost.remove();
+              return {
+                control,
+                drawn: marks.map(svg => [svg.querySelector('use').getAttribute('href'),
+                                         box(svg.querySelector('use')),
+                                         svg.getBoundingClientRect().width]),
+              };
+            })()"""
+        )
+    finally:
+        page.close()
+    assert marks["control"] == [0, 0]
+    drawn = marks["drawn"]
+    assert len(drawn) > 9 and len({href for href, _, _ in drawn}) >= 2, drawn
+    undrawn = [(href, box) for href, box, width in drawn if min(box) < 8 or width < 8]
+    assert undrawn == []

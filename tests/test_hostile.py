@@ -60,7 +60,7 @@ COMMENTER_EMAILS = ("alice.private@mail.example", "Marin.Private@Blog.Example")
 #: Markup the thread template itself writes around the comments.
 TEMPLATE_TAGS = {"section", "link", "h2", "ol", "li", "div", "header", "span", "a", "time", "p"}
 #: The template's own drawings (source marks, initials) and its JSON-LD data.
-OWN_TAGS = {"svg", "path", "rect", "text", "script"}
+OWN_TAGS = {"svg", "path", "rect", "text", "symbol", "use", "script"}
 
 
 def _own(element: Tag) -> bool:
@@ -193,6 +193,10 @@ def test_thread_holds_only_template_and_allowed_markup(section: Tag) -> None:
     allowed = TEMPLATE_TAGS | ALLOWED_TAGS | OWN_TAGS
     assert used <= allowed, used - allowed
     assert all(_own(e) for e in section.find_all(["svg", "script"]))
+    # A source mark's drawing is defined once and used again, only in our svg.
+    for element in section.find_all(["symbol", "use"]):
+        assert _own(element.find_parent("svg")), element
+    assert all(use["href"].startswith("#engage-icon-") for use in section.find_all("use"))
     assert section.find_all(style=True) == []
 
 

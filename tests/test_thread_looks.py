@@ -75,11 +75,15 @@ def test_every_item_says_where_it_came_from_with_an_icon_and_a_label(site: Site)
         assert icon is not None and icon["aria-hidden"] == "true", item_id
         assert mark.select_one(".engage-visually-hidden").get_text() == f"on {label}"
         assert mark["title"] == label
-    # Each network has its own drawing.
-    drawings = {
-        li.select_one(".engage-source-mark path")["d"] for li in page.select("li.engage-item")
-    }
-    assert len(drawings) == len(expected)
+    # Each network has its own drawing, defined once in the page (an SVG
+    # symbol in its first mark) and used again by the later marks.
+    symbols = page.select(".engage-source-mark symbol")
+    assert len({s["id"] for s in symbols}) == len(symbols) == len(expected)
+    drawings = {s["id"]: s.select_one("path")["d"] for s in symbols}
+    assert len(set(drawings.values())) == len(expected)
+    for li in page.select("li.engage-item"):
+        use = li.select_one(".engage-meta .engage-source-mark use")
+        assert use["href"].removeprefix("#") in drawings, li["data-engage-id"]
 
 
 # -- Mentions and pingbacks -------------------------------------------------------------------
