@@ -49,6 +49,10 @@ class Stamps:
             self._stamps[name] = (size, mtime_ns)
             self._fresh.add(name)
 
+    def names(self) -> tuple[str, ...]:
+        """The files with a stamp, saved or recorded."""
+        return tuple(self._stamps)
+
     def forget(self, name: str) -> None:
         self._stamps.pop(name, None)
         self._fresh.discard(name)

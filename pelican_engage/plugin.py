@@ -28,6 +28,7 @@ from . import (
     pages,
     pcs_compat,
     prebuild,
+    prefetch,
     render,
     workers,
 )
@@ -68,6 +69,8 @@ class _Build:
     #: The comment feeds and the author's page, written beside Pelican's
     #: writing (another process, when workers are allowed): their problems.
     writing: workers.Background[consumers.Written] | None = None
+    #: The child reading a warm build's files ahead (prefetch.py).
+    prefetch: Any = None
 
 
 _builds: dict[str, _Build] = {}
@@ -142,6 +145,7 @@ def on_article_generator_init(generator: Any) -> None:
             last.early.finish()
         if last.writing is not None:
             last.writing.cancel()
+        prefetch.stop(last.prefetch)
     try:
         engine: Engine | None = Engine(load(generator.settings), generator.settings)
     except SettingsError as exc:
@@ -159,6 +163,10 @@ def on_article_generator_init(generator: Any) -> None:
         avatars=shown,
         own=time.perf_counter() - started,
     )
+    if engine is not None and not engine.threads.empty:
+        forked = time.perf_counter()
+        build.prefetch = prefetch.start(engine)
+        build.own += time.perf_counter() - forked
     # Only when nothing is cached: offering each article costs its inputs
     # twice, for nothing in a warm build.
     if engine and engine.threads.empty and workers.workers_for(engine.settings.workers) > 1:
@@ -420,6 +428,7 @@ def on_finalized(pelican: Any) -> None:
     if build is None or build.engine is None:
         return
     engine = build.engine
+    prefetch.stop(build.prefetch)
     for problem in engine.unused_comment_folders():
         engine.report(problem)
     if build.writing is None:  # no page generator ran

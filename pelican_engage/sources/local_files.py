@@ -101,7 +101,11 @@ def find_folder(root: Path, name: str) -> tuple[Path | None, Path | None]:
 def find_post_folder(root: Path, names: Iterable[str]) -> tuple[Path | None, tuple[Problem, ...]]:
     """The first of ``root/<name>`` that is a real folder, or the problems of
     the linked ones (a linked ``root`` refuses them all)."""
-    if is_link(root):
+    try:
+        mode = os.lstat(root).st_mode
+    except OSError:  # no comment folders at all (a site without local comments)
+        return None, ()
+    if stat.S_ISLNK(mode):
         why = "is a symbolic link; comment files are only read from a real folder inside PATH"
         return None, (Problem(printable_name(display_path(root)), f"{why}, so none was read"),)
     refused = []

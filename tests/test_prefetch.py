@@ -1,0 +1,81 @@
+"""A warm build's rendered threads asked of the disk by a child while
+Pelican reads the articles (prefetch.py): the right files, only regular
+ones, never on a cold build or without a second worker, and the child
+reaped when the build ends."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pelican_engage import prefetch
+
+from .conftest import Site
+from .test_build_cache import _build
+from .test_workers import POSTS, _site
+
+PARENT = os.getpid()
+
+
+def test_only_regular_files_are_asked_for(tmp_path: Path) -> None:
+    for name in ("a.html", "b.html"):
+        (tmp_path / name).write_text("<p>thread</p>", encoding="utf-8")
+    secret = tmp_path.parent / f"{tmp_path.name}-secret.txt"
+    secret.write_text("not ours", encoding="utf-8")
+    (tmp_path / "link.html").symlink_to(secret)
+    os.mkfifo(tmp_path / "pipe.html")  # opened without blocking, then passed over
+    names = ["a.html", "missing.html", "link.html", "pipe.html", "b.html"]
+    assert prefetch.read_ahead(str(tmp_path), names) == 2
+
+
+def _watch(monkeypatch: pytest.MonkeyPatch, log: Path) -> list[Any]:
+    """Children started are kept; what each asked for is written to ``log``."""
+    started: list[Any] = []
+    real_start, real_read = prefetch.start, prefetch.read_ahead
+
+    def start(engine: Any) -> Any:
+        process = real_start(engine)
+        started.append(process)
+        return process
+
+    def read_ahead(folder: str, names: Any) -> int:
+        asked = real_read(folder, names)
+        log.write_text(f"{os.getpid()}\n{folder}\n{asked}\n" + "\n".join(names), encoding="utf-8")
+        return asked
+
+    monkeypatch.setattr(prefetch, "start", start)
+    monkeypatch.setattr(prefetch, "read_ahead", read_ahead)
+    return started
+
+
+def test_a_warm_build_reads_its_rendered_threads_ahead_in_a_child(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _site(site)
+    log = tmp_path / "asked.txt"
+    started = _watch(monkeypatch, log)
+    _build(site, caplog, ENGAGE_WORKERS=2)
+    assert started == [] and not log.exists()  # cold: nothing to read ahead
+
+    _build(site, caplog, ENGAGE_WORKERS=2)
+    assert len(started) == 1 and started[0] is not None
+    assert started[0].exitcode == 0  # ended by the end of the build
+    pid, folder, asked, *names = log.read_text(encoding="utf-8").splitlines()
+    assert int(pid) not in (PARENT, 0)
+    rendered = sorted(p.name for p in Path(folder).glob("*.html"))
+    assert len(rendered) == len(POSTS)
+    assert sorted(names) == rendered and int(asked) == len(POSTS)
+
+
+def test_no_child_with_one_worker(
+    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _site(site)
+    log = tmp_path / "asked.txt"
+    started = _watch(monkeypatch, log)
+    _build(site, caplog, ENGAGE_WORKERS=1)
+    _build(site, caplog, ENGAGE_WORKERS=1)
+    assert started == [None] and not log.exists()
