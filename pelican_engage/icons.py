@@ -78,8 +78,8 @@ def mark(item: Any, translate: Any = _same, drawn: set[str] | None = None) -> Ma
     ``drawn``: the sources whose drawing this page already holds.  The first
     mark of a source on a page then defines the drawing once, as an SVG
     ``<symbol>`` (id ``engage-icon-<source>``), and the later ones point at
-    it with ``<use>``: a 25-reply thread is about a third smaller than with
-    the path in every mark.  Without ``drawn`` (the template global
+    it with ``<use>``: the thread of a post with 25 Mastodon replies goes
+    from 63 to 55 kB.  Without ``drawn`` (the template global
     ``engage_source_mark``) every mark carries its own path.
     """
     source = source_of(item)
