@@ -31,8 +31,12 @@ def test_only_regular_files_are_asked_for(tmp_path: Path) -> None:
     assert prefetch.read_ahead(str(tmp_path), names) == 2
 
 
-def _watch(monkeypatch: pytest.MonkeyPatch, log: Path) -> list[Any]:
-    """Children started are kept; what each asked for is written to ``log``."""
+@pytest.fixture
+def watched(site: Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[list[Any], Path]:
+    """The test site, made; the children started, and the file where each
+    writes what it asked for."""
+    _site(site)
+    log = tmp_path / "asked.txt"
     started: list[Any] = []
     real_start, real_read = prefetch.start, prefetch.read_ahead
 
@@ -48,15 +52,13 @@ def _watch(monkeypatch: pytest.MonkeyPatch, log: Path) -> list[Any]:
 
     monkeypatch.setattr(prefetch, "start", start)
     monkeypatch.setattr(prefetch, "read_ahead", read_ahead)
-    return started
+    return started, log
 
 
 def test_a_warm_build_reads_its_rendered_threads_ahead_in_a_child(
-    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    site: Site, caplog: pytest.LogCaptureFixture, watched: tuple[list[Any], Path]
 ) -> None:
-    _site(site)
-    log = tmp_path / "asked.txt"
-    started = _watch(monkeypatch, log)
+    started, log = watched
     _build(site, caplog, ENGAGE_WORKERS=2)
     assert started == [] and not log.exists()  # cold: nothing to read ahead
 
@@ -71,11 +73,9 @@ def test_a_warm_build_reads_its_rendered_threads_ahead_in_a_child(
 
 
 def test_no_child_with_one_worker(
-    site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    site: Site, caplog: pytest.LogCaptureFixture, watched: tuple[list[Any], Path]
 ) -> None:
-    _site(site)
-    log = tmp_path / "asked.txt"
-    started = _watch(monkeypatch, log)
+    started, log = watched
     _build(site, caplog, ENGAGE_WORKERS=1)
     _build(site, caplog, ENGAGE_WORKERS=1)
     assert started == [None] and not log.exists()
