@@ -40,9 +40,8 @@ from .model import Problem
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the pickled classes or the rendered markup change shape, so old
-#: caches are not trusted.
-_FORMAT = 7  # 6: one file per post, an index of summaries; 7: marks' drawings as symbols
+#: Bump when the pickled classes change shape, so old caches are not trusted.
+_FORMAT = 6  # 6: one file per post, an index of summaries
 #: A temporary file this old is what a killed build left: a write that is
 #: still going on finishes in seconds.
 STALE_SECONDS = 600.0

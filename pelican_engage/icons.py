@@ -121,7 +121,7 @@ def _symbol(source: str) -> str:
 
 def _used(source: str) -> str:
     """The page's drawing again (see :func:`mark`)."""
-    if source not in _PATHS:
+    if not _PATHS.get(source):
         return ""
     return str(Markup(_SVG + '><use href="#engage-icon-{}"/></svg>').format(source))
 

@@ -53,6 +53,11 @@ def start(engine: Engine) -> Any:
     return workers.start(workers.fork_context(), _work, args)
 
 
+#: Seconds a child asked to end may take before it is killed (one stuck on
+#: a hung network disk would otherwise hold the end of the build).
+STOP_SECONDS = 2.0
+
+
 def stop(process: Any) -> None:
     """End the child (done long before, as a rule) and reap it."""
     if process is None:
@@ -60,17 +65,16 @@ def stop(process: Any) -> None:
     process.join(0.0)
     if process.is_alive():
         process.terminate()
+        process.join(STOP_SECONDS)
+    if process.is_alive():
+        process.kill()
         process.join()
 
 
 def _work(folder: str, names: Sequence[str], posts: str) -> None:
     workers.start_worker()
     read_ahead(folder, names)
-    # The archive's files are only looked up (stat): their inodes, read in.
-    with contextlib.suppress(OSError), os.scandir(posts) as entries:
-        for entry in entries:
-            with contextlib.suppress(OSError):
-                entry.stat(follow_symlinks=False)
+    look_up(posts)
 
 
 def read_ahead(folder: str, names: Sequence[str]) -> int:
@@ -91,3 +95,15 @@ def read_ahead(folder: str, names: Sequence[str]) -> int:
         finally:
             os.close(fd)
     return asked
+
+
+def look_up(folder: str) -> int:
+    """Look up (stat, without following links) each entry of ``folder``, so
+    the kernel has their inodes at hand; returns how many it found."""
+    found = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                entry.stat(follow_symlinks=False)
+                found += 1
+    return found

@@ -28,6 +28,7 @@ from .render_items import (
     host,
     item_html,
     local_time,
+    new_thread,
 )
 from .sources.webmention import webmention_endpoint
 
@@ -92,8 +93,9 @@ def add_templates(env: Environment) -> None:
 
 #: Bump when the Python that writes a thread's HTML (render_items.py) writes
 #: other markup: rendered threads cached by earlier versions are then not
-#: reused (2: dates' invisible spaces as character references).
-MARKUP = 2
+#: reused (2: dates' invisible spaces as character references; 3: source
+#: marks' drawings as SVG symbols).
+MARKUP = 3
 
 
 def render_key(context: Mapping[str, Any], *more: str) -> str:
@@ -126,8 +128,10 @@ def feed_path(pattern: Any, key: str) -> str:
 
 
 def mark_rendered(article: Any) -> str:
-    """Called by thread.html: this page shows the thread already."""
+    """Called by thread.html: this page shows the thread already (and its
+    items are written afresh, see :func:`render_items.new_thread`)."""
     _RENDERED.add(article)
+    new_thread()
     return ""
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "host",
     "item_html",
     "local_time",
+    "new_thread",
 ]
 
 #: How templates name each announcing network in "Reply on X" and "Join the
@@ -374,14 +375,24 @@ def _striptags(value: Any) -> str:
     return Markup(str(value)).striptags()
 
 
-#: The writer of the page being rendered: its roots share one (a thread
-#: calls the macro once per top-level item).  Only ever the last page's.
-_LAST: list[Any] = [None, None]
+#: The writer of the thread being rendered: its roots share one (a thread
+#: calls the macro once per top-level item).  Only ever the last thread's.
+_LAST: list[Any] = [None, None, None]
 
 
 @pass_context
 def item_html(context: Any, node: Any, post: Any = None) -> str:
-    """Template global ``engage_item(node, post)``: what the ``item`` macro prints."""
-    if _LAST[0] is not context:
-        _LAST[:] = [context, ItemWriter(context)]
-    return str(_LAST[1].html(node, post))
+    """Template global ``engage_item(node, post)``: what the ``item`` macro prints.
+
+    A new writer for each page's context and each thread (``post``): the
+    macros imported without context share one context across pages, and
+    a writer remembers which drawings its page holds (:meth:`PageParts._mark`).
+    """
+    if _LAST[0] is not context or _LAST[1] is not post:
+        _LAST[:] = [context, post, ItemWriter(context)]
+    return str(_LAST[2].html(node, post))
+
+
+def new_thread() -> None:
+    """The next item written starts a thread (``engage_mark`` calls this)."""
+    _LAST[:] = [None, None, None]

@@ -1,17 +1,18 @@
 """A warm build's rendered threads asked of the disk by a child while
 Pelican reads the articles (prefetch.py): the right files, only regular
 ones, never on a cold build or without a second worker, and the child
-reaped when the build ends."""
+ended with the build (or by the next one, when a build fails)."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pelican_engage import prefetch
+from pelican_engage import plugin, prefetch
 
 from .conftest import Site
 from .test_build_cache import _build
@@ -48,10 +49,19 @@ def watched(site: Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tupl
     def read_ahead(folder: str, names: Any) -> int:
         asked = real_read(folder, names)
         log.write_text(f"{os.getpid()}\n{folder}\n{asked}\n" + "\n".join(names), encoding="utf-8")
+        if (site.root / "slow").exists():  # a child stuck on a slow disk
+            time.sleep(60)
         return asked
 
+    def look_up(folder: str) -> int:
+        found = real_look_up(folder)
+        (log.parent / "looked-up.txt").write_text(f"{folder}\n{found}", encoding="utf-8")
+        return found
+
+    real_look_up = prefetch.look_up
     monkeypatch.setattr(prefetch, "start", start)
     monkeypatch.setattr(prefetch, "read_ahead", read_ahead)
+    monkeypatch.setattr(prefetch, "look_up", look_up)
     return started, log
 
 
@@ -70,6 +80,41 @@ def test_a_warm_build_reads_its_rendered_threads_ahead_in_a_child(
     rendered = sorted(p.name for p in Path(folder).glob("*.html"))
     assert len(rendered) == len(POSTS)
     assert sorted(names) == rendered and int(asked) == len(POSTS)
+    # The archive's files were looked up too.
+    posts, found = (log.parent / "looked-up.txt").read_text(encoding="utf-8").splitlines()
+    assert Path(posts) == site.root / "archive" / "posts" and int(found) == len(POSTS)
+
+
+def test_a_child_still_reading_is_ended_with_the_build(
+    site: Site, caplog: pytest.LogCaptureFixture, watched: tuple[list[Any], Path]
+) -> None:
+    started, _log = watched
+    _build(site, caplog, ENGAGE_WORKERS=2)
+    (site.root / "slow").touch()
+    begun = time.monotonic()
+    _build(site, caplog, ENGAGE_WORKERS=2)
+    assert time.monotonic() - begun < 30
+    assert started[0].exitcode == -15  # SIGTERM, from the end of the build
+
+
+def test_a_failed_builds_child_is_ended_by_the_next_build(
+    site: Site,
+    caplog: pytest.LogCaptureFixture,
+    watched: tuple[list[Any], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started, _log = watched
+    _build(site, caplog, ENGAGE_WORKERS=2)
+    (site.root / "slow").touch()
+    with monkeypatch.context() as failing:
+        failing.setattr(plugin, "_engage_all", lambda *_: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            _build(site, caplog, ENGAGE_WORKERS=2)
+    assert started[0].is_alive()  # the failed build never reached its end
+    (site.root / "slow").unlink()
+    _build(site, caplog, ENGAGE_WORKERS=2)
+    assert started[0].exitcode == -15
+    assert started[1].exitcode == 0
 
 
 def test_no_child_with_one_worker(

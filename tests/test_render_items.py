@@ -154,3 +154,22 @@ def test_a_host_s_network_names_are_used() -> None:
     root = next(n for n in shown.roots if n.item.id == "mastodon:1")
     html = env.from_string("{{ engage_item(root, post) }}").render(root=root, post=post)
     assert "Reply on the Fediverse" in html
+
+
+def test_each_page_defines_its_drawings_with_macros_imported_without_context() -> None:
+    """A theme's ``{% import "engage/macros.html" as m %}`` (no context) shares
+    one context across pages: each page's marks still point at drawings in
+    that page."""
+    from dataclasses import replace
+
+    env = _env()
+    shown, post = _nodes()
+    page = env.from_string(
+        '{% import "engage/macros.html" as m %}'
+        "{% for n in roots %}{{ m.item(n, post) }}{% endfor %}"
+    )
+    for each in (post, replace(post, key="other"), post):
+        html = page.render(roots=shown.roots, post=each)
+        defined = set(re.findall(r'<symbol id="(engage-icon-\w+)"', html))
+        used = set(re.findall(r'<use href="#(engage-icon-\w+)"', html))
+        assert len(defined) >= 5 and used == defined, (each.key, used - defined)
