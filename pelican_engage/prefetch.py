@@ -13,7 +13,9 @@ looks up the archive's files, on the core Pelican leaves idle.
 Nothing the child does is trusted or waited for: pages still read (and
 check, see :mod:`filestamps`) each file themselves.  The child is stopped
 when the build ends.  Linux only, with a second worker allowed
-(``ENGAGE_WORKERS``), and only when the index names rendered files.
+(``ENGAGE_WORKERS``), and only when the index names as many rendered
+files as :data:`workers.MIN_POSTS` (a small site's are read in less time
+than a child takes to start).
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ def start(engine: Engine) -> Any:
     ``multiprocessing`` process), or None when there is nothing to read
     ahead or no way to (see the module)."""
     names = engine.threads.stamps.names()
+    # A small site's files are read in less time than a child takes to start.
     if (
-        not names
+        len(names) < workers.MIN_POSTS
         or not hasattr(os, "posix_fadvise")
         or workers.workers_for(engine.settings.workers) < 2
     ):

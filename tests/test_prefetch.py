@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pelican_engage import plugin, prefetch
+from pelican_engage import plugin, prefetch, workers
 
 from .conftest import Site
 from .test_build_cache import _build
@@ -30,6 +30,12 @@ def test_only_regular_files_are_asked_for(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.html")  # opened without blocking, then passed over
     names = ["a.html", "missing.html", "link.html", "pipe.html", "b.html"]
     assert prefetch.read_ahead(str(tmp_path), names) == 2
+
+
+@pytest.fixture(autouse=True)
+def _small_site_reads_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child for this test's few posts (a real site needs workers.MIN_POSTS)."""
+    monkeypatch.setattr(workers, "MIN_POSTS", 2)
 
 
 @pytest.fixture
@@ -115,6 +121,22 @@ def test_a_failed_builds_child_is_ended_by_the_next_build(
     _build(site, caplog, ENGAGE_WORKERS=2)
     assert started[0].exitcode == -15
     assert started[1].exitcode == 0
+
+
+def test_no_child_for_a_small_site(
+    site: Site,
+    caplog: pytest.LogCaptureFixture,
+    watched: tuple[list[Any], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started, log = watched
+    monkeypatch.setattr(workers, "MIN_POSTS", len(POSTS) + 1)
+    _build(site, caplog, ENGAGE_WORKERS=2)
+    _build(site, caplog, ENGAGE_WORKERS=2)
+    assert started == [None] and not log.exists()
+    monkeypatch.setattr(workers, "MIN_POSTS", len(POSTS))
+    _build(site, caplog, ENGAGE_WORKERS=2)
+    assert started[1] is not None and log.exists()
 
 
 def test_no_child_with_one_worker(
