@@ -272,9 +272,16 @@ def template_date(context: Context, when: datetime, style: str = "medium") -> st
 
 def install(env: Any) -> None:
     """Give a Jinja environment our callables (names no other extension uses)."""
-    env.globals.setdefault("engage_gettext", template_gettext)
-    env.globals.setdefault("engage_ngettext", template_ngettext)
-    env.globals.setdefault("engage_translator", template_translator)
+    from . import template_names
+
+    template_names.provide(
+        env,
+        {
+            "engage_gettext": template_gettext,
+            "engage_ngettext": template_ngettext,
+            "engage_translator": template_translator,
+        },
+    )
     env.filters.setdefault("engage_date", template_date)
 
 

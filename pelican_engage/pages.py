@@ -17,9 +17,10 @@ from typing import Any
 
 from jinja2 import Environment, Template
 
-from . import render
+from . import render, template_names
 
-#: The environment global holding the plugin's ``(context, page) -> page``.
+#: The environment's name (template_names.py) for the plugin's
+#: ``(context, page) -> page``.
 HOOK = "engage_page_hook"
 #: Our own templates are parts of pages, never pages.
 _OWN = ("engage/", "pcs/")
@@ -32,7 +33,7 @@ def hook(env: Environment, finish_page: Callable[[Mapping[str, Any], str], str])
     templates it loaded already keep their class, and so are finished on
     ``content_written`` instead.
     """
-    env.globals[HOOK] = finish_page
+    template_names.provide(env, {HOOK: finish_page})
     if not getattr(env.template_class, "_engage_hooked", False):
         env.template_class = _hooked(env.template_class)
 
@@ -43,7 +44,7 @@ def _hooked(base: type[Template]) -> type[Template]:
 
         def render(self, *args: Any, **kwargs: Any) -> str:
             page: str = super().render(*args, **kwargs)
-            finish_page = self.environment.globals.get(HOOK)
+            finish_page = template_names.lookup(self.environment, HOOK)
             if finish_page is None or (self.name or "").startswith(_OWN):
                 return page
             one = len(args) == 1 and not kwargs and isinstance(args[0], Mapping)

@@ -33,6 +33,7 @@ from markupsafe import Markup, escape
 
 from .atomic import atomic_write
 from .avatars import initials_svg
+from .comment_feed import DEFAULT_POST_FEED
 from .conversation import Engagement
 from .model import ANSWERABLE_KINDS, Item
 
@@ -305,14 +306,16 @@ def attach(article: Any, engagement: Engagement, options: Options) -> None:
     article.comments_count = count(engagement)
 
 
-def template_defaults(settings: dict[str, Any]) -> None:
+def template_defaults(settings: Mapping[str, Any]) -> dict[str, Any]:
     """pcs's settings that its templates print, for themes whose conf no
-    longer sets them (``height="{{ PELICAN_COMMENT_SYSTEM_IDENTICON_SIZE }}"``)."""
-    settings.setdefault("PELICAN_COMMENT_SYSTEM_IDENTICON_SIZE", IDENTICON_SIZE)
+    longer sets them (``height="{{ PELICAN_COMMENT_SYSTEM_IDENTICON_SIZE }}"``):
+    names for template_names.provide, which the settings' own values beat."""
+    names: dict[str, Any] = {"PELICAN_COMMENT_SYSTEM_IDENTICON_SIZE": IDENTICON_SIZE}
     # Their feed links read PELICAN_COMMENT_SYSTEM_FEED|format(article.slug).
-    ours = settings.get("ENGAGE_COMMENT_FEED")
+    ours = settings.get("ENGAGE_COMMENT_FEED", DEFAULT_POST_FEED)
     if isinstance(ours, str) and ours:
-        settings.setdefault("PELICAN_COMMENT_SYSTEM_FEED", ours.replace("{slug}", "%s"))
+        names["PELICAN_COMMENT_SYSTEM_FEED"] = ours.replace("{slug}", "%s")
+    return names
 
 
 def _zone(name: str) -> tzinfo:

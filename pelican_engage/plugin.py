@@ -30,6 +30,7 @@ from . import (
     prebuild,
     prefetch,
     render,
+    template_names,
     workers,
 )
 from .articles import shared_key_problem
@@ -129,11 +130,11 @@ def settings_folder(settings: dict[str, Any]) -> str | None:
 
 def on_initialized(pelican: Any) -> None:
     prepare_settings(pelican.settings, folder=settings_folder(pelican.settings))
-    pcs_compat.template_defaults(pelican.settings)
 
 
 def on_generator_init(generator: Any) -> None:
     render.add_templates(generator.env)
+    template_names.provide(generator.env, pcs_compat.template_defaults(generator.settings))
     pages.hook(generator.env, functools.partial(_finish_rendered, generator.output_path))
 
 
@@ -155,7 +156,7 @@ def on_article_generator_init(generator: Any) -> None:
     if engine is not None and engine.settings.avatars:
         shown = avatars.Avatars(avatars.store_for(engine.settings), engine.settings.siteurl)
     # Per build, not setdefault: the next build (autoreload) may turn them off.
-    generator.env.globals["engage_avatar"] = shown
+    template_names.provide(generator.env, {"engage_avatar": shown})
     build = _builds[_site(generator.output_path)] = _Build(
         engine=engine,
         env=generator.env,

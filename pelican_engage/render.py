@@ -20,7 +20,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, TemplateNotFound
 
-from . import i18n, icons, reply_mail, structured
+from . import i18n, icons, reply_mail, structured, template_names
 from .model import anchor
 from .render_items import (
     DISCUSSION_NAMES,
@@ -30,6 +30,7 @@ from .render_items import (
     local_time,
     new_thread,
 )
+from .settings import TEMPLATE_DEFAULTS
 from .sources.webmention import webmention_endpoint
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -74,20 +75,27 @@ def add_templates(env: Environment) -> None:
     else:
         env.loader = ChoiceLoader([loader, ours]) if loader else ours
     env.filters.setdefault("engage_anchor", anchor)
-    env.globals.setdefault("engage_mark", mark_rendered)
-    env.globals.setdefault("engage_networks", NETWORK_NAMES)
-    env.globals.setdefault("engage_discussions", DISCUSSION_NAMES)
-    env.globals.setdefault("engage_mailto", reply_mail.mailto)
-    env.globals.setdefault("engage_mail_tag", reply_mail.tag)
-    env.globals.setdefault("engage_webmention_endpoint", webmention_endpoint)
-    env.globals.setdefault("engage_pcs_anchor", pcs_anchor)
-    env.globals.setdefault("engage_feed_path", feed_path)
-    env.globals.setdefault("engage_source_mark", icons.mark)
-    env.globals.setdefault("engage_json_ld", structured.script)
-    env.globals.setdefault("engage_host", host)
-    env.globals.setdefault("engage_item", item_html)
     env.filters.setdefault("engage_local", local_time)
     env.filters.setdefault("engage_strftime", format_time)
+    # Names, not globals: see template_names.py.
+    template_names.provide(
+        env,
+        {
+            "engage_mark": mark_rendered,
+            "engage_networks": NETWORK_NAMES,
+            "engage_discussions": DISCUSSION_NAMES,
+            "engage_mailto": reply_mail.mailto,
+            "engage_mail_tag": reply_mail.tag,
+            "engage_webmention_endpoint": webmention_endpoint,
+            "engage_pcs_anchor": pcs_anchor,
+            "engage_feed_path": feed_path,
+            "engage_source_mark": icons.mark,
+            "engage_json_ld": structured.script,
+            "engage_host": host,
+            "engage_item": item_html,
+            **TEMPLATE_DEFAULTS,
+        },
+    )
     i18n.install(env)
 
 
@@ -101,7 +109,7 @@ MARKUP = 3
 def render_key(context: Mapping[str, Any], *more: str) -> str:
     """What a thread's HTML depends on besides the thread: the markup's
     version, settings, the page's language, the catalogs' contents and ``more``."""
-    values = [context.get(k) for k in CONTEXT_KEYS]
+    values = [context.get(k, TEMPLATE_DEFAULTS.get(k)) for k in CONTEXT_KEYS]
     return repr([MARKUP, *values, i18n.language_of(context), i18n.fingerprint(), *more])
 
 

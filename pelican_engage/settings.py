@@ -176,7 +176,7 @@ def comments_dir(settings: Mapping[str, Any]) -> str:
     return folder.strip().strip("/")
 
 
-#: Settings that templates read from the context, so they need a value there.
+#: Settings that templates read: unset, they still have their default there.
 TEMPLATE_KEYS = (
     "ENGAGE_DISPLAY_DEPTH",
     "ENGAGE_CSS",
@@ -188,6 +188,9 @@ TEMPLATE_KEYS = (
     "ENGAGE_COMMENT_FEED_ALL",
     "ENGAGE_AVATARS",
 )
+#: Their defaults, which templates get as names (template_names.py), not as
+#: settings: each key in the context makes every page slower to render.
+TEMPLATE_DEFAULTS: Mapping[str, Any] = MappingProxyType({k: DEFAULTS[k] for k in TEMPLATE_KEYS})
 
 
 def _comment_email(settings: Mapping[str, Any]) -> str:
@@ -255,9 +258,6 @@ def prepare_settings(
     ):
         if ours not in settings and theirs in settings:
             settings[ours] = comment_feed.from_pcs(settings[theirs])
-    # Templates read these from the context, so they need their defaults there.
-    for key in TEMPLATE_KEYS:
-        settings.setdefault(key, DEFAULTS[key])
 
 
 def _report_page(settings: Mapping[str, Any]) -> Path | None:
