@@ -43,6 +43,8 @@ def _hooked(base: type[Template]) -> type[Template]:
         _engage_hooked = True
 
         def render(self, *args: Any, **kwargs: Any) -> str:
+            # Another plugin may have replaced the context class since.
+            template_names.ensure(self.environment)
             page: str = super().render(*args, **kwargs)
             finish_page = template_names.lookup(self.environment, HOOK)
             if finish_page is None or (self.name or "").startswith(_OWN):

@@ -5,9 +5,10 @@ and a dozen other helpers, and read settings such as ``ENGAGE_CSS`` with
 their defaults.  Jinja copies an environment's globals and the page's whole
 context into the context of every template it renders, includes or imports
 with context: a page of Pelican's default theme makes about 28 of them.  As
-17 globals and 11 defaults put into the settings, engage's names made every
-page of a site, with a thread or not, about 9% slower to render
-(``benchmarks/template_names.py``).
+17 globals and 11 defaults put into the settings, engage's names made Jinja
+render every page of a site, with a thread or not, about 8% slower
+(``benchmarks/template_names.py``: 1.08x plain's time per page as globals,
+1.01x as these names).
 
 So they are kept here, per environment, and the environment's context class
 (``Environment.context_class``) is subclassed, once, so that a name no
@@ -49,24 +50,50 @@ def lookup(env: Environment, name: str, default: Any = None) -> Any:
     return default
 
 
+def given(env: Environment) -> dict[str, Any]:
+    """Every name :func:`provide` gave ``env`` or what it is an overlay of."""
+    found: dict[str, Any] = {}
+    current: Environment | None = env
+    while current is not None:
+        found = {**_NAMES.get(current, {}), **found}
+        current = getattr(current, "linked_to", None)
+    return found
+
+
 def ensure(env: Environment) -> None:
     """Make ``env``'s context class look names up here; again if another
     plugin replaced it since (its class is then the one subclassed)."""
-    if not getattr(env.context_class, "_engage_names", False):
-        env.context_class = _looking_up(env.context_class)
+    names = _NAMES.setdefault(env, {})
+    if getattr(env.context_class, "_engage_names", None) is not names:
+        env.context_class = _looking_up(env.context_class, names)
 
 
-def _looking_up(base: type[Context]) -> type[Context]:
+def _looking_up(base: type[Context], names: Mapping[str, Any]) -> type[Context]:
+    """A subclass of ``base`` that finds ``names`` (the dict provide() fills)
+    when nothing else holds the name."""
+    if base.resolve_or_missing is not Context.resolve_or_missing:
+        # Another lookup (another plugin's, or the environment this one is
+        # an overlay of): asked first, as it would be without us.
+        class Chained(base):  # type: ignore[valid-type,misc]
+            _engage_names = names
+
+            def resolve_or_missing(self, key: str) -> Any:
+                value = super().resolve_or_missing(key)
+                return names.get(key, missing) if value is missing else value
+
+        return Chained
+
     class EngageContext(base):  # type: ignore[valid-type,misc]
-        _engage_names = True
+        _engage_names = names
 
         def resolve_or_missing(self, key: str) -> Any:
             # Jinja's own lookup, repeated rather than called: it runs about
-            # 100 times per page, and a call through super() costs 5%.
+            # 100 times per page, and a call through super() costs more
+            # than the names save.
             if key in self.vars:
                 return self.vars[key]
             if key in self.parent:
                 return self.parent[key]
-            return lookup(self.environment, key, missing)
+            return names.get(key, missing)
 
     return EngageContext
