@@ -79,7 +79,7 @@ def mark(item: Any, translate: Any = _same, drawn: set[str] | None = None) -> Ma
     mark of a source on a page then defines the drawing once, as an SVG
     ``<symbol>`` (id ``engage-icon-<source>``), and the later ones point at
     it with ``<use>``: the thread of a post with 25 Mastodon replies goes
-    from 63 to 55 kB.  Without ``drawn`` (the template global
+    from 63 to 55 kB.  Without ``drawn`` (the template name
     ``engage_source_mark``) every mark carries its own path.
     """
     source = source_of(item)
