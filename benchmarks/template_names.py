@@ -44,10 +44,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from build_speed import generate_site
+from jinja2 import Environment
 from pelican import Pelican, signals
 from pelican.settings import read_settings
 
-from pelican_engage import pcs_compat, render, template_names
+from pelican_engage import pages, pcs_compat, render, template_names
 
 WAYS = ("plain", "names", "globals")
 
@@ -85,8 +86,25 @@ def engage_names(generator: Any) -> dict[str, Any]:
     scratch = generator.env.overlay(cache_size=0)
     render.add_templates(scratch)
     template_names.provide(scratch, pcs_compat.template_defaults(generator.settings))
-    template_names.provide(scratch, {"engage_avatar": None})
+    template_names.provide(scratch, {"engage_avatar": None, pages.HOOK: None})
     return template_names.given(scratch)
+
+
+def _like(env: Environment) -> Environment:
+    """A new environment with ``env``'s loader, options, filters, tests and globals."""
+    made = Environment(
+        loader=env.loader,
+        extensions=[type(e) for e in env.extensions.values()],
+        trim_blocks=env.trim_blocks,
+        lstrip_blocks=env.lstrip_blocks,
+        keep_trailing_newline=env.keep_trailing_newline,
+        autoescape=env.autoescape,
+        undefined=env.undefined,
+    )
+    made.filters.update(env.filters)
+    made.tests.update(env.tests)
+    made.globals.update(env.globals)
+    return made
 
 
 def measure(generator: Any, rounds: int) -> dict[str, list[float]]:
@@ -94,8 +112,9 @@ def measure(generator: Any, rounds: int) -> dict[str, list[float]]:
     names = engage_names(generator)
     helpers = {k: v for k, v in names.items() if k.startswith("engage_")}
     settings_like = {k: v for k, v in names.items() if k not in helpers}
-    # One environment per way; each compiles its own templates.
-    envs = {way: generator.env.overlay(cache_size=400) for way in WAYS}
+    # One environment per way, made as Pelican makes its own (not an
+    # overlay, whose names take a slower path); each compiles its templates.
+    envs = {way: _like(generator.env) for way in WAYS}
     template_names.provide(envs["names"], names)
     envs["globals"].globals = {**generator.env.globals, **helpers}
     extra = {"plain": {}, "names": {}, "globals": settings_like}

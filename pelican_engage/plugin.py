@@ -298,7 +298,7 @@ def _render_ahead(build: _Build, generator: Any, article: Any, engagement: LazyE
     context = pages.page_context(generator, article, save_as)
     article.engage = engagement
     html = render.render_thread(build.env, context, page=False)
-    render_key = render.render_key(context, _stamp(build))
+    render_key = render.render_key(build.env, context, _stamp(build))
     build.engine.threads.remember_render(engagement.key, render_key, html)
     return True
 
@@ -399,7 +399,7 @@ def _thread_html(build: _Build, article: Any, context: Any) -> str:
         build.rendered += 1
         return render.render_thread(build.env, context)
     key = article.engage.key
-    render_key = render.render_key(context, _stamp(build))
+    render_key = render.render_key(build.env, context, _stamp(build))
     path = engine.threads.rendered_file(key, render_key)
     html = engine.threads.read_rendered(path) if path is not None else None
     if html is None:

@@ -106,10 +106,12 @@ def add_templates(env: Environment) -> None:
 MARKUP = 3
 
 
-def render_key(context: Mapping[str, Any], *more: str) -> str:
+def render_key(env: Environment, context: Mapping[str, Any], *more: str) -> str:
     """What a thread's HTML depends on besides the thread: the markup's
-    version, settings, the page's language, the catalogs' contents and ``more``."""
-    values = [context.get(k, TEMPLATE_DEFAULTS.get(k)) for k in CONTEXT_KEYS]
+    version, settings (as the templates of ``env`` read them: the page's
+    ``context``, a global, or the default), the page's language, the
+    catalogs' contents and ``more``."""
+    values = [template_names.value(env, context, k) for k in CONTEXT_KEYS]
     return repr([MARKUP, *values, i18n.language_of(context), i18n.fingerprint(), *more])
 
 

@@ -382,7 +382,7 @@ _LAST: list[Any] = [None, None, None]
 
 @pass_context
 def item_html(context: Any, node: Any, post: Any = None) -> str:
-    """Template global ``engage_item(node, post)``: what the ``item`` macro prints.
+    """Template name ``engage_item(node, post)``: what the ``item`` macro prints.
 
     A new writer for each page's context and each thread (``post``): the
     macros imported without context share one context across pages, and

@@ -232,8 +232,8 @@ def resolve_paths(settings: dict[str, Any], folder: str | os.PathLike[str]) -> N
 def prepare_settings(
     settings: dict[str, Any], folder: str | os.PathLike[str] | None = None
 ) -> None:
-    """Keep comment files out of the site, give templates our defaults, and
-    resolve our relative paths against ``folder`` (the settings file's).
+    """Keep comment files out of the site, take pelican_comment_system's
+    feed settings, and resolve our relative paths against ``folder`` (the settings file's).
 
     Runs at ``initialized``, before the generators read anything (the CLI
     calls it too).  Comment files must never become articles or pages, nor

@@ -20,8 +20,9 @@ theme, another plugin or the user's settings can replace any of them.
 
 from __future__ import annotations
 
+import functools
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jinja2 import Environment
@@ -60,31 +61,53 @@ def given(env: Environment) -> dict[str, Any]:
     return found
 
 
+def value(env: Environment, context: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    """What a template rendered by ``env`` with the plain dict ``context``
+    reads as ``name``: the context's, else a global's, else a given name's."""
+    if name in context:
+        return context[name]
+    if name in env.globals:
+        return env.globals[name]
+    return lookup(env, name, default)
+
+
 def ensure(env: Environment) -> None:
     """Make ``env``'s context class look names up here; again if another
-    plugin replaced it since (its class is then the one subclassed)."""
+    plugin replaced it since (its class is then the one subclassed), or
+    if it is the class of the environment ``env`` is an overlay of."""
     names = _NAMES.setdefault(env, {})
-    if getattr(env.context_class, "_engage_names", None) is not names:
-        env.context_class = _looking_up(env.context_class, names)
+    found = env.context_class
+    if getattr(found, "_engage_names", None) is names:
+        return
+    # Made by us for another environment (copied by Environment.overlay()):
+    # replaced, not wrapped, so the overlay's own names come first.
+    base = found.__dict__.get("_engage_base", found)
+    env.context_class = _looking_up(base, env, names)
 
 
-def _looking_up(base: type[Context], names: Mapping[str, Any]) -> type[Context]:
-    """A subclass of ``base`` that finds ``names`` (the dict provide() fills)
-    when nothing else holds the name."""
+def _looking_up(base: type[Context], env: Environment, names: dict[str, Any]) -> type[Context]:
+    """A subclass of ``base`` that finds ``env``'s names (the dict provide()
+    fills) when nothing else holds the name."""
+    find: Callable[[str, Any], Any] = names.get  # a miss: one C call
+    if getattr(env, "linked_to", None) is not None:
+        # An overlay: its names, then those of what it overlays.
+        find = functools.partial(lookup, env)
+
     if base.resolve_or_missing is not Context.resolve_or_missing:
-        # Another lookup (another plugin's, or the environment this one is
-        # an overlay of): asked first, as it would be without us.
+        # Another plugin's lookup: asked first, as it would be without us.
         class Chained(base):  # type: ignore[valid-type,misc]
             _engage_names = names
+            _engage_base = base
 
             def resolve_or_missing(self, key: str) -> Any:
                 value = super().resolve_or_missing(key)
-                return names.get(key, missing) if value is missing else value
+                return find(key, missing) if value is missing else value
 
         return Chained
 
     class EngageContext(base):  # type: ignore[valid-type,misc]
         _engage_names = names
+        _engage_base = base
 
         def resolve_or_missing(self, key: str) -> Any:
             # Jinja's own lookup, repeated rather than called: it runs about
@@ -94,6 +117,6 @@ def _looking_up(base: type[Context], names: Mapping[str, Any]) -> type[Context]:
                 return self.vars[key]
             if key in self.parent:
                 return self.parent[key]
-            return names.get(key, missing)
+            return find(key, missing)
 
     return EngageContext

@@ -14,7 +14,7 @@ from jinja2 import DictLoader, Environment
 from jinja2.runtime import Context
 from pelican import signals
 
-from pelican_engage import template_names
+from pelican_engage import render, template_names
 from pelican_engage.comment_feed import DEFAULT_POST_FEED
 from pelican_engage.pcs_compat import IDENTICON_SIZE
 from pelican_engage.render_items import NETWORK_NAMES
@@ -96,12 +96,17 @@ def test_settings_and_globals_of_the_same_name_win(site: Site) -> None:
     assert printed["included"] == "2/X"
 
 
+THEIR_NETWORKS = {"mastodon": "their Mastodon", "twitter": "their X", "bluesky": "their Bluesky"}
+
+
 class _TheirContext(Context):
-    """Another plugin's context class."""
+    """Another plugin's context class, which answers one of engage's names too."""
 
     def resolve_or_missing(self, key: str) -> Any:
         if key == "their_name":
             return "theirs"
+        if key == "engage_networks":
+            return THEIR_NETWORKS
         return super().resolve_or_missing(key)
 
 
@@ -121,29 +126,54 @@ def test_a_context_class_replaced_by_another_plugin_keeps_both(
     site: Site, other_plugin: None
 ) -> None:
     printed = _printed(_build(site))
-    assert printed["network"] == NETWORK_NAMES["mastodon"]
+    # Their lookup is asked first; engage's names answer the rest.
+    assert printed["network"] == THEIR_NETWORKS["mastodon"]
+    assert printed["included"].endswith(THEIR_NETWORKS["twitter"])
     assert printed["words"] == "Leave a comment"
-    assert printed["included"].endswith(NETWORK_NAMES["twitter"])
+    assert printed["depth"] == str(DEFAULTS["ENGAGE_DISPLAY_DEPTH"])
 
 
-def test_names_in_a_bare_environment_and_its_overlay() -> None:
+def test_names_in_a_bare_environment_and_its_overlays() -> None:
     env = Environment(
         loader=DictLoader(
             {
                 "page.html": "{{ engage_x }} {{ engage_y }} {{ engage_z is defined }}",
-                "theirs.html": "{{ their_name }} {{ engage_x }}",
+                "theirs.html": "{{ their_name }} {{ engage_x }} {{ engage_networks.mastodon }}",
             }
         )
     )
+    early = env.overlay()  # made before the names were given
     template_names.provide(env, {"engage_x": 1, "engage_y": 2})
     template_names.provide(env, {"engage_y": 3})  # replaced
     assert env.get_template("page.html").render() == "1 3 False"
     assert env.get_template("page.html").render(engage_x="given") == "given 3 False"
-    overlay = env.overlay()
-    assert overlay.from_string("{{ engage_y }}").render() == "3"
-    assert template_names.lookup(overlay, "engage_x") == 1
-    # A class set later is subclassed on the next ensure(), not lost.
+    # Overlays see what they overlay; their own names come first.
+    late = env.overlay()
+    assert late.from_string("{{ engage_y }}").render() == "3"
+    template_names.provide(late, {"engage_y": "late"})
+    assert late.from_string("{{ engage_x }} {{ engage_y }}").render() == "1 late"
+    assert env.from_string("{{ engage_y }}").render() == "3"
+    template_names.ensure(early)
+    assert early.from_string("{{ engage_x }} {{ engage_y }}").render() == "1 3"
+    assert template_names.lookup(late, "engage_x") == 1
+    # A class set later is subclassed on the next ensure(), not lost, and
+    # its own lookup is asked first.
     env.context_class = _TheirContext
-    template_names.ensure(env)
+    template_names.provide(env, {"engage_networks": {"mastodon": "ours"}})
     assert issubclass(env.context_class, _TheirContext)
-    assert env.get_template("theirs.html").render() == "theirs 1"
+    assert env.get_template("theirs.html").render() == "theirs 1 their Mastodon"
+
+
+def test_the_render_key_reads_settings_as_templates_do() -> None:
+    """A rendered thread is reused only when what its template read is the
+    same: a global of a setting's name counts, as it wins in templates."""
+    env = Environment()
+    render.add_templates(env)
+    plain = render.render_key(env, {"SITEURL": "https://blog.example"})
+    assert plain == render.render_key(
+        env, {"SITEURL": "https://blog.example", "ENGAGE_CSS": DEFAULTS["ENGAGE_CSS"]}
+    )
+    env.globals["ENGAGE_CSS"] = False
+    assert env.from_string("{{ ENGAGE_CSS }}").render() == "False"
+    assert render.render_key(env, {"SITEURL": "https://blog.example"}) != plain
+    assert template_names.value(env, {"ENGAGE_CSS": True}, "ENGAGE_CSS") is True

@@ -283,7 +283,7 @@ def webmention_endpoint(value: Any, siteurl: Any) -> str:
 
     ``ENGAGE_WEBMENTION["endpoint"]`` when given; otherwise webmention.io's
     per-site endpoint, ``<api_url>/<SITEURL's host>/webmention``.  Also a
-    template global: pages and the thread's form call it with the context's
+    template name: pages and the thread's form call it with the context's
     ``ENGAGE_WEBMENTION`` and ``SITEURL``.
     """
     if not isinstance(value, Mapping):
