@@ -251,7 +251,7 @@ class Engine:
                 self.prepared += 1
             return result
         token, summary = plan.hit
-        return LazyEngagement(summary, _loader(self, plan.post, plan.scan, plan.fingerprint, token))
+        return LazyEngagement(summary, _Loader(self, plan.post, plan.scan, plan.fingerprint, token))
 
     def adopt(self, plan: Plan, result: LazyEngagement, counted: bool) -> LazyEngagement:
         """Count ``result`` in the build's totals and tell its problems."""
@@ -356,20 +356,27 @@ def engage_all(
     ]
 
 
-def _loader(
-    engine: Engine, post: Post, scan: Scan, fingerprint: Any, token: str
-) -> Callable[[], Engagement]:
+class _Loader:
     """How a cached thread is read when asked for: from its file, or
-    built again from its sources when that file is damaged or gone."""
+    built again from its sources when that file is damaged or gone.
 
-    def load() -> Engagement:
+    A small object rather than a closure: one per post stays alive for the
+    whole build, and a closure is six objects for the collector to walk.
+    """
+
+    __slots__ = ("engine", "fingerprint", "post", "scan", "token")
+
+    def __init__(self, engine: Engine, post: Post, scan: Scan, fingerprint: Any, token: str):
+        self.engine, self.post, self.scan = engine, post, scan
+        self.fingerprint, self.token = fingerprint, token
+
+    def __call__(self) -> Engagement:
+        threads, key = self.engine.threads, self.post.key
         # The current token: a damaged file rebuilt once gets a new one.
-        entry = engine.threads.load(post.key, engine.threads.token(post.key) or token)
-        if entry is None or entry.fingerprint != fingerprint:
-            return _build(engine, post, scan, fingerprint).get()
+        entry = threads.load(key, threads.token(key) or self.token)
+        if entry is None or entry.fingerprint != self.fingerprint:
+            return _build(self.engine, self.post, self.scan, self.fingerprint).get()
         return entry.engagement
-
-    return load
 
 
 def _build(engine: Engine, post: Post, scan: Scan, fingerprint: Any) -> LazyEngagement:
@@ -408,7 +415,7 @@ def _build(engine: Engine, post: Post, scan: Scan, fingerprint: Any) -> LazyEnga
     token = engine.threads.token(post.key)
     return LazyEngagement(
         summary,
-        _loader(engine, post, scan, fingerprint, token),
+        _Loader(engine, post, scan, fingerprint, token),
         entry.engagement,
         keep=not written,
     )

@@ -331,7 +331,7 @@ def add_counters(engine: Engine, done: tuple[int, int, int, int]) -> None:
 def adopt(engine: Engine, plan: Plan, built: Built) -> LazyEngagement:
     """The parent's side of a thread a worker built: its cache entry and
     counters, as if it had been built here."""
-    from .engine import _loader
+    from .engine import _Loader
 
     for record in built.logs:
         logging.getLogger(record.name).handle(record)
@@ -339,7 +339,7 @@ def adopt(engine: Engine, plan: Plan, built: Built) -> LazyEngagement:
     engine.prepared += built.prepared
     engine.threads.adopt(plan.post.key, plan.fingerprint, built.token, built.summary)
     engine.threads.stamps.adopt(built.stamps)
-    load = _loader(engine, plan.post, plan.scan, plan.fingerprint, built.token)
+    load = _Loader(engine, plan.post, plan.scan, plan.fingerprint, built.token)
     if built.kept is not None:
         return LazyEngagement(built.summary, load, built.kept, keep=True)
     return LazyEngagement(built.summary, load)
