@@ -178,8 +178,10 @@ class Summary:
         self.seconds += other.seconds
 
 
-def save_unsaved(archive: Archive) -> None:
-    """Archive what an earlier fetch could not write (a full disk then)."""
+def save_unsaved(archive: Archive) -> dict[str, str]:
+    """Archive what an earlier fetch could not write (a full disk then);
+    the files still refused (file -> the error, told) as in
+    :attr:`Summary.unsaved`."""
     saved, errors = archive.save_unsaved()
     if saved:
         logger.info("engage: %d item(s) an earlier fetch could not archive are archived now", saved)
@@ -190,6 +192,7 @@ def save_unsaved(archive: Archive) -> None:
             first,
             f" (and {len(more)} more file(s))" if more else "",
         )
+    return {str(getattr(exc, "path", "")): str(exc) for exc in errors}
 
 
 #: Jobs in progress per request slot of a host (measured: 2 keeps a host's

@@ -71,7 +71,7 @@ def fetch(
     """
     articles = list(articles)
     settings = engine.settings
-    save_unsaved(engine.archive)
+    refused = save_unsaved(engine.archive)
     wanted = select or (lambda _job: True)
     jobs = [j for j in engine.jobs(articles) if wanted(j)]
 
@@ -84,7 +84,7 @@ def fetch(
         }
 
     secrets = secrets_of(n for n in NETWORKS if n.unready)
-    summary = Summary()
+    summary = Summary(unsaved=refused)
     unready: set[str] = set()
     for network in NETWORKS:
         mine = sum(1 for j in jobs if owner_of(j.source) is network)
@@ -186,9 +186,31 @@ def fetch(
     return summary, len(jobs) + len(discovery)
 
 
-def fetch_and_tell(engine: Engine, articles: list[Any]) -> None:
+class ArchiveNotWritten(Exception):
+    """The build's fetch could not write the archive (a full disk, no
+    permission).  Raised at ``finalized``, when the site is written from the
+    archive as it is: Pelican then exits with status 1 (``exitcode``), as
+    ``pelican-engage fetch`` does; under ``--autoreload`` it is one warning
+    and the next build goes on."""
+
+    exitcode = 1
+
+    def __init__(self, unsaved: Mapping[str, str]) -> None:
+        first, *more = unsaved.values()
+        super().__init__(
+            f"engage: the archive could not be written: {first}"
+            + (f" (and {len(more)} more file(s))" if more else "")
+            + "; the site was built from the archive as it was, and the next fetch "
+            "asks again for what it could not keep"
+        )
+        self.unsaved = dict(unsaved)
+
+
+def fetch_and_tell(engine: Engine, articles: list[Any]) -> dict[str, str]:
     """:func:`fetch` (not offline), then one INFO line saying what it did
-    (the build's); offline, a warning when there is no archive to read."""
+    (the build's); offline, a warning when there is no archive to read.
+    Returns the archive files it could not write (file -> the error, told
+    already); empty when none."""
     if engine.settings.offline:
         if not engine.settings.archive_path.is_dir() and engine.jobs(articles):
             # Offline, the archive is all there is of the networks' replies.
@@ -197,10 +219,10 @@ def fetch_and_tell(engine: Engine, articles: list[Any]) -> None:
                 "to the settings file); offline, only local comments are shown",
                 engine.settings.archive_path,
             )
-        return
+        return {}
     summary, jobs = fetch(engine, articles)
     if not jobs:
-        return
+        return dict(summary.unsaved)
     billed = ", ".join(
         f"{count} to {network.display}"
         for network in NETWORKS
@@ -219,3 +241,4 @@ def fetch_and_tell(engine: Engine, articles: list[Any]) -> None:
         errors,
         summary.seconds,
     )
+    return dict(summary.unsaved)

@@ -9,13 +9,17 @@ new once), so it lives in the cache, not in the committed archive.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .archive import ArchiveError, atomic_write_json
 from .identity import normal_url
 from .model import Thread
 from .report import Row, as_markdown
+
+logger = logging.getLogger(__name__)
 
 STATE_NAME = "seen.json"
 
@@ -63,6 +67,15 @@ def remember(
     except (ArchiveError, OSError) as exc:
         return f"cannot record what was reported ({exc})"
     return ""
+
+
+def remember_build(cache_path: Path, counted: Iterable[Any]) -> None:
+    """A build counts as a report for ``report --new``: the ids of its
+    ``counted`` engagements (their summaries') are seen."""
+    ids = [i for engagement in counted for i in engagement.summary.ids]
+    problem = remember(cache_path, (), load_seen(cache_path), present_ids=ids)
+    if problem:
+        logger.info("engage: %s", problem)
 
 
 def people_waiting(rows: Sequence[Row]) -> int:

@@ -72,6 +72,8 @@ class _Build:
     writing: workers.Background[consumers.Written] | None = None
     #: The child reading a warm build's files ahead (prefetch.py).
     prefetch: Any = None
+    #: Archive files the build's fetch could not write: file -> the error.
+    unsaved: dict[str, str] = field(default_factory=dict)
 
 
 _builds: dict[str, _Build] = {}
@@ -247,7 +249,11 @@ def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
     # old one is not used then: its fingerprints differ).
     early = build.early.finish() if build.early is not None else {}
     build.early = None
-    fetching.fetch_and_tell(engine, [a for a, published in article_lists(generator) if published])
+    build.unsaved.update(
+        fetching.fetch_and_tell(
+            engine, [a for a, published in article_lists(generator) if published]
+        )
+    )
     seen: set[int] = set()
     chosen = []
     for article, counted in article_lists(generator, drafts=True):
@@ -436,7 +442,9 @@ def on_finalized(pelican: Any) -> None:
         build.writing = consumers.start(engine, build.articles, 1)
     consumers.finish(engine, build.writing)
     oldest = author_page.oldest_wait(engine)
-    _remember_seen(engine)
+    from . import notify
+
+    notify.remember_build(engine.settings.cache_path, engine.counted)
     engine.finish()
     logger.info(
         "engage: %d items on %d posts, %d waiting%s%s; %d comment file(s) parsed, "
@@ -455,17 +463,9 @@ def on_finalized(pelican: Any) -> None:
         build.own + time.perf_counter() - started,
         time.perf_counter() - build.started,
     )
-
-
-def _remember_seen(engine: Engine) -> None:
-    """A build counts as a report for ``report --new`` (notify.py)."""
-    from . import notify
-
-    cache = engine.settings.cache_path
-    ids = [i for e in engine.counted for i in e.summary.ids]
-    problem = notify.remember(cache, (), notify.load_seen(cache), present_ids=ids)
-    if problem:
-        logger.info("engage: %s", problem)
+    if build.unsaved:
+        # Last, once the site is written: Pelican exits with status 1.
+        raise fetching.ArchiveNotWritten(build.unsaved)
 
 
 _RECEIVERS = (

@@ -26,6 +26,7 @@ import pytest
 
 from pelican_engage.archive import Archive, ArchiveWriteError, atomic_write_json
 from pelican_engage.fetch import Fetcher
+from pelican_engage.fetching import ArchiveNotWritten
 from pelican_engage.http import Client, HttpSettings
 from pelican_engage.model import Item, Person
 from pelican_engage.sources.mastodon import MastodonSource, job_for
@@ -292,7 +293,7 @@ def test_the_fetch_command_says_error_and_exits_1_on_a_full_disk(
     assert "No space left on device" in err and "archive/posts/p" in err
 
 
-def test_a_build_on_a_full_disk_logs_an_error_and_still_renders_the_archive(
+def test_a_build_on_a_full_disk_renders_the_archive_then_fails(
     server: Server,
     site: Site,
     full_disk: Callable[[], None],
@@ -311,12 +312,24 @@ def test_a_build_on_a_full_disk_logs_an_error_and_still_renders_the_archive(
     assert shown == 10
     full_disk()
     caplog.set_level(logging.INFO)
-    site.build(**settings)
+    (site.output / "p0.html").unlink()
+    # F10: the build goes on, then Pelican exits with status 1 (exitcode).
+    with pytest.raises(ArchiveNotWritten, match="No space left on device") as raised:
+        site.build(**settings)
+    assert raised.value.exitcode == 1
+    assert list(raised.value.unsaved) == [str(site.root / "archive" / "posts" / "p0.json")]
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     (error,) = errors
     assert "No space left on device" in error and "p0.json" in error
     assert not [m for m in (r.getMessage() for r in caplog.records) if "fetch(es) failed" in m]
+    # Written before the build failed: the page, and the build's summary.
     assert len(site.html("p0.html").select(".engage-item")) == shown
+    assert any("engage: 10 items on 1 posts" in r.getMessage() for r in caplog.records)
+    # Space again: the next build archives what was missed and succeeds.
+    monkeypatch.undo()
+    monkeypatch.delenv("ENGAGE_OFFLINE", raising=False)
+    site.build(**settings)
+    assert len(site.html("p0.html").select(".engage-item")) > shown
 
 
 @pytest.fixture
@@ -372,6 +385,18 @@ def test_field_case_f10_a_really_full_disk(
     assert str(small_tmpfs / "archive" / "posts") in third.stderr
     # Not filed as a failure of the source.
     assert "fetch(es) failed" not in third.stderr and ", 0 error(s)" in third.stdout
+    assert _parsed(small_tmpfs / "archive") == before
+    assert _temporary(small_tmpfs) == []
+    # Step 4: the build renders the archive as it is, and exits non-zero.
+    build = [sys.executable, "-m", "pelican", "content", "-s", str(conf)]
+    wide = {**env, "COLUMNS": "1000"}  # Pelican's console wraps at the terminal's width
+    fourth = subprocess.run(build, capture_output=True, text=True, env=wide, cwd=site.root)
+    assert fourth.returncode == 1, fourth.stdout + fourth.stderr
+    said = fourth.stdout + fourth.stderr
+    assert "engage: the archive could not be written:" in said
+    assert "No space left on device" in said and str(small_tmpfs / "archive" / "posts") in said
+    assert "fetch(es) failed" not in said
+    assert all((site.output / f"p{n}.html").is_file() for n in range(len(ids)))
     assert _parsed(small_tmpfs / "archive") == before
     assert _temporary(small_tmpfs) == []
 
