@@ -258,11 +258,19 @@ def test_what_could_not_be_archived_waits_in_the_cache_for_the_next_run(
     assert _parsed(folder) == before
     assert sorted(p.name for p in unsaved.iterdir()) == ["p0.json", "p1.json"]
 
+    # Still refused: they stay where they are, and the fetch says so (its
+    # summary's unsaved files make `pelican-engage fetch` and a build fail).
+    caplog.clear()
+    refused = save_unsaved(Archive(folder, unsaved))
+    assert sorted(refused) == [str(folder / "posts" / "p0.json"), str(folder / "posts" / "p1.json")]
+    assert all("Permission denied" in message for message in refused.values())
+    assert sorted(p.name for p in unsaved.iterdir()) == ["p0.json", "p1.json"]
+
     monkeypatch.undo()
     for path in list(server.routes):  # the source is gone
         server.routes[path] = lambda h, n: send(h, 410)
     caplog.clear()
-    save_unsaved(Archive(folder, unsaved))
+    assert save_unsaved(Archive(folder, unsaved)) == {}
     assert _parsed(folder) == {name: count + 5 for name, count in before.items()}
     assert list(unsaved.iterdir()) == []
     assert "10 item(s) an earlier fetch could not archive are archived now" in caplog.text
