@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from .archive import Archive, ArchiveError
+from .archive import Archive, ArchiveError, ArchiveWriteError
 from .backoff import HostBackoff
 from .errors import AccessDenied, FetchError, SourceUnavailable
 from .fetch_hosts import Hosts
@@ -192,7 +192,8 @@ def save_unsaved(archive: Archive) -> dict[str, str]:
             first,
             f" (and {len(more)} more file(s))" if more else "",
         )
-    return {str(getattr(exc, "path", "")): str(exc) for exc in errors}
+    # Only refused writes: a damaged kept file is told, not a disk problem.
+    return {str(exc.path): str(exc) for exc in errors if isinstance(exc, ArchiveWriteError)}
 
 
 #: Jobs in progress per request slot of a host (measured: 2 keeps a host's

@@ -186,26 +186,6 @@ def fetch(
     return summary, len(jobs) + len(discovery)
 
 
-class ArchiveNotWritten(Exception):
-    """The build's fetch could not write the archive (a full disk, no
-    permission).  Raised at ``finalized``, when the site is written from the
-    archive as it is: Pelican then exits with status 1 (``exitcode``), as
-    ``pelican-engage fetch`` does; under ``--autoreload`` it is one warning
-    and the next build goes on."""
-
-    exitcode = 1
-
-    def __init__(self, unsaved: Mapping[str, str]) -> None:
-        first, *more = unsaved.values()
-        super().__init__(
-            f"engage: the archive could not be written: {first}"
-            + (f" (and {len(more)} more file(s))" if more else "")
-            + "; the site was built from the archive as it was, and the next fetch "
-            "asks again for what it could not keep"
-        )
-        self.unsaved = dict(unsaved)
-
-
 def fetch_and_tell(engine: Engine, articles: list[Any]) -> dict[str, str]:
     """:func:`fetch` (not offline), then one INFO line saying what it did
     (the build's); offline, a warning when there is no archive to read.

@@ -23,6 +23,7 @@ from pelican import signals
 from . import (
     author_page,
     avatars,
+    build_status,
     consumers,
     fetching,
     pages,
@@ -132,6 +133,9 @@ def settings_folder(settings: dict[str, Any]) -> str | None:
 
 def on_initialized(pelican: Any) -> None:
     prepare_settings(pelican.settings, folder=settings_folder(pelican.settings))
+    # Every plugin is registered by now: this one runs after theirs.
+    signals.finalized.disconnect(on_finalized_last)
+    signals.finalized.connect(on_finalized_last)
 
 
 def on_generator_init(generator: Any) -> None:
@@ -249,11 +253,8 @@ def _engage_all(build: _Build, engine: Engine, generator: Any) -> None:
     # old one is not used then: its fingerprints differ).
     early = build.early.finish() if build.early is not None else {}
     build.early = None
-    build.unsaved.update(
-        fetching.fetch_and_tell(
-            engine, [a for a, published in article_lists(generator) if published]
-        )
-    )
+    listed = [a for a, published in article_lists(generator) if published]
+    build.unsaved.update(fetching.fetch_and_tell(engine, listed))
     seen: set[int] = set()
     chosen = []
     for article, counted in article_lists(generator, drafts=True):
@@ -463,9 +464,12 @@ def on_finalized(pelican: Any) -> None:
         build.own + time.perf_counter() - started,
         time.perf_counter() - build.started,
     )
-    if build.unsaved:
-        # Last, once the site is written: Pelican exits with status 1.
-        raise fetching.ArchiveNotWritten(build.unsaved)
+    build_status.note(build.unsaved)
+
+
+def on_finalized_last(pelican: Any) -> None:
+    """After every plugin's ``finalized``: see build_status.py."""
+    build_status.fail(outermost=not _builds)
 
 
 _RECEIVERS = (
@@ -478,6 +482,7 @@ _RECEIVERS = (
     (signals.content_written, on_content_written),
     (signals.article_writer_finalized, on_article_writer_finalized),
     (signals.finalized, on_finalized),
+    (signals.finalized, on_finalized_last),
 )
 
 
@@ -492,3 +497,4 @@ def unregister() -> None:
     for signal, receiver in _RECEIVERS:
         signal.disconnect(receiver)
     _builds.clear()
+    build_status.reset()

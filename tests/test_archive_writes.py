@@ -13,20 +13,25 @@ import json
 import logging
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+import types
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pelican import signals
 
+import pelican_engage
+from pelican_engage import build_status
 from pelican_engage.archive import Archive, ArchiveWriteError, atomic_write_json
+from pelican_engage.build_status import ArchiveNotWritten
 from pelican_engage.fetch import Fetcher
-from pelican_engage.fetching import ArchiveNotWritten
 from pelican_engage.http import Client, HttpSettings
 from pelican_engage.model import Item, Person
 from pelican_engage.sources.mastodon import MastodonSource, job_for
@@ -321,9 +326,14 @@ def test_a_build_on_a_full_disk_renders_the_archive_then_fails(
     full_disk()
     caplog.set_level(logging.INFO)
     (site.output / "p0.html").unlink()
+    # A plugin listed after this one: its ``finalized`` still runs.
+    later, finalized = types.ModuleType("later_plugin"), []
+    later.register = lambda: signals.finalized.connect(finalized.append, weak=False)  # type: ignore[attr-defined]
     # F10: the build goes on, then Pelican exits with status 1 (exitcode).
     with pytest.raises(ArchiveNotWritten, match="No space left on device") as raised:
-        site.build(**settings)
+        site.build(**settings, PLUGINS=[pelican_engage, later])
+    signals.finalized.disconnect(finalized.append)
+    assert len(finalized) == 1
     assert raised.value.exitcode == 1
     assert list(raised.value.unsaved) == [str(site.root / "archive" / "posts" / "p0.json")]
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
@@ -401,7 +411,9 @@ def test_field_case_f10_a_really_full_disk(
     fourth = subprocess.run(build, capture_output=True, text=True, env=wide, cwd=site.root)
     assert fourth.returncode == 1, fourth.stdout + fourth.stderr
     said = fourth.stdout + fourth.stderr
-    assert "engage: the archive could not be written:" in said
+    # The ERROR at the default verbosity, then Pelican's CRITICAL for the exit.
+    assert re.search(r"ERROR\s+engage: the archive could not be written:", said)
+    assert re.search(r"CRITICAL\s+ArchiveNotWritten: engage: the archive could not", said)
     assert "No space left on device" in said and str(small_tmpfs / "archive" / "posts") in said
     assert "fetch(es) failed" not in said
     assert all((site.output / f"p{n}.html").is_file() for n in range(len(ids)))
@@ -569,3 +581,35 @@ def test_an_archive_file_with_a_lone_surrogate_is_refused_not_a_crash(
     assert "Hello." in site.html("post.html").select_one(".engage").get_text()
     # The neighbour, with an escaped emoji, is read.
     assert "Hi \U0001f600" in site.html("fine.html").select_one(".engage").get_text()
+
+
+# When a build fails for it (build_status.py) ------------------------------------------
+
+
+def test_the_outermost_build_fails_for_every_site_built_inside_it() -> None:
+    """pelican-i18n-subsites builds its sites inside the main one: the
+    main one fails, for all of them, once it is written."""
+    build_status.note({"a.json": "a: cannot be written (No space left on device)"})
+    build_status.fail(outermost=False)  # a sub-site: nothing raised yet
+    build_status.note({"b.json": "b: cannot be written (No space left on device)"})
+    with pytest.raises(ArchiveNotWritten, match=r"a: cannot be .*\(and 1 more file") as raised:
+        build_status.fail(outermost=True)
+    assert sorted(raised.value.unsaved) == ["a.json", "b.json"]
+    build_status.fail(outermost=True)  # told once: the next build starts afresh
+
+
+def test_under_autoreload_a_build_does_not_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pelican's --autoreload loop would start the next build at once,
+    without waiting for a change: the ERROR line is all it gets."""
+    import pelican
+
+    def autoreload() -> None:  # stands in for the loop: its code is on the stack
+        build_status.fail(outermost=True)
+
+    monkeypatch.setattr(pelican, "autoreload", autoreload)
+    build_status.note({"a.json": "a: cannot be written (No space left on device)"})
+    pelican.autoreload()
+    build_status.fail(outermost=True)  # forgotten, not raised later
+    build_status.note({"a.json": "a: cannot be written (No space left on device)"})
+    with pytest.raises(ArchiveNotWritten):
+        build_status.fail(outermost=True)  # the same call, outside the loop
