@@ -181,19 +181,28 @@ class Summary:
 def save_unsaved(archive: Archive) -> dict[str, str]:
     """Archive what an earlier fetch could not write (a full disk then);
     the files still refused (file -> the error, told) as in
-    :attr:`Summary.unsaved`."""
+    :attr:`Summary.unsaved`.  A kept copy that cannot be read or removed
+    is a warning of its own: the disk did not refuse the archive, and the
+    next fetch asks the source for its items again anyway."""
     saved, errors = archive.save_unsaved()
     if saved:
         logger.info("engage: %d item(s) an earlier fetch could not archive are archived now", saved)
-    if errors:
-        first, *more = errors
+    refused = [exc for exc in errors if isinstance(exc, ArchiveWriteError)]
+    if refused:
+        first, *more = refused
         logger.error(
             "engage: the archive could not be written: %s%s",
             first,
             f" (and {len(more)} more file(s))" if more else "",
         )
-    # Only refused writes: a damaged kept file is told, not a disk problem.
-    return {str(exc.path): str(exc) for exc in errors if isinstance(exc, ArchiveWriteError)}
+    for exc in errors:
+        if not isinstance(exc, ArchiveWriteError):
+            logger.warning(
+                "engage: fetched items kept in the cache for the archive: %s; "
+                "remove it (the next fetch asks the source for them again)",
+                exc,
+            )
+    return {str(exc.path): str(exc) for exc in refused}
 
 
 #: Jobs in progress per request slot of a host (measured: 2 keeps a host's

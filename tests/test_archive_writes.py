@@ -613,3 +613,21 @@ def test_under_autoreload_a_build_does_not_fail(monkeypatch: pytest.MonkeyPatch)
     build_status.note({"a.json": "a: cannot be written (No space left on device)"})
     with pytest.raises(ArchiveNotWritten):
         build_status.fail(outermost=True)  # the same call, outside the loop
+
+
+def test_a_damaged_copy_kept_in_the_cache_is_a_warning_not_a_refused_write(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not the archive's disk: a fetch or build does not fail for it, and
+    the line says what to do."""
+    from pelican_engage.fetch import save_unsaved
+
+    unsaved = tmp_path / "cache" / "engage" / "unsaved"
+    unsaved.mkdir(parents=True)
+    (unsaved / "p0.json").write_text('{"schema": 1, "ite')  # cut off
+    caplog.set_level(logging.INFO)
+    assert save_unsaved(Archive(tmp_path / "archive", unsaved)) == {}
+    (record,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert record.levelno == logging.WARNING
+    assert str(unsaved / "p0.json") in record.getMessage()
+    assert "could not be written" not in record.getMessage()
