@@ -266,6 +266,9 @@ class ThreadCache:
     def __init__(self, folder: Path, salt: str, site: str = "", persist: bool = True) -> None:
         self.folder = folder / (f"threads-{site}" if site else "threads")
         self.path = self.folder / "index.pickle"
+        self._folder = str(self.folder)
+        #: Render key -> the suffix of its rendered files.
+        self._suffixes: dict[str, str] = {}
         # Only a digest is stored: the salt names the author's e-mail
         # addresses, and cache folders get uploaded (CI artifacts).
         self.salt = hashlib.sha256(f"{_FORMAT}:{salt}".encode()).hexdigest()
@@ -374,24 +377,28 @@ class ThreadCache:
         found = self._new.get(key)
         return found[1] if found else ""
 
-    def rendered_file(self, key: str, render_key: str) -> Path | None:
+    def rendered_file(self, key: str, render_key: str) -> str | None:
         """Where the post's thread rendered for ``render_key`` is kept (it
         may not be there); None when nothing is kept for the post."""
         token = self.token(key)
         if not token or not self.persist:
             return None
-        return self._file(key, token, f".{_short(render_key)}.html")
+        # A warm build asks once per page: strings, and each render key
+        # (one per language) hashed once, not a Path and a digest a page.
+        suffix = self._suffixes.get(render_key)
+        if suffix is None:
+            suffix = self._suffixes[render_key] = f".{_short(render_key)}.html"
+        return os.path.join(self._folder, f"{file_name(key)[:-5]}.{token}{suffix}")
 
     def remember_render(self, key: str, render_key: str, html: str) -> None:
-        token = self.token(key)
-        if not token or not self.persist:
+        path = self.rendered_file(key, render_key)
+        if path is None:
             return
-        path = self._file(key, token, f".{_short(render_key)}.html")
         with contextlib.suppress(OSError):
-            write_checked(path, _sealed(html.encode("utf-8")))
-            self.stamps.record(path.name, os.stat(path))
+            write_checked(Path(path), _sealed(html.encode("utf-8")))
+            self.stamps.record(os.path.basename(path), os.stat(path))
 
-    def read_rendered(self, path: Path) -> str | None:
+    def read_rendered(self, path: str) -> str | None:
         """A rendered thread's text (:meth:`rendered_file`); None when missing
         or damaged (told).
 
@@ -399,18 +406,19 @@ class ThreadCache:
         (:mod:`filestamps`) is used without checking its SHA-256; any other
         is checked, and recorded when whole.
         """
+        name = os.path.basename(path)
         try:
             data, found = read_whole(path)
         except OSError:
             return None
-        trusted = data[64:65] == b"\n" and self.stamps.trusted(path.name, found)
+        trusted = data[64:65] == b"\n" and self.stamps.trusted(name, found)
         payload = memoryview(data)[65:] if trusted else _unsealed(data)
         if payload is None:
-            self.stamps.forget(path.name)
+            self.stamps.forget(name)
             logger.info("engage: the rendered thread %s is damaged; rendered again", path)
             return None
         if not trusted:
-            self.stamps.record(path.name, found)
+            self.stamps.record(name, found)
         return str(payload, "utf-8", "replace")
 
     def save(self) -> None:
