@@ -3,8 +3,10 @@ atomic.read_whole and atomic.unchanged): git's rule, racy stamps included."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,3 +84,52 @@ def test_read_whole_gives_the_bytes_and_the_stat(tmp_path: Path, size: int) -> N
     assert (found.st_size, found.st_mtime_ns) == (path.stat().st_size, path.stat().st_mtime_ns)
     with pytest.raises(FileNotFoundError):
         read_whole(tmp_path / "missing")
+
+
+def _atime_after_read(path: Path, read: Any) -> int:
+    """The access time after ``read(path)``, the file's times first set so
+    that relatime would update it (access older than modification)."""
+    os.utime(path, ns=(SECOND, 2 * SECOND))
+    read(path)
+    return os.stat(path).st_atime_ns
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOATIME"), reason="O_NOATIME is Linux's")
+def test_read_whole_leaves_the_access_time(tmp_path: Path) -> None:
+    # A warm build reads each rendered thread once after it was written:
+    # under relatime that read would write each file's inode back.
+    control, path = tmp_path / "control", tmp_path / "cached"
+    control.write_bytes(b"x" * 100)
+    path.write_bytes(b"x" * 100)
+    if _atime_after_read(control, Path.read_bytes) == SECOND:
+        pytest.skip("this file system does not record access times (noatime)")
+    assert _atime_after_read(path, read_whole) == SECOND
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOATIME"), reason="O_NOATIME is Linux's")
+def test_read_whole_reads_a_file_it_may_not_keep_the_access_time_of(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # O_NOATIME is refused (EPERM) on another user's file: read anyway,
+    # and do not ask again; a file that cannot be read (EACCES) still raises.
+    from pelican_engage import atomic
+
+    real_open, flags = os.open, []
+
+    def fake_open(path: Any, flag: int, *rest: Any, **named: Any) -> int:
+        flags.append(flag)
+        if flag & os.O_NOATIME:
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        if Path(path).name == "secret":
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(path, flag, *rest, **named)
+
+    monkeypatch.setattr(atomic, "_noatime", os.O_NOATIME)
+    monkeypatch.setattr(atomic.os, "open", fake_open)
+    path = tmp_path / "theirs"
+    path.write_bytes(b"theirs")
+    assert read_whole(path)[0] == b"theirs"
+    assert read_whole(path)[0] == b"theirs"
+    assert [bool(f & os.O_NOATIME) for f in flags] == [True, False, False]
+    with pytest.raises(PermissionError):
+        read_whole(tmp_path / "secret")
