@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from . import report
 from .atomic import atomic_write
 from .cache import remove_stale_temporary
-from .model import Post, Problem
+from .model import Post, Problem, Thread
 from .people import Month, People, PeopleCounter
 from .report import Row
 
@@ -274,9 +274,13 @@ def is_due(engine: Engine) -> bool:
     return page is not None and _page_is_due(engine, page)
 
 
-def write_due(engine: Engine, site_lang: str) -> list[Problem]:
+def write_due(
+    engine: Engine, site_lang: str, threads: Iterable[Thread] | None = None
+) -> list[Problem]:
     """Write the build's author's page and feed of waiting items (when
-    :func:`is_due`); the problems to tell (a page that cannot be written)."""
+    :func:`is_due`); the problems to tell (a page that cannot be written).
+    ``threads``: the build's counted threads, in order, when another walk
+    reads them (``engine.counted_threads`` otherwise)."""
     page = engine.settings.report_page
     if page is None:
         return []
@@ -285,7 +289,8 @@ def write_due(engine: Engine, site_lang: str) -> list[Problem]:
     # One walk: each thread is read from the cache once for both.
     counter = PeopleCounter(engine.settings.people, engine.settings.author)
     lines: list[Line] = []
-    for thread in counter.passing(engine.counted_threads):
+    walked = engine.counted_threads if threads is None else threads
+    for thread in counter.passing(walked):
         lines += map(Line.of, report.waiting_rows([thread], now, None, languages))
     lines.sort(key=report.wait_order)
     found = counter.people()

@@ -14,11 +14,7 @@ feed whose text did not change is not written again.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import heapq
-import os
-import pickle
 import re
 import zlib
 from collections.abc import Iterable, Mapping
@@ -27,8 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .atomic import atomic_write, link_or_create, try_link, unchanged, write_checked
+from .feed_copies import FeedStamps, put, write_feed
+from .feed_copies import digest as _digest
 from .i18n import fingerprint, gettext_for
 from .model import ANSWERABLE_KINDS, Item, Problem, Thread, anchor
 
@@ -164,68 +160,12 @@ def render(
     return "".join(parts)
 
 
-def _write(target: Path, text: str) -> bool:
-    """Write a feed into the output, unless it already holds ``text``.
-
-    Atomically but not synced: the output is rebuilt by every build, as
-    Pelican writes its own pages (an fsync per feed was most of the cost
-    of the feeds on a loaded disk); a feed cut short by a crash has the
-    wrong size, which the next build notices (``_Stamps.reuse``).
-    """
-    try:
-        if target.read_text(encoding="utf-8") == text:
-            return False
-    except OSError:
-        pass
-    atomic_write(target, text, sync=False)
-    return True
-
-
-def _put(target: Path, text: str, copy: Path | None) -> bool:
-    """Write a rendered feed into the output; True when it changed.  A new
-    one (a cold build's) is a link to its fresh copy, written once."""
-    if copy is not None and not os.path.lexists(target):
-        try:
-            _restore(target, copy, text.encode("utf-8"))
-            return True
-        except OSError:
-            pass
-    return _write(target, text)
-
-
-def _restore(target: Path, copy: Path, data: bytes) -> None:
-    """Put back a missing feed from its checked copy: linked to it, or
-    created in place (see :func:`~pelican_engage.atomic.link_or_create`; on
-    a warm build into an emptied output, a temporary file and rename per
-    feed were most of the feeds' cost, then creating and writing them)."""
-    try:
-        link_or_create(target, copy, data)
-    except FileExistsError:  # appeared meanwhile: replaced, as any other
-        _write(target, data.decode("utf-8"))
-
-
-def _as_kept(copy: Path, stamp: tuple[str, int, str, int], saved: int) -> bool:
-    """Is the copy as it was written (:func:`atomic.unchanged`, ``saved``:
-    when the stamps were saved, ns)?  Reading and hashing every copy on each
-    warm build into an emptied output cost more than linking them; a copy
-    changed since (through the output's link too) is read and checked."""
-    try:
-        found = copy.stat()
-    except OSError:
-        return False
-    return unchanged(found, stamp[1], stamp[3], saved)
-
-
 @dataclass(frozen=True)
 class Feeds:
     """Where the feeds go; both None: no feeds."""
 
     per_post: str | None
     site: str | None
-
-
-def _digest(*parts: object) -> str:
-    return hashlib.sha256("\x00".join(map(str, parts)).encode()).hexdigest()
 
 
 def thread_digest(thread: Thread) -> str:
@@ -246,108 +186,6 @@ def thread_digest(thread: Thread) -> str:
     return _digest(*fields)
 
 
-class _Stamps:
-    """The feeds written last time, with the digest of their inputs, kept
-    in the cache folder.
-
-    A warm build renders only the feeds whose inputs changed (rendering all
-    of them costs about a second on a site of 500 posts), and copies the
-    others from a copy of each in the cache (``<stamps file>.d/``) when the
-    output folder was emptied.  Only the digests are read at start: the
-    copies are read one by one, when needed, so a site's feeds are never
-    all in memory.
-    """
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.folder = path.with_name(path.name + ".d") if path is not None else None
-        #: Feed path -> (digest of its inputs, its size in bytes, SHA-256 of
-        #: its text, its copy's modification time in ns).
-        self.old: dict[str, tuple[str, int, str, int]] = {}
-        self.new: dict[str, tuple[str, int, str, int]] = {}
-        #: When the stamps were saved (ns): copies written since are checked.
-        self.saved = 0
-        if path is not None:
-            try:
-                with path.open("rb") as handle:
-                    self.saved = os.fstat(handle.fileno()).st_mtime_ns
-                    data = pickle.load(handle)
-                if isinstance(data, dict) and data.get("version") == (_STAMPS, __version__):
-                    self.old = data["feeds"]
-            except Exception:  # no cache, or an unreadable one: render afresh
-                self.old = {}
-
-    def _copy(self, path: str) -> Path | None:
-        return self.folder / f"{_digest(path)[:32]}.xml" if self.folder is not None else None
-
-    def reuse(self, output: Path, path: str, digest: str) -> bool:
-        """True when the feed at ``path`` is current (written again if missing)."""
-        old = self.old.get(path)
-        if old is None or old[0] != digest:
-            return False
-        target = output / path
-        missing = False
-        try:
-            current = target.stat().st_size == old[1]
-        except OSError:
-            current, missing = False, True
-        if not current:
-            # Missing, or not whole (a build killed while writing it).
-            copy = self._copy(path)
-            if copy is None:
-                return False
-            if missing and _as_kept(copy, old, self.saved) and try_link(target, copy):
-                self.new[path] = old
-                return True
-            try:
-                data = copy.read_bytes()
-            except OSError:
-                return False
-            if hashlib.sha256(data).hexdigest() != old[2]:
-                return False  # a damaged copy is never trusted: render again
-            with contextlib.suppress(OSError):  # as checked now
-                old = (*old[:3], copy.stat().st_mtime_ns)
-            if missing:
-                _restore(target, copy, data)
-            else:  # whatever is there is replaced, never written through
-                _write(target, data.decode("utf-8"))
-        self.new[path] = old
-        return True
-
-    def keep(self, path: str, digest: str, text: str) -> Path | None:
-        """Keep a copy of the feed at ``path``; the copy, or None when none
-        could be written."""
-        data = text.encode("utf-8")
-        copy = self._copy(path)
-        if copy is None:
-            return None
-        try:
-            write_checked(copy, data)  # checked by its SHA-256 when read
-            written = copy.stat().st_mtime_ns
-        except OSError:
-            return None
-        self.new[path] = (digest, len(data), hashlib.sha256(data).hexdigest(), written)
-        return copy
-
-    def save(self) -> None:
-        if self.path is None or self.new == self.old:
-            return
-        data = {"version": (_STAMPS, __version__), "feeds": self.new}
-        # A cache: when it cannot be written, the next build renders again.
-        with contextlib.suppress(OSError):
-            atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-        if self.folder is not None:
-            # Copies of feeds no longer written (removed posts) go.
-            kept = {self._copy(p) for p in self.new}
-            for copy in self.folder.glob("*.xml") if self.folder.is_dir() else ():
-                if copy not in kept:
-                    copy.unlink(missing_ok=True)
-
-
-#: Bump when the stamps' layout changes.
-_STAMPS = 3
-
-
 def _thread(source: Any) -> Thread:
     """A thread, or the thread of a (lazy) engagement, read now."""
     return source if isinstance(source, Thread) else source.thread
@@ -360,6 +198,109 @@ def _key_and_digest(source: Any) -> tuple[str, str]:
     return source.key, source.feed_digest
 
 
+class FeedWalk:
+    """Writing the feeds of ``threads`` (each a :class:`Thread` or an
+    engagement with ``key`` and ``feed_digest``, see ``cache.LazyEngagement``,
+    whose thread is read only when its feed must be rendered; each with its
+    post's date), one post at a time: :meth:`take` each of :attr:`sources`
+    once, in any order, then :meth:`finish`.  :func:`write` walks them in
+    order; the author's page walks its own threads and hands them over.
+
+    ``stamps_file`` (in the cache) lets unchanged feeds be skipped unrendered.
+    ``languages`` maps post keys to their article's ``lang``; the site's
+    feed, and posts not in it, are in ``DEFAULT_LANG``.  Writing raises
+    OSError.
+    """
+
+    def __init__(
+        self,
+        output: Path,
+        feeds: Feeds,
+        threads: Iterable[tuple[Any, datetime]],
+        settings: Mapping[str, Any],
+        stamps_file: Path | None = None,
+        languages: Mapping[str, str] | None = None,
+    ) -> None:
+        self.output, self.feeds = output, feeds
+        self.siteurl = str(settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "").rstrip("/")
+        self.sitename = _TAGS.sub("", str(settings.get("SITENAME") or ""))
+        self.limit = settings.get("FEED_MAX_ITEMS")
+        self.stamps = FeedStamps(stamps_file)
+        self.site_lang = str(settings.get("DEFAULT_LANG") or "en")
+        self.languages = languages or {}
+        self.common = (
+            *(self.siteurl, self.sitename, self.limit, feeds.per_post, feeds.site),
+            *(self.site_lang, fingerprint()),
+        )
+        self.sources = list(threads)
+        self.keys_digests = [_key_and_digest(source) for source, _published in self.sources]
+        digests = [digest for _key, digest in self.keys_digests]
+        self.newest = max((published for _t, published in self.sources), default=_EPOCH)
+        self.changed = 0
+        self.site_digest = _digest(*self.common, self.newest, *digests)
+        # Known before the walk, so each thread is read once for both kinds of feed.
+        self.site_due = feeds.site is not None and not self.stamps.reuse(
+            output, feeds.site, self.site_digest
+        )
+        self.everything: list[Entry] = []
+
+    def take(self, index: int, thread: Thread | None = None) -> None:
+        """Write the feed of ``sources[index]``; ``thread``: its thread, when
+        the caller holds it (else read here, if its feed must be rendered)."""
+        source, published = self.sources[index]
+        key, digest = self.keys_digests[index]
+        if self.feeds.per_post is not None:
+            path = feed_path(self.feeds.per_post, key)
+            lang = self.languages.get(key) or self.site_lang
+            digest = _digest(*self.common, lang, published, digest)
+            if not self.stamps.reuse(self.output, path, digest):
+                thread = thread or _thread(source)
+                title = gettext_for(
+                    lang, "Comments: %(title)s", title=_TAGS.sub("", thread.post.title)
+                )
+                text = render(
+                    f"{self.sitename} - {title}" if self.sitename else title,
+                    thread.post.url,
+                    f"{self.siteurl}/{path}",
+                    entries(thread),
+                    published,
+                    lang=lang,
+                )
+                self.changed += put(self.output / path, text, self.stamps.keep(path, digest, text))
+        if self.site_due:
+            self.everything += entries(thread or _thread(source))
+            limit = self.limit
+            if isinstance(limit, int) and limit > 0 and len(self.everything) > 2 * limit:
+                # Only the newest are kept, so not every item stays in memory.
+                self.everything = heapq.nlargest(limit, self.everything, key=_entry_order)
+
+    def finish(self) -> int:
+        """Write the site's feed and keep the stamps; how many feeds changed."""
+        site, limit = self.feeds.site, self.limit
+        if site is not None and self.site_due:
+            everything = sorted(self.everything, key=_entry_order, reverse=True)
+            if isinstance(limit, int) and limit > 0:
+                everything = everything[:limit]
+            title = gettext_for(self.site_lang, "All comments")
+            text = render(
+                f"{self.sitename} - {title}" if self.sitename else title,
+                f"{self.siteurl}/" if self.siteurl else "/",
+                f"{self.siteurl}/{site}",
+                everything,
+                self.newest,
+                name_post=True,
+                lang=self.site_lang,
+            )
+            self.stamps.keep(site, self.site_digest, text)
+            self.changed += write_feed(self.output / site, text)
+        self.stamps.save()
+        return self.changed
+
+
+def _entry_order(entry: Entry) -> tuple[datetime, str]:
+    return (entry.item.published, entry.item.id)
+
+
 def write(
     output: Path,
     feeds: Feeds,
@@ -368,86 +309,21 @@ def write(
     stamps_file: Path | None = None,
     languages: Mapping[str, str] | None = None,
 ) -> int:
-    """Write the feeds of ``threads`` (each with its post's date); how many changed.
-
-    Each is a :class:`Thread` or an engagement with ``key`` and
-    ``feed_digest`` (see ``cache.LazyEngagement``), whose thread is read
-    only when its feed must be rendered.
-
-    ``stamps_file`` (in the cache) lets unchanged feeds be skipped unrendered.
-    ``languages`` maps post keys to their article's ``lang``; the site's
-    feed, and posts not in it, are in ``DEFAULT_LANG``.
-    """
-    siteurl = str(settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "").rstrip("/")
-    sitename = _TAGS.sub("", str(settings.get("SITENAME") or ""))
-    limit = settings.get("FEED_MAX_ITEMS")
-    stamps = _Stamps(stamps_file)
-    site_lang = str(settings.get("DEFAULT_LANG") or "en")
-    languages = languages or {}
-    common = (siteurl, sitename, limit, feeds.per_post, feeds.site, site_lang, fingerprint())
-    threads = list(threads)
-    keys_digests = [_key_and_digest(source) for source, _published in threads]
-    digests = [digest for _key, digest in keys_digests]
-    newest = max((published for _t, published in threads), default=_EPOCH)
-    changed = 0
-    site_digest = _digest(*common, newest, *digests)
-    # Known before the walk, so each thread is read once for both kinds of feed.
-    site_due = feeds.site is not None and not stamps.reuse(output, feeds.site, site_digest)
-    order = lambda e: (e.item.published, e.item.id)  # noqa: E731
-    everything: list[Any] = []
-    for (source, published), (key, digest) in zip(threads, keys_digests, strict=True):
-        thread: Thread | None = None
-        if feeds.per_post is not None:
-            path = feed_path(feeds.per_post, key)
-            lang = languages.get(key) or site_lang
-            digest = _digest(*common, lang, published, digest)
-            if not stamps.reuse(output, path, digest):
-                thread = _thread(source)
-                title = gettext_for(
-                    lang, "Comments: %(title)s", title=_TAGS.sub("", thread.post.title)
-                )
-                text = render(
-                    f"{sitename} - {title}" if sitename else title,
-                    thread.post.url,
-                    f"{siteurl}/{path}",
-                    entries(thread),
-                    published,
-                    lang=lang,
-                )
-                changed += _put(output / path, text, stamps.keep(path, digest, text))
-        if site_due:
-            everything += entries(thread or _thread(source))
-            if isinstance(limit, int) and limit > 0 and len(everything) > 2 * limit:
-                # Only the newest are kept, so not every item stays in memory.
-                everything = heapq.nlargest(limit, everything, key=order)
-    if feeds.site is not None and site_due:
-        everything.sort(key=order, reverse=True)
-        if isinstance(limit, int) and limit > 0:
-            everything = everything[:limit]
-        title = gettext_for(site_lang, "All comments")
-        text = render(
-            f"{sitename} - {title}" if sitename else title,
-            f"{siteurl}/" if siteurl else "/",
-            f"{siteurl}/{feeds.site}",
-            everything,
-            newest,
-            name_post=True,
-            lang=site_lang,
-        )
-        stamps.keep(feeds.site, site_digest, text)
-        changed += _write(output / feeds.site, text)
-    stamps.save()
-    return changed
+    """Write the feeds of ``threads`` (see :class:`FeedWalk`); how many changed."""
+    walk = FeedWalk(output, feeds, threads, settings, stamps_file, languages)
+    for index in range(len(walk.sources)):
+        walk.take(index)
+    return walk.finish()
 
 
-def write_for(engine: Engine, generator: Any) -> list[Problem]:
-    """Feeds of the generator's listed articles' comments (not hidden ones,
-    not drafts); the problems to tell (feeds that cannot be written)."""
+def walk_for(engine: Engine, generator: Any) -> FeedWalk | None:
+    """The walk writing the feeds of the generator's listed articles'
+    comments (not hidden ones, not drafts); None when feeds are off."""
     from .cache import LazyEngagement
 
     feeds = Feeds(engine.settings.comment_feed, engine.settings.comment_feed_all)
     if feeds.per_post is None and feeds.site is None:
-        return []
+        return None
     threads = []
     languages: dict[str, str] = {}
     seen: set[str] = set()
@@ -464,15 +340,31 @@ def write_for(engine: Engine, generator: Any) -> list[Problem]:
             # The engagement, not its thread: the feeds read a thread only
             # when its feed must be written.
             threads.append((engagement, date if date.tzinfo else date.replace(tzinfo=timezone.utc)))
+    return FeedWalk(
+        Path(generator.output_path),
+        feeds,
+        threads,
+        generator.settings,
+        stamps_file=engine.settings.cache_path / "comment-feeds.pickle",
+        languages=languages,
+    )
+
+
+#: The problem told when a feed cannot be written (OSError ``exc``).
+def unwritable(exc: OSError) -> Problem:
+    return Problem("ENGAGE_COMMENT_FEED", f"cannot be written ({exc})")
+
+
+def write_for(engine: Engine, generator: Any) -> list[Problem]:
+    """Write the feeds of :func:`walk_for`; the problems to tell (feeds
+    that cannot be written)."""
     try:
-        write(
-            Path(generator.output_path),
-            feeds,
-            threads,
-            generator.settings,
-            stamps_file=engine.settings.cache_path / "comment-feeds.pickle",
-            languages=languages,
-        )
+        walk = walk_for(engine, generator)
+        if walk is None:
+            return []
+        for index in range(len(walk.sources)):
+            walk.take(index)
+        walk.finish()
     except OSError as exc:
-        return [Problem("ENGAGE_COMMENT_FEED", f"cannot be written ({exc})")]
+        return [unwritable(exc)]
     return []

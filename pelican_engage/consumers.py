@@ -11,11 +11,12 @@ back with its problems, and the parent takes it in as if it had done it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import author_page, comment_feed, workers
-from .model import Problem
+from .model import Problem, Thread
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -57,14 +58,67 @@ def start(engine: Engine, articles: Any, processes: int) -> workers.Background[W
 def _write(engine: Engine, articles: Any, lang: str, author_due: bool) -> Written:
     tokens = engine.threads.tokens()
     before = workers.counters(engine)
-    problems = comment_feed.write_for(engine, articles) if articles is not None else []
-    problems += author_page.write_due(engine, lang) if author_due else []
+    if author_due and articles is not None:
+        problems = _write_both(engine, articles, lang)
+    else:
+        problems = comment_feed.write_for(engine, articles) if articles is not None else []
+        problems += author_page.write_due(engine, lang) if author_due else []
     return Written(
         tuple(problems),
         tuple(engine.threads.changed_since(tokens)),
         workers.done_since(engine, before),
         os.getpid(),
     )
+
+
+def _write_both(engine: Engine, articles: Any, lang: str) -> list[Problem]:
+    """The feeds and the author's page in one walk over the threads: each
+    read from the cache once, not once for each (a cold build of 2,000
+    posts read 1,900 threads twice, about 0.3 s)."""
+    try:
+        walk = comment_feed.walk_for(engine, articles)
+    except OSError as exc:
+        return [comment_feed.unwritable(exc), *author_page.write_due(engine, lang)]
+    if walk is None:
+        return author_page.write_due(engine, lang)
+    feeding = _Feeding(walk)
+    # The author's page walks its threads in its own order (it names each
+    # person as first seen); the feeds take theirs as they pass.
+    author = author_page.write_due(engine, lang, feeding.threads(engine))
+    return feeding.finish() + author
+
+
+class _Feeding:
+    """The feeds' walk, given the threads another walk reads."""
+
+    def __init__(self, walk: comment_feed.FeedWalk) -> None:
+        self.walk = walk
+        #: The feeds not written yet: their source's id -> its index.
+        self.left = {id(source): n for n, (source, _date) in enumerate(walk.sources)}
+        self.error: OSError | None = None
+
+    def threads(self, engine: Engine) -> Iterator[Thread]:
+        """The build's counted threads, each given to its feed on the way."""
+        for engagement, thread in zip(engine.counted, engine.counted_threads, strict=True):
+            index = self.left.pop(id(engagement), None)
+            if index is not None and self.error is None:
+                try:
+                    self.walk.take(index, thread)
+                except OSError as exc:  # as write_for: the feeds stop there
+                    self.error = exc
+            yield thread
+
+    def finish(self) -> list[Problem]:
+        """Write the feeds no thread passed for (not counted, or the walk
+        was not made), then the site's; the problem, when one failed."""
+        try:
+            if self.error is None:
+                for index in sorted(self.left.values()):
+                    self.walk.take(index)
+                self.walk.finish()
+        except OSError as exc:
+            self.error = exc
+        return [comment_feed.unwritable(self.error)] if self.error is not None else []
 
 
 def finish(engine: Engine, running: workers.Background[Written]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from pelican_engage import comment_feed
+from pelican_engage import feed_copies
 from pelican_engage.archive import Archive
 from pelican_engage.model import Item, Person
 from tests.conftest import DATA, Site
@@ -302,7 +302,7 @@ def test_a_new_feed_is_written_once_and_linked_from_its_copy(site: Site) -> None
 
 def _kept_feed(tmp_path: Path) -> tuple[Path, Path]:
     """A feed kept by one build's stamps; (the stamps file, its copy)."""
-    stamps = comment_feed._Stamps(tmp_path / "cache" / "feeds.pickle")
+    stamps = feed_copies.FeedStamps(tmp_path / "cache" / "feeds.pickle")
     (tmp_path / "cache").mkdir()
     copy = stamps.keep("feeds/a.xml", "d1", "<feed>a</feed>")
     assert copy is not None
@@ -320,7 +320,7 @@ def test_a_copy_as_kept_is_linked_without_reading_it(
     reads: list[Path] = []
     real = Path.read_bytes
     monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or real(self))
-    stamps = comment_feed._Stamps(path)
+    stamps = feed_copies.FeedStamps(path)
     assert stamps.reuse(tmp_path / "out", "feeds/a.xml", "d1")
     target = tmp_path / "out" / "feeds" / "a.xml"
     assert target.read_text() == "<feed>a</feed>" and target.stat().st_nlink == 2
@@ -330,7 +330,7 @@ def test_a_copy_as_kept_is_linked_without_reading_it(
 def test_a_copy_changed_since_it_was_kept_is_checked(tmp_path: Path) -> None:
     path, copy = _kept_feed(tmp_path)
     copy.write_text("<feed>b</feed>")  # same size, edited: its time moved
-    stamps = comment_feed._Stamps(path)
+    stamps = feed_copies.FeedStamps(path)
     assert not stamps.reuse(tmp_path / "out", "feeds/a.xml", "d1")
     assert not (tmp_path / "out" / "feeds" / "a.xml").exists()
 
@@ -345,10 +345,106 @@ def test_a_copy_kept_in_the_saving_tick_is_checked(
     copy.write_text("<feed>b</feed>")
     os.utime(copy, ns=(kept, kept))  # the edit left the time as it was
     os.utime(path, ns=(kept, kept))  # ... in the tick the stamps were saved in
-    stamps = comment_feed._Stamps(path)
+    stamps = feed_copies.FeedStamps(path)
     assert not stamps.reuse(tmp_path / "out", "feeds/a.xml", "d1")
     copy.write_text("<feed>a</feed>")
     os.utime(copy, ns=(kept, kept))
-    stamps = comment_feed._Stamps(path)
+    stamps = feed_copies.FeedStamps(path)
     assert stamps.reuse(tmp_path / "out", "feeds/a.xml", "d1")  # checked: right
     assert (tmp_path / "out" / "feeds" / "a.xml").read_text() == "<feed>a</feed>"
+
+
+def test_the_feeds_and_the_authors_page_read_each_thread_once(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: on a build that writes the author's page, the feeds take
+    the threads its walk reads: each cached thread is read once for both
+    (a cold build of 2,000 posts read 1,900 of them twice), and the feeds
+    and the page are the same as when each walks alone."""
+    from collections import Counter, deque
+
+    from pelican_engage import cache, consumers
+
+    _site(site)
+    # Nothing held: every thread asked for is read from its file.
+    monkeypatch.setattr(cache, "HELD_ITEMS", 0)
+    monkeypatch.setattr(cache._RECENT, "recent", deque(maxlen=0))
+    reads: list[str] = []
+    walking = [False]
+    load, write = cache.ThreadCache.load, consumers._write
+
+    def counted_load(self: cache.ThreadCache, key: str, token: str) -> object:
+        if walking[0]:
+            reads.append(key)
+        return load(self, key, token)
+
+    def watched_write(*args: object) -> object:
+        walking[0] = True
+        try:
+            return write(*args)  # type: ignore[arg-type]
+        finally:
+            walking[0] = False
+
+    monkeypatch.setattr(cache.ThreadCache, "load", counted_load)
+    monkeypatch.setattr(consumers, "_write", watched_write)
+    report = site.root / "engage-report" / "index.html"
+
+    def build_both() -> dict[Path, bytes]:
+        """A build writing every feed and the author's page, the threads cached."""
+        reads.clear()
+        report.unlink()
+        for feed in site.output.rglob("*.atom.xml"):
+            feed.unlink()
+        (site.root / "cache" / "engage" / "comment-feeds.pickle").unlink()
+        site.build(ENGAGE_OFFLINE=True)
+        return {p: _timeless(p.read_bytes()) for p in [report, *site.output.rglob("*.atom.xml")]}
+
+    site.build(ENGAGE_OFFLINE=True)
+    together = build_both()
+    # Each thread with items once (the hidden post's too: the page counts it).
+    assert Counter(reads) == {"first-post": 1, "hidden-post": 1, "quiet-post": 1}
+    assert len(together) == 4  # the page, two posts' feeds and the site's
+    # Each walk alone, as before: the same feeds and page, and the thread
+    # of the post with comments read twice.
+    monkeypatch.setattr(consumers, "_write_both", _apart)
+    assert build_both() == together
+    assert Counter(reads)["first-post"] == 2
+
+
+def _apart(engine: object, articles: object, lang: str) -> list[object]:
+    from pelican_engage import author_page, comment_feed
+
+    return [
+        *comment_feed.write_for(engine, articles),  # type: ignore[arg-type]
+        *author_page.write_due(engine, lang),  # type: ignore[arg-type]
+    ]
+
+
+def _timeless(data: bytes) -> bytes:
+    """A page or feed without the times it was made at."""
+    import re
+
+    return re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?[^<\"]*", b"T", data)
+
+
+def test_feeds_that_cannot_be_written_leave_the_authors_page_written(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The walk both share: a feed that cannot be written is told once,
+    naming the setting; the author's page is still written whole."""
+    import logging
+    import shutil
+
+    _site(site)
+    site.build(ENGAGE_OFFLINE=True)
+    page = site.root / "engage-report" / "index.html"
+    whole = _timeless(page.read_bytes())
+    page.unlink()
+    shutil.rmtree(site.output / "feeds")
+    (site.root / "cache" / "engage" / "comment-feeds.pickle").unlink()
+    (site.output / "feeds").write_text("a file where the feeds' folder goes")
+    caplog.set_level(logging.INFO, logger="pelican_engage")
+    site.build(ENGAGE_OFFLINE=True)
+    told = [r.getMessage() for r in caplog.records if "ENGAGE_COMMENT_FEED" in r.getMessage()]
+    assert len(told) == 1 and "cannot be written" in told[0]
+    assert _timeless(page.read_bytes()) == whole

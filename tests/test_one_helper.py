@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pelican_engage import author_page, comment_feed
+from pelican_engage import author_page, feed_copies
 from pelican_engage.atomic import atomic_write
 from pelican_engage.backoff import HostBackoff
 from pelican_engage.cache import ThreadCache
@@ -31,12 +31,12 @@ def _author_page(tmp_path: Path) -> Path:
 
 
 def _comment_feed(tmp_path: Path) -> Path:
-    comment_feed._write(tmp_path / "feeds" / "p.atom.xml", "<feed/>")
+    feed_copies.write_feed(tmp_path / "feeds" / "p.atom.xml", "<feed/>")
     return tmp_path / "feeds" / "p.atom.xml"
 
 
 def _feed_stamps(tmp_path: Path) -> Path:
-    stamps = comment_feed._Stamps(tmp_path / "cache" / "stamps.pickle")
+    stamps = feed_copies.FeedStamps(tmp_path / "cache" / "stamps.pickle")
     stamps.keep("feeds/p.atom.xml", "digest", "<feed/>")
     stamps.save()
     return tmp_path / "cache" / "stamps.pickle"

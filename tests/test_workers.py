@@ -198,7 +198,7 @@ def test_the_feeds_and_the_authors_page_are_written_by_another_process(
 
     _site(site)
     log = site.root / "written.txt"
-    for module, name in ((author_page, "write_due"), (comment_feed, "write_for")):
+    for module, name in ((author_page, "write_due"), (comment_feed, "walk_for")):
         original = getattr(module, name)
 
         def noted(*args: Any, _original: Any = original, _name: str = name) -> Any:
@@ -209,7 +209,7 @@ def test_the_feeds_and_the_authors_page_are_written_by_another_process(
         monkeypatch.setattr(module, name, noted)
     _cold(site, caplog, ENGAGE_WORKERS=2)
     written = _built(log)
-    assert set(written) == {"write_due", "write_for"}
+    assert set(written) == {"write_due", "walk_for"}
     assert PARENT not in written.values()
     assert (site.output / "feeds" / "post-1.atom.xml").is_file()
     log.unlink()
@@ -220,18 +220,18 @@ def test_the_feeds_and_the_authors_page_are_written_by_another_process(
     log.unlink()
     shutil.rmtree(site.output)
     _build(site, caplog, ENGAGE_COMMENT_FEED="feeds/{slug}.atom.xml", ENGAGE_WORKERS=2)
-    assert _built(log) == {"write_for": PARENT}
+    assert _built(log) == {"walk_for": PARENT}
     assert (site.output / "feeds" / "post-1.atom.xml").is_file()
     monkeypatch.setattr(consumers, "MIN_FEEDS", len(POSTS))
     log.unlink()
     shutil.rmtree(site.output)
     _build(site, caplog, ENGAGE_COMMENT_FEED="feeds/{slug}.atom.xml", ENGAGE_WORKERS=2)
-    assert set(_built(log)) == {"write_for"} and PARENT not in _built(log).values()
+    assert set(_built(log)) == {"walk_for"} and PARENT not in _built(log).values()
     assert (site.output / "feeds" / "post-1.atom.xml").is_file()
     # Without the posts' feeds (the site's alone is one), nothing is worth one.
     log.unlink()
     _build(site, caplog, ENGAGE_COMMENT_FEED=None, ENGAGE_WORKERS=2)
-    assert _built(log) == {"write_for": PARENT}
+    assert _built(log) == {"walk_for": PARENT}
     assert (site.output / "feeds" / "comments.all.atom.xml").is_file()
 
 

@@ -1,0 +1,175 @@
+"""The comment feeds' copies kept in the cache, and their writing into the
+output (comment_feed.py renders them).
+
+A warm build renders only the feeds whose inputs changed; the others are
+put back from a copy of each, checked, when the output folder was emptied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+from . import __version__
+from .atomic import atomic_write, link_or_create, try_link, unchanged, write_checked
+
+#: Bump when the stamps' layout changes.
+_STAMPS = 3
+
+
+def digest(*parts: object) -> str:
+    """SHA-256 (hex) of ``parts`` as text, NUL-separated."""
+    return hashlib.sha256("\x00".join(map(str, parts)).encode()).hexdigest()
+
+
+def write_feed(target: Path, text: str) -> bool:
+    """Write a feed into the output, unless it already holds ``text``.
+
+    Atomically but not synced: the output is rebuilt by every build, as
+    Pelican writes its own pages (an fsync per feed was most of the cost
+    of the feeds on a loaded disk); a feed cut short by a crash has the
+    wrong size, which the next build notices (``FeedStamps.reuse``).
+    """
+    try:
+        if target.read_text(encoding="utf-8") == text:
+            return False
+    except OSError:
+        pass
+    atomic_write(target, text, sync=False)
+    return True
+
+
+def put(target: Path, text: str, copy: Path | None) -> bool:
+    """Write a rendered feed into the output; True when it changed.  A new
+    one (a cold build's) is a link to its fresh copy, written once."""
+    if copy is not None and not os.path.lexists(target):
+        try:
+            _restore(target, copy, text.encode("utf-8"))
+            return True
+        except OSError:
+            pass
+    return write_feed(target, text)
+
+
+def _restore(target: Path, copy: Path, data: bytes) -> None:
+    """Put back a missing feed from its checked copy: linked to it, or
+    created in place (see :func:`~pelican_engage.atomic.link_or_create`; on
+    a warm build into an emptied output, a temporary file and rename per
+    feed were most of the feeds' cost, then creating and writing them)."""
+    try:
+        link_or_create(target, copy, data)
+    except FileExistsError:  # appeared meanwhile: replaced, as any other
+        write_feed(target, data.decode("utf-8"))
+
+
+def _as_kept(copy: Path, stamp: tuple[str, int, str, int], saved: int) -> bool:
+    """Is the copy as it was written (:func:`atomic.unchanged`, ``saved``:
+    when the stamps were saved, ns)?  Reading and hashing every copy on each
+    warm build into an emptied output cost more than linking them; a copy
+    changed since (through the output's link too) is read and checked."""
+    try:
+        found = copy.stat()
+    except OSError:
+        return False
+    return unchanged(found, stamp[1], stamp[3], saved)
+
+
+class FeedStamps:
+    """The feeds written last time, with the digest of their inputs, kept
+    in the cache folder.
+
+    A warm build renders only the feeds whose inputs changed (rendering all
+    of them costs about a second on a site of 500 posts), and copies the
+    others from a copy of each in the cache (``<stamps file>.d/``) when the
+    output folder was emptied.  Only the digests are read at start: the
+    copies are read one by one, when needed, so a site's feeds are never
+    all in memory.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.folder = path.with_name(path.name + ".d") if path is not None else None
+        #: Feed path -> (digest of its inputs, its size in bytes, SHA-256 of
+        #: its text, its copy's modification time in ns).
+        self.old: dict[str, tuple[str, int, str, int]] = {}
+        self.new: dict[str, tuple[str, int, str, int]] = {}
+        #: When the stamps were saved (ns): copies written since are checked.
+        self.saved = 0
+        if path is not None:
+            try:
+                with path.open("rb") as handle:
+                    self.saved = os.fstat(handle.fileno()).st_mtime_ns
+                    data = pickle.load(handle)
+                if isinstance(data, dict) and data.get("version") == (_STAMPS, __version__):
+                    self.old = data["feeds"]
+            except Exception:  # no cache, or an unreadable one: render afresh
+                self.old = {}
+
+    def _copy(self, path: str) -> Path | None:
+        return self.folder / f"{digest(path)[:32]}.xml" if self.folder is not None else None
+
+    def reuse(self, output: Path, path: str, digest: str) -> bool:
+        """True when the feed at ``path`` is current (written again if missing)."""
+        old = self.old.get(path)
+        if old is None or old[0] != digest:
+            return False
+        target = output / path
+        missing = False
+        try:
+            current = target.stat().st_size == old[1]
+        except OSError:
+            current, missing = False, True
+        if not current:
+            # Missing, or not whole (a build killed while writing it).
+            copy = self._copy(path)
+            if copy is None:
+                return False
+            if missing and _as_kept(copy, old, self.saved) and try_link(target, copy):
+                self.new[path] = old
+                return True
+            try:
+                data = copy.read_bytes()
+            except OSError:
+                return False
+            if hashlib.sha256(data).hexdigest() != old[2]:
+                return False  # a damaged copy is never trusted: render again
+            with contextlib.suppress(OSError):  # as checked now
+                old = (*old[:3], copy.stat().st_mtime_ns)
+            if missing:
+                _restore(target, copy, data)
+            else:  # whatever is there is replaced, never written through
+                write_feed(target, data.decode("utf-8"))
+        self.new[path] = old
+        return True
+
+    def keep(self, path: str, digest: str, text: str) -> Path | None:
+        """Keep a copy of the feed at ``path``; the copy, or None when none
+        could be written."""
+        data = text.encode("utf-8")
+        copy = self._copy(path)
+        if copy is None:
+            return None
+        try:
+            write_checked(copy, data)  # checked by its SHA-256 when read
+            written = copy.stat().st_mtime_ns
+        except OSError:
+            return None
+        self.new[path] = (digest, len(data), hashlib.sha256(data).hexdigest(), written)
+        return copy
+
+    def save(self) -> None:
+        if self.path is None or self.new == self.old:
+            return
+        data = {"version": (_STAMPS, __version__), "feeds": self.new}
+        # A cache: when it cannot be written, the next build renders again.
+        with contextlib.suppress(OSError):
+            atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        if self.folder is not None:
+            # Copies of feeds no longer written (removed posts) go.
+            kept = {self._copy(p) for p in self.new}
+            for copy in self.folder.glob("*.xml") if self.folder.is_dir() else ():
+                if copy not in kept:
+                    copy.unlink(missing_ok=True)
