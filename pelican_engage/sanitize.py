@@ -277,6 +277,10 @@ _BREAK = re.compile(
 )
 
 
+# Asked of each item two or three times in a row (whether it mentions the
+# author, its JSON-LD; the report's question test and excerpt): the last
+# few are kept.  A pure function of the text, so nothing goes stale.
+@functools.lru_cache(maxsize=256)
 def html_to_text(safe_html: str) -> str:
     """Visible text of already sanitised HTML, for excerpts and mentions."""
     text = _TAG.sub("", _BREAK.sub(" ", safe_html))
