@@ -254,7 +254,7 @@ class FeedWalk:
             lang = self.languages.get(key) or self.site_lang
             digest = _digest(*self.common, lang, published, digest)
             if not self.stamps.reuse(self.output, path, digest):
-                thread = thread or _thread(source)
+                thread = thread if thread is not None else _thread(source)
                 title = gettext_for(
                     lang, "Comments: %(title)s", title=_TAGS.sub("", thread.post.title)
                 )
@@ -268,7 +268,7 @@ class FeedWalk:
                 )
                 self.changed += put(self.output / path, text, self.stamps.keep(path, digest, text))
         if self.site_due:
-            self.everything += entries(thread or _thread(source))
+            self.everything += entries(thread if thread is not None else _thread(source))
             limit = self.limit
             if isinstance(limit, int) and limit > 0 and len(self.everything) > 2 * limit:
                 # Only the newest are kept, so not every item stays in memory.
@@ -350,8 +350,8 @@ def walk_for(engine: Engine, generator: Any) -> FeedWalk | None:
     )
 
 
-#: The problem told when a feed cannot be written (OSError ``exc``).
 def unwritable(exc: OSError) -> Problem:
+    """The problem told when a feed cannot be written (OSError ``exc``)."""
     return Problem("ENGAGE_COMMENT_FEED", f"cannot be written ({exc})")
 
 

@@ -161,6 +161,8 @@ class FeedStamps:
         return copy
 
     def save(self) -> None:
+        """Keep this build's stamps, and only the copies of feeds it wrote
+        or put back; nothing when they did not change."""
         if self.path is None or self.new == self.old:
             return
         data = {"version": (_STAMPS, __version__), "feeds": self.new}

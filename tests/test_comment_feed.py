@@ -446,5 +446,67 @@ def test_feeds_that_cannot_be_written_leave_the_authors_page_written(
     caplog.set_level(logging.INFO, logger="pelican_engage")
     site.build(ENGAGE_OFFLINE=True)
     told = [r.getMessage() for r in caplog.records if "ENGAGE_COMMENT_FEED" in r.getMessage()]
-    assert len(told) == 1 and "cannot be written" in told[0]
+    assert told and all("cannot be written" in message for message in told)
     assert _timeless(page.read_bytes()) == whole
+
+
+def test_a_feed_whose_thread_the_authors_page_does_not_walk_is_written_too(
+    tmp_path: Path,
+) -> None:
+    """The shared walk gives each feed the thread the author's page reads;
+    a feed of a thread the page does not count (none in a build today) is
+    written at the end, its thread read then, the site's feed last."""
+    from types import SimpleNamespace
+
+    from pelican_engage import comment_feed, consumers
+
+    reads: list[str] = []
+
+    class Lazy:
+        def __init__(self, key: str) -> None:
+            self.key, self.feed_digest = key, f"digest-{key}"
+            item = Item(
+                id=f"mastodon:{key}",
+                source="mastodon",
+                kind="reply",
+                author=Person("Ann"),
+                published=datetime(2026, 1, 2, tzinfo=timezone.utc),
+                content_html=f"<p>Hi {key}</p>",
+            )
+            self._thread = _thread_of(key, item)
+
+        def get(self) -> Lazy:
+            return self
+
+        @property
+        def thread(self):
+            reads.append(self.key)
+            return self._thread
+
+    one, two = Lazy("one"), Lazy("two")
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    feeds = comment_feed.Feeds(comment_feed.DEFAULT_POST_FEED, comment_feed.DEFAULT_ALL_FEED)
+    settings = {"SITEURL": "https://blog.example", "SITENAME": "Blog"}
+    walk = comment_feed.FeedWalk(tmp_path, feeds, [(one, when), (two, when)], settings)
+    feeding = consumers._Feeding(walk)
+    engine = SimpleNamespace(counted=[one], counted_threads=[one._thread])
+    assert [t.post.key for t in feeding.threads(engine)] == ["one"]  # type: ignore[arg-type]
+    assert reads == []  # the page's thread, handed over
+    assert feeding.finish() == []
+    assert reads == ["two"]
+    for key in ("one", "two"):
+        feed = feedparser.parse(
+            (tmp_path / comment_feed.feed_path(feeds.per_post, key)).read_bytes()
+        )
+        assert [e.content[0].value for e in feed.entries] == [f"<p>Hi {key}</p>"]
+    site_feed = feedparser.parse((tmp_path / comment_feed.DEFAULT_ALL_FEED).read_bytes())
+    assert len(site_feed.entries) == 2
+
+
+def _thread_of(key: str, item: Item) -> object:
+    from pelican_engage.conversation import build_thread
+    from pelican_engage.model import Post
+    from pelican_engage.settings import author_identity
+
+    post = Post(key, key.title(), url=f"https://blog.example/{key}.html")
+    return build_thread(post, [item], author_identity({}))[0]

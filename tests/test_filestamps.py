@@ -118,18 +118,20 @@ def test_read_whole_reads_a_file_it_may_not_keep_the_access_time_of(
 
     def fake_open(path: Any, flag: int, *rest: Any, **named: Any) -> int:
         flags.append(flag)
-        if flag & os.O_NOATIME:
-            raise PermissionError(errno.EPERM, "Operation not permitted")
+        # The kernel checks read permission (EACCES) before ownership (EPERM).
         if Path(path).name == "secret":
             raise PermissionError(errno.EACCES, "Permission denied")
+        if flag & os.O_NOATIME:
+            raise PermissionError(errno.EPERM, "Operation not permitted")
         return real_open(path, flag, *rest, **named)
 
     monkeypatch.setattr(atomic, "_noatime", os.O_NOATIME)
     monkeypatch.setattr(atomic.os, "open", fake_open)
+    with pytest.raises(PermissionError):
+        read_whole(tmp_path / "secret")
+    assert atomic._noatime == os.O_NOATIME  # an unreadable file says nothing of ownership
     path = tmp_path / "theirs"
     path.write_bytes(b"theirs")
     assert read_whole(path)[0] == b"theirs"
     assert read_whole(path)[0] == b"theirs"
-    assert [bool(f & os.O_NOATIME) for f in flags] == [True, False, False]
-    with pytest.raises(PermissionError):
-        read_whole(tmp_path / "secret")
+    assert [bool(f & os.O_NOATIME) for f in flags] == [True, True, False, False]
