@@ -274,6 +274,12 @@ class FeedWalk:
                 # Only the newest are kept, so not every item stays in memory.
                 self.everything = heapq.nlargest(limit, self.everything, key=_entry_order)
 
+    def write_all(self) -> int:
+        """Take every source in order, then finish; how many feeds changed."""
+        for index in range(len(self.sources)):
+            self.take(index)
+        return self.finish()
+
     def finish(self) -> int:
         """Write the site's feed and keep the stamps; how many feeds changed."""
         site, limit = self.feeds.site, self.limit
@@ -310,10 +316,7 @@ def write(
     languages: Mapping[str, str] | None = None,
 ) -> int:
     """Write the feeds of ``threads`` (see :class:`FeedWalk`); how many changed."""
-    walk = FeedWalk(output, feeds, threads, settings, stamps_file, languages)
-    for index in range(len(walk.sources)):
-        walk.take(index)
-    return walk.finish()
+    return FeedWalk(output, feeds, threads, settings, stamps_file, languages).write_all()
 
 
 def walk_for(engine: Engine, generator: Any) -> FeedWalk | None:
@@ -360,11 +363,8 @@ def write_for(engine: Engine, generator: Any) -> list[Problem]:
     that cannot be written)."""
     try:
         walk = walk_for(engine, generator)
-        if walk is None:
-            return []
-        for index in range(len(walk.sources)):
-            walk.take(index)
-        walk.finish()
+        if walk is not None:
+            walk.write_all()
     except OSError as exc:
         return [unwritable(exc)]
     return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -224,33 +225,10 @@ def test_each_thread_is_read_once_for_both_feeds(tmp_path) -> None:
     """A cached (lazy) thread is read from its file once per build, for its
     own feed and the site's together, not once per feed."""
     from pelican_engage import comment_feed
-    from pelican_engage.conversation import build_thread
-    from pelican_engage.model import Post
-    from pelican_engage.settings import author_identity
 
     reads: list[str] = []
-
-    class Lazy:
-        def __init__(self, key: str) -> None:
-            self.key, self.feed_digest = key, f"digest-{key}"
-            item = Item(
-                id=f"mastodon:{key}",
-                source="mastodon",
-                kind="reply",
-                author=Person("Ann"),
-                published=datetime(2026, 1, 2, tzinfo=timezone.utc),
-                content_html="<p>Hi</p>",
-            )
-            post = Post(key, key.title(), url=f"https://blog.example/{key}.html")
-            self._thread = build_thread(post, [item], author_identity({}))[0]
-
-        @property
-        def thread(self):
-            reads.append(self.key)
-            return self._thread
-
     when = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    sources = [(Lazy(k), when) for k in ("one", "two", "three")]
+    sources = [(_Lazy(k, reads), when) for k in ("one", "two", "three")]
     feeds = comment_feed.Feeds(comment_feed.DEFAULT_POST_FEED, comment_feed.DEFAULT_ALL_FEED)
     settings = {"SITEURL": "https://blog.example", "SITENAME": "Blog"}
     changed = comment_feed.write(tmp_path, feeds, sources, settings)
@@ -461,29 +439,7 @@ def test_a_feed_whose_thread_the_authors_page_does_not_walk_is_written_too(
     from pelican_engage import comment_feed, consumers
 
     reads: list[str] = []
-
-    class Lazy:
-        def __init__(self, key: str) -> None:
-            self.key, self.feed_digest = key, f"digest-{key}"
-            item = Item(
-                id=f"mastodon:{key}",
-                source="mastodon",
-                kind="reply",
-                author=Person("Ann"),
-                published=datetime(2026, 1, 2, tzinfo=timezone.utc),
-                content_html=f"<p>Hi {key}</p>",
-            )
-            self._thread = _thread_of(key, item)
-
-        def get(self) -> Lazy:
-            return self
-
-        @property
-        def thread(self):
-            reads.append(self.key)
-            return self._thread
-
-    one, two = Lazy("one"), Lazy("two")
+    one, two = _Lazy("one", reads), _Lazy("two", reads)
     when = datetime(2026, 1, 1, tzinfo=timezone.utc)
     feeds = comment_feed.Feeds(comment_feed.DEFAULT_POST_FEED, comment_feed.DEFAULT_ALL_FEED)
     settings = {"SITEURL": "https://blog.example", "SITENAME": "Blog"}
@@ -503,10 +459,31 @@ def test_a_feed_whose_thread_the_authors_page_does_not_walk_is_written_too(
     assert len(site_feed.entries) == 2
 
 
-def _thread_of(key: str, item: Item) -> object:
-    from pelican_engage.conversation import build_thread
-    from pelican_engage.model import Post
-    from pelican_engage.settings import author_identity
+class _Lazy:
+    """A cached thread as the feeds see it (``cache.LazyEngagement``): its
+    key and feed digest known, its thread read when asked (noted in ``reads``)."""
 
-    post = Post(key, key.title(), url=f"https://blog.example/{key}.html")
-    return build_thread(post, [item], author_identity({}))[0]
+    def __init__(self, key: str, reads: list[str]) -> None:
+        from pelican_engage.conversation import build_thread
+        from pelican_engage.model import Post
+        from pelican_engage.settings import author_identity
+
+        self.key, self.feed_digest, self._reads = key, f"digest-{key}", reads
+        item = Item(
+            id=f"mastodon:{key}",
+            source="mastodon",
+            kind="reply",
+            author=Person("Ann"),
+            published=datetime(2026, 1, 2, tzinfo=timezone.utc),
+            content_html=f"<p>Hi {key}</p>",
+        )
+        post = Post(key, key.title(), url=f"https://blog.example/{key}.html")
+        self._thread = build_thread(post, [item], author_identity({}))[0]
+
+    def get(self) -> _Lazy:
+        return self
+
+    @property
+    def thread(self) -> Any:
+        self._reads.append(self.key)
+        return self._thread
