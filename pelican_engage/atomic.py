@@ -125,7 +125,8 @@ def link_or_create(path: Path, source: Path, data: bytes) -> None:
     feeds of a warm build into an emptied output): a link is one directory
     entry, no data written.  Whatever later replaces the output file
     (atomic_write renames) leaves the copy alone; a copy changed through
-    the link fails its checksum next build and is rendered again.
+    the link has another modification time, fails its checksum next build
+    and is rendered again.
     Exclusive as :func:`create_file`: FileExistsError when ``path`` exists.
     """
     if not try_link(path, source):

@@ -65,6 +65,24 @@ def _restore(target: Path, copy: Path, data: bytes) -> None:
         write_feed(target, data.decode("utf-8"))
 
 
+def _same_file(found: os.stat_result, copy: Path) -> bool:
+    """Is ``found`` (a stat) the file at ``copy``?"""
+    try:
+        kept = copy.stat()
+    except OSError:
+        return False
+    return (found.st_dev, found.st_ino) == (kept.st_dev, kept.st_ino)
+
+
+def _is_kept_copy(
+    found: os.stat_result, copy: Path, stamp: tuple[str, int, str, int], saved: int
+) -> bool:
+    """Is the output file ``found`` (its stat) the kept copy itself, by its
+    size and modification time as recorded (:func:`atomic.unchanged`)?  A
+    feed edited in place, through the link, is not, even at the same size."""
+    return _same_file(found, copy) and unchanged(found, stamp[1], stamp[3], saved)
+
+
 def _as_kept(copy: Path, stamp: tuple[str, int, str, int], saved: int) -> bool:
     """Is the copy as it was written (:func:`atomic.unchanged`, ``saved``:
     when the stamps were saved, ns)?  Reading and hashing every copy on each
@@ -98,6 +116,8 @@ class FeedStamps:
         self.new: dict[str, tuple[str, int, str, int]] = {}
         #: When the stamps were saved (ns): copies written since are checked.
         self.saved = 0
+        #: A copy was read and checked this build.
+        self.checked = False
         if path is not None:
             try:
                 with path.open("rb") as handle:
@@ -112,36 +132,46 @@ class FeedStamps:
         return self.folder / f"{digest(path)[:32]}.xml" if self.folder is not None else None
 
     def reuse(self, output: Path, path: str, digest: str) -> bool:
-        """True when the feed at ``path`` is current (written again if missing)."""
+        """True when the feed at ``path`` is current: the output is its kept
+        copy itself (a link), as written; else put back from the copy once
+        checked by its SHA-256 (linked to it again).  False: render it."""
         old = self.old.get(path)
-        if old is None or old[0] != digest:
+        copy = self._copy(path)
+        if old is None or old[0] != digest or copy is None:
             return False
         target = output / path
-        missing = False
         try:
-            current = target.stat().st_size == old[1]
+            found: os.stat_result | None = target.stat()
         except OSError:
-            current, missing = False, True
-        if not current:
-            # Missing, or not whole (a build killed while writing it).
-            copy = self._copy(path)
-            if copy is None:
-                return False
-            if missing and _as_kept(copy, old, self.saved) and try_link(target, copy):
-                self.new[path] = old
-                return True
-            try:
-                data = copy.read_bytes()
-            except OSError:
-                return False
-            if hashlib.sha256(data).hexdigest() != old[2]:
-                return False  # a damaged copy is never trusted: render again
-            with contextlib.suppress(OSError):  # as checked now
-                old = (*old[:3], copy.stat().st_mtime_ns)
-            if missing:
-                _restore(target, copy, data)
-            else:  # whatever is there is replaced, never written through
-                write_feed(target, data.decode("utf-8"))
+            found = None
+        if found is not None and _is_kept_copy(found, copy, old, self.saved):
+            self.new[path] = old
+            return True
+        if found is None and _as_kept(copy, old, self.saved) and try_link(target, copy):
+            self.new[path] = old
+            return True
+        # Missing, not whole (a build killed while writing it), written in
+        # place since (an edit through the link changes the copy too), or
+        # not a link at all: the copy is read and checked.
+        try:
+            data = copy.read_bytes()
+        except OSError:
+            return False
+        if hashlib.sha256(data).hexdigest() != old[2]:
+            return False  # a damaged copy is never trusted: render again
+        with contextlib.suppress(OSError):  # as checked now
+            old = (*old[:3], copy.stat().st_mtime_ns)
+        # Saved again even if unchanged: a copy written in the tick of the
+        # last save is checked until a later save vouches for it.
+        self.checked = True
+        if found is None:
+            _restore(target, copy, data)
+        elif not _same_file(found, copy):
+            # Replaced by the copy, never written through; a link again, so
+            # the next build needs no read.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(target)
+            _restore(target, copy, data)
         self.new[path] = old
         return True
 
@@ -163,7 +193,7 @@ class FeedStamps:
     def save(self) -> None:
         """Keep this build's stamps, and only the copies of feeds it wrote
         or put back; nothing when they did not change."""
-        if self.path is None or self.new == self.old:
+        if self.path is None or (self.new == self.old and not self.checked):
             return
         data = {"version": (_STAMPS, __version__), "feeds": self.new}
         # A cache: when it cannot be written, the next build renders again.
