@@ -267,6 +267,7 @@ class FeedWalk:
                     lang=lang,
                 )
                 self.changed += put(self.output / path, text, self.stamps.keep(path, digest, text))
+                self.stamps.note_output(path, self.output / path)
         if self.site_due:
             self.everything += entries(thread if thread is not None else _thread(source))
             limit = self.limit
@@ -299,6 +300,7 @@ class FeedWalk:
             )
             self.stamps.keep(site, self.site_digest, text)
             self.changed += write_feed(self.output / site, text)
+            self.stamps.note_output(site, self.output / site)
         self.stamps.save()
         return self.changed
 
