@@ -392,7 +392,12 @@ def anchor(item_id: str) -> str:
     return "engage-" + safe.strip("-")
 
 
-_ISOFORMAT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?(?:[+-]\d\d:\d\d)?")
+#: The forms every supported Python's ``datetime.fromisoformat`` reads as
+#: dateutil does: what the archive writes, and a local comment's "2014-03-21
+#: 21:07" or "2014-03-21T21:07" (pelican_comment_system's files).
+_ISOFORMAT = re.compile(
+    r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{6})?)?(?:[+-]\d\d:\d\d)?)?"
+)
 
 
 def parse_timestamp(value: str, naive: tzinfo = timezone.utc) -> datetime:
@@ -407,8 +412,12 @@ def parse_timestamp(value: str, naive: tzinfo = timezone.utc) -> datetime:
     """
     value = value.strip()
     if _ISOFORMAT.fullmatch(value):
-        # What the archive wrote (isoformat()): fast, and read alike everywhere.
-        parsed = datetime.fromisoformat(value)
+        # What the archive wrote (isoformat()), or a comment file's date:
+        # fast, and read alike everywhere.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:  # "2024-13-01": a month out of range
+            raise ValueError(f"{value!r} is not an ISO 8601 timestamp") from exc
     else:
         # Anything else takes the same path on every Python, so that what
         # 3.10 would refuse is tested on 3.11 too.

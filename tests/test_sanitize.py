@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pelican_engage import sanitize
 from pelican_engage.sanitize import (
     ALLOWED_TAGS,
     LINK_REL,
@@ -655,6 +656,81 @@ def test_idempotent_on_known_reparse_traps(markup: str) -> None:
     assert clean_html(once) == once
 
 
+def _clean_html_by_definition(untrusted: str) -> str:
+    """clean_html without its shortcuts: passes until the output is its input."""
+    text = sanitize.limit_nesting(_renamed(sanitize.images_to_alt(untrusted)))
+    for _ in range(5):
+        cleaned = sanitize._CONTROL.sub(
+            "", sanitize._CLEANER.clean(sanitize._CONTROL.sub("", text))
+        ).strip()
+        if cleaned == text:
+            break
+        text = cleaned
+    return cleaned
+
+
+def _renamed(text: str) -> str:
+    for pattern, replacement in sanitize._RENAMES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_EDGES = st.text(alphabet=" \n\t\r\x0c\x1c\x85\u00a0\u2003", max_size=3)
+_LINKS = st.builds(
+    lambda href, title, text: f'<a href="{href}"{title}>{text}</a>',
+    st.sampled_from(["https://ok.example/a?b=1&amp;c", "javascript:alert(1)", "//x", "", "x>y"]),
+    st.sampled_from(["", ' title="t"', ' title="a&quot;b"', " title='q'"]),
+    st.text(max_size=4),
+)
+shortcut_inputs = st.builds(
+    lambda before, body, after: before + body + after,
+    _EDGES,
+    st.lists(st.one_of(html_ish, _LINKS, st.just("<p>x</p>\n")), max_size=4).map("".join),
+    _EDGES,
+)
+
+
+@PROPERTY_SETTINGS
+@given(shortcut_inputs)
+def test_property_shortcuts_give_what_the_definition_gives(markup: str) -> None:
+    """The stripped-input stop and the links' rel written ahead change no result."""
+    assert clean_html(markup) == _clean_html_by_definition(markup)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<p>See <a href="https://ok.example/">this</a>.</p>\n',
+        '<p><a href="https://ok.example/" title="t">t</a></p>\n<ul>\n<li>a</li>\n</ul>\n',
+        '<a href="javascript:alert(1)">x</a>',
+        '<a href="https://ok.example/">a<a href="https://ok.example/">b</a></a>',
+        "\x1c<p>x</p>\x85",
+        "\u00a0<p>x</p>",
+        "<p>open  ",
+        "<pre>\n\nx</pre>\n",
+    ],
+)
+def test_shortcuts_on_markdown_output_and_edges(markup: str) -> None:
+    assert clean_html(markup) == _clean_html_by_definition(markup)
+
+
+def test_markdown_link_takes_one_cleaner_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A comment's Markdown HTML (links, a final newline) is cleaned in one pass."""
+    calls = []
+    real = sanitize._CLEANER
+
+    class Counting:
+        def clean(self, text: str) -> str:
+            calls.append(text)
+            return real.clean(text)
+
+    monkeypatch.setattr(sanitize, "_CLEANER", Counting())
+    out = clean_html('<p>See <a href="https://ok.example/" title="t">this</a>.</p>\n')
+    link = f'<a href="https://ok.example/" title="t" rel="{LINK_REL}">this</a>'
+    assert out == f"<p>See {link}.</p>"
+    assert len(calls) == 1
+
+
 # --------------------------------------------------------------------------
 # clean_text
 # --------------------------------------------------------------------------
@@ -697,6 +773,20 @@ def test_property_clean_text_is_one_plain_line(untrusted: str) -> None:
     assert out == out.strip()
     assert not re.search(r"[\x00-\x1f\x7f]", out), repr(out)
     assert "  " not in out
+
+
+def _clean_text_by_definition(untrusted: str) -> str:
+    stripped = html.unescape(
+        sanitize._TEXT_ONLY.clean(sanitize.limit_nesting(sanitize._CONTROL.sub("", untrusted)))
+    )
+    return " ".join(sanitize._BIDI.sub("", sanitize._CONTROL.sub("", stripped)).split())
+
+
+@PROPERTY_SETTINGS
+@given(st.one_of(st.text(), html_ish, st.text(alphabet="ab >\"'\r\n\t\x00\x1b\u202e")))
+def test_property_clean_text_without_markup_skips_the_cleaner_alike(untrusted: str) -> None:
+    """Text with no "<" or "&" is not parsed: the same result as parsing it."""
+    assert clean_text(untrusted) == _clean_text_by_definition(untrusted)
 
 
 # --------------------------------------------------------------------------

@@ -49,6 +49,11 @@ def python(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> N
         ("2024-11-21T09:17:00", datetime(2024, 11, 21, 9, 17, tzinfo=UTC)),  # no zone: UTC
         ("2024-11-21 09:17:00", datetime(2024, 11, 21, 9, 17, tzinfo=UTC)),  # WordPress
         ("2024-11-21T09:17:00.000000+00:00", datetime(2024, 11, 21, 9, 17, tzinfo=UTC)),
+        # pelican_comment_system's comment files: minutes, or the day alone.
+        ("2014-03-21 21:07", datetime(2014, 3, 21, 21, 7, tzinfo=UTC)),
+        ("2014-03-21T21:07", datetime(2014, 3, 21, 21, 7, tzinfo=UTC)),
+        ("2014-03-21T21:07+01:00", datetime(2014, 3, 21, 20, 7, tzinfo=UTC)),
+        ("2014-03-21", datetime(2014, 3, 21, tzinfo=UTC)),
     ],
 )
 def test_rfc3339_forms(python: None, value: str, expected: datetime) -> None:
@@ -64,7 +69,24 @@ def test_offsets_are_kept_as_standard_zones(python: None) -> None:
     assert parse_timestamp("2024-11-21T09:17:00Z").tzinfo is UTC
 
 
-@pytest.mark.parametrize("value", ["", "garbage", "2024-13-01T00:00:00Z", "21/11/2024"])
+@pytest.mark.parametrize(
+    "value",
+    ["", "garbage", "2024-13-01T00:00:00Z", "2024-13-01", "2024-02-30 10:00", "21/11/2024"],
+)
 def test_what_is_no_timestamp_says_so(python: None, value: str) -> None:
     with pytest.raises(ValueError, match="not an ISO 8601 timestamp"):
         parse_timestamp(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2014-03-21 21:07", "2014-03-21T21:07", "2014-03-21T21:07:05+01:00", "2014-03-21"],
+)
+def test_fast_forms_read_as_dateutil_reads_them(value: str) -> None:
+    """The forms read by ``fromisoformat`` give what dateutil's ``isoparse`` gives."""
+    from dateutil.parser import isoparse
+
+    expected = isoparse(value)
+    if expected.tzinfo is None:
+        expected = expected.replace(tzinfo=UTC)
+    assert parse_timestamp(value) == expected

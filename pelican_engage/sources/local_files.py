@@ -66,7 +66,7 @@ def key_problem(key: str) -> str:
     return ""
 
 
-def is_link(path: Path) -> bool:
+def is_link(path: str | Path) -> bool:
     try:
         return stat.S_ISLNK(os.lstat(path).st_mode)
     except OSError:
@@ -154,7 +154,7 @@ class NotRegular(Exception):
     """A comment file that is not an ordinary file (a link, a pipe, a device...)."""
 
 
-def read_regular(path: Path, max_bytes: int) -> tuple[bytes, float]:
+def read_regular(path: str | Path, max_bytes: int) -> tuple[bytes, float]:
     """The bytes and modification time of the regular file at ``path``.
 
     The name is opened without following a symbolic link (``O_NOFOLLOW``),
