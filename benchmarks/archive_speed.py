@@ -223,9 +223,9 @@ class Measure:
 
 
 def run_build(site: Site, build: Build, profile: Path | None = None) -> Measure:
-    shutil.rmtree(build.output, ignore_errors=True)
+    common.empty(build.output)
     if build.kind == "cold":
-        shutil.rmtree(build.cache, ignore_errors=True)
+        common.empty(build.cache)
     elif build.kind == "warm" and not build.cache.is_dir():
         raise SystemExit("warm build without the cache of a cold build")
     if hasattr(os, "sync"):
@@ -398,7 +398,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="ENGAGE_REPORT_PAGE = None: what the rest costs without the author's page",
     )
+    parser.add_argument(
+        "--delete-between",
+        action="store_true",
+        help="delete the emptied folders right before each build, not after the run",
+    )
     args = parser.parse_args(argv)
+    common.DELETE_BETWEEN = args.delete_between
     if args.no_report_page:
         EXTRA.append("ENGAGE_REPORT_PAGE = None")
     sizes = [(args.articles, args.replies)]
@@ -434,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"load average after: {common._fmt(common._load())}")
         print(json.dumps({"passed": passed}))
     finally:
+        common.delete_set_aside()
         if cleanup is not None:
             cleanup.cleanup()
     return 1 if args.check and not passed else 0

@@ -7,6 +7,7 @@ print the same rows for people and spreadsheets.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterable
@@ -34,6 +35,21 @@ QUESTION_WORDS = {
     "nl": "wie wat wanneer waar waarom hoe welke kun kunt heb hebt",
 }
 _SENTENCES = re.compile(r"(?:^|[.!?…]\s+|\n)([^\W\d][\w'-]*)", re.UNICODE)
+#: Social replies open with the @handles of the thread.
+_LEADING_HANDLES = re.compile(r"^(?:\s*@[\w.\-]+(?:@[\w.\-]+)?)+")
+#: "What a great post!" exclaims.
+_EXCLAMATION = re.compile(
+    r"\b(what|quel|quelle|was für|qué|che|que)\s+(an?|un|une|ein|eine)\b", re.IGNORECASE
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _question_words(languages: tuple[str, ...]) -> frozenset[str]:
+    """The question words of ``languages`` ("pt_BR" and "pt-br" read as "pt")."""
+    words: set[str] = set()
+    for lang in languages:
+        words.update(QUESTION_WORDS.get(lang.split("_")[0].split("-")[0].casefold(), "").split())
+    return frozenset(words)
 
 
 def is_question(text: str, languages: Iterable[str] = ("en",)) -> bool:
@@ -41,18 +57,8 @@ def is_question(text: str, languages: Iterable[str] = ("en",)) -> bool:
     with a question word of one of the site's languages?"""
     if any(mark in text for mark in "?\uff1f\u00bf\u061f"):  # also fullwidth, Spanish, Arabic
         return True
-    words: set[str] = set()
-    for lang in languages:
-        words.update(QUESTION_WORDS.get(lang.split("_")[0].split("-")[0].casefold(), "").split())
-    # Social replies open with the @handles of the thread: skip them.
-    text = re.sub(r"^(?:\s*@[\w.\-]+(?:@[\w.\-]+)?)+", "", text).lstrip()
-    # "What a great post!" exclaims.
-    text = re.sub(
-        r"\b(what|quel|quelle|was für|qué|che|que)\s+(an?|un|une|ein|eine)\b",
-        "",
-        text,
-        flags=re.IGNORECASE,
-    )
+    words = _question_words(tuple(languages))
+    text = _EXCLAMATION.sub("", _LEADING_HANDLES.sub("", text).lstrip())
     return any(m[1].casefold() in words for m in _SENTENCES.finditer(text))
 
 
