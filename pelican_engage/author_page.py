@@ -10,10 +10,12 @@ printed is escaped here: excerpts and names are plain text.
 
 from __future__ import annotations
 
+import functools
+import locale
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timezone, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -94,7 +96,16 @@ def _zone(name: str) -> tzinfo:
 def in_words(when: datetime, zone: str) -> str:
     """``"Monday 30 November 2026, 01:20 (Europe/Paris)"``: the site's TIMEZONE."""
     local = when.astimezone(_zone(zone))
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({zone})"
+    day = _day_in_words(local.date(), locale.setlocale(locale.LC_TIME))
+    return f"{day}, {local.hour:02d}:{local.minute:02d} ({zone})"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_in_words(day: date, _names: str) -> str:
+    # strftime twice per waiting item was a tenth of the author's page; a
+    # site's items fall on far fewer days.  ``_names``: the locale that
+    # names days and months (Pelican's LOCALE setting sets it).
+    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def _when(when: datetime, zone: str) -> str:

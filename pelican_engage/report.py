@@ -35,6 +35,8 @@ QUESTION_WORDS = {
     "nl": "wie wat wanneer waar waarom hoe welke kun kunt heb hebt",
 }
 _SENTENCES = re.compile(r"(?:^|[.!?…]\s+|\n)([^\W\d][\w'-]*)", re.UNICODE)
+#: A question mark, also fullwidth, Spanish and Arabic.
+_QUESTION_MARK = re.compile("[?\uff1f\u00bf\u061f]")
 #: Social replies open with the @handles of the thread.
 _LEADING_HANDLES = re.compile(r"^(?:\s*@[\w.\-]+(?:@[\w.\-]+)?)+")
 #: "What a great post!" exclaims.
@@ -55,10 +57,13 @@ def _question_words(languages: tuple[str, ...]) -> frozenset[str]:
 def is_question(text: str, languages: Iterable[str] = ("en",)) -> bool:
     """Does the text ask something: a question mark, or a sentence opening
     with a question word of one of the site's languages?"""
-    if any(mark in text for mark in "?\uff1f\u00bf\u061f"):  # also fullwidth, Spanish, Arabic
+    if _QUESTION_MARK.search(text):
         return True
     words = _question_words(tuple(languages))
-    text = _EXCLAMATION.sub("", _LEADING_HANDLES.sub("", text).lstrip())
+    text = text.lstrip()
+    if text.startswith("@"):
+        text = _LEADING_HANDLES.sub("", text).lstrip()
+    text = _EXCLAMATION.sub("", text)
     return any(m[1].casefold() in words for m in _SENTENCES.finditer(text))
 
 

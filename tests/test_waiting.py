@@ -62,6 +62,41 @@ def test_questions_are_recognised(text: str, languages: tuple[str, ...], expecte
     assert is_question(text, languages) is expected
 
 
+def _is_question_by_definition(text: str, languages: tuple[str, ...]) -> bool:
+    """is_question as first written (patterns and word sets made per call)."""
+    import re
+
+    from pelican_engage.report import _SENTENCES, QUESTION_WORDS
+
+    if any(mark in text for mark in "?\uff1f\u00bf\u061f"):
+        return True
+    words: set[str] = set()
+    for lang in languages:
+        words.update(QUESTION_WORDS.get(lang.split("_")[0].split("-")[0].casefold(), "").split())
+    text = re.sub(r"^(?:\s*@[\w.\-]+(?:@[\w.\-]+)?)+", "", text).lstrip()
+    text = re.sub(
+        r"\b(what|quel|quelle|was für|qué|che|que)\s+(an?|un|une|ein|eine)\b",
+        "",
+        text,
+        flags=re.IGNORECASE,
+    )
+    return any(m[1].casefold() in words for m in _SENTENCES.finditer(text))
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["@ann", "@bo@social.example", " ", "\n", "how", "What a", "Que", "great", ".", "!",
+             "?", "\u00bf", "pourquoi", "post", "\t", "x"]
+        )
+    ).map(" ".join)
+    | st.text(),
+    st.sampled_from([("en",), ("fr", "de"), ("pt_BR",), ("es-ES", "it")]),
+)  # fmt: skip
+def test_questions_as_first_defined(text: str, languages: tuple[str, ...]) -> None:
+    assert is_question(text, languages) is _is_question_by_definition(text, languages)
+
+
 @pytest.mark.parametrize(
     ("days", "text"),
     [(0.0001, "1 minute"), (0.5, "12 hours"), (1, "24 hours"), (3, "3 days"), (90, "3 months"),
