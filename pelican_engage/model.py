@@ -174,7 +174,12 @@ class Item:
             in_reply_to=parent or None,
             origin=str(data.get("origin", "")),
             extras=dict(data.get("extras") or {}),
-            **{k: _typed(k, data[k]) for k in TYPED_FIELDS if data.get(k) is not None},
+            # Only the typed fields present (most items have one or two).
+            **{
+                k: _typed(k, data[k])
+                for k in TYPED_FIELDS.intersection(data)
+                if data[k] is not None
+            },
         )
 
 

@@ -124,6 +124,28 @@ def images_to_alt(untrusted: str) -> str:
     return "".join(out)
 
 
+# Paragraphs of text, line breaks and http(s) links, written exactly as the
+# cleaner writes them, are their own cleaned form: most archived items are
+# this, and each is read again on every cold build, so it is known by one
+# regular expression (0.75 us) instead of a pass of the cleaner (4 us).  Text holds no
+# markup character but as the entities the serializer writes, no control
+# character and no no-break space (written "&nbsp;").  A link's host is
+# one the URL parser takes as it is (letters, digits and inner hyphens; no
+# IP-like or punycode label), its port at most 4 digits, the rest printable
+# ASCII, as the cleaner keeps it.  Whatever else is checked by the cleaner;
+# and whatever this accepts is safe in itself (no other tag or attribute,
+# http(s) links only).
+_CHARS = r"[^<>&\x00-\x08\x0b-\x1f\x7f-\x9f\u00a0]*"
+# Unrolled (a run, then an entity and a run, again): linear, no backtracking.
+_TEXT = rf"{_CHARS}(?:&(?:amp|lt|gt);{_CHARS})*"
+_LABEL = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+_HOST = rf"(?:{_LABEL}\.)*[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*"
+_URL_CHARS = r"[!#$%'-;=?-~]*"
+_URL = rf"https?://{_HOST}(?::[0-9]{{1,4}})?(?:[/?#]{_URL_CHARS}(?:&amp;{_URL_CHARS})*)?"
+_LINK = rf'<a href="{_URL}" rel="{LINK_REL}">{_TEXT}</a>'
+_INLINE = rf"{_TEXT}(?:(?:<br>|{_LINK}){_TEXT})*"
+_PLAIN_HTML = re.compile(rf"<p>{_INLINE}</p>(?:\n<p>{_INLINE}</p>)*")
+
 #: A link as Markdown writes it (href, maybe a title, no rel).
 _BARE_LINK = re.compile(r'<a (href="[^"<>]*"(?: title="[^"<>]*")?)>')
 _REL_ADDED = rf'<a \1 rel="{LINK_REL}">'
@@ -167,12 +189,15 @@ def clean_html(untrusted: str) -> str:
 
 def recheck_html(stored: str) -> str:
     """:func:`clean_html` of HTML we cleaned before (an archived item): the
-    same result, at the cost of one cleaner pass when it is still clean.
+    same result, at the cost of one match of a pattern when it is plain
+    paragraphs and links, one cleaner pass when it is otherwise clean.
 
     Not for fresh input, which is seldom in the cleaner's form: the check
     would be one pass more before the whole way.
     """
-    return stored if _is_clean(stored) else clean_html(stored)
+    if _PLAIN_HTML.fullmatch(stored) or _is_clean(stored):
+        return stored
+    return clean_html(stored)
 
 
 #: What the steps before the cleaner would change: an image, a renamed tag.
@@ -239,6 +264,8 @@ def safe_url(untrusted: str, schemes: frozenset[str] = frozenset({"http", "https
     Anything else (``javascript:``, relative or protocol-relative paths,
     garbage) gives the empty string.
     """
+    if not untrusted and isinstance(untrusted, str):
+        return ""  # no link: most avatars, reply and source links of an item
     if not isinstance(untrusted, str) or len(untrusted) > 2048:
         return _safe_url(untrusted, schemes)
     # Most links are plain http(s) URLs, each item's its own (too many to

@@ -714,6 +714,66 @@ def test_shortcuts_on_markdown_output_and_edges(markup: str) -> None:
     assert clean_html(markup) == _clean_html_by_definition(markup)
 
 
+_LABELS = st.sampled_from(
+    ["example", "a", "b-c", "xn--bcher-kva", "Blog", "1", "999", "0x1f", "-x", "x-", "", "a_b"]
+)
+_HOSTS = st.lists(_LABELS, min_size=1, max_size=4).map(".".join)
+_PATHS = st.text(alphabet="/?#=&;%'()*+,.-_~!$:@[]\\\"<> \u00e9aZ09", max_size=12)
+_HREFS = st.builds(
+    lambda scheme, host, port, path: f"{scheme}://{host}{port}{path}",
+    st.sampled_from(["https", "http", "HTTPS", "ftp", "javascript"]),
+    _HOSTS,
+    st.sampled_from(["", ":8080", ":0", ":65535", ":99999", ":", ":x"]),
+    _PATHS,
+)
+_PLAIN_TEXT = st.text(alphabet="ab \t\n\r&<>\"'\u00a0\u00e9\x00\x0b\x85\u2028;#", max_size=8)
+_PLAIN_INLINE = st.one_of(
+    _PLAIN_TEXT,
+    st.sampled_from(["&amp;", "&lt;", "&gt;", "&quot;", "&nbsp;", "&#39;", "<br>", "<br/>"]),
+    st.builds(
+        lambda href, rel, text: f'<a href="{href}"{rel}>{text}</a>',
+        _HREFS,
+        st.sampled_from(["", f' rel="{LINK_REL}"', ' rel="nofollow"', ' title="t"']),
+        _PLAIN_TEXT,
+    ),
+)
+plain_html = st.lists(
+    st.lists(_PLAIN_INLINE, max_size=5).map(lambda parts: "<p>" + "".join(parts) + "</p>"),
+    min_size=1,
+    max_size=3,
+).flatmap(lambda blocks: st.sampled_from(["\n", "", "\n\n", " "]).map(lambda s: s.join(blocks)))
+
+
+@PROPERTY_SETTINGS
+@given(plain_html)
+def test_property_plain_html_is_known_without_the_cleaner(markup: str) -> None:
+    """What the plain-HTML pattern accepts is the cleaner's own output; each
+    way in gives what the definition gives."""
+    if sanitize._PLAIN_HTML.fullmatch(markup):
+        assert sanitize._CLEANER.clean(markup) == markup
+    assert clean_html(markup) == _clean_html_by_definition(markup)
+    assert sanitize.recheck_html(markup) == _clean_html_by_definition(markup)
+
+
+@pytest.mark.parametrize(
+    ("markup", "plain"),
+    [
+        ("<p>a &amp; b</p>\n<p>c<br>d</p>", True),
+        (f'<p><a href="https://x.example/a?b=1&amp;c=2" rel="{LINK_REL}">@ann</a> hi</p>', True),
+        (f'<p><a href="https://999.1.1.1/" rel="{LINK_REL}">x</a></p>', False),  # no host
+        (f'<p><a href="https://x.example:99999/" rel="{LINK_REL}">x</a></p>', False),  # port
+        (f'<p><a href="https://xn--a/" rel="{LINK_REL}">x</a></p>', False),  # punycode
+        ("<p>a\u00a0b</p>", False),  # written &nbsp;
+        ("<p>a</p><p>b</p>", False),
+        ("<p>a\rb</p>", False),
+    ],
+)
+def test_plain_html_pattern(markup: str, plain: bool) -> None:
+    assert bool(sanitize._PLAIN_HTML.fullmatch(markup)) is plain
+    assert (sanitize._CLEANER.clean(markup) == markup) or not plain
+    assert clean_html(markup) == _clean_html_by_definition(markup)
+
+
 def test_markdown_link_takes_one_cleaner_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     """A comment's Markdown HTML (links, a final newline) is cleaned in one pass."""
     calls = []
