@@ -102,9 +102,10 @@ def in_words(when: datetime, zone: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _day_in_words(day: date, _names: str) -> str:
-    # strftime twice per waiting item was a tenth of the author's page; a
-    # site's items fall on far fewer days.  ``_names``: the locale that
-    # names days and months (Pelican's LOCALE setting sets it).
+    """``"Monday 30 November 2026"``; ``_names`` is the locale that names
+    days and months (LC_TIME, which Pelican's LOCALE setting sets), there
+    to key the cache: strftime twice per waiting item was a tenth of the
+    author's page, and a site's items fall on far fewer days."""
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 

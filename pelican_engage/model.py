@@ -10,6 +10,7 @@ across networks (handles, profile URLs, the author) is in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
@@ -397,9 +398,10 @@ def anchor(item_id: str) -> str:
     return "engage-" + safe.strip("-")
 
 
-#: The forms every supported Python's ``datetime.fromisoformat`` reads as
-#: dateutil does: what the archive writes, and a local comment's "2014-03-21
-#: 21:07" or "2014-03-21T21:07" (pelican_comment_system's files).
+#: Forms every supported Python's ``datetime.fromisoformat`` reads, as
+#: dateutil does when it reads them: what the archive writes, and a local
+#: comment's "2014-03-21 21:07" or "2014-03-21T21:07" (pelican_comment_system's
+#: files).  What it refuses (hour 24) is read by dateutil.
 _ISOFORMAT = re.compile(
     r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{6})?)?(?:[+-]\d\d:\d\d)?)?"
 )
@@ -416,14 +418,13 @@ def parse_timestamp(value: str, naive: tzinfo = timezone.utc) -> datetime:
     reads them all, on every Python.  ValueError when it is no timestamp.
     """
     value = value.strip()
+    parsed = None
     if _ISOFORMAT.fullmatch(value):
         # What the archive wrote (isoformat()), or a comment file's date:
         # fast, and read alike everywhere.
-        try:
+        with contextlib.suppress(ValueError):  # hour 24: dateutil's next midnight
             parsed = datetime.fromisoformat(value)
-        except ValueError as exc:  # "2024-13-01": a month out of range
-            raise ValueError(f"{value!r} is not an ISO 8601 timestamp") from exc
-    else:
+    if parsed is None:
         # Anything else takes the same path on every Python, so that what
         # 3.10 would refuse is tested on 3.11 too.
         from dateutil.parser import isoparse  # a Pelican dependency already

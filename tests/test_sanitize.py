@@ -675,7 +675,7 @@ def _renamed(text: str) -> str:
     return text
 
 
-_EDGES = st.text(alphabet=" \n\t\r\x0c\x1c\x85\u00a0\u2003", max_size=3)
+_EDGES = st.text(alphabet=" \n\t\r\x0c\x1c\x85\u00a0\u2003\ufeff", max_size=3)
 _LINKS = st.builds(
     lambda href, title, text: f'<a href="{href}"{title}>{text}</a>',
     st.sampled_from(["https://ok.example/a?b=1&amp;c", "javascript:alert(1)", "//x", "", "x>y"]),
@@ -708,6 +708,10 @@ def test_property_shortcuts_give_what_the_definition_gives(markup: str) -> None:
         "\u00a0<p>x</p>",
         "<p>open  ",
         "<pre>\n\nx</pre>\n",
+        # The parser drops a byte-order mark only as the first character.
+        " \ufeff",
+        "\n\ufeff<p>hi</p>\n",
+        ' \ufeff<p>See <a href="https://ok.example/">this</a>.</p>\n',
     ],
 )
 def test_shortcuts_on_markdown_output_and_edges(markup: str) -> None:
@@ -843,10 +847,22 @@ def _clean_text_by_definition(untrusted: str) -> str:
 
 
 @PROPERTY_SETTINGS
-@given(st.one_of(st.text(), html_ish, st.text(alphabet="ab >\"'\r\n\t\x00\x1b\u202e")))
+@given(st.one_of(st.text(), html_ish, st.text(alphabet="ab >\"'\r\n\t\x00\x1b\u202e\ufeff")))
 def test_property_clean_text_without_markup_skips_the_cleaner_alike(untrusted: str) -> None:
     """Text with no "<" or "&" is not parsed: the same result as parsing it."""
     assert clean_text(untrusted) == _clean_text_by_definition(untrusted)
+
+
+@pytest.mark.parametrize("untrusted", ["\ufeffName", "\x1b\ufeff", " \ufeffAnn"])
+def test_clean_text_drops_a_leading_byte_order_mark_as_the_parser_does(untrusted: str) -> None:
+    assert clean_text(untrusted) == _clean_text_by_definition(untrusted)
+
+
+def test_lone_surrogates_are_refused_as_before() -> None:
+    """The cleaner refuses text that is no Unicode: neither shortcut hides it."""
+    for call in (clean_text, sanitize.recheck_html, clean_html):
+        with pytest.raises(UnicodeEncodeError):
+            call("<p>a\ud800b</p>" if call is not clean_text else "Ann\ud800")
 
 
 # --------------------------------------------------------------------------

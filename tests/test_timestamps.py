@@ -54,6 +54,10 @@ def python(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> N
         ("2014-03-21T21:07", datetime(2014, 3, 21, 21, 7, tzinfo=UTC)),
         ("2014-03-21T21:07+01:00", datetime(2014, 3, 21, 20, 7, tzinfo=UTC)),
         ("2014-03-21", datetime(2014, 3, 21, tzinfo=UTC)),
+        # Hour 24 is the next midnight (dateutil); fromisoformat refuses it.
+        ("2014-03-21T24:00", datetime(2014, 3, 22, tzinfo=UTC)),
+        ("2014-03-21 24:00:00", datetime(2014, 3, 22, tzinfo=UTC)),
+        ("2014-03-21T24:00+01:00", datetime(2014, 3, 21, 23, tzinfo=UTC)),
     ],
 )
 def test_rfc3339_forms(python: None, value: str, expected: datetime) -> None:
@@ -80,7 +84,13 @@ def test_what_is_no_timestamp_says_so(python: None, value: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["2014-03-21 21:07", "2014-03-21T21:07", "2014-03-21T21:07:05+01:00", "2014-03-21"],
+    [
+        "2014-03-21 21:07",
+        "2014-03-21T21:07",
+        "2014-03-21T21:07:05+01:00",
+        "2014-03-21",
+        "2014-03-21T24:00",
+    ],
 )
 def test_fast_forms_read_as_dateutil_reads_them(value: str) -> None:
     """The forms read by ``fromisoformat`` give what dateutil's ``isoparse`` gives."""
