@@ -164,3 +164,20 @@ from tests.browser import browser  # noqa: E402, F401
 # measured with time.process_time() where they are asserted.
 hypothesis_settings.register_profile("engage", deadline=None)
 hypothesis_settings.load_profile("engage")
+
+
+@pytest.fixture
+def cleaner_passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The inputs of each pass of the sanitiser's cleaner, as they happen."""
+    from pelican_engage import sanitize
+
+    passes: list[str] = []
+    real = sanitize._CLEANER
+
+    class Counting:
+        def clean(self, html: str) -> str:
+            passes.append(html)
+            return real.clean(html)
+
+    monkeypatch.setattr(sanitize, "_CLEANER", Counting())
+    return passes
