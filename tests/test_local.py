@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from pelican_engage.sources.local import (
+    HEADER_PROBLEM,
     LocalComments,
     ParsedComment,
     link_replies,
     parse_comment,
+    parse_markdown,
     parse_metadata_header,
 )
 
@@ -39,6 +41,35 @@ def test_no_header_means_all_body() -> None:
     meta, body = parse_metadata_header("Just a comment, no header.\nSecond line.")
     assert meta == {}
     assert body.startswith("Just a comment")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\nauthor: Ann\ndate: 2014-03-22 10:00\nemail: ann@leak.example\n\nHello.\n",
+        "   \nauthor: Ann\ndate: 2014-03-22 10:00\nemail: ann@leak.example\n\nHello.\n",
+        "\ufeffauthor: Ann\ndate: 2014-03-22 10:00\nemail: ann@leak.example\n\nHello.\n",
+        "author : Ann\ndate : 2014-03-22 10:00\nemail : ann@leak.example\n\nHello.\n",
+        "\r\nauthor: Ann\r\ndate: 2014-03-22 10:00\r\nemail: ann@leak.example\r\n\r\nHello.\r\n",
+    ],
+    ids=["blank-line-first", "spaces-first", "second-bom", "space-before-colon", "crlf"],
+)
+def test_a_header_markdown_would_show_as_text_is_read_and_told(text: str) -> None:
+    """Read as text, the header would publish the e-mail address."""
+    meta, body = parse_markdown(text)
+    problem = meta.pop(HEADER_PROBLEM)
+    assert meta == {"author": "Ann", "date": "2014-03-22 10:00", "email": "ann@leak.example"}
+    assert body == "<p>Hello.</p>\n"
+    assert "does not start on the first line" in problem
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Just a comment: no header.\n\nMore.", "\nWhy: because.\n\nMore.", "author: Ann\n\nHi"],
+)
+def test_other_files_keep_their_first_lines(text: str) -> None:
+    meta, _body = parse_markdown(text)
+    assert HEADER_PROBLEM not in meta
 
 
 def _parse(meta: dict[str, str], body: str = "<p>hi</p>"):

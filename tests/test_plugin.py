@@ -170,6 +170,33 @@ def test_bad_comment_files_warn_once_each_and_the_build_goes_on(
     assert len(ids) == 9  # everything still renders
 
 
+def test_a_header_after_a_blank_line_never_publishes_the_address(
+    site: Site, engage_warnings
+) -> None:
+    """Markdown readers show such a header as text; its e-mail address would
+    reach the page, the feeds, the report and the cache."""
+    _thread_site(site)
+    site.comment(
+        "first-post",
+        "late.md",
+        b"\nauthor: Blank First\ndate: 2026-02-09 10:00\nemail: blank.first@leak.example\n"
+        b"\nLeading blank line.\n",
+    )
+    site.build(ENGAGE_COMMENT_FEED="feeds/comment.{slug}.atom.xml")
+    leaks = [
+        path
+        for path in site.root.rglob("*")
+        if path.is_file() and b"blank.first@leak.example" in path.read_bytes()
+    ]
+    assert leaks == [site.content / "comments" / "first-post" / "late.md"]
+    (warning,) = engage_warnings()
+    assert "late.md" in warning and "does not start on the first line" in warning
+    page = site.html("first-post.html")
+    card = page.select_one('[data-engage-id="comment:first-post/late"]')
+    assert "Blank First" in card.get_text() and "Leading blank line." in card.get_text()
+    assert (site.output / "feeds" / "comment.first-post.atom.xml").is_file()
+
+
 def test_a_reply_cycle_warns_once_and_renders_every_item(site: Site, engage_warnings) -> None:
     site.article("loop")
     site.comment("loop", "a.md", "A", author="A", date="2026-02-01", replyto="b")

@@ -109,8 +109,49 @@ def parse_metadata_header(text: str) -> tuple[dict[str, str], str]:
     return meta, "\n".join(lines[index:])
 
 
+#: A problem a parser found in the file, passed along in its metadata under
+#: a key no file can write (keys are letters, digits, "_" and "-").
+HEADER_PROBLEM = "header problem"
+#: A header line as people mistype it: indented, or a space before the colon.
+_LOOSE_META_LINE = re.compile(r"^\s*(?P<key>[A-Za-z0-9_-]+)\s*:\s*(?P<value>.*)$")
+#: Keys that make a block of "key: value" lines a comment's header.
+_COMMENT_KEYS = frozenset({"author", "date", "email"})
+
+
+def _loose_header(text: str) -> tuple[dict[str, str], str]:
+    """The header of a file whose first lines the meta extension does not
+    read (a blank line or a byte-order mark first, a space before a colon):
+    "key: value" lines after leading blank lines, up to a blank line."""
+    lines = text.lstrip("\ufeff \t\r\n").splitlines()
+    meta: dict[str, str] = {}
+    body_start = len(lines)
+    for index, line in enumerate(lines):
+        match = _LOOSE_META_LINE.match(line.lstrip("\ufeff"))
+        if not line.strip() or match is None:
+            body_start = index
+            break
+        meta[match["key"].lower()] = match["value"].strip()
+    return meta, "\n".join(lines[body_start:]).strip("\n")
+
+
 def parse_markdown(text: str) -> tuple[dict[str, str], str]:
+    """A Markdown comment's metadata and its body as HTML.
+
+    A header the meta extension does not read would be shown as the text
+    of the comment, e-mail address included: a block of "key: value" lines
+    first in the file that names the author, the date or the e-mail is read
+    as the header anyway, with a problem saying so (under
+    :data:`HEADER_PROBLEM`).
+    """
     meta, body = parse_metadata_header(text)
+    if not meta:
+        loose, rest = _loose_header(text)
+        if not _COMMENT_KEYS.isdisjoint(loose):
+            meta, body = loose, rest
+            meta[HEADER_PROBLEM] = (
+                "its header does not start on the first line (or has a space before a "
+                "colon), so Markdown readers show it as text; read as the header"
+            )
     return meta, render_markdown(body)
 
 
@@ -464,6 +505,9 @@ class LocalComments:
             meta, body_html = PARSERS[ext](text)
         except Exception as exc:  # a stranger's file must not stop the build
             return Skipped(f"cannot be parsed ({type(exc).__name__}: {exc}); skipped")
+        header_problem = meta.pop(HEADER_PROBLEM, "")
+        if header_problem:
+            decode_problem = "; ".join(p for p in (decode_problem, header_problem) if p)
         if not body_html.strip():
             return Skipped("has no text; skipped")
         fallback = datetime.fromtimestamp(int(mtime), timezone.utc)
