@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 
 from pelican_engage.sanitize import clean_html
-from pelican_engage.sources.local import render_markdown
+from pelican_engage.sources.local_formats import render_markdown
 
 TARGET_SECONDS_PER_MB = 1.0
 

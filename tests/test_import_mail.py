@@ -21,7 +21,7 @@ from pelican_engage.archive import Archive
 from pelican_engage.cli import main
 from pelican_engage.importers.mail import parse_message
 from pelican_engage.model import Item, Person
-from pelican_engage.sources.local import parse_metadata_header
+from pelican_engage.sources.local_formats import parse_metadata_header
 from tests import imap_server
 from tests.conftest import DATA, Site
 

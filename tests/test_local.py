@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from pelican_engage.sources.local import (
-    HEADER_PROBLEM,
     LocalComments,
     ParsedComment,
     link_replies,
     parse_comment,
+)
+from pelican_engage.sources.local_formats import (
+    HEADER_PROBLEM,
     parse_markdown,
     parse_metadata_header,
 )

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from pelican_engage.nesting import MAX_DEPTH, _limit, limit_markdown_quotes, limit_nesting
 from pelican_engage.sanitize import clean_html, clean_text
-from pelican_engage.sources.local import parse_markdown, render_markdown
+from pelican_engage.sources.local_formats import parse_markdown, render_markdown
 
 from .conftest import Site
 

@@ -168,7 +168,7 @@ def read_source(spec: str, environ: dict[str, str] | None = None) -> Iterator[tu
 
 def message_ids(folder: Path) -> set[str]:
     """The ``message_id`` of every comment file in ``folder``."""
-    from ..sources.local import parse_metadata_header
+    from ..sources.local_formats import parse_metadata_header
 
     found: set[str] = set()
     if not folder.is_dir():
