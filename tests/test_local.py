@@ -17,8 +17,8 @@ from pelican_engage.sources.local import (
     parse_comment,
 )
 from pelican_engage.sources.local_formats import (
-    HEADER_PROBLEM,
-    parse_markdown,
+    PARSERS,
+    header_shown_as_text,
     parse_metadata_header,
 )
 
@@ -45,33 +45,42 @@ def test_no_header_means_all_body() -> None:
     assert body.startswith("Just a comment")
 
 
+_HEADER = "author: Ann\ndate: 2014-03-22 10:00\nemail: ann@leak.example\n"
+
+
 @pytest.mark.parametrize(
-    "text",
+    ("ext", "text", "body"),
     [
-        "\nauthor: Ann\ndate: 2014-03-22 10:00\nemail: ann@leak.example\n\nHello.\n",
-        "   \nauthor: Ann\ndate: 2014-03-22 10:00\nemail: ann@leak.example\n\nHello.\n",
-        "\ufeffauthor: Ann\ndate: 2014-03-22 10:00\nemail: ann@leak.example\n\nHello.\n",
-        "author : Ann\ndate : 2014-03-22 10:00\nemail : ann@leak.example\n\nHello.\n",
-        "\r\nauthor: Ann\r\ndate: 2014-03-22 10:00\r\nemail: ann@leak.example\r\n\r\nHello.\r\n",
+        ("md", "\n" + _HEADER + "\nHello.\n", "<p>Hello.</p>\n"),
+        ("md", "   \n" + _HEADER + "\nHello.\n", "<p>Hello.</p>\n"),
+        ("md", "\ufeff" + _HEADER + "\nHello.\n", "<p>Hello.</p>\n"),
+        ("md", _HEADER.replace(": ", " : ") + "\nHello.\n", "<p>Hello.</p>\n"),
+        ("md", ("\n" + _HEADER + "\nHello.\n").replace("\n", "\r\n"), "<p>Hello.</p>\n"),
+        ("rst", _HEADER + "\nHello.\n", "<p>Hello.</p>\n"),
+        ("rst", ":author : Ann\n:date : 2014-03-22 10:00\n:email : ann@leak.example\n\nHello.\n",
+         "<p>Hello.</p>\n"),
+        ("html", _HEADER + "\n<p>Hello.</p>\n", "<p>Hello.</p>"),
     ],
-    ids=["blank-line-first", "spaces-first", "second-bom", "space-before-colon", "crlf"],
-)
-def test_a_header_markdown_would_show_as_text_is_read_and_told(text: str) -> None:
+    ids=["md-blank-line-first", "md-spaces-first", "md-second-bom", "md-space-before-colon",
+         "md-crlf", "rst-markdown-header", "rst-space-before-colon",
+         "html-text-header"],
+)  # fmt: skip
+def test_a_header_readers_would_show_as_text_is_read(ext: str, text: str, body: str) -> None:
     """Read as text, the header would publish the e-mail address."""
-    meta, body = parse_markdown(text)
-    problem = meta.pop(HEADER_PROBLEM)
-    assert meta == {"author": "Ann", "date": "2014-03-22 10:00", "email": "ann@leak.example"}
-    assert body == "<p>Hello.</p>\n"
-    assert "does not start on the first line" in problem
+    meta, _shown = PARSERS[ext](text)
+    assert meta == {}
+    found = header_shown_as_text(text, ext)
+    assert found is not None
+    assert found[0] == {"author": "Ann", "date": "2014-03-22 10:00", "email": "ann@leak.example"}
+    assert found[1] == body
 
 
 @pytest.mark.parametrize(
     "text",
-    ["Just a comment: no header.\n\nMore.", "\nWhy: because.\n\nMore.", "author: Ann\n\nHi"],
+    ["Just a comment: no header.\n\nMore.", "\nWhy: because.\n\nMore.", "Hi\n\nauthor: Ann"],
 )
-def test_other_files_keep_their_first_lines(text: str) -> None:
-    meta, _body = parse_markdown(text)
-    assert HEADER_PROBLEM not in meta
+def test_other_first_lines_stay_text(text: str) -> None:
+    assert header_shown_as_text(text, "md") is None
 
 
 def _parse(meta: dict[str, str], body: str = "<p>hi</p>"):

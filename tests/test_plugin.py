@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -182,15 +183,27 @@ def test_a_header_after_a_blank_line_never_publishes_the_address(
         b"\nauthor: Blank First\ndate: 2026-02-09 10:00\nemail: blank.first@leak.example\n"
         b"\nLeading blank line.\n",
     )
+    # A Markdown header in a reST file: no field list, so text too.
+    site.comment(
+        "first-post",
+        "other.rst",
+        b"author: Rest Writer\ndate: 2026-02-10 10:00\nemail: rest.writer@leak.example\n"
+        b"\nA reST comment.\n",
+    )
     site.build(ENGAGE_COMMENT_FEED="feeds/comment.{slug}.atom.xml")
     leaks = [
         path
         for path in site.root.rglob("*")
-        if path.is_file() and b"blank.first@leak.example" in path.read_bytes()
+        if path.is_file() and re.search(rb"(blank\.first|rest\.writer)@leak", path.read_bytes())
     ]
-    assert leaks == [site.content / "comments" / "first-post" / "late.md"]
-    (warning,) = engage_warnings()
-    assert "late.md" in warning and "does not start on the first line" in warning
+    comments = site.content / "comments" / "first-post"
+    assert sorted(leaks) == [comments / "late.md", comments / "other.rst"]
+    warnings = engage_warnings()
+    assert len(warnings) == 2
+    for name in ("late.md", "other.rst"):
+        assert any(name in w and "read as the header" in w for w in warnings), warnings
+    rest = site.html("first-post.html").select_one('[data-engage-id="comment:first-post/other"]')
+    assert "Rest Writer" in rest.get_text() and "A reST comment." in rest.get_text()
     page = site.html("first-post.html")
     card = page.select_one('[data-engage-id="comment:first-post/late"]')
     assert "Blank First" in card.get_text() and "Leading blank line." in card.get_text()

@@ -36,10 +36,11 @@ from .local_files import (
     read_regular,
 )
 from .local_formats import (
-    HEADER_PROBLEM,
+    HEADER_SHOWN_AS_TEXT,
     MARKDOWN_EXTENSIONS,
     OTHER_FORMATS,
     PARSERS,
+    header_shown_as_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -323,11 +324,12 @@ class LocalComments:
         ext = os.path.splitext(path)[1].lstrip(".").lower()
         try:
             meta, body_html = PARSERS[ext](text)
+            found = header_shown_as_text(text, ext) if not meta else None
         except Exception as exc:  # a stranger's file must not stop the build
             return Skipped(f"cannot be parsed ({type(exc).__name__}: {exc}); skipped")
-        header_problem = meta.pop(HEADER_PROBLEM, "")
-        if header_problem:
-            file_problem = "; ".join(p for p in (file_problem, header_problem) if p)
+        if found is not None:
+            meta, body_html = found
+            file_problem = "; ".join(p for p in (file_problem, HEADER_SHOWN_AS_TEXT) if p)
         if not body_html.strip():
             return Skipped("has no text; skipped")
         fallback = datetime.fromtimestamp(int(mtime), timezone.utc)

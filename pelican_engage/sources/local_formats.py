@@ -72,19 +72,21 @@ def parse_metadata_header(text: str) -> tuple[dict[str, str], str]:
     return meta, "\n".join(lines[index:])
 
 
-#: A problem a parser found in the file, passed along in its metadata under
-#: a key no file can write (keys are letters, digits, "_" and "-").
-HEADER_PROBLEM = "header problem"
-#: A header line as people mistype it: indented, or a space before the colon.
-_LOOSE_META_LINE = re.compile(r"^\s*(?P<key>[A-Za-z0-9_-]+)\s*:\s*(?P<value>.*)$")
+#: A header line as people mistype it: indented, a reST colon first, a space
+#: before the colon.
+_LOOSE_META_LINE = re.compile(r"^\s*:?(?P<key>[A-Za-z0-9_-]+)\s*:\s*(?P<value>.*)$")
 #: Keys that make a block of "key: value" lines a comment's header.
 _COMMENT_KEYS = frozenset({"author", "date", "email"})
+#: Told when :func:`header_shown_as_text` read one.
+HEADER_SHOWN_AS_TEXT = (
+    "its header is not in its format's form (a blank line first, a space before a colon, "
+    "a Markdown header in another format), so readers show it as text; read as the header"
+)
 
 
 def _loose_header(text: str) -> tuple[dict[str, str], str]:
-    """The header of a file whose first lines the meta extension does not
-    read (a blank line or a byte-order mark first, a space before a colon):
-    "key: value" lines after leading blank lines, up to a blank line."""
+    """ "key: value" lines after leading blank lines and byte-order marks, up
+    to a blank line, and the text after them."""
     lines = text.lstrip("\ufeff \t\r\n").splitlines()
     meta: dict[str, str] = {}
     body_start = len(lines)
@@ -97,24 +99,23 @@ def _loose_header(text: str) -> tuple[dict[str, str], str]:
     return meta, "\n".join(lines[body_start:]).strip("\n")
 
 
-def parse_markdown(text: str) -> tuple[dict[str, str], str]:
-    """A Markdown comment's metadata and its body as HTML.
-
-    A header the meta extension does not read would be shown as the text
-    of the comment, e-mail address included: a block of "key: value" lines
-    first in the file that names the author, the date or the e-mail is read
-    as the header anyway, with a problem saying so (under
-    :data:`HEADER_PROBLEM`).
+def header_shown_as_text(text: str, ext: str) -> tuple[dict[str, str], str] | None:
+    """The metadata and body HTML of a comment file in which its format's
+    parser found no metadata, when its first lines are a header all the same:
+    "key: value" lines naming the author, the date or the e-mail.  Shown as
+    text they would publish the commenter's e-mail address.  None otherwise.
     """
+    meta, rest = _loose_header(text)
+    if _COMMENT_KEYS.isdisjoint(meta):
+        return None
+    body = render_markdown(rest) if ext in MARKDOWN_EXTENSIONS else PARSERS[ext](rest)[1]
+    return meta, body
+
+
+def parse_markdown(text: str) -> tuple[dict[str, str], str]:
+    """A Markdown comment's metadata (the meta extension's header) and its
+    body as HTML."""
     meta, body = parse_metadata_header(text)
-    if not meta:
-        loose, rest = _loose_header(text)
-        if not _COMMENT_KEYS.isdisjoint(loose):
-            meta, body = loose, rest
-            meta[HEADER_PROBLEM] = (
-                "its header does not start on the first line (or has a space before a "
-                "colon), so Markdown readers show it as text; read as the header"
-            )
     return meta, render_markdown(body)
 
 
