@@ -26,6 +26,7 @@ from . import (
     build_status,
     consumers,
     fetching,
+    notify,
     pages,
     pcs_compat,
     prebuild,
@@ -443,9 +444,8 @@ def on_finalized(pelican: Any) -> None:
         build.writing = consumers.start(engine, build.articles, 1)
     consumers.finish(engine, build.writing)
     oldest = author_page.oldest_wait(engine)
-    from . import notify
-
-    notify.remember_build(engine.settings.cache_path, engine.counted)
+    tokens = engine.threads.tokens() if engine.threads.persist else None  # see notify
+    notify.remember_build(engine.settings.cache_path, engine.counted, tokens)
     engine.finish()
     logger.info(
         "engage: %d items on %d posts, %d waiting%s%s; %d comment file(s) parsed, "

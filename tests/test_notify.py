@@ -72,6 +72,37 @@ def test_a_build_counts_as_a_report(conf: Path, site: Site, capsys) -> None:
     assert [r["id"] for r in report(capsys, conf, "--new")["waiting"]] == ["comment:hello/c3"]
 
 
+def test_a_warm_build_leaves_seen_json_unread_until_something_changed(
+    conf: Path, site: Site, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pelican_engage import notify
+
+    seen = site.root / "cache" / "engage" / "seen.json"
+    loads: list[Path] = []
+    load_seen = notify.load_seen
+    monkeypatch.setattr(notify, "load_seen", lambda path: loads.append(path) or load_seen(path))
+
+    def build_then_report_new() -> list[dict]:
+        site.build(TIMEZONE="Europe/Paris")
+        capsys.readouterr()  # Pelican's own output
+        return report(capsys, conf, "--new")["waiting"]
+
+    site.build(TIMEZONE="Europe/Paris")
+    site.build(TIMEZONE="Europe/Paris")  # same threads, seen.json as the last build left it
+    assert len(loads) == 1
+    assert build_then_report_new() == []  # a report that changes nothing keeps the file
+    assert len(loads) == 2
+    seen.write_text('{"seen": []}', encoding="utf-8")  # changed since: read again
+    assert build_then_report_new() == []
+    assert len(loads) == 4
+    site.comment("hello", "c3.md", "And then?", author="Cy", date="2026-11-04T10:00")
+    assert build_then_report_new() == []  # a thread changed: the build saw c3
+    assert len(loads) == 6
+    seen.unlink()
+    assert build_then_report_new() == []
+    assert len(loads) == 8
+
+
 def feed_entries(site: Site) -> tuple[ElementTree.Element, dict[str, str]]:
     tree = ElementTree.parse(site.root / "engage-report" / "waiting.atom").getroot()
     entries = {
