@@ -34,6 +34,7 @@ class ArchiveFolder:
 
     def __init__(self, path: Path | str, unsaved: Path | None = None) -> None:
         self.path = Path(path)
+        self._posts = os.path.join(self.path, "posts")  # as a string: stamp() runs per post
         #: Where fetched items wait when the archive cannot be written (a
         #: folder under CACHE_PATH, often on another disk); None: nowhere.
         self.unsaved = unsaved
@@ -163,7 +164,7 @@ class ArchiveFolder:
     def stamp(self, key: str) -> tuple[int, int] | None:
         """Modification time and size of the post's file, to notice changes."""
         try:
-            stat = self.post_path(key).stat()
+            stat = os.stat(os.path.join(self._posts, file_name(key)))
         except OSError:
             return None
         return (stat.st_mtime_ns, stat.st_size)

@@ -41,7 +41,7 @@ from .model import Problem
 logger = logging.getLogger(__name__)
 
 #: Bump when the pickled classes change shape, so old caches are not trusted.
-_FORMAT = 6  # 6: one file per post, an index of summaries
+_FORMAT = 7  # 6: one file per post, an index of summaries; 7: slotted Post, Summary
 #: A temporary file this old is what a killed build left: a write that is
 #: still going on finishes in seconds.
 STALE_SECONDS = 600.0
@@ -112,7 +112,7 @@ class CachedThread:
     files: dict[str, tuple[Any, str | None, tuple[str, ...], str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Summary:
     """What a build needs of a post's thread without reading it: totals,
     the problems told on every build, the ids ``report --new`` remembers,

@@ -109,7 +109,7 @@ def _salt(engine: Engine) -> str:
 After = Callable[[Any, LazyEngagement], bool]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """One article's inputs, gathered before its thread is built (or found)."""
 

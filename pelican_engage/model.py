@@ -282,7 +282,7 @@ class Problem:
         return f"{self.origin}: {self.message}" if self.origin else self.message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Post:
     """The article a conversation belongs to."""
 

@@ -196,7 +196,7 @@ class Skipped:
 Parsed = tuple[tuple[int, int, str], "ParsedComment | Skipped"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scan:
     """A post's comment folder: file names with modification time and size,
     and the entries refused without being read (links, pipes...)."""
