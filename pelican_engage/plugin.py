@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from . import (
 from .articles import shared_key_problem
 from .cache import LazyEngagement
 from .engine import After, Engine, article_lists, engage_all, is_opted_out
-from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings
+from .settings import CSS_OUTPUT, SettingsError, load, prepare_settings, settings_folder
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +80,17 @@ class _Build:
 _builds: dict[str, _Build] = {}
 
 
+#: Absolute path -> as compared (abspath): a page's is asked for three times.
+_SITES: dict[str, str] = {}
+
+
 def _site(path: str) -> str:
-    return os.path.abspath(path)
+    found = _SITES.get(path)
+    if found is None:
+        found = os.path.abspath(path)
+        if os.path.isabs(path):  # a relative one depends on the working folder
+            _SITES[path] = found
+    return found
 
 
 def _build_for_file(path: str) -> _Build | None:
@@ -93,43 +101,6 @@ def _build_for_file(path: str) -> _Build | None:
         if target.startswith(folder + os.sep) and (found is None or len(folder) > len(found)):
             found = folder
     return _builds[found] if found else None
-
-
-#: Settings Pelican makes absolute against the settings file's folder.
-_PELICAN_PATHS = ("PATH", "OUTPUT_PATH", "CACHE_PATH")
-
-
-def settings_folder(settings: dict[str, Any]) -> str | None:
-    """The folder of the settings file these settings were read from.
-
-    Pelican resolves a relative PATH against it but does not pass it on.
-    ``read_settings`` loads the file as a module (left in ``sys.modules``,
-    as Python does for every import); the module whose relative PATH (or
-    OUTPUT_PATH, CACHE_PATH) resolves from its own folder to exactly the
-    path Pelican uses is the one.  None when no module proves it (settings
-    built in code): relative paths then stay relative to the current folder.
-    """
-    found = set()
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        # A settings file is a top-level module named after its file.
-        if not isinstance(file, str) or os.path.basename(file) != f"{name}.py":
-            continue
-        folder = os.path.dirname(os.path.abspath(file))
-        names = vars(module)  # not getattr: no module __getattr__ runs
-        for key in _PELICAN_PATHS:
-            value = names.get(key)
-            used = settings.get(key)
-            if (
-                isinstance(value, str)
-                and value
-                and not os.path.isabs(value)
-                and isinstance(used, str)
-                and os.path.abspath(os.path.join(folder, value)) == os.path.abspath(used)
-            ):
-                found.add(folder)
-                break
-    return found.pop() if len(found) == 1 else None
 
 
 def on_initialized(pelican: Any) -> None:
@@ -147,6 +118,7 @@ def on_generator_init(generator: Any) -> None:
 
 def on_article_generator_init(generator: Any) -> None:
     started = time.perf_counter()
+    _SITES.clear()
     last = _builds.get(_site(generator.output_path))
     if last is not None:  # that build failed (autoreload): its workers' work is unwanted
         if last.early is not None:
@@ -183,6 +155,8 @@ def on_article_generator_init(generator: Any) -> None:
 
 def on_content_object_init(content: Any) -> None:
     """An article Pelican just read: its thread may be built meanwhile."""
+    if all(build.early is None for build in _builds.values()):
+        return  # no worker waits for articles (a warm build): called for each one
     from pelican.contents import Article
 
     settings = getattr(content, "settings", None) or {}
@@ -497,4 +471,5 @@ def unregister() -> None:
     for signal, receiver in _RECEIVERS:
         signal.disconnect(receiver)
     _builds.clear()
+    _SITES.clear()
     build_status.reset()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -410,3 +411,40 @@ def load(settings: Mapping[str, Any]) -> EngageSettings:
         networks=MappingProxyType(networks),
         avatars=_bool(settings, "ENGAGE_AVATARS"),
     )
+
+
+#: Settings Pelican makes absolute against the settings file's folder.
+_PELICAN_PATHS = ("PATH", "OUTPUT_PATH", "CACHE_PATH")
+
+
+def settings_folder(settings: dict[str, Any]) -> str | None:
+    """The folder of the settings file these settings were read from.
+
+    Pelican resolves a relative PATH against it but does not pass it on.
+    ``read_settings`` loads the file as a module (left in ``sys.modules``,
+    as Python does for every import); the module whose relative PATH (or
+    OUTPUT_PATH, CACHE_PATH) resolves from its own folder to exactly the
+    path Pelican uses is the one.  None when no module proves it (settings
+    built in code): relative paths then stay relative to the current folder.
+    """
+    found = set()
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        # A settings file is a top-level module named after its file.
+        if not isinstance(file, str) or os.path.basename(file) != f"{name}.py":
+            continue
+        folder = os.path.dirname(os.path.abspath(file))
+        names = vars(module)  # not getattr: no module __getattr__ runs
+        for key in _PELICAN_PATHS:
+            value = names.get(key)
+            used = settings.get(key)
+            if (
+                isinstance(value, str)
+                and value
+                and not os.path.isabs(value)
+                and isinstance(used, str)
+                and os.path.abspath(os.path.join(folder, value)) == os.path.abspath(used)
+            ):
+                found.add(folder)
+                break
+    return found.pop() if len(found) == 1 else None

@@ -19,7 +19,7 @@ from pelican.settings import read_settings
 from pelican_engage.archive import Archive
 from pelican_engage.cli import main
 from pelican_engage.model import Item, Person
-from pelican_engage.plugin import settings_folder
+from pelican_engage.settings import settings_folder
 from tests.conftest import Site
 
 ITEM = "mastodon:social.example/77"
