@@ -60,10 +60,15 @@ _HEADER = "author: Ann\ndate: 2014-03-22 10:00\nemail: ann@leak.example\n"
         ("rst", ":author : Ann\n:date : 2014-03-22 10:00\n:email : ann@leak.example\n\nHello.\n",
          "<p>Hello.</p>\n"),
         ("html", _HEADER + "\n<p>Hello.</p>\n", "<p>Hello.</p>"),
+        ("html", "<p>" + _HEADER.replace("\n", "<br>") + "</p>\n<p>Hello.</p>", "\n<p>Hello.</p>"),
+        ("html", "<html><body><div>" + _HEADER + "</div><p>Hello.</p></body></html>",
+         "<p>Hello.</p>"),
+        ("htm", "<p>" + _HEADER.replace("\n", "<br/>") + "Hello.</p>", "Hello."),
     ],
     ids=["md-blank-line-first", "md-spaces-first", "md-second-bom", "md-space-before-colon",
          "md-crlf", "rst-markdown-header", "rst-space-before-colon",
-         "html-text-header"],
+         "html-text-header", "html-header-in-paragraph", "html-header-in-div",
+         "htm-header-then-text-in-one-paragraph"],
 )  # fmt: skip
 def test_a_header_readers_would_show_as_text_is_read(ext: str, text: str, body: str) -> None:
     """Read as text, the header would publish the e-mail address."""
@@ -81,6 +86,15 @@ def test_a_header_readers_would_show_as_text_is_read(ext: str, text: str, body: 
 )
 def test_other_first_lines_stay_text(text: str) -> None:
     assert header_shown_as_text(text, "md") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<p>Just a comment: no header.</p><p>More.</p>", "<p>Why: because.</p>", "<p>Hi</p>",
+     "<p>Hi</p><p>author: Ann</p>", "<!-- nothing -->"],
+)  # fmt: skip
+def test_html_first_blocks_that_are_text_stay_text(text: str) -> None:
+    assert header_shown_as_text(text, "html") is None
 
 
 def _parse(meta: dict[str, str], body: str = "<p>hi</p>"):

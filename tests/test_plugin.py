@@ -190,17 +190,27 @@ def test_a_header_after_a_blank_line_never_publishes_the_address(
         b"author: Rest Writer\ndate: 2026-02-10 10:00\nemail: rest.writer@leak.example\n"
         b"\nA reST comment.\n",
     )
+    # An HTML file whose header became a paragraph (a mail client, an editor).
+    site.comment(
+        "first-post",
+        "mailed.html",
+        b"<p>author: Html Writer<br>date: 2026-02-11 10:00<br>email: html.writer@leak.example</p>"
+        b"\n<p>An HTML comment.</p>\n",
+    )
     site.build(ENGAGE_COMMENT_FEED="feeds/comment.{slug}.atom.xml")
     leaks = [
         path
         for path in site.root.rglob("*")
-        if path.is_file() and re.search(rb"(blank\.first|rest\.writer)@leak", path.read_bytes())
+        if path.is_file()
+        and re.search(rb"(blank\.first|rest\.writer|html\.writer)@leak", path.read_bytes())
     ]
     comments = site.content / "comments" / "first-post"
-    assert sorted(leaks) == [comments / "late.md", comments / "other.rst"]
+    assert sorted(leaks) == [comments / "late.md", comments / "mailed.html", comments / "other.rst"]
     warnings = engage_warnings()
-    assert len(warnings) == 2
-    for name in ("late.md", "other.rst"):
+    assert len(warnings) == 3
+    html = site.html("first-post.html").select_one('[data-engage-id="comment:first-post/mailed"]')
+    assert "Html Writer" in html.get_text() and "An HTML comment." in html.get_text()
+    for name in ("late.md", "other.rst", "mailed.html"):
         assert any(name in w and "read as the header" in w for w in warnings), warnings
     rest = site.html("first-post.html").select_one('[data-engage-id="comment:first-post/other"]')
     assert "Rest Writer" in rest.get_text() and "A reST comment." in rest.get_text()

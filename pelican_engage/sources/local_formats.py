@@ -107,9 +107,33 @@ def header_shown_as_text(text: str, ext: str) -> tuple[dict[str, str], str] | No
     """
     meta, rest = _loose_header(text)
     if _COMMENT_KEYS.isdisjoint(meta):
-        return None
+        return _header_in_markup(text) if ext in ("html", "htm") else None
     body = render_markdown(rest) if ext in MARKDOWN_EXTENSIONS else PARSERS[ext](rest)[1]
     return meta, body
+
+
+def _header_in_markup(text: str) -> tuple[dict[str, str], str] | None:
+    """An HTML comment whose first block's lines are the header
+    (``<p>author: Ann<br>email: ann@example.org</p>``, as a mail or an
+    editor may turn one): its metadata, and the body without those lines."""
+    from bs4 import BeautifulSoup, NavigableString, Tag
+
+    soup = BeautifulSoup(text, "html.parser")
+    for tag in soup.find_all(["head", "meta", "title"]):
+        tag.decompose()
+    root = soup.body or soup
+    first = next((n for n in root.children if str(n).strip()), None)
+    if first is None:
+        return None
+    block = first.get_text("\n") if isinstance(first, Tag) else str(first)
+    meta, rest = _loose_header(block)
+    if _COMMENT_KEYS.isdisjoint(meta):
+        return None
+    if rest.strip():  # text after the header in the same block: kept, as text
+        first.replace_with(NavigableString(rest))
+    else:
+        first.extract()
+    return meta, root.decode_contents() if isinstance(root, Tag) else str(root)
 
 
 def parse_markdown(text: str) -> tuple[dict[str, str], str]:
