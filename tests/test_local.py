@@ -60,15 +60,31 @@ _HEADER = "author: Ann\ndate: 2014-03-22 10:00\nemail: ann@leak.example\n"
         ("rst", ":author : Ann\n:date : 2014-03-22 10:00\n:email : ann@leak.example\n\nHello.\n",
          "<p>Hello.</p>\n"),
         ("html", _HEADER + "\n<p>Hello.</p>\n", "<p>Hello.</p>"),
-        ("html", "<p>" + _HEADER.replace("\n", "<br>") + "</p>\n<p>Hello.</p>", "\n<p>Hello.</p>"),
+        ("html", "<p>" + _HEADER.replace("\n", "<br>") + "</p>\n<p>Hello.</p>", "<p>Hello.</p>"),
         ("html", "<html><body><div>" + _HEADER + "</div><p>Hello.</p></body></html>",
          "<p>Hello.</p>"),
-        ("htm", "<p>" + _HEADER.replace("\n", "<br/>") + "Hello.</p>", "Hello."),
+        ("htm", "<p>" + _HEADER.replace("\n", "<br/>") + "Hello.</p>", "<p>Hello.</p>"),
+        ("html", "<p>" + _HEADER.replace("\n", "<br>\r\n") + "</p><p>Hello.</p>",
+         "<p>Hello.</p>"),
+        ("html", "".join(f"<div>{line}</div>" for line in _HEADER.splitlines())
+         + "<div>Hello <i>there</i>.</div>", "<div>Hello <i>there</i>.</div>"),
+        ("html", "<p><b>author:</b> Ann<br><b>date:</b> 2014-03-22 10:00<br><b>email:</b> "
+         '<a href="mailto:ann@leak.example">ann@leak<wbr>.example</a></p><p>Hello.</p>',
+         "<p>Hello.</p>"),
+        ("html", "<table><tr><td>author:</td><td>Ann</td></tr><tr><td>date:</td>"
+         "<td>2014-03-22 10:00</td></tr><tr><td>email:</td><td>ann@leak.example</td></tr>"
+         "</table><p>Hello.</p>", "<p>Hello.</p>"),
+        ("html", '<!-- mail --><div><p>' + _HEADER.replace("\n", "<br>")
+         + '<br>Hello, see <a href="https://x.example/">this</a>.</p><p>Bye.</p></div>',
+         '<!-- mail --><div><p>Hello, see <a href="https://x.example/">this</a>.</p>'
+         "<p>Bye.</p></div>"),
     ],
     ids=["md-blank-line-first", "md-spaces-first", "md-second-bom", "md-space-before-colon",
          "md-crlf", "rst-markdown-header", "rst-space-before-colon",
          "html-text-header", "html-header-in-paragraph", "html-header-in-div",
-         "htm-header-then-text-in-one-paragraph"],
+         "htm-header-then-text-in-one-paragraph", "html-br-then-newline",
+         "html-one-div-per-line", "html-bold-labels-mailto-wbr", "html-table",
+         "html-comment-first-text-after-header"],
 )  # fmt: skip
 def test_a_header_readers_would_show_as_text_is_read(ext: str, text: str, body: str) -> None:
     """Read as text, the header would publish the e-mail address."""
@@ -91,7 +107,10 @@ def test_other_first_lines_stay_text(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["<p>Just a comment: no header.</p><p>More.</p>", "<p>Why: because.</p>", "<p>Hi</p>",
-     "<p>Hi</p><p>author: Ann</p>", "<!-- nothing -->"],
+     "<p>Hi</p><p>author: Ann</p>", "<!-- nothing -->",
+     "<p>Date: the 12th suits me.</p><p>More.</p>", "<p>Author: you forgot a word.</p>",
+     "<p>Email: me for the code, on <a href='https://x.example/'>GitHub</a></p>",
+     "<p>Hi</p><p>author: Ann</p><p>email: ann@leak.example</p>"],
 )  # fmt: skip
 def test_html_first_blocks_that_are_text_stay_text(text: str) -> None:
     assert header_shown_as_text(text, "html") is None

@@ -194,8 +194,10 @@ def test_a_header_after_a_blank_line_never_publishes_the_address(
     site.comment(
         "first-post",
         "mailed.html",
-        b"<p>author: Html Writer<br>date: 2026-02-11 10:00<br>email: html.writer@leak.example</p>"
-        b"\n<p>An HTML comment.</p>\n",
+        b'<html><head><meta name="Generator" content="Microsoft Word 15"></head><body>'
+        b"<p><b>author:</b> Html Writer<br>\r\ndate: 2026-02-11 10:00<br>\r\nemail: "
+        b'<a href="mailto:html.writer@leak.example">html.writer@leak.example</a></p>'
+        b"\n<p>An HTML comment.</p></body></html>\n",
     )
     site.build(ENGAGE_COMMENT_FEED="feeds/comment.{slug}.atom.xml")
     leaks = [

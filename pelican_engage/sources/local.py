@@ -36,6 +36,7 @@ from .local_files import (
     read_regular,
 )
 from .local_formats import (
+    COMMENT_KEYS,
     HEADER_SHOWN_AS_TEXT,
     MARKDOWN_EXTENSIONS,
     OTHER_FORMATS,
@@ -324,11 +325,14 @@ class LocalComments:
         ext = os.path.splitext(path)[1].lstrip(".").lower()
         try:
             meta, body_html = PARSERS[ext](text)
-            found = header_shown_as_text(text, ext) if not meta else None
         except Exception as exc:  # a stranger's file must not stop the build
             return Skipped(f"cannot be parsed ({type(exc).__name__}: {exc}); skipped")
+        try:  # a header its format did not read (an HTML file may have other <meta>s)
+            found = header_shown_as_text(text, ext) if COMMENT_KEYS.isdisjoint(meta) else None
+        except Exception:  # only a recovery: the file as its format reads it
+            found = None
         if found is not None:
-            meta, body_html = found
+            meta, body_html = {**meta, **found[0]}, found[1]
             file_problem = "; ".join(p for p in (file_problem, HEADER_SHOWN_AS_TEXT) if p)
         if not body_html.strip():
             return Skipped("has no text; skipped")
