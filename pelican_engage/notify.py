@@ -86,15 +86,16 @@ def remember_build(
     """
     counted = list(counted)
     built = _built_digest(counted, tokens) if tokens is not None else ""
-    if built and _recorded(cache_path) == (built, _stamp(cache_path)):
+    stamp = _stamp(cache_path) if built else None
+    if stamp is not None and _recorded(cache_path) == (built, stamp):
         return
     ids = [i for engagement in counted for i in engagement.summary.ids]
     problem = remember(cache_path, (), load_seen(cache_path), present_ids=ids)
     if problem:
         logger.info("engage: %s", problem)
-    elif built:
+    elif built and (stamp := _stamp(cache_path)) is not None:
         with contextlib.suppress(OSError):
-            record = {"built": built, "seen": _stamp(cache_path)}
+            record = {"built": built, "seen": stamp}
             atomic_write(cache_path / BUILT_NAME, json.dumps(record), sync=False)
 
 
