@@ -16,11 +16,8 @@ from pelican_engage.sources.local import (
     link_replies,
     parse_comment,
 )
-from pelican_engage.sources.local_formats import (
-    PARSERS,
-    header_shown_as_text,
-    parse_metadata_header,
-)
+from pelican_engage.sources.local_formats import PARSERS, parse_metadata_header
+from pelican_engage.sources.local_headers import header_shown_as_text
 
 DATA = Path(__file__).parent / "data" / "local"
 
@@ -60,7 +57,7 @@ _HEADER = "author: Ann\ndate: 2014-03-22 10:00\nemail: ann@leak.example\n"
         ("rst", ":author : Ann\n:date : 2014-03-22 10:00\n:email : ann@leak.example\n\nHello.\n",
          "<p>Hello.</p>\n"),
         ("html", _HEADER + "\n<p>Hello.</p>\n", "<p>Hello.</p>"),
-        ("html", "<p>" + _HEADER.replace("\n", "<br>") + "</p>\n<p>Hello.</p>", "<p>Hello.</p>"),
+        ("html", "<p>" + _HEADER.replace("\n", "<br>") + "</p>\n<p>Hello.</p>", "\n<p>Hello.</p>"),
         ("html", "<html><body><div>" + _HEADER + "</div><p>Hello.</p></body></html>",
          "<p>Hello.</p>"),
         ("htm", "<p>" + _HEADER.replace("\n", "<br/>") + "Hello.</p>", "<p>Hello.</p>"),
@@ -88,9 +85,9 @@ _HEADER = "author: Ann\ndate: 2014-03-22 10:00\nemail: ann@leak.example\n"
 )  # fmt: skip
 def test_a_header_readers_would_show_as_text_is_read(ext: str, text: str, body: str) -> None:
     """Read as text, the header would publish the e-mail address."""
-    meta, _shown = PARSERS[ext](text)
+    meta, shown = PARSERS[ext](text)
     assert meta == {}
-    found = header_shown_as_text(text, ext)
+    found = header_shown_as_text(text, ext, meta, shown)
     assert found is not None
     assert found[0] == {"author": "Ann", "date": "2014-03-22 10:00", "email": "ann@leak.example"}
     assert found[1] == body
@@ -101,7 +98,61 @@ def test_a_header_readers_would_show_as_text_is_read(ext: str, text: str, body: 
     ["Just a comment: no header.\n\nMore.", "\nWhy: because.\n\nMore.", "Hi\n\nauthor: Ann"],
 )
 def test_other_first_lines_stay_text(text: str) -> None:
-    assert header_shown_as_text(text, "md") is None
+    assert recovered(text, "md") is None
+
+
+def recovered(text: str, ext: str) -> tuple[dict[str, str], str] | None:
+    meta, shown = PARSERS[ext](text)
+    return header_shown_as_text(text, ext, meta, shown)
+
+
+# Written as a fresh tester found mail clients, Word and editors write them.
+@pytest.mark.parametrize(
+    ("name", "text", "meta", "body"),
+    [
+        ("h14-email-wrap.html", '<p>author: Hal</p>\n<p>email:\n<a href="mailto:hal@leak.example">'
+         "hal@leak.example</a></p>\n<p>date: 2026-01-01 10:00</p><p>Hello.</p>",
+         {"author": "Hal", "email": "hal@leak.example", "date": "2026-01-01 10:00"},
+         "<p>Hello.</p>"),
+        ("h04-word.html", '<html><head><meta name="Generator" content="Microsoft Word 15"></head>'
+         "<body><p class=MsoNormal>author:\r\nHal<br>\r\nemail: hal@leak.example</p>\r\n"
+         "<p class=MsoNormal>Hello.</p></body></html>",
+         {"generator": "Microsoft Word 15", "author": "Hal", "email": "hal@leak.example"},
+         '<p class="MsoNormal">Hello.</p>'),
+        ("h08-table.html", "<table><tr><td><b>Name:</b></td><td>Hal</td></tr><tr><td><b>E-mail:"
+         "</b></td><td>hal@leak.example</td></tr></table><p>Hello.</p>",
+         {"name": "Hal", "author": "Hal", "e-mail": "hal@leak.example",
+          "email": "hal@leak.example"},
+         "<p>Hello.</p>"),
+        ("h05-style.html", "<style>p { color: red }</style><script>var a = 'b: c'</script>"
+         "<p>author: Hal<br>email: hal@leak.example</p><p>Hello.</p>",
+         {"author": "Hal", "email": "hal@leak.example"}, "<p>Hello.</p>"),
+        ("h06-meta-author.html", '<html><head><meta name="author" content="Hal"></head><body>'
+         "<p>email: hal@leak.example</p><p>Hello.</p></body></html>",
+         {"author": "Hal", "email": "hal@leak.example"}, "<p>Hello.</p>"),
+        ("h07-from.html", "<div>From: Hal &lt;hal@leak.example&gt;</div><div>Date: 2026-02-02 "
+         "10:00</div><div><br></div><div>Hello.</div>",
+         {"from": "Hal <hal@leak.example>", "date": "2026-02-02 10:00", "author": "Hal",
+          "email": "hal@leak.example"}, "<div>Hello.</div>"),
+        ("h02-question.html", "<p>author: Hal<br>email: hal@leak.example</p>"
+         "<p>Question: does it work with 4.12?</p><p>Thanks</p>",
+         {"author": "Hal", "email": "hal@leak.example"},
+         "<p>Question: does it work with 4.12?</p><p>Thanks</p>"),
+        ("m06-blank-inside.md", "author: Ann\n\nemail: ann@leak.example\n\nHello.\n",
+         {"author": "Ann", "email": "ann@leak.example"}, "<p>Hello.</p>\n"),
+        ("m05-front-matter.md", "\n---\nauthor: Ann\nemail: ann@leak.example\n---\nHello.\n",
+         {"author": "Ann", "email": "ann@leak.example"}, "<hr/><p>Hello.</p>\n"),
+        ("m09-update.md", "\nauthor: Ann\nemail: ann@leak.example\nUpdate: it works now.\n",
+         {"author": "Ann", "email": "ann@leak.example"}, "<p>Update: it works now.</p>\n"),
+    ],
+)  # fmt: skip
+def test_headers_as_mail_clients_and_editors_write_them(
+    name: str, text: str, meta: dict[str, str], body: str
+) -> None:
+    found = recovered(text, name.rsplit(".", 1)[1])
+    assert found is not None
+    assert found == (meta, body)
+    assert "leak.example" not in found[1]
 
 
 @pytest.mark.parametrize(
@@ -113,7 +164,7 @@ def test_other_first_lines_stay_text(text: str) -> None:
      "<p>Hi</p><p>author: Ann</p><p>email: ann@leak.example</p>"],
 )  # fmt: skip
 def test_html_first_blocks_that_are_text_stay_text(text: str) -> None:
-    assert header_shown_as_text(text, "html") is None
+    assert recovered(text, "html") is None
 
 
 def _parse(meta: dict[str, str], body: str = "<p>hi</p>"):

@@ -199,17 +199,29 @@ def test_a_header_after_a_blank_line_never_publishes_the_address(
         b'<a href="mailto:html.writer@leak.example">html.writer@leak.example</a></p>'
         b"\n<p>An HTML comment.</p></body></html>\n",
     )
+    # A blank line inside a Markdown header: the meta extension reads only the author.
+    site.comment(
+        "first-post",
+        "split.md",
+        b"author: Split Header\ndate: 2026-02-12 10:00\n\nemail: split.header@leak.example\n"
+        b"\nA split header.\n",
+    )
     site.build(ENGAGE_COMMENT_FEED="feeds/comment.{slug}.atom.xml")
     leaks = [
         path
         for path in site.root.rglob("*")
         if path.is_file()
-        and re.search(rb"(blank\.first|rest\.writer|html\.writer)@leak", path.read_bytes())
+        and re.search(
+            rb"(blank\.first|rest\.writer|html\.writer|split\.header)@leak", path.read_bytes()
+        )
     ]
     comments = site.content / "comments" / "first-post"
-    assert sorted(leaks) == [comments / "late.md", comments / "mailed.html", comments / "other.rst"]
+    assert sorted(leaks) == [
+        comments / name for name in ("late.md", "mailed.html", "other.rst", "split.md")
+    ]
     warnings = engage_warnings()
-    assert len(warnings) == 3
+    assert len(warnings) == 4
+    assert any("split.md" in w and "read as the header" in w for w in warnings), warnings
     html = site.html("first-post.html").select_one('[data-engage-id="comment:first-post/mailed"]')
     assert "Html Writer" in html.get_text() and "An HTML comment." in html.get_text()
     for name in ("late.md", "other.rst", "mailed.html"):

@@ -35,14 +35,8 @@ from .local_files import (
     printable_name,
     read_regular,
 )
-from .local_formats import (
-    COMMENT_KEYS,
-    HEADER_SHOWN_AS_TEXT,
-    MARKDOWN_EXTENSIONS,
-    OTHER_FORMATS,
-    PARSERS,
-    header_shown_as_text,
-)
+from .local_formats import MARKDOWN_EXTENSIONS, OTHER_FORMATS, PARSERS
+from .local_headers import HEADER_SHOWN_AS_TEXT, header_shown_as_text
 
 logger = logging.getLogger(__name__)
 
@@ -327,12 +321,12 @@ class LocalComments:
             meta, body_html = PARSERS[ext](text)
         except Exception as exc:  # a stranger's file must not stop the build
             return Skipped(f"cannot be parsed ({type(exc).__name__}: {exc}); skipped")
-        try:  # a header its format did not read (an HTML file may have other <meta>s)
-            found = header_shown_as_text(text, ext) if COMMENT_KEYS.isdisjoint(meta) else None
+        try:  # a header its format did not read
+            found = header_shown_as_text(text, ext, meta, body_html)
         except Exception:  # only a recovery: the file as its format reads it
             found = None
         if found is not None:
-            meta, body_html = {**meta, **found[0]}, found[1]
+            meta, body_html = found
             file_problem = "; ".join(p for p in (file_problem, HEADER_SHOWN_AS_TEXT) if p)
         if not body_html.strip():
             return Skipped("has no text; skipped")

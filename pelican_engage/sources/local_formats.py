@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from typing import Any
 
 from ..nesting import limit_markdown_quotes
 
@@ -71,115 +70,6 @@ def parse_metadata_header(text: str) -> tuple[dict[str, str], str]:
             break
         index += 1
     return meta, "\n".join(lines[index:])
-
-
-#: A header line as people mistype it: indented, a reST colon first, a space
-#: before the colon.
-_LOOSE_META_LINE = re.compile(r"^\s*:?(?P<key>[A-Za-z0-9_-]+)\s*:\s*(?P<value>.*)$")
-#: Keys that make a block of "key: value" lines a comment's header.
-COMMENT_KEYS = frozenset({"author", "date", "email"})
-#: Told when :func:`header_shown_as_text` read one.
-HEADER_SHOWN_AS_TEXT = (
-    "its header is not in its format's form (a blank line first, a space before a colon, "
-    "a Markdown header in another format), so readers show it as text; read as the header"
-)
-
-
-def _loose_header(text: str) -> tuple[dict[str, str], str]:
-    """ "key: value" lines after leading blank lines and byte-order marks, up
-    to a blank line, and the text after them."""
-    lines = text.lstrip("\ufeff \t\r\n").splitlines()
-    meta: dict[str, str] = {}
-    body_start = len(lines)
-    for index, line in enumerate(lines):
-        match = _LOOSE_META_LINE.match(line.lstrip("\ufeff"))
-        if not line.strip() or match is None:
-            body_start = index
-            break
-        meta[match["key"].lower()] = match["value"].strip()
-    return meta, "\n".join(lines[body_start:]).strip("\n")
-
-
-def header_shown_as_text(text: str, ext: str) -> tuple[dict[str, str], str] | None:
-    """The metadata and body HTML of a comment file in which its format's
-    parser found no metadata, when its first lines are a header all the same:
-    "key: value" lines naming the author, the date or the e-mail.  Shown as
-    text they would publish the commenter's e-mail address.  None otherwise.
-    """
-    meta, rest = _loose_header(text)
-    if COMMENT_KEYS.isdisjoint(meta):
-        return _header_in_markup(text) if ext in ("html", "htm") else None
-    body = render_markdown(rest) if ext in MARKDOWN_EXTENSIONS else PARSERS[ext](rest)[1]
-    return meta, body
-
-
-#: Elements that start a line of text in a browser (not td and th: a row's
-#: "author:" | "Ann" is one line).
-_LINE_BREAKS = frozenset((
-    "address", "article", "blockquote", "br", "dd", "div", "dl", "dt", "h1", "h2", "h3", "h4",
-    "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section", "table", "tbody", "tr", "ul",
-))  # fmt: skip
-#: Left in place when their text is taken out: they show something themselves.
-_MEDIA = ("img", "picture", "video", "audio", "iframe", "svg", "object", "embed")
-
-
-def _header_in_markup(text: str) -> tuple[dict[str, str], str] | None:
-    """An HTML comment whose first lines, as a browser shows them, are its
-    header (``<p>author: Ann<br>email: ann@example.org</p>``, one block per
-    line, bold labels, a mailto link: as a mail client or an editor writes
-    it): its metadata, and the body with those lines taken out.
-
-    Read only when the lines name an e-mail address, or two of author, date
-    and e-mail, so a first paragraph such as "Date: the 12th suits me" stays.
-    """
-    from bs4 import BeautifulSoup, NavigableString, Tag
-    from bs4.element import PreformattedString
-
-    soup = BeautifulSoup(text, "html.parser")
-    for tag in soup.find_all(["head", "meta", "title"]):
-        tag.decompose()
-    shown: list[str] = []
-    spans: list[tuple[Any, int, int]] = []  # text node or <br>, start, end in ``shown``
-    at = 0
-    for node in soup.descendants:
-        if isinstance(node, Tag) and node.name in _LINE_BREAKS:
-            spans.append((node, at, at)) if node.name == "br" else None
-            shown.append("\n")
-            at += 1
-        elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
-            piece = str(node)  # its own line breaks too: a header typed as text
-            spans.append((node, at, at + len(piece)))
-            shown.append(piece)
-            at += len(piece)
-    lines = "".join(shown).split("\n")
-    meta: dict[str, str] = {}
-    end = 0
-    for line in lines:
-        if line.strip():
-            match = _LOOSE_META_LINE.match(line.strip())
-            if match is None:
-                break
-            meta[match["key"].lower()] = match["value"].strip()
-        end += len(line) + 1
-    named = COMMENT_KEYS.intersection(meta)
-    if not ("@" in meta.get("email", "") or len(named) >= 2):
-        return None
-    emptied = []
-    for node, start, stop in spans:
-        if stop <= end or (node.name == "br" and start < end):
-            emptied.append(node.parent)
-            node.extract()
-        elif start < end:  # the line after the header starts inside this text
-            node.replace_with(str(node)[end - start :])
-    for parent in emptied:  # the header's own elements, now without text
-        while isinstance(parent, Tag) and parent is not soup and parent.parent is not None:
-            if parent.get_text(strip=True) or parent.find(_MEDIA) or parent.name in _MEDIA:
-                break
-            above = parent.parent
-            parent.extract()
-            parent = above
-    root = soup.body or soup
-    return meta, root.decode_contents()
 
 
 def parse_markdown(text: str) -> tuple[dict[str, str], str]:
