@@ -168,9 +168,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     cache = engine_used.settings.cache_path
     seen = notify.load_seen(cache)
     new = notify.new_ids(rows, seen)
+    waiting = len(rows)
     if args.new:
         rows = [row for row in rows if row.item.id in new]
-    sys.stdout.write(report.render(args.format, rows, total, now, hidden=hidden, new=new))
+    if args.new and not rows and args.format == "text":  # not "nobody is waiting"
+        sys.stdout.write(
+            f"Nothing new since the last report or build ({waiting} waiting, "
+            f"{total} item(s) checked{report.hidden_note(hidden)}).\n"
+        )
+    else:
+        sys.stdout.write(report.render(args.format, rows, total, now, hidden=hidden, new=new))
     shown = {row.item.id for row in rows}
     unshown = {i for t in threads for i in t.waiting if i not in shown}
     if problem := notify.remember(cache, threads, seen, unshown):

@@ -273,7 +273,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _hidden(hidden: int) -> str:
+def hidden_note(hidden: int) -> str:
     return f"; {hidden} hidden as their network asks" if hidden else ""
 
 
@@ -281,7 +281,8 @@ def as_text(rows: list[Row], total_items: int, width: int = 100, hidden: int = 0
     """A table for people, grouped by post: age, source, who, excerpt, and
     under each line the id (for ``ack``) and the link to reply."""
     if not rows:
-        return f"Nobody is waiting for a reply ({total_items} item(s) checked{_hidden(hidden)}).\n"
+        checked = f"{total_items} item(s) checked{hidden_note(hidden)}"
+        return f"Nobody is waiting for a reply ({checked}).\n"
     widths = dict(_WIDTHS, excerpt=max(20, width - sum(_WIDTHS.values()) - 2 * len(_WIDTHS)))
     lines = []
     indent = " " * (widths["age"] + 2)
@@ -302,7 +303,7 @@ def as_text(rows: list[Row], total_items: int, width: int = 100, hidden: int = 0
     questions = sum(1 for row in rows if row.question)
     lines.append(
         f"{len(rows)} waiting for a reply ({questions} question(s)), of {total_items} item(s)"
-        f"{_hidden(hidden)}."
+        f"{hidden_note(hidden)}."
     )
     return "\n".join(lines) + "\n"
 
@@ -324,7 +325,7 @@ def as_markdown(rows: list[Row], total_items: int, hidden: int = 0) -> str:
     questions = sum(1 for row in rows if row.question)
     lines.append(
         f"{len(rows)} waiting for a reply ({questions} question(s)), of {total_items} item(s)"
-        f"{_hidden(hidden)}."
+        f"{hidden_note(hidden)}."
     )
     return "\n".join(lines) + "\n"
 

@@ -43,6 +43,10 @@ def test_report_new_lists_only_what_arrived_since_the_last_report(
         ("comment:hello/c2", True),
     ]
     assert report(capsys, conf, "--new")["waiting"] == []
+    assert main(["report", "-s", str(conf), "--new"]) == 0
+    assert capsys.readouterr().out == (
+        "Nothing new since the last report or build (2 waiting, 2 item(s) checked).\n"
+    )
     site.comment("hello", "c3.md", "And then?", author="Cy", date="2026-11-04T10:00")
     marked = report(capsys, conf)
     assert {r["id"]: r["new"] for r in marked["waiting"]} == {
