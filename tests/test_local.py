@@ -155,6 +155,65 @@ def test_headers_as_mail_clients_and_editors_write_them(
     assert "leak.example" not in found[1]
 
 
+# A second fresh tester's files: the address must go, the text stay.
+@pytest.mark.parametrize(
+    ("name", "text", "text_left"),
+    [
+        ("a1.md", "\npost_id: x\nAuthor: David\nDate: 2008-03-23 18:26:16\n"
+         "Author_Email: david@leak.example\nAuthor_IP: None\n\nText", "Text"),
+        ("a2.md", "\nauthor: Ann\ndate: 2026-01-01\nemail_address: ann@leak.example\n\nHi.", "Hi."),
+        ("a3.rst", "Author: Ann\nDate: 2026-01-01\nYour-Email: ann@leak.example\n\nHi.", "Hi."),
+        ("a4.md", "Name: Ann\nEmail address: ann@leak.example\n\nHi.", "Hi."),
+        ("a5.rst", "Contact: ann@leak.example\n\nHi.", "Hi."),
+        ("a6.md", "author: Ann\ndate: 2026-01-01\n\n**Email**: ann@leak.example\n\nHello.",
+         "Hello."),
+        ("a7.html", "<p><b>Name</b>: Ann Reader<br><b>Email</b>: "
+         '<a href="mailto:ann@leak.example">ann@leak.example</a></p><p>Hello.</p>', "Hello."),
+        ("a8.html", "<p class=MsoNormal><span lang=EN-US>E-mail</span><span lang=EN-US>: "
+         "ann@leak.example</span></p><p>Hello.</p>", "Hello."),
+        ("a9.html", '<p>email:<br>\n<a href="mailto:ann@leak.example">ann@leak.example</a></p>'
+         "<p>Hi</p>", "Hi"),
+        ("a10.html", "<p><b>Email:</b></p><p>ann@leak.example</p><p>Hi</p>", "Hi"),
+        ("a11.html", "<dl><dt>E-mail:</dt><dd>ann@leak.example</dd></dl><p>Hi</p>", "Hi"),
+        ("a12.html", "<p>From: Ann Reader [mailto:ann@leak.example]<br>Sent: Monday<br>"
+         "To: Marin<br>Subject: comment</p><p>Hello.</p>", "Hello."),
+        ("b5.md", "author: Ann\ndate: 2026-01-01\n\nE-mail: ann@leak.example\n\n"
+         "Summary: three points.\n\nWebsite: it loads slowly on my phone.",
+         "Summary: three points.Website: it loads slowly on my phone."),
+        ("c2.md", "author: Ann\ndate: 2026-01-01 10:00\nwebsite: https://ann.example\n\n"
+         "E-mail: ann@leak.example\nDate: yesterday I tried again\n\nHello.",
+         "Date: yesterday I tried againHello."),
+    ],
+)  # fmt: skip
+def test_addresses_under_other_labels_go_and_text_stays(
+    name: str, text: str, text_left: str
+) -> None:
+    from bs4 import BeautifulSoup
+
+    found = recovered(text, name.rsplit(".", 1)[1])
+    assert found is not None
+    meta, body = found
+    assert meta["email"].endswith("@leak.example")
+    shown = BeautifulSoup(body, "html.parser").get_text().replace("\n", "")
+    assert "leak.example" not in body
+    assert shown.endswith(text_left)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("c3.html", '<meta name="author" content="Ann"><meta name="date" content="2026-01-01">'
+         "<p>From: Bob Jones &lt;bob@x.example&gt;<br>Date: Mon, 5 Jan 2026<br>Subject: Re: post"
+         "</p><p>Bob asked me to post this.</p>"),
+        ("c4.md", "author: Ann\ndate: 2026-01-01\n\nFrom: Bob <bob@x.example>, who told me.\n"),
+        ("b8.html", "<p>Name: the name field in your form is too short.</p>"
+         "<p>Date: also the date is wrong.</p>"),
+    ],
+)  # fmt: skip
+def test_quoted_mail_headers_and_labels_in_text_stay(name: str, text: str) -> None:
+    assert recovered(text, name.rsplit(".", 1)[1]) is None
+
+
 @pytest.mark.parametrize(
     "text",
     ["<p>Just a comment: no header.</p><p>More.</p>", "<p>Why: because.</p>", "<p>Hi</p>",

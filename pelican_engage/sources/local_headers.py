@@ -17,16 +17,21 @@ from typing import Any
 
 from .local_formats import MARKDOWN_EXTENSIONS, PARSERS, render_markdown
 
-#: A header line as people mistype it: indented, a reST colon first, a space
-#: before the colon.
-_LOOSE_META_LINE = re.compile(r"^\s*:?(?P<key>[A-Za-z0-9_-]+)\s*:\s*(?P<value>.*)$")
+#: A header line as people mistype it: indented, a list dash or a reST colon
+#: first, a space before the colon, a label of words ("Your e-mail").
+_LOOSE_META_LINE = re.compile(
+    r"^\s*(?:[-*]\s+)?:?\**(?P<key>[A-Za-z][A-Za-z0-9_ -]{0,30}?)\**\s*:\**\s*(?P<value>.*)$"
+)
+#: An e-mail address, as people type one.
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 #: Keys that make a block of "key: value" lines a comment's header.
 COMMENT_KEYS = frozenset({"author", "date", "email"})
-#: Keys a recovered header may hold; it ends after the last of them, so a
-#: first line of text such as "Update: it works now." stays text.
+#: Keys a recovered header may hold; it ends after the last of them (or of a
+#: key naming a mail address), so a first line of text such as "Update: it
+#: works now." stays text.
 HEADER_KEYS = COMMENT_KEYS | {
-    "e-mail", "mail", "from", "name", "url", "website", "web", "homepage", "replyto",
-    "reply-to", "reply_to", "title", "subject", "lang", "locale", "slug", "summary",
+    "name", "url", "website", "web", "homepage", "replyto", "reply-to", "reply_to", "title",
+    "subject", "message_id", "lang", "locale", "slug", "summary", "from", "contact",
 }  # fmt: skip
 #: Told when a header was recovered.
 HEADER_SHOWN_AS_TEXT = (
@@ -34,49 +39,86 @@ HEADER_SHOWN_AS_TEXT = (
     "before a colon, a Markdown header in another format, HTML lines as a mail client "
     "writes them), so readers show it as text; read as the header"
 )
-#: Where a body may begin with an address in a header's form (checked before parsing).
-_ADDRESS_LABEL = re.compile(r"(?i)\b(?:e-?mail|mail|from)\s*:")
-_NAME_LABEL = re.compile(r"(?i)\b(?:author|date)\s*:")
+#: Words of a label that may give an address (checked before parsing again).
+_LABEL_WORDS = re.compile(r"(?i)mail|from|contact|reply|author|date")
 
 
-def _header_lines(lines: list[str]) -> tuple[dict[str, str], int]:
+def _key(raw: str) -> str:
+    """A label as a key: "Your E-mail" -> "your-e-mail"."""
+    return re.sub(r"\s+", "-", raw.strip().lower())
+
+
+def _gives_address(key: str, strict: bool) -> bool:
+    """Does a line of this key give the commenter's address?  ``strict`` (a
+    file whose header was read): only a mail label, not a quoted "From:"."""
+    return "mail" in key or key == "contact" or (not strict and key in ("from", "reply-to"))
+
+
+def _header_lines(lines: list[str], strict: bool = False) -> tuple[dict[str, str], int]:
     """The header at the start of ``lines`` (blank ones skipped) and how many
-    lines it spans: "key: value" lines, up to the last whose key is a
-    header's."""
+    lines it spans: "key: value" lines up to the last with a header's key or
+    giving an address (``strict``: up to the last giving an address).  A
+    label alone on its line takes an address on the next one."""
     meta: dict[str, str] = {}
     seen: dict[str, str] = {}
     spans = 0
-    for index, line in enumerate(lines):
-        if not line.strip():
+    index = 0
+    while index < len(lines):
+        line = lines[index].strip().lstrip("\ufeff")
+        index += 1
+        if not line:
             continue
-        match = _LOOSE_META_LINE.match(line.lstrip("\ufeff"))
+        match = _LOOSE_META_LINE.match(line)
         if match is None:
             break
-        key = match["key"].lower()
-        seen.setdefault(key, match["value"].strip())
-        if key in HEADER_KEYS:
+        key, value = _key(match["key"]), match["value"].strip()
+        if " " in match["key"].strip() and key not in HEADER_KEYS and "mail" not in key:
+            break  # words before a colon: text, not a label
+        address = _gives_address(key, strict)
+        if address and not value:
+            following = next((i for i in range(index, len(lines)) if lines[i].strip()), None)
+            if following is not None and _ADDRESS.search(lines[following]):
+                value, index = lines[following].strip(), following + 1
+        seen.setdefault(key, value)
+        if (address and _ADDRESS.search(value)) or (not strict and key in HEADER_KEYS):
             meta.update(seen)
-            spans = index + 1
-    return _normal(meta), spans
+            spans = index
+    return _normal(meta, strict), spans
 
 
-def _normal(meta: dict[str, str]) -> dict[str, str]:
-    """``meta`` with the address of "E-mail:", "Mail:" or "From: Ann <ann@...>"
-    as ``email`` (and that name as ``author``) when they are not given."""
+def _normal(meta: dict[str, str], strict: bool) -> dict[str, str]:
+    """``meta`` with the address given under another label ("E-mail:",
+    "Author_Email:", "From: Ann <ann@...>", Outlook's "From: Ann
+    [mailto:ann@...]") as ``email``, and that name as ``author``."""
     found = dict(meta)
+    for key, value in meta.items():
+        address = _ADDRESS.search(value) if _gives_address(key, strict) else None
+        if address is None:
+            continue
+        found.setdefault("email", address[0])
+        if key == "from":
+            name = parseaddr(value)[0] or re.split(r"[<\[(]", value)[0]
+            if name.strip(" \"'"):
+                found.setdefault("author", name.strip(" \"'"))
     if found.get("name") and "author" not in found:
         found["author"] = found["name"]
-    for key in ("e-mail", "mail", "from"):
-        name, address = parseaddr(found.get(key, ""))
-        if "@" in address:
-            found.setdefault("email", address)
-            if key == "from" and name:
-                found.setdefault("author", name)
     return found
 
 
 def _names_address(meta: dict[str, str]) -> bool:
-    return "@" in meta.get("email", "")
+    return bool(_ADDRESS.search(meta.get("email", "")))
+
+
+def _is_header(meta: dict[str, str], strict: bool) -> bool:
+    """An address, or (a file without a header) two of author, date and
+    e-mail, the date with a digit: "Date: also wrong" is text."""
+    if _names_address(meta):
+        return True
+    named = {k for k in COMMENT_KEYS if meta.get(k) and (k != "date" or _DIGIT.search(meta[k]))}
+    return not strict and len(named) >= 2
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def header_shown_as_text(
@@ -87,24 +129,24 @@ def header_shown_as_text(
     readers would show as text; None when it has none.
 
     With no author, date or e-mail read, the file's first lines may be the
-    header (two of them, or an address).  With no e-mail read, the body's
+    header (an address, or two of them).  With no e-mail read, the body's
     first lines may still give one (a blank line inside the header, a
-    ``<meta name="Generator">`` of Word), and are taken out.
+    ``<meta name="Generator">`` of Word), and are taken out.  What the
+    format read wins over what is recovered.
     """
-    if COMMENT_KEYS.isdisjoint(meta):
+    loose = COMMENT_KEYS.isdisjoint(meta)
+    if loose:
         lines = text.lstrip("\ufeff \t\r\n").splitlines()
         found, spans = _header_lines(lines[: _block_end(lines)])
-        if spans and (_names_address(found) or len(COMMENT_KEYS.intersection(found)) >= 2):
+        if spans and _is_header(found, strict=False):
             rest = "\n".join(lines[spans:]).strip("\n")
             body = render_markdown(rest) if ext in MARKDOWN_EXTENSIONS else PARSERS[ext](rest)[1]
-            return {**meta, **found}, body
-    loose = COMMENT_KEYS.isdisjoint(meta)
-    if "email" in meta or not (
-        _ADDRESS_LABEL.search(body_html) or (loose and _NAME_LABEL.search(body_html))
-    ):
+            return {**found, **meta}, body
+    head = body_html[:4000]  # a header is at the start
+    if "email" in meta or not (("@" in head or loose) and _LABEL_WORDS.search(head)):
         return None  # most comments: nothing to parse again
     recovered = header_in_markup(body_html, strict=not loose)
-    return None if recovered is None else ({**meta, **recovered[0]}, recovered[1])
+    return None if recovered is None else ({**recovered[0], **meta}, recovered[1])
 
 
 def _block_end(lines: list[str]) -> int:
@@ -128,11 +170,11 @@ _MEDIA = ("img", "picture", "video", "audio", "iframe", "svg", "object", "embed"
 _BREAK = "\x00"
 
 
-def _reading(text: str, browser: bool) -> tuple[dict[str, str], int]:
+def _reading(text: str, browser: bool, strict: bool) -> tuple[dict[str, str], int]:
     """The header at the start of ``text`` (see :func:`header_in_markup`)
     and the offset where it ends; ``browser``: source line breaks are spaces."""
     lines = text.replace("\n", " " if browser else _BREAK).split(_BREAK)
-    meta, spans = _header_lines(lines)
+    meta, spans = _header_lines(lines, strict)
     return meta, sum(len(line) + 1 for line in lines[:spans])
 
 
@@ -167,15 +209,12 @@ def header_in_markup(html: str, strict: bool = False) -> tuple[dict[str, str], s
             shown.append(piece)
             at += len(piece)
     text = "".join(shown)
-    readings = [_reading(text, browser=True), _reading(text, browser=False)]
-    qualifying = [
-        (meta, end)
-        for meta, end in readings
-        if _names_address(meta) or (not strict and len(COMMENT_KEYS.intersection(meta)) >= 2)
-    ]
+    readings = [_reading(text, True, strict), _reading(text, False, strict)]
+    qualifying = [(meta, end) for meta, end in readings if _is_header(meta, strict)]
     if not qualifying:
         return None
-    meta, end = max(qualifying, key=lambda found: (_names_address(found[0]), len(found[0])))
+    # An address first; then the reading that takes out less of the text.
+    meta, end = max(qualifying, key=lambda found: (_names_address(found[0]), -found[1]))
     emptied = []
     for node, start, stop in spans:
         if stop <= end or (node.name == "br" and start < end):
@@ -191,4 +230,6 @@ def header_in_markup(html: str, strict: bool = False) -> tuple[dict[str, str], s
             parent.extract()
             parent = above
     root = soup.body or soup
+    if not root.get_text(strip=True) and not _names_address(meta):
+        return None  # all of it would go: text such as "Name: ..., Date: ...", not a header
     return meta, root.decode_contents()
