@@ -162,6 +162,26 @@ def test_a_maildir_imports_the_same(site: Site, capsys: pytest.CaptureFixture[st
     _check(site, capsys.readouterr().out)
 
 
+def test_a_maildir_is_read_in_delivery_order(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Maildir names hold the delivery's microsecond without padding: as text,
+    ``...M100000...`` sorts before ``...M99999...``, and a copy sent twice was
+    imported instead of the message (CI, once in several runs)."""
+    conf = _site(site)
+    box = mailbox.Maildir(site.root / "Maildir", create=True)
+    box.close()
+    for name, case in [
+        ("1796102668.M99999P7Q1.host", "new-comment"),
+        ("1796102668.M100000P7Q2.host", "duplicate"),
+    ]:
+        (site.root / "Maildir" / "new" / name).write_bytes(_raw(case))
+    assert _import(conf, str(site.root / "Maildir")) == 0
+    capsys.readouterr()
+    ((_meta, body),) = _files(site).values()
+    assert "saved me an afternoon." in body and "sent twice" not in body
+
+
 def test_a_huge_message_is_listed_and_the_others_imported(
     site: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -19,6 +19,7 @@ import imaplib
 import ipaddress
 import mailbox
 import os
+import re
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -154,7 +155,7 @@ def read_source(spec: str, environ: dict[str, str] | None = None) -> Iterator[tu
     else:
         raise MailSourceError(f"{spec}: neither an mbox file, a Maildir folder nor an imaps:// URL")
     try:
-        for number, key in enumerate(sorted(box.keys()), 1):
+        for number, key in enumerate(sorted(box.keys(), key=_delivery_order), 1):
             try:
                 raw = box.get_bytes(key)
             except (OSError, KeyError) as exc:
@@ -164,6 +165,16 @@ def read_source(spec: str, environ: dict[str, str] | None = None) -> Iterator[tu
         raise MailSourceError(f"{label}: cannot be read ({exc.strerror or exc})") from None
     finally:
         box.close()
+
+
+def _delivery_order(key: str) -> list[Any]:
+    """A Maildir name's numbers as numbers: ``1796102668.M99999P1Q1`` (its
+    delivery second, microsecond, process, count) comes before ``...M100000``,
+    which sorts first as text; an mbox's keys are numbers already."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(str(key))]
+
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 def message_ids(folder: Path) -> set[str]:
