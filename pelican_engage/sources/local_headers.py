@@ -40,6 +40,8 @@ HEADER_SHOWN_AS_TEXT = (
     "before a colon, a Markdown header in another format, HTML lines as a mail client "
     "writes them), so readers show it as text; read as the header"
 )
+#: A date must have one to count: "Date: also wrong" is text.
+_DIGIT = re.compile(r"\d")
 #: Words of a label that may give an address (checked before parsing again).
 _LABEL_WORDS = re.compile(r"(?i)mail|from|contact|reply|author|date")
 
@@ -119,9 +121,6 @@ def _is_header(meta: dict[str, str], strict: bool) -> bool:
     return not strict and len(named) >= 2
 
 
-_DIGIT = re.compile(r"\d")
-
-
 def header_shown_as_text(
     text: str, ext: str, meta: dict[str, str], body_html: str
 ) -> tuple[dict[str, str], str] | None:
@@ -188,7 +187,7 @@ def header_in_markup(html: str, strict: bool = False) -> tuple[dict[str, str], s
     12th suits me" stays.  A line break in the source counts both ways (a
     browser joins ``email:`` and the address on the next line; a header
     typed as text in a ``<div>`` has one per line): the reading that gives
-    an address wins.
+    an address wins, then the one that takes out less.
     """
     from bs4 import BeautifulSoup, NavigableString, Tag
     from bs4.element import PreformattedString
@@ -201,7 +200,8 @@ def header_in_markup(html: str, strict: bool = False) -> tuple[dict[str, str], s
     at = 0
     for node in soup.descendants:
         if isinstance(node, Tag) and node.name in _LINE_BREAKS:
-            spans.append((node, at, at)) if node.name == "br" else None
+            if node.name == "br":
+                spans.append((node, at, at))
             shown.append(_BREAK)
             at += 1
         elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
