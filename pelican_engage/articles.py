@@ -173,9 +173,11 @@ def jobs(
     archive: Archive,
     report: Callable[[Problem], None],
     origin: Callable[[Any], str],
+    post: Callable[[Any], Post] | None = None,
 ) -> list[Job]:
     """Fetch jobs from each network's metadata keys, from announcements
-    found by discovery, and each network's own (webmention.io's by URL).
+    found by discovery, and each network's own (webmention.io's by URL);
+    ``post``: an article's :func:`post_of`, when the caller keeps them.
 
     A value that is not of its key's form is a problem the author must fix,
     named with the article's file (``origin``) and the key; it is never
@@ -185,7 +187,7 @@ def jobs(
     for article in articles:
         if is_opted_out(article):
             continue
-        seen = view(article, settings.siteurl, archive)
+        seen = view(article, settings.siteurl, archive, post(article) if post else None)
         for network in NETWORKS:
             net_settings = settings.network(network.name)
             for key in network.metadata if network.job else ():

@@ -146,6 +146,9 @@ class Engine:
     forgotten: frozenset[str] = field(init=False)
     threads: ThreadCache = field(init=False)
     _folders_used: set[str] = field(init=False, default_factory=set)
+    #: id(article) -> (article, its Post): Pelican computes an article's
+    #: URL on each read (~30 µs), and a build asks for it to fetch and to plan.
+    _posts: dict[int, tuple[Any, Post]] = field(init=False, default_factory=dict)
     #: The published posts' conversations of this build (read lazily).
     counted: list[LazyEngagement] = field(init=False, default_factory=list)
     #: False (the CLI, whose SITEURL is not the build's): the build cache
@@ -273,7 +276,21 @@ class Engine:
     def jobs(self, articles: Iterable[Any]) -> list[Job]:
         """The fetch jobs of ``articles`` (see :func:`articles.jobs`); bad
         metadata is reported, named with the article's file."""
-        return arts.jobs(articles, self.settings, self.archive, self.report, self.origin)
+        return arts.jobs(
+            articles, self.settings, self.archive, self.report, self.origin, self.post_of
+        )
+
+    def post_of(self, article: Any, keep: bool = True) -> Post:
+        """The article's :func:`articles.post_of`, made once per build;
+        ``keep`` False: made afresh and not kept (an article just read,
+        whose URL other plugins may still change)."""
+        known = self._posts.get(id(article))
+        if known is not None and known[0] is article:
+            return known[1]
+        post = post_of(article, self.settings.siteurl)
+        if keep:
+            self._posts[id(article)] = (article, post)
+        return post
 
     def opted_out(self, article: Any) -> None:
         """A post with ``engage: off`` still owns its comment folder."""
@@ -307,7 +324,7 @@ class Engine:
 def inputs(engine: Engine, article: Any, note: bool = True) -> tuple[Post, Scan, Any]:
     """The article's post, its comment files and the fingerprint of all its
     thread is built from; ``note``: its problems told, its folder noted as used."""
-    post = post_of(article, engine.settings.siteurl)
+    post = engine.post_of(article, keep=note)
     if note and engage_key_problem(article):
         engine.report(Problem(engine.origin(article), engage_key_problem(article)))
     found = tuple(arts.discovered(article, engine.settings, engine.archive, post))

@@ -251,6 +251,28 @@ def test_values_under_their_own_key_become_their_networks_jobs(site: Site) -> No
     assert engine.problems == []
 
 
+def test_a_posts_identity_is_made_once_per_build_and_only_when_final(site: Site) -> None:
+    """Pelican computes an article's URL on each read: the fetch jobs and the
+    plan share one Post; an article just read (offered to the early worker,
+    note=False) is not remembered, since other plugins may change it yet."""
+    from pelican_engage.engine import inputs
+
+    site.article("post", mastodon=TOOT)
+    pelican = read_settings(override=site.settings())
+    settings.prepare_settings(pelican)
+    engine = Engine(settings.load(pelican), pelican)
+    (article,) = cli.site_articles(pelican)
+    inputs(engine, article, note=False)
+    article.override_url = "moved.html"  # as a plugin may, after the article was read
+    (job,) = engine.jobs([article])
+    post = engine.post_of(article)
+    assert post.url.endswith("/moved.html")
+    assert engine.post_of(article) is post
+    assert inputs(engine, article)[0].url == post.url
+    other = SimpleNamespace(**vars(article))  # another object: its own Post
+    assert engine.post_of(other) is not post
+
+
 # -- The engine never touches the network ------------------------------------------------
 
 

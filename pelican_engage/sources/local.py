@@ -286,9 +286,10 @@ class LocalComments:
         return items, problems + link_problems, parsed
 
     def _readable(self, name: str) -> bool:
-        if name.startswith(".") or name.endswith("~") or "." not in name:
+        _stem, dot, ext = name.rpartition(".")
+        if not dot or name.startswith(".") or name.endswith("~"):
             return False
-        ext = name.rsplit(".", 1)[1].lower()
+        ext = ext.lower()
         return ext in MARKDOWN_EXTENSIONS or ext in OTHER_FORMATS
 
     def _slugify(self, value: str) -> str:

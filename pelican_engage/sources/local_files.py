@@ -129,21 +129,21 @@ def list_folder(
 ) -> tuple[tuple[tuple[str, int, int], ...], tuple[Problem, ...]]:
     """(name, mtime_ns, size) of the regular files whose name is ``wanted``,
     and a problem for each wanted name that is a link, pipe or device."""
-    origin = display_path(folder)
     files = []
     odd = []
     with os.scandir(folder) as entries:
         for entry in entries:
             if not wanted(entry.name):
                 continue
-            if entry.is_file(follow_symlinks=False):
-                info = entry.stat(follow_symlinks=False)
+            # One lstat gives the type, time and size (a link is not followed).
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode):
                 files.append((entry.name, info.st_mtime_ns, info.st_size))
-            elif entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
-                kind = "a symbolic link" if entry.is_symlink() else "not a regular file"
+            elif not stat.S_ISDIR(info.st_mode):
+                kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
                 odd.append(
                     Problem(
-                        os.path.join(origin, printable_name(entry.name)),
+                        os.path.join(display_path(folder), printable_name(entry.name)),
                         f"is {kind}; not read (comment files must be regular files)",
                     )
                 )
