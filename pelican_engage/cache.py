@@ -297,6 +297,11 @@ class ThreadCache:
         self._new[key] = cached
         return cached[1], cached[2]
 
+    def fingerprint(self, key: str) -> Any:
+        """The fingerprint stored with the post's thread by :meth:`get`
+        (or :meth:`put`) in this build; KeyError when there is none."""
+        return self._new[key][0]
+
     @property
     def empty(self) -> bool:
         """No thread of an earlier build (the first build, or all rebuilt)."""

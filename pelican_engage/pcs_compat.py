@@ -259,6 +259,9 @@ class Comments:
     """``article.comments``: built on first use, and marks the article as
     showing its comments (the theme prints them, so nothing is injected)."""
 
+    # One per article for the whole build: no instance dict for the collector.
+    __slots__ = ("_article", "_built", "_engagement", "_options")
+
     def __init__(self, article: Any, engagement: Engagement, options: Options) -> None:
         self._article = article
         self._engagement = engagement

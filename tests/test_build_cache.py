@@ -253,6 +253,42 @@ def test_a_build_does_not_hold_every_thread_at_once(
     assert alive == [0, 0]
 
 
+def test_a_warm_build_holds_one_copy_of_each_posts_identity(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What the cache's index holds is not held twice: a warm plan keeps the
+    index's equal fingerprint (and its Post), not the one it made; and nothing
+    kept per article has an instance dict (the collector walks each object at
+    every full collection, for the whole build)."""
+    from pelican_engage import plugin
+
+    _site(site)
+    _build(site, caplog)
+    seen: list[tuple[bool, bool, bool]] = []
+
+    def check(generator: object) -> None:
+        (build,) = plugin._builds.values()
+        assert build.engine is not None
+        index = build.engine.threads._old
+        for article in getattr(generator, "articles", ()):
+            loader = article.engage._load  # the cached thread's, read if asked for
+            stored = index[article.engage.key][0]
+            seen.append(
+                (
+                    loader.fingerprint is stored,
+                    loader.post is stored[0],
+                    not hasattr(article.comments, "__dict__"),
+                )
+            )
+
+    signals.article_generator_finalized.connect(check)  # after the plugin's (connected first)
+    try:
+        assert "3 thread(s) reused" in _build(site, caplog)
+    finally:
+        signals.article_generator_finalized.disconnect(check)
+    assert seen == [(True, True, True)] * 3
+
+
 def _index(site: Site) -> Path:
     (index,) = (site.root / "cache" / "engage").glob("threads-*/index.pickle")
     return index

@@ -253,8 +253,9 @@ def test_values_under_their_own_key_become_their_networks_jobs(site: Site) -> No
 
 def test_a_posts_identity_is_made_once_per_build_and_only_when_final(site: Site) -> None:
     """Pelican computes an article's URL on each read: the fetch jobs and the
-    plan share one Post; an article just read (offered to the early worker,
-    note=False) is not remembered, since other plugins may change it yet."""
+    plan share one Post, which the plan then holds alone; an article just read
+    (offered to the early worker, note=False) is not remembered, since other
+    plugins may change it yet."""
     from pelican_engage.engine import inputs
 
     site.article("post", mastodon=TOOT)
@@ -264,13 +265,14 @@ def test_a_posts_identity_is_made_once_per_build_and_only_when_final(site: Site)
     (article,) = cli.site_articles(pelican)
     inputs(engine, article, note=False)
     article.override_url = "moved.html"  # as a plugin may, after the article was read
-    (job,) = engine.jobs([article])
-    post = engine.post_of(article)
+    (_job,) = engine.jobs([article])
+    post = engine.post_memo.of(article)
     assert post.url.endswith("/moved.html")
-    assert engine.post_of(article) is post
-    assert inputs(engine, article)[0].url == post.url
+    assert engine.post_memo.of(article) is post
+    assert inputs(engine, article)[0] is post
+    assert len(engine.post_memo) == 0  # the plan holds it now, not the engine
     other = SimpleNamespace(**vars(article))  # another object: its own Post
-    assert engine.post_of(other) is not post
+    assert engine.post_memo.of(other) is not post
 
 
 # -- The engine never touches the network ------------------------------------------------

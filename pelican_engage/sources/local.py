@@ -201,6 +201,11 @@ class Scan:
     refused: tuple[Problem, ...] = ()
 
 
+#: A post without a comment folder (most, on a site whose replies come from
+#: the networks): one object shared, not one per post alive all build long.
+NO_FOLDER = Scan(None, ())
+
+
 class LocalComments:
     """Reads the comment folder of each post."""
 
@@ -229,7 +234,7 @@ class LocalComments:
         """
         folder, refused = find_post_folder(self.comments_path, (key, slug))
         if folder is None:
-            return Scan(None, (), refused)
+            return Scan(None, (), refused) if refused else NO_FOLDER
         files, odd = list_folder(folder, self._readable)
         return Scan(folder, files, odd)
 
