@@ -177,7 +177,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"{total} item(s) checked{report.hidden_note(hidden)}).\n"
         )
     else:
-        sys.stdout.write(report.render(args.format, rows, total, now, hidden=hidden, new=new))
+        everybody = waiting if args.new else None
+        sys.stdout.write(
+            report.render(args.format, rows, total, now, hidden, new, waiting_total=everybody)
+        )
     shown = {row.item.id for row in rows}
     unshown = {i for t in threads for i in t.waiting if i not in shown}
     if problem := notify.remember(cache, threads, seen, unshown):

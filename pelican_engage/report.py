@@ -246,13 +246,16 @@ def as_json(
     now: datetime | None = None,
     hidden: int = 0,
     new: frozenset[str] | None = None,
+    waiting_total: int | None = None,
 ) -> str:
     """``hidden``: items the networks say not to show (never rows, never in
     ``items``); ``new``: ids that arrived since the last report or build,
-    marked ``"new": true`` (no mark at all when None)."""
+    marked ``"new": true`` (no mark at all when None); ``waiting_total``:
+    everybody waiting, when ``rows`` are only some of them (``--new``)."""
     now = now or datetime.now(timezone.utc)
     waiting = [row.to_dict() for row in rows]
-    totals = {"items": total_items, "waiting": len(rows), "hidden": hidden}
+    everybody = len(rows) if waiting_total is None else waiting_total
+    totals = {"items": total_items, "waiting": everybody, "hidden": hidden}
     if new is not None:
         for data in waiting:
             data["new"] = data["id"] in new
@@ -277,9 +280,27 @@ def hidden_note(hidden: int) -> str:
     return f"; {hidden} hidden as their network asks" if hidden else ""
 
 
-def as_text(rows: list[Row], total_items: int, width: int = 100, hidden: int = 0) -> str:
+def _footer(rows: list[Row], total_items: int, hidden: int, waiting_total: int | None) -> str:
+    questions = sum(1 for row in rows if row.question)
+    listed = f"{len(rows)}"
+    if waiting_total is not None and waiting_total != len(rows):  # --new: some of them
+        listed = f"{len(rows)} new of {waiting_total}"
+    return (
+        f"{listed} waiting for a reply ({questions} question(s)), of {total_items} item(s)"
+        f"{hidden_note(hidden)}."
+    )
+
+
+def as_text(
+    rows: list[Row],
+    total_items: int,
+    width: int = 100,
+    hidden: int = 0,
+    waiting_total: int | None = None,
+) -> str:
     """A table for people, grouped by post: age, source, who, excerpt, and
-    under each line the id (for ``ack``) and the link to reply."""
+    under each line the id (for ``ack``) and the link to reply;
+    ``waiting_total`` as for :func:`as_json`."""
     if not rows:
         checked = f"{total_items} item(s) checked{hidden_note(hidden)}"
         return f"Nobody is waiting for a reply ({checked}).\n"
@@ -300,15 +321,13 @@ def as_text(rows: list[Row], total_items: int, width: int = 100, hidden: int = 0
             )
             lines.append(f"{indent}{one_line(row.item.id)}  reply: {one_line(row.reply_url)}")
         lines.append("")
-    questions = sum(1 for row in rows if row.question)
-    lines.append(
-        f"{len(rows)} waiting for a reply ({questions} question(s)), of {total_items} item(s)"
-        f"{hidden_note(hidden)}."
-    )
+    lines.append(_footer(rows, total_items, hidden, waiting_total))
     return "\n".join(lines) + "\n"
 
 
-def as_markdown(rows: list[Row], total_items: int, hidden: int = 0) -> str:
+def as_markdown(
+    rows: list[Row], total_items: int, hidden: int = 0, waiting_total: int | None = None
+) -> str:
     lines = []
     for post, members in by_post(rows):
         lines.append(f"### {md_link(post.title or post.key, post.url)}")
@@ -322,11 +341,7 @@ def as_markdown(rows: list[Row], total_items: int, hidden: int = 0) -> str:
                 f"| {flag}{md_text(row.excerpt)} | {md_link('reply', row.reply_url)} |"
             )
         lines.append("")
-    questions = sum(1 for row in rows if row.question)
-    lines.append(
-        f"{len(rows)} waiting for a reply ({questions} question(s)), of {total_items} item(s)"
-        f"{hidden_note(hidden)}."
-    )
+    lines.append(_footer(rows, total_items, hidden, waiting_total))
     return "\n".join(lines) + "\n"
 
 
@@ -377,13 +392,15 @@ def render(
     now: datetime | None = None,
     hidden: int = 0,
     new: frozenset[str] | None = None,
+    waiting_total: int | None = None,
 ) -> str:
     """``hidden`` counts the items not shown as their network asks; ``new``
-    marks the JSON rows that arrived since the last report or build."""
+    marks the JSON rows that arrived since the last report or build;
+    ``waiting_total``: everybody waiting, when ``rows`` are only the new."""
     if fmt == "json":
-        return as_json(rows, total_items, now, hidden, new)
+        return as_json(rows, total_items, now, hidden, new, waiting_total)
     if fmt == "markdown":
-        return as_markdown(rows, total_items, hidden)
+        return as_markdown(rows, total_items, hidden, waiting_total)
     if fmt == "csv":
         return as_csv(rows)
-    return as_text(rows, total_items, hidden=hidden)
+    return as_text(rows, total_items, hidden=hidden, waiting_total=waiting_total)

@@ -58,6 +58,29 @@ def test_report_new_lists_only_what_arrived_since_the_last_report(
     assert report(capsys, conf, "--new")["waiting"] == []
 
 
+def test_report_new_counts_everybody_waiting_and_says_how_many_are_new(
+    conf: Path, site: Site, capsys
+) -> None:
+    """--new lists the new rows only; its totals still count everybody
+    waiting (a fresh tester read 1 waiting where 3 were)."""
+    report(capsys, conf)
+    site.comment("hello", "c3.md", "And then?", author="Cy", date="2026-11-04T10:00")
+    shown = report(capsys, conf, "--new")
+    assert [r["id"] for r in shown["waiting"]] == ["comment:hello/c3"]
+    assert (shown["totals"]["waiting"], shown["totals"]["new"]) == (3, 1)
+    site.comment("hello", "c4.md", "Still there?", author="Di", date="2026-11-05T10:00")
+    assert main(["report", "-s", str(conf), "--new"]) == 0
+    text = capsys.readouterr().out
+    assert text.rstrip().endswith("1 new of 4 waiting for a reply (1 question(s)), of 4 item(s).")
+    site.comment("hello", "c5.md", "Well.", author="Ed", date="2026-11-06T10:00")
+    assert main(["report", "-s", str(conf), "--new", "--format", "markdown"]) == 0
+    assert "1 new of 5 waiting for a reply" in capsys.readouterr().out
+    everything = report(capsys, conf)  # without --new: as before
+    assert (everything["totals"]["waiting"], everything["totals"]["new"]) == (5, 0)
+    assert main(["report", "-s", str(conf)]) == 0
+    assert "\n5 waiting for a reply" in capsys.readouterr().out
+
+
 def test_a_filtered_report_leaves_the_rest_new(conf: Path, site: Site, capsys) -> None:
     site.article("other")
     site.comment("other", "c1.md", "Hm?", author="Di", date="2026-11-04T10:00")
