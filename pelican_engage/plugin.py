@@ -422,11 +422,13 @@ def on_finalized(pelican: Any) -> None:
     notify.remember_build(engine.settings.cache_path, engine.counted, tokens)
     engine.finish()
     logger.info(
-        "engage: %d items on %d posts, %d waiting%s%s; %d comment file(s) parsed, "
+        "engage: %d item%s on %d post%s, %d waiting%s%s; %d comment file(s) parsed, "
         "%d thread(s) reused, %d archive file(s) read, %d thread(s) rendered, "
         "%d problem(s); engage %.2f s of %.2f s",
         engine.items,
+        "" if engine.items == 1 else "s",
         engine.posts,
+        "" if engine.posts == 1 else "s",
         engine.waiting,
         f" (oldest {oldest})" if oldest else "",
         f", {engine.hidden} hidden" if engine.hidden else "",

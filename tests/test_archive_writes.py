@@ -342,7 +342,7 @@ def test_a_build_on_a_full_disk_renders_the_archive_then_fails(
     assert not [m for m in (r.getMessage() for r in caplog.records) if "fetch(es) failed" in m]
     # Written before the build failed: the page, and the build's summary.
     assert len(site.html("p0.html").select(".engage-item")) == shown
-    assert any("engage: 10 items on 1 posts" in r.getMessage() for r in caplog.records)
+    assert any("engage: 10 items on 1 post," in r.getMessage() for r in caplog.records)
     # Space again: the next build archives what was missed and succeeds.
     monkeypatch.undo()
     monkeypatch.delenv("ENGAGE_OFFLINE", raising=False)

@@ -269,7 +269,7 @@ def test_the_build_writes_the_authors_page_and_feed(
     ]
     assert not (site.output / "engage-report").exists()  # outside the site by default
     (summary,) = [r.getMessage() for r in caplog.records if r.name == "pelican_engage.plugin"]
-    assert summary.startswith("engage: 1 items on 1 posts, 1 waiting (oldest ")
+    assert summary.startswith("engage: 1 item on 1 post, 1 waiting (oldest ")
 
 
 def test_a_page_inside_the_output_is_never_linked(site: Site) -> None:
