@@ -499,3 +499,25 @@ def test_a_stranger_s_long_line_is_read_in_linear_time(ext: str, text: str) -> N
     start = time.process_time()
     header_shown_as_text(text, ext, meta, shown)
     assert time.process_time() - start < 5
+
+
+def test_an_html_comment_in_line_divs_keeps_its_lines(tmp_path: Path) -> None:
+    """Gmail and Word write each line as a <div>; a table's cells and rows
+    stay apart too (the page, its JSON-LD and the report's excerpt read
+    "Thanks!<br>It works" and "Linux yes", not "Thanks!It works")."""
+    from pelican_engage.sanitize import excerpt
+
+    folder = tmp_path / "comments" / "post"
+    folder.mkdir(parents=True)
+    (folder / "c1.html").write_text(
+        '<html><head><meta name="author" content="Ann"><meta name="date" '
+        'content="2026-11-02 10:00"></head><body><div>Thanks!</div><div>It works on:</div>'
+        "<table><tr><td>Linux</td><td>yes</td></tr><tr><td>BSD</td><td>no</td></tr></table>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    (item,), problems = _reader(tmp_path / "comments", tmp_path).read_post("post", "post")
+    assert problems == []
+    assert item.author.name == "Ann"
+    assert "Thanks!<br>It works on:<br>Linux yes<br>BSD no" in item.content_html
+    assert excerpt(item.content_html) == "Thanks! It works on: Linux yes BSD no"

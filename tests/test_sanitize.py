@@ -200,6 +200,50 @@ def test_other_tags_and_attributes_are_dropped_text_kept(markup: str, expected: 
     assert_safe(out)
 
 
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        # Gmail's and Word's lines, Outlook's quoted header: one line each.
+        ("<div>From: Ann</div><div>Date: Mon</div>", "From: Ann<br>Date: Mon"),
+        ("<div>a<div>b</div></div>c", "a<br>b<br>c"),
+        ("see<section>one</section><section>two</section>", "see<br>one<br>two"),
+        ("<dl><dt>Name</dt><dd>Ann</dd></dl>", "Name<br>Ann"),
+        ("x<hr>y", "x<br>y"),
+        # A table (GitHub, Discourse): a row a line, its cells apart, with or
+        # without their end tags; the text between cells, which a browser
+        # moves before the table, is no help.
+        (
+            "<table><tr><th>OS</th><th>Works</th></tr><tr><td>Linux</td><td>yes</td></tr></table>",
+            "OS Works<br>Linux yes",
+        ),
+        ("see<table><tr><td>a<td>b<tr><td>c<td>d</table>after", "see<br>a b<br>c d<br>after"),
+        # Where a paragraph, list or break parts them already: nothing added.
+        ('<div class="md"><p>x</p><p>y</p></div>', "<p>x</p><p>y</p>"),
+        ("<div><p>a</p></div><div><p>b</p></div>", "<p>a</p><p>b</p>"),
+        ("<p>x</p><hr><p>y</p>", "<p>x</p><p>y</p>"),
+        ("<ul><li><div>a</div><div>b</div></li></ul>", "<ul><li>a<br>b</li></ul>"),
+        ("<blockquote><div>q</div></blockquote>after", "<blockquote>q</blockquote>after"),
+        ("a<br><div>b</div>", "a<br>b"),
+        ("a<br><br>b", "a<br><br>b"),  # the writer's own breaks are kept as they are
+        (
+            '<a href="https://x.example/"><div>one</div><div>two</div></a>',
+            f'<a href="https://x.example/" rel="{LINK_REL}">one<br>two</a>',
+        ),
+        ("<pre>a<div>b</div>c</pre>", "<pre>a<br>b<br>c</pre>"),
+        # Private-use characters in the input: kept, and no mark is read.
+        ("a\ue000<div>b</div>", "a\ue000b"),
+    ],
+)
+def test_dropped_blocks_still_part_their_text(markup: str, expected: str) -> None:
+    """A block the policy drops leaves its line break, not glued words
+    ("From: AnnDate: Mon" in a page, a report excerpt and JSON-LD)."""
+    out = clean_html(markup)
+    assert out == expected
+    assert clean_html(out) == out
+    assert sanitize.recheck_html(out) == out
+    assert_safe(out)
+
+
 def test_headings_become_strong_paragraphs() -> None:
     """A commenter's <h1> must not outrank the article's headings."""
     out = clean_html("<h1>Heading</h1><h6>Small</h6>")
@@ -657,13 +701,18 @@ def test_idempotent_on_known_reparse_traps(markup: str) -> None:
 
 
 def _clean_html_by_definition(untrusted: str) -> str:
-    """clean_html without its shortcuts: passes until the output is its input."""
-    text = sanitize.limit_nesting(_renamed(sanitize.images_to_alt(untrusted)))
+    """clean_html without its shortcuts: passes until the output is its input
+    (the first pass's block marks made line breaks)."""
+    text = _renamed(sanitize.images_to_alt(untrusted))
+    marked = "\ue000" not in text and "\ue001" not in text
+    text = sanitize.limit_nesting(sanitize._mark_blocks(text) if marked else text)
     for _ in range(5):
         cleaned = sanitize._CONTROL.sub(
             "", sanitize._CLEANER.clean(sanitize._CONTROL.sub("", text))
         ).strip()
-        if cleaned == text:
+        if marked:
+            cleaned, marked = sanitize._breaks(cleaned).strip(), False
+        elif cleaned == text:
             break
         text = cleaned
     return cleaned
