@@ -151,12 +151,17 @@ def on_article_generator_init(generator: Any) -> None:
     # twice, for nothing in a warm build.
     if engine and engine.threads.empty and workers.workers_for(engine.settings.workers) > 1:
         build.early = prebuild.Early(engine, _after(build, generator))
+    # Each article read is offered to an early worker; with none (a warm
+    # build), not even asked: Pelican's signal costs ~10 µs a receiver.
+    if any(b.early is not None for b in _builds.values()):
+        signals.content_object_init.connect(on_content_object_init)
+    else:
+        signals.content_object_init.disconnect(on_content_object_init)
 
 
 def on_content_object_init(content: Any) -> None:
-    """An article Pelican just read: its thread may be built meanwhile."""
-    if all(build.early is None for build in _builds.values()):
-        return  # no worker waits for articles (a warm build): called for each one
+    """An article Pelican just read: its thread may be built meanwhile
+    (connected while an early worker waits for articles)."""
     from pelican.contents import Article
 
     settings = getattr(content, "settings", None) or {}

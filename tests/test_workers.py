@@ -350,11 +350,23 @@ def test_threads_are_built_while_pelican_reads_the_articles(
     assert "6 comment file(s) parsed, 0 thread(s) reused, 6 archive file(s) read" in summary
     assert "6 thread(s) rendered" in summary
 
-    # A warm build starts no early worker (every article would cost twice).
+    # A warm build starts no early worker (every article would cost twice),
+    # and is not told of each article read.
     log.unlink()
     shutil.rmtree(site.output)
+    assert _told_of_articles()  # by the cold build, whose early worker waited for them
     assert "6 thread(s) reused" in _build(site, caplog, ENGAGE_WORKERS=2)
     assert not log.exists()
+    assert not _told_of_articles()
+
+
+def _told_of_articles() -> bool:
+    from pelican import signals
+
+    from pelican_engage import plugin
+
+    receivers = signals.content_object_init.receivers_for(object())
+    return any(r is plugin.on_content_object_init for r in receivers)
 
 
 def test_an_article_changed_after_it_was_read_is_built_again(
