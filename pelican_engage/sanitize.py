@@ -63,6 +63,25 @@ _CLEANER = nh3.Cleaner(
     strip_comments=True,
     attribute_filter=lambda _tag, name, value: _cite_filter(name, value),
 )
+#: Blocks the policy drops but for their line (see :func:`_unblock`).
+_BLOCKS = frozenset(
+    {
+        "address", "article", "aside", "caption", "center", "dd", "details", "dialog", "div",
+        "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hgroup",
+        "hr", "legend", "main", "nav", "section", "summary", "table", "tbody", "td", "tfoot",
+        "th", "thead", "tr",
+    }
+)  # fmt: skip
+_BLOCK_KEEPER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS) | _BLOCKS,
+    attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=set(URL_SCHEMES),
+    url_relative="deny",
+    link_rel=LINK_REL,
+    clean_content_tags={"script", "style", "template", "iframe", "noscript"},
+    strip_comments=True,
+    attribute_filter=lambda _tag, name, value: _cite_filter(name, value),
+)
 _TEXT_ONLY = nh3.Cleaner(
     tags=set(), attributes={}, clean_content_tags={"script", "style"}, link_rel=None
 )
@@ -96,62 +115,48 @@ _RENAMES = (
 
 # Block elements the policy drops keep their content but, stripped, would
 # glue it to the next ("From: AnnDate: Mon" from Gmail's or Word's line
-# <div>s, a GitHub table's cells run together): their edges are marked in the
-# text before the cleaner, with characters it keeps, and the marks become a
-# <br> (a cell's a space) after it, unless a paragraph, list or line break
-# is there already.  Private-use characters, so input holding them skips it.
-_LINE_MARK, _CELL_MARK = "\ue000", "\ue001"
-_BLOCKS = (
-    "address|article|aside|caption|center|dd|details|dialog|div|dl|dt|fieldset|figcaption"
-    "|figure|footer|form|header|hgroup|legend|main|nav|section|summary|table|tbody|tfoot"
-    "|thead|tr"
-)
-_BLOCK_EDGE = re.compile(rf"<(?=(?:{_BLOCKS})\b)|</(?:{_BLOCKS})\s*>|<hr\b", re.IGNORECASE)
-# A table's text is moved before it when it sits between cells (as a
-# browser does), so a cell's mark goes inside it, after its start tag: a
-# row's first cell starts a line, the others a space.
-_START_TAG = r"""(?:[^>"']|"[^"]*"|'[^']*')*>"""
-_CELL_START = re.compile(rf"(<tr\b{_START_TAG}\s*)?<t[dh]\b{_START_TAG}", re.IGNORECASE)
-_MARKS = re.compile(r"[\s\ue000\ue001]*[\ue000\ue001][\s\ue000\ue001]*")
-_INLINE_TAGS = "a|abbr|b|cite|code|del|em|i|q|s|strong|sub|sup"
-#: What the cleaner writes that ends a line already, then inline start tags
-#: (before a mark; "\A" only when the text before is whole) ...
-_OPEN_INLINE = rf"(?:<(?:{_INLINE_TAGS})\b[^<>]*>)*\Z"
-_LINE_BEFORE = re.compile(
-    rf"(?:</?(?:p|ul|ol|li|pre|blockquote)|<blockquote [^<>]*|<br)>{_OPEN_INLINE}"
-)
-_START_BEFORE = re.compile(rf"\A{_OPEN_INLINE}")
-#: ... or inline end tags, then what starts a line or the end (after it).
-_LINE_AFTER = re.compile(
-    rf"(?:</(?:{_INLINE_TAGS})>)*(?:</?(?:p|ul|ol|li|pre|blockquote)\b|<br>|\Z)"
-)
+# <div>s, a GitHub table's cells run together).  A first pass of the cleaner
+# keeps them (no attributes), so what follows reads real tags only, in a
+# well-formed tree (a table's implied rows and cells written out); each is
+# then dropped for a <br> where text goes on in the same line, a cell's for a
+# space.  The cleaner proper never sees them: a table's text between cells
+# would be moved before it.
+_HAS_BLOCK = re.compile(rf"<(?:{'|'.join(sorted(_BLOCKS))})\b", re.IGNORECASE)
+#: What the cleaner writes that starts a line by itself.
+_LINE_TAGS = frozenset({"p", "ul", "ol", "li", "blockquote", "pre", "br"})
+# The cleaner's output: every "<" starts a tag, ">" in an attribute is "&gt;".
+_TOKEN = re.compile(r"<(/?)([a-z0-9]+)[^<>]*>|[^<]+")
 
 
-def _mark_blocks(untrusted: str) -> str:
-    text = _BLOCK_EDGE.sub(lambda m: _LINE_MARK + m.group(0), untrusted)
-    return _CELL_START.sub(lambda m: m.group(0) + (_LINE_MARK if m.group(1) else _CELL_MARK), text)
-
-
-def _breaks(cleaned: str) -> str:
-    """The marks of :func:`_mark_blocks` in cleaned HTML, made line breaks."""
-
-    def one(found: re.Match[str]) -> str:
-        run = found.group(0)
-        space = run.replace(_LINE_MARK, "").replace(_CELL_MARK, "")
-        start, end = found.span()
-        low = max(0, start - 300)
-        before = cleaned[low:start]
-        if (
-            _LINE_BEFORE.search(before)
-            or (low == 0 and _START_BEFORE.match(before))
-            or _LINE_AFTER.match(cleaned, end)
-        ):
-            return space
-        if _LINE_MARK in run:
-            return "<br>"
-        return space or " "
-
-    return _MARKS.sub(one, cleaned)
+def _unblock(kept: str) -> str:
+    """The blocks of ``kept`` (cleaned HTML with blocks) made line breaks."""
+    out: list[str] = []
+    pending = 0  # 2: a line break is due before the next text, 1: a space
+    line_start, pre = True, 0
+    for token in _TOKEN.finditer(kept):
+        closing, name = token.group(1), token.group(2)
+        if name is None:  # text
+            text = token.group(0)
+            if text.strip():
+                # In <pre>, a text starting on a new line needs no break.
+                if pending and not line_start and not (pre and text.lstrip(" \t")[:1] == "\n"):
+                    out.append("<br>" if pending == 2 else " ")
+                pending, line_start = 0, bool(pre) and text.endswith("\n")
+            elif pre and "\n" in text:
+                pending, line_start = 0, True
+            out.append(text)
+        elif name in ("td", "th"):  # a cell: a space after it
+            if closing:
+                pending = max(pending, 1)
+        elif name in _BLOCKS:
+            pending = 2
+        else:
+            if name in _LINE_TAGS:
+                pending, line_start = 0, True
+                if name == "pre":
+                    pre += -1 if closing else 1
+            out.append(token.group(0))
+    return "".join(out)
 
 
 # The start of an <img>, the rest of a tag (quoted values may hold ">"), as
@@ -233,14 +238,9 @@ def clean_html(untrusted: str) -> str:
     text = images_to_alt(untrusted)
     for pattern, replacement in _RENAMES:
         text = pattern.sub(replacement, text)
-    marked = (
-        "\ue000" not in text
-        and "\ue001" not in text
-        and bool(_BLOCK_EDGE.search(text) or _CELL_START.search(text))
-    )
-    if marked:
-        text = _mark_blocks(text)
     text = limit_nesting(text)
+    if _HAS_BLOCK.search(text):
+        text = _unblock(_CONTROL.sub("", _BLOCK_KEEPER.clean(_CONTROL.sub("", text))))
     # The first pass's output is the fixed point when it is the input but
     # for whitespace at the edges (text nodes there, which the strip
     # removes) and the rel the cleaner gives every link as Markdown writes it
@@ -258,8 +258,6 @@ def clean_html(untrusted: str) -> str:
         # Control characters can arrive as character references, which only
         # the parser decodes, so they are removed from its output too.
         cleaned = _CONTROL.sub("", _CLEANER.clean(_CONTROL.sub("", text))).strip()
-        if marked:  # the first pass: its marks made breaks, the next confirms
-            cleaned, marked = _breaks(cleaned).strip(), False
         if cleaned == expected:
             break
         text = expected = cleaned
@@ -281,7 +279,7 @@ def recheck_html(stored: str) -> str:
 
 #: What the steps before the cleaner would change: an image, a renamed tag.
 _REWRITTEN = re.compile(
-    rf"<(?:img|/?tt|/?h[1-6]|/?(?:{_BLOCKS}|t[dh])|hr)\b|[\ue000\ue001]", re.IGNORECASE
+    rf"<(?:img|/?tt|/?h[1-6]|/?(?:{'|'.join(sorted(_BLOCKS))}))\b", re.IGNORECASE
 )
 
 
