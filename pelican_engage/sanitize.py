@@ -69,7 +69,7 @@ _BLOCKS = frozenset(
         "address", "article", "aside", "caption", "center", "dd", "details", "dialog", "div",
         "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hgroup",
         "hr", "legend", "main", "nav", "section", "summary", "table", "tbody", "td", "tfoot",
-        "th", "thead", "tr",
+        "th", "thead", "tr", "menu", "dir", "search", "listing", "xmp",
     }
 )  # fmt: skip
 _BLOCK_KEEPER = nh3.Cleaner(
@@ -122,6 +122,8 @@ _RENAMES = (
 # space.  The cleaner proper never sees them: a table's text between cells
 # would be moved before it.
 _HAS_BLOCK = re.compile(rf"<(?:{'|'.join(sorted(_BLOCKS))})\b", re.IGNORECASE)
+#: HTML's blank characters, and a byte-order mark (the cleaner drops a first one).
+_BLANK = " \t\n\f\r\ufeff"
 #: What the cleaner writes that starts a line by itself.
 _LINE_TAGS = frozenset({"p", "ul", "ol", "li", "blockquote", "pre", "br"})
 # The cleaner's output: every "<" starts a tag, ">" in an attribute is "&gt;".
@@ -129,28 +131,40 @@ _TOKEN = re.compile(r"<(/?)([a-z0-9]+)[^<>]*>|[^<]+")
 
 
 def _unblock(kept: str) -> str:
-    """The blocks of ``kept`` (cleaned HTML with blocks) made line breaks."""
+    """The blocks of ``kept`` (cleaned HTML with blocks) made line breaks:
+    a <br> where a block ends or starts with text on its line on both sides
+    (written where the first block was, before any space or inline tag that
+    follows it), a space between a row's cells."""
     out: list[str] = []
     pending = 0  # 2: a line break is due before the next text, 1: a space
-    line_start, pre = True, 0
+    at = 0  # where in ``out`` it goes
+    line_start, cell_start, pre = True, False, 0
     for token in _TOKEN.finditer(kept):
         closing, name = token.group(1), token.group(2)
         if name is None:  # text
             text = token.group(0)
-            if text.strip():
+            if text.strip(_BLANK):
                 # In <pre>, a text starting on a new line needs no break.
                 if pending and not line_start and not (pre and text.lstrip(" \t")[:1] == "\n"):
-                    out.append("<br>" if pending == 2 else " ")
-                pending, line_start = 0, bool(pre) and text.endswith("\n")
+                    out.insert(at, "<br>" if pending == 2 else " ")
+                pending, line_start, cell_start = 0, bool(pre) and text.endswith("\n"), False
             elif pre and "\n" in text:
                 pending, line_start = 0, True
             out.append(text)
-        elif name in ("td", "th"):  # a cell: a space after it
+        elif name in ("td", "th"):
+            # Cells stand side by side, whatever lines they hold; a block
+            # first in a cell parts nothing from the cell before.
             if closing:
-                pending = max(pending, 1)
+                pending, at, cell_start = 1, len(out), False
+            else:
+                cell_start = True
         elif name in _BLOCKS:
-            pending = 2
+            if not cell_start and pending < 2:
+                at = at if pending else len(out)
+                pending = 2
         else:
+            if name == "br" and pending == 2 and not line_start:
+                out.insert(at, "<br>")  # the line ends, then this one is empty
             if name in _LINE_TAGS:
                 pending, line_start = 0, True
                 if name == "pre":

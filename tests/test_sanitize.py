@@ -236,7 +236,31 @@ def test_other_tags_and_attributes_are_dropped_text_kept(markup: str, expected: 
         ("x<table><tr><td>a</td><td>b</td></tr></table>y", "x<br>a b<br>y"),
         ("<pre>a<table><tr><td>x</td></tr></table>b</pre>", "<pre>a<br>x<br>b</pre>"),
         # One break, not two, across inline elements; none at a link's start.
-        ("<em><div>a</div></em><em><div>b</div></em>", "<em>a</em><em><br>b</em>"),
+        ("<em><div>a</div></em><em><div>b</div></em>", "<em>a<br></em><em>b</em>"),
+        # Where the block was, before the spaces and inline tags after it.
+        (
+            '<div>Ann</div><a href="https://x.example/">site</a>',
+            f'Ann<br><a href="https://x.example/" rel="{LINK_REL}">site</a>',
+        ),
+        (
+            "<pre><div>def f():</div><div>    <b>return</b> 1</div></pre>",
+            "<pre>def f():<br>    <b>return</b> 1</pre>",
+        ),
+        ("<div>本文</div><div>\u3000<b>強調</b>です</div>", "本文<br>\u3000<b>強調</b>です"),
+        # Gmail's and Apple Mail's blank line: a line with only a break.
+        ("<div>Hi</div><div><br></div><div>Text</div>", "Hi<br><br>Text"),
+        ("<div>a</div><br>b", "a<br><br>b"),
+        ("<p>a</p><br>b", "<p>a</p><br>b"),
+        ("<div>\ufeff</div>a", "a"),
+        # Cells stand side by side, whatever they hold.
+        ("<table><tr><td>a</td><td><div>b</div></td></tr></table>", "a b"),
+        (
+            "<table><tr><td><table><tr><td>a</td><td>b</td></tr></table></td><td>c</td></tr>"
+            "</table>",
+            "a b c",
+        ),
+        ("<table><tr><td></td><td>x</td></tr><tr><td>y</td></tr></table>", "x<br>y"),
+        ("<div>a</div>b<menu>c</menu>d", "a<br>b<br>c<br>d"),
         (
             f'<a href="https://x.example/{"a" * 400}"><div>one</div></a>',
             f'<a href="https://x.example/{"a" * 400}" rel="{LINK_REL}">one</a>',
