@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 import nh3
@@ -121,7 +122,24 @@ _RENAMES = (
 # then dropped for a <br> where text goes on in the same line, a cell's for a
 # space.  The cleaner proper never sees them: a table's text between cells
 # would be moved before it.
-_HAS_BLOCK = re.compile(rf"<(?:{'|'.join(sorted(_BLOCKS))})\b", re.IGNORECASE)
+def _trie(words: Iterable[str]) -> str:
+    """A pattern matching exactly ``words``, factored by their first letters:
+    a plain alternation of 36 names is tried name by name at each "<" (3.8
+    µs a comment, a tenth of its cleaning), this one letter by letter."""
+    groups: dict[str, list[str]] = {}
+    for word in sorted(set(words)):
+        groups.setdefault(word[:1], []).append(word[1:])
+    parts = []
+    for first, rests in groups.items():
+        if rests == [""]:
+            parts.append(re.escape(first))
+            continue
+        tail = _trie(r for r in rests if r)
+        parts.append(re.escape(first) + (f"(?:{tail})?" if "" in rests else f"(?:{tail})"))
+    return "|".join(parts)
+
+
+_HAS_BLOCK = re.compile(rf"<(?:{_trie(_BLOCKS)})\b", re.IGNORECASE)
 #: HTML's blank characters, and a byte-order mark (the cleaner drops a first one).
 _BLANK = " \t\n\f\r\ufeff"
 #: What the cleaner writes that starts a line by itself.
