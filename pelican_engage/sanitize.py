@@ -51,19 +51,23 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 
-# No <img>: remote images are tracking pixels that leak readers' addresses.
-# Relative URLs are denied because "//evil.example" would otherwise slip past
-# the scheme policy.
-_CLEANER = nh3.Cleaner(
-    tags=set(ALLOWED_TAGS),
-    attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-    url_schemes=set(URL_SCHEMES),
-    url_relative="deny",
-    link_rel=LINK_REL,
-    clean_content_tags={"script", "style", "template", "iframe", "noscript"},
-    strip_comments=True,
-    attribute_filter=lambda _tag, name, value: _cite_filter(name, value),
-)
+
+def _policy(extra_tags: frozenset[str] = frozenset()) -> nh3.Cleaner:
+    # No <img>: remote images are tracking pixels that leak readers' addresses.
+    # Relative URLs are denied because "//evil.example" would otherwise slip
+    # past the scheme policy.
+    return nh3.Cleaner(
+        tags=set(ALLOWED_TAGS) | extra_tags,
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        url_relative="deny",
+        link_rel=LINK_REL,
+        clean_content_tags={"script", "style", "template", "iframe", "noscript"},
+        strip_comments=True,
+        attribute_filter=lambda _tag, name, value: _cite_filter(name, value),
+    )
+
+
 #: Blocks the policy drops but for their line (see :func:`_unblock`).
 _BLOCKS = frozenset(
     {
@@ -73,16 +77,9 @@ _BLOCKS = frozenset(
         "th", "thead", "tr", "menu", "dir", "search", "listing", "xmp",
     }
 )  # fmt: skip
-_BLOCK_KEEPER = nh3.Cleaner(
-    tags=set(ALLOWED_TAGS) | _BLOCKS,
-    attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-    url_schemes=set(URL_SCHEMES),
-    url_relative="deny",
-    link_rel=LINK_REL,
-    clean_content_tags={"script", "style", "template", "iframe", "noscript"},
-    strip_comments=True,
-    attribute_filter=lambda _tag, name, value: _cite_filter(name, value),
-)
+_CLEANER = _policy()
+#: The same policy, keeping the blocks (without attributes) for :func:`_unblock`.
+_BLOCK_KEEPER = _policy(_BLOCKS)
 _TEXT_ONLY = nh3.Cleaner(
     tags=set(), attributes={}, clean_content_tags={"script", "style"}, link_rel=None
 )
