@@ -111,14 +111,6 @@ _RENAMES = (
 )
 
 
-# Block elements the policy drops keep their content but, stripped, would
-# glue it to the next ("From: AnnDate: Mon" from Gmail's or Word's line
-# <div>s, a GitHub table's cells run together).  A first pass of the cleaner
-# keeps them (no attributes), so what follows reads real tags only, in a
-# well-formed tree (a table's implied rows and cells written out); each is
-# then dropped for a <br> where text goes on in the same line, a cell's for a
-# space.  The cleaner proper never sees them: a table's text between cells
-# would be moved before it.
 def _trie(words: Iterable[str]) -> str:
     """A pattern matching exactly ``words``, factored by their first letters:
     a plain alternation of 36 names is tried name by name at each "<" (3.8
@@ -136,6 +128,14 @@ def _trie(words: Iterable[str]) -> str:
     return "|".join(parts)
 
 
+# Block elements the policy drops keep their content but, stripped, would
+# glue it to the next ("From: AnnDate: Mon" from Gmail's or Word's line
+# <div>s, a GitHub table's cells run together).  A first pass of the cleaner
+# keeps them (no attributes), so what follows reads real tags only, in a
+# well-formed tree (a table's implied rows and cells written out); each is
+# then dropped for a <br> where text goes on in the same line, a cell's for a
+# space.  The cleaner proper never sees them: a table's text between cells
+# would be moved before it.
 _HAS_BLOCK = re.compile(rf"<(?:{_trie(_BLOCKS)})\b", re.IGNORECASE)
 #: HTML's blank characters, and a byte-order mark (the cleaner drops a first one).
 _BLANK = " \t\n\f\r\ufeff"
