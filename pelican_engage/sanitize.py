@@ -307,9 +307,7 @@ def recheck_html(stored: str) -> str:
 
 
 #: What the steps before the cleaner would change: an image, a renamed tag.
-_REWRITTEN = re.compile(
-    rf"<(?:img|/?tt|/?h[1-6]|/?(?:{'|'.join(sorted(_BLOCKS))}))\b", re.IGNORECASE
-)
+_REWRITTEN = re.compile(rf"<(?:img|/?tt|/?h[1-6]|/?(?:{_trie(_BLOCKS)}))\b", re.IGNORECASE)
 
 
 def _is_clean(text: str) -> bool:
